@@ -1,0 +1,51 @@
+"""The one family of exceptions tunebook raises on purpose.
+
+Each subclass also inherits the built-in it means, so callers that catch
+``ValueError`` or ``LookupError`` keep working. The CLI prints any
+``TunebookError`` as a plain message and exits non-zero, without a traceback:
+these errors are about the user's input or the state of their store, not bugs.
+"""
+
+from __future__ import annotations
+
+
+class TunebookError(Exception):
+    """Base of every error tunebook raises for the user to act on."""
+
+
+class SpecError(TunebookError, ValueError):
+    """An experiment spec is invalid; fix the named field.
+
+    ``problems`` holds one ``(field_path, message)`` pair per mistake found, so
+    a spec with several mistakes is reported in one go.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]] | str, source: str | None = None):
+        if isinstance(problems, str):
+            problems = [("", problems)]
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        lines = [f"{path}: {msg}" if path else msg for path, msg in self.problems]
+        head = f"invalid experiment spec {self.source}" if self.source else "invalid experiment spec"
+        if len(lines) == 1:
+            return f"{head}: {lines[0]}"
+        return head + ":\n" + "\n".join(f"  - {line}" for line in lines)
+
+
+class StoreError(TunebookError, RuntimeError):
+    """The store cannot do what was asked (unreachable, wrong schema, conflict)."""
+
+
+class NotFoundError(TunebookError, LookupError):
+    """A named experiment, study or trial does not exist in the store."""
+
+
+class ConflictError(StoreError):
+    """The store already holds something different under the same name."""
+
+
+class MissingExtraError(TunebookError, ImportError):
+    """An optional dependency is needed; the message names the extra to install."""

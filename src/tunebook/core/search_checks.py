@@ -1,0 +1,74 @@
+"""Checks that need the whole experiment, and turning explicit points into trial params."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from tunebook.core.domains import Fixed, Range
+
+if TYPE_CHECKING:
+    from tunebook.core.experiment import Experiment
+    from tunebook.core.space import SearchSpace
+    from tunebook.core.spec import Problems
+
+GRID_MAX_VARIED = 2
+
+
+def check_search_fits(experiment: "Experiment", problems: "Problems") -> None:
+    """Record problems with how the experiment's search fits its space."""
+    search = experiment.search
+    if search.studies == "per_scientific_value":
+        for hp in experiment.space.with_role("scientific"):
+            if isinstance(hp.domain, Range):
+                problems.add(
+                    f"scientific.{hp.id}",
+                    "a range cannot be split into one study per value; give a list of values, "
+                    "or set search.studies: joint",
+                )
+    if problems:
+        return
+    for plan in experiment.studies():
+        label = "" if plan.key in ("default", "joint") else f" (study {plan.key})"
+        if search.algorithm == "grid":
+            varied = [hp.id for hp in plan.space.varied]
+            if len(varied) > GRID_MAX_VARIED:
+                problems.add(
+                    "search.algorithm",
+                    f"grid search varies at most {GRID_MAX_VARIED} hyperparameters{label}, this varies "
+                    f"{len(varied)}: {', '.join(varied)}; the playbook advises quasi_random search here",
+                )
+        if search.algorithm == "explicit":
+            for i, point in enumerate(search.points):
+                for path, message in assign_point(plan.space, point)[1]:
+                    problems.add(f"search.points[{i}].{path}", message + label)
+
+
+def assign_point(space: "SearchSpace", point: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Trial params (by id) for values given by plain name, and the problems found.
+
+    Every searched hyperparameter active for these values must be given, inside
+    its domain; fixed ones are filled in; a name that is not searched here is a
+    problem.
+    """
+    params: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    used: set[str] = set()
+    for hp in space:
+        if not hp.is_active(params):
+            continue
+        if isinstance(hp.domain, Fixed):
+            params[hp.id] = hp.domain.value
+            continue
+        used.add(hp.name)
+        if hp.name not in point:
+            problems.append((hp.name, f"is missing; {hp.id} takes values in {hp.domain.describe()}"))
+            continue
+        value = point[hp.name]
+        if not hp.domain.contains(value):
+            problems.append((hp.name, f"{value!r} is outside {hp.id}'s domain {hp.domain.describe()}"))
+            continue
+        params[hp.id] = int(value) if isinstance(hp.domain, Range) and hp.domain.type == "int" else value
+    for name in point:
+        if name not in used:
+            problems.append((str(name), "is not a searched hyperparameter for these values"))
+    return params, problems
