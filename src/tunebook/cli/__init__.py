@@ -1,0 +1,1 @@
+"""The ``tunebook`` command line. Nothing imports it."""

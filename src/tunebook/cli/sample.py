@@ -1,0 +1,78 @@
+"""``tunebook sample``: the trials a spec would run, without running anything."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import click
+
+from tunebook.core.experiment import Experiment
+from tunebook.core.records import plain_name
+
+
+@click.command("sample")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-n", "count", type=click.IntRange(min=1), default=None,
+              help="Trials per study to show (default: each study's budget).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def sample_command(spec: str, count: int | None, fmt: str) -> None:
+    """Print the first trials of every study of SPEC (a YAML experiment spec)."""
+    from tunebook.search import sample
+
+    experiment = Experiment.from_yaml(spec)
+    planned = sample(experiment, count)
+    if fmt == "json":
+        rows = [
+            {
+                "study": t.study,
+                "number": t.number,
+                "params": {plain_name(k): v for k, v in t.params.items()},
+                "ids": t.params,
+            }
+            for t in planned
+        ]
+        click.echo(json.dumps(rows, indent=2, default=_json_default))
+        return
+    _print_tables(experiment, planned)
+
+
+def _json_default(value: Any) -> Any:
+    return str(value)
+
+
+def _print_tables(experiment: Experiment, planned: list) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{escape(experiment.name)}[/bold]  {escape(experiment.goal)}")
+    caveats = ", ".join(f"{hp.id}={hp.domain.value!r}" for hp in experiment.caveats)
+    if caveats:
+        console.print(f"fixed (caveats on every conclusion): {escape(caveats)}")
+    for key in dict.fromkeys(t.study for t in planned):
+        rows = [t for t in planned if t.study == key]
+        varied = _varied_columns(experiment, rows)
+        table = Table(title=escape(f"study {key}"), title_justify="left")
+        table.add_column("trial", justify="right")
+        for column in varied:
+            table.add_column(escape(column), justify="right")
+        for t in rows:
+            table.add_row(str(t.number), *(escape(_cell(t.params.get(c))) for c in varied))
+        console.print(table)
+
+
+def _varied_columns(experiment: Experiment, rows: list) -> list[str]:
+    fixed_ids = {hp.id for hp in experiment.caveats}
+    columns = dict.fromkeys(k for t in rows for k in t.params if k not in fixed_ids)
+    return [c for c in columns if len({repr(t.params.get(c)) for t in rows}) > 1]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:.4g}"
+    return str(value)
