@@ -27,7 +27,9 @@ def check_search_fits(experiment: "Experiment", problems: "Problems") -> None:
                 )
     if problems:
         return
-    for plan in experiment.studies():
+    found: dict[tuple[str, str], list[str]] = {}  # problem -> studies it occurs in
+    plans = experiment.studies()
+    for plan in plans:
         label = "" if plan.key in ("default", "joint") else f" (study {plan.key})"
         if search.algorithm == "grid":
             varied = [hp.id for hp in plan.space.varied]
@@ -40,7 +42,11 @@ def check_search_fits(experiment: "Experiment", problems: "Problems") -> None:
         if search.algorithm == "explicit":
             for i, point in enumerate(search.points):
                 for path, message in assign_point(plan.space, point)[1]:
-                    problems.add(f"search.points[{i}].{path}", message + label)
+                    found.setdefault((f"search.points[{i}].{path}", message), []).append(plan.key)
+    for (path, message), keys in found.items():
+        # a problem every study shares is reported once, without naming studies
+        where = "" if len(keys) == len(plans) or keys == ["default"] else f" (study {', '.join(keys)})"
+        problems.add(path, message + where)
 
 
 def assign_point(space: "SearchSpace", point: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -53,16 +53,20 @@ class _Dimension:
         return (total + self._tail[j] + self.shift) % 1.0
 
     def many(self, ks: np.ndarray) -> np.ndarray:
+        # The same sums in the same order as ``at``, so both give bit-identical
+        # floats: the sampler picks a branch with ``at`` and counts the trials
+        # that entered it with ``many``, and the two must never disagree.
         total = np.zeros(len(ks))
         rest = ks.astype(np.int64).copy()
+        n_digits = np.zeros(len(ks), dtype=np.int64)
         j = 0
         while rest.any():
-            total += self.table[j][rest % self.base]
+            live = rest > 0  # adding 0.0 for the others leaves their sums exact
+            total += np.where(live, self.table[j][rest % self.base], 0.0)
+            n_digits += live
             rest //= self.base
             j += 1
-        # every index reaches position j; those that ended earlier took zeros
-        total += self.tail[j]
-        return np.mod(total + self.shift, 1.0)
+        return np.mod(total + self.tail[n_digits] + self.shift, 1.0)
 
 
 class ScrambledHalton:

@@ -122,7 +122,9 @@ class RandomSampler(TreeSampler):
         if not node.dims:
             return []
         key = self.node_seed(node).generate_state(2, dtype=np.uint64)
-        bitgen = np.random.Philox(key=key, counter=k)
+        # Trial k owns the counter's second word; the first counts its own
+        # blocks. (counter=k would hand trial k+1 the 5th.. draws of trial k.)
+        bitgen = np.random.Philox(key=key, counter=k << 64)
         return np.random.Generator(bitgen).random(len(node.dims)).tolist()
 
     def child_index(self, node: Node, parent_id: str, value: Any, k: int) -> int:
