@@ -51,7 +51,7 @@ class Range:
     def contains(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
-        if self.type == "int" and float(value) != int(value):
+        if self.type == "int" and isinstance(value, float) and not value.is_integer():
             return False
         return self.low <= value <= self.high
 
@@ -64,7 +64,8 @@ class Range:
         if self.scale == "log":
             lo, hi = math.log(self.low), math.log(self.high)
             values = [math.exp(lo + p * (hi - lo)) for p in points]
-            values[0], values[-1] = (self.low, self.high) if resolution > 1 else values
+            if resolution > 1:
+                values[0], values[-1] = self.low, self.high
         else:
             values = [self.low + p * (self.high - self.low) for p in points]
         if self.type == "int":

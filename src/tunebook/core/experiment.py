@@ -96,9 +96,8 @@ class Experiment:
     def studies(self) -> list[StudyPlan]:
         """The studies to run: one per combination of scientific values, or one joint study."""
         scientific = self.space.with_role("scientific")
-        if self.search.studies == "joint" or not any(hp.is_varied for hp in scientific):
-            key = "joint" if self.search.studies == "joint" and scientific else "default"
-            return [StudyPlan(key, {}, self.space)]
+        if self.search.studies == "joint":
+            return [StudyPlan("joint" if scientific else "default", {}, self.space)]
         return [
             StudyPlan(_study_key(values), values, self.space.resolve(values))
             for values in scientific_combinations(self.space)

@@ -12,7 +12,9 @@ import math
 import re
 from typing import TYPE_CHECKING, Any, Mapping
 
-from tunebook.core.domains import Choice, Domain, Fixed, Range
+import yaml
+
+from tunebook.core.domains import Choice, Domain, Fixed, Range, same_value
 from tunebook.core.space import ROLES, Condition, Hyperparameter, SearchSpace, exclusive, format_value
 
 if TYPE_CHECKING:
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from tunebook.core.spec import Problems
 
 RANGE_FIELDS = ("low", "high", "scale", "type")
+MAX_BRANCH_DEPTH = 16
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SCALAR = (str, int, float, bool, type(None))
 
@@ -29,7 +32,8 @@ Blocks = list[tuple[str, Mapping[str, Any], str]]
 
 def parse_space(sections: Mapping[str, Any], problems: "Problems") -> SearchSpace:
     """Parse the three role sections into one SearchSpace, level by level."""
-    levels: dict[Condition, Blocks] = {(): []}
+    # Keyed with each value's type too: 1 == True, but flag=1 and flag=true are two branches.
+    levels: dict[tuple[Any, ...], tuple[Condition, Blocks]] = {(): ((), [])}
     for role in ROLES:
         block = sections.get(role)
         if block is None:
@@ -37,15 +41,18 @@ def parse_space(sections: Mapping[str, Any], problems: "Problems") -> SearchSpac
         if not isinstance(block, Mapping):
             problems.add(role, f"must be a mapping of hyperparameters, got {block!r}")
             continue
-        levels[()].append((role, block, role))
+        levels[()][1].append((role, block, role))
     params: list[Hyperparameter] = []
     while levels:
-        condition = next(iter(levels))  # first in, first out: keeps the user's order
-        blocks = levels.pop(condition)
+        condition, blocks = levels.pop(next(iter(levels)))  # first in, first out: keeps the user's order
+        if len(condition) > MAX_BRANCH_DEPTH:  # only a YAML alias that contains itself gets here
+            problems.add(blocks[0][2], f"branches nest more than {MAX_BRANCH_DEPTH} deep")
+            continue
         level = _parse_level(condition, blocks, problems)
         params.extend(level)
-        for child, child_blocks in _branches(condition, blocks, level, problems).items():
-            levels.setdefault(child, []).extend(child_blocks)
+        for child, child_blocks in _branches(condition, blocks, level, problems):
+            typed = tuple((p, type(v), v) for p, v in child)
+            levels.setdefault(typed, (child, []))[1].extend(child_blocks)
     params.sort(key=lambda hp: (len(hp.condition), ROLES.index(hp.role)))
     _check_name_clashes(params, problems)
     return SearchSpace(tuple(params))
@@ -58,7 +65,7 @@ def _parse_level(condition: Condition, blocks: Blocks, problems: "Problems") -> 
             if isinstance(key, str) and "=" in key:
                 continue
             where = f"{path}.{key}"
-            if not isinstance(key, str) or not _IDENT.match(key):
+            if not isinstance(key, str) or not _IDENT.fullmatch(key):
                 problems.add(where, "a hyperparameter name must be a Python identifier (letters, digits, '_')")
                 continue
             if key in level:
@@ -70,9 +77,9 @@ def _parse_level(condition: Condition, blocks: Blocks, problems: "Problems") -> 
     return [hp for hp, _ in level.values()]
 
 
-def _branches(condition: Condition, blocks: Blocks, level: list[Hyperparameter], problems: "Problems") -> dict[Condition, Blocks]:
+def _branches(condition: Condition, blocks: Blocks, level: list[Hyperparameter], problems: "Problems") -> list[tuple[Condition, Blocks]]:
     by_name = {hp.name: hp for hp in level}
-    children: dict[Condition, Blocks] = {}
+    children: list[tuple[Condition, Blocks]] = []
     for role, block, path in blocks:
         for key, value in block.items():
             if not (isinstance(key, str) and "=" in key):
@@ -86,7 +93,7 @@ def _branches(condition: Condition, blocks: Blocks, level: list[Hyperparameter],
             if not isinstance(value, Mapping):
                 problems.add(where, f"a branch holds a mapping of hyperparameters, got {value!r}")
                 continue
-            children.setdefault(condition + ((parent.id, parent_value[0]),), []).append((role, value, where))
+            children.append((condition + ((parent.id, parent_value[0]),), [(role, value, where)]))
     return children
 
 
@@ -100,12 +107,24 @@ def _branch_parent_value(role: str, parent: Hyperparameter | None, name: str, wa
     if role == "scientific" and parent.role == "nuisance":
         problems.add(where, "a scientific hyperparameter cannot depend on a nuisance one")
         return None
+    read = _read_scalar(wanted)
     for value in parent.domain.values:
-        if format_value(value) == wanted:
+        if format_value(value) == wanted or (read is not None and same_value(read[0], value)):
             return (value,)
     choices = ", ".join(format_value(v) for v in parent.domain.values)
     problems.add(where, f"'{wanted}' is not one of {name}'s values ({choices})")
     return None
+
+
+def _read_scalar(text: str) -> tuple[Any] | None:
+    """A branch key's value read as YAML would read it (``1e-4``, ``null``, ``true``)."""
+    from tunebook.core.yaml_loader import SpecLoader
+
+    try:
+        value = yaml.load(text, Loader=SpecLoader)  # noqa: S506 - SpecLoader is a SafeLoader
+    except yaml.YAMLError:
+        return None
+    return (value,) if isinstance(value, _SCALAR) else None
 
 
 def parse_domain(role: str, value: Any, where: str, problems: "Problems") -> Domain | None:
@@ -188,10 +207,17 @@ def _number(value: Any, where: str, field: str, problems: "Problems") -> float:
             value = float(value)
         except ValueError:
             pass
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
         problems.add(where, f"must be a finite number, got {value!r}")
         return math.nan
     return value
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _check_name_clashes(params: list[Hyperparameter], problems: "Problems") -> None:

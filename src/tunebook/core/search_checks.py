@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
-from tunebook.core.domains import Fixed, Range
+from tunebook.core.domains import Choice, Fixed, Range
 
 if TYPE_CHECKING:
     from tunebook.core.experiment import Experiment
-    from tunebook.core.space import SearchSpace
+    from tunebook.core.space import Hyperparameter, SearchSpace
     from tunebook.core.spec import Problems
 
 GRID_MAX_VARIED = 2
@@ -33,11 +33,12 @@ def check_search_fits(experiment: "Experiment", problems: "Problems") -> None:
         label = "" if plan.key in ("default", "joint") else f" (study {plan.key})"
         if search.algorithm == "grid":
             varied = [hp.id for hp in plan.space.varied]
-            if len(varied) > GRID_MAX_VARIED:
+            dims = most_varied_in_one_trial(plan.space)
+            if dims > GRID_MAX_VARIED:
                 problems.add(
                     "search.algorithm",
-                    f"grid search varies at most {GRID_MAX_VARIED} hyperparameters{label}, this varies "
-                    f"{len(varied)}: {', '.join(varied)}; the playbook advises quasi_random search here",
+                    f"grid search varies at most {GRID_MAX_VARIED} hyperparameters per trial{label}, this "
+                    f"varies {dims} of {', '.join(varied)}; the playbook advises quasi_random search here",
                 )
         if search.algorithm == "explicit":
             for i, point in enumerate(search.points):
@@ -47,6 +48,26 @@ def check_search_fits(experiment: "Experiment", problems: "Problems") -> None:
         # a problem every study shares is reported once, without naming studies
         where = "" if len(keys) == len(plans) or keys == ["default"] else f" (study {', '.join(keys)})"
         problems.add(path, message + where)
+
+
+def most_varied_in_one_trial(space: "SearchSpace") -> int:
+    """The largest number of varied hyperparameters that one trial can have."""
+    constant = {hp.id for hp in space if not hp.is_varied}
+    varied = space.varied
+
+    def branch_path(hp: "Hyperparameter") -> tuple:
+        # typed, so that the branches 1 and true of one choice stay apart
+        return tuple((p, type(v).__name__, v) for p, v in hp.condition if p not in constant)
+
+    def level_count(path: tuple) -> int:
+        here = [hp for hp in varied if branch_path(hp) == path]
+        total = len(here)
+        for parent in here:
+            if isinstance(parent.domain, Choice):
+                total += max(level_count(path + ((parent.id, type(v).__name__, v),)) for v in parent.domain.values)
+        return total
+
+    return level_count(())
 
 
 def assign_point(space: "SearchSpace", point: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -19,6 +19,8 @@ def format_value(value: Any) -> str:
     """A value as it is written in a branch key (``optimizer=adam``, ``flag=true``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if value is None:
+        return "null"
     return str(value)
 
 

@@ -39,6 +39,8 @@ def load_experiment(path: str | Path) -> Experiment:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"cannot read spec file: {exc.strerror}", source) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"cannot read spec file: not UTF-8 text ({exc.reason} at byte {exc.start})", source) from None
     return parse_experiment(load_yaml(text, source), source)
 
 
@@ -79,7 +81,7 @@ def _name(value: Any, problems: Problems) -> str:
     if value is None:
         problems.add("name", "is required (a short name for the experiment, e.g. digits-depth)")
         return ""
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
         problems.add("name", f"must be letters, digits, '_', '.', '-', starting with a letter or digit, got {value!r}")
         return ""
     return value
@@ -164,7 +166,7 @@ def experiment_to_dict(experiment: Experiment) -> dict[str, Any]:
     search: dict[str, Any] = {"algorithm": s.algorithm, "studies": s.studies, "seed": s.seed}
     if s.trials is not None:
         search["trials"] = s.trials
-    if s.algorithm == "grid":
+    if s.algorithm == "grid" or s.resolution != SearchConfig.resolution:
         search["resolution"] = s.resolution
     if s.points:
         search["points"] = [dict(p) for p in s.points]

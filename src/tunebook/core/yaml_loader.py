@@ -17,7 +17,7 @@ from tunebook.core.errors import SpecError
 _FLOAT = re.compile(
     r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
     |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
     |[-+]?\.(?:inf|Inf|INF)
     |\.(?:nan|NaN|NAN))$""",
     re.X,
@@ -31,6 +31,10 @@ class SpecLoader(yaml.SafeLoader):
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                continue  # the SafeLoader reports an unhashable key, with its line
             if key in seen:
                 line = key_node.start_mark.line + 1
                 raise SpecError(f"line {line}: key '{key}' is given twice in the same mapping")
@@ -56,3 +60,5 @@ def load_yaml(text: str, source: str | None = None) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError(f"{where}YAML syntax error: {problem}", source) from None
+    except (ValueError, TypeError) as exc:  # a constructor's own error, e.g. the date 2024-13-01
+        raise SpecError(f"YAML value error: {exc}", source) from None
