@@ -145,13 +145,19 @@ def test_grid_over_three_hyperparameters_is_refused_at_load():
     assert [path for path, _ in info.value.problems] == ["search.algorithm"]
 
 
-def test_grid_limit_counts_branch_params_of_each_study():
-    data = grid_spec({
+def test_grid_limit_counts_what_one_trial_varies_not_every_branch():
+    # Each trial varies optimizer and one of beta1/momentum: two dimensions.
+    branches = {
         "optimizer": ["adam", "sgd"],
         "optimizer=adam": {"beta1": {"low": 0.8, "high": 0.99}},
         "optimizer=sgd": {"momentum": {"low": 0.0, "high": 0.99}},
-    })
-    with pytest.raises(SpecError, match=r"beta1\[optimizer=adam\].*momentum\[optimizer=sgd\]"):
+    }
+    trials = all_trials(only_sampler(grid_spec(branches, resolution=3)))
+    assert len(trials) == 6
+    assert {t["optimizer"] for t in trials if "beta1[optimizer=adam]" in t} == {"adam"}
+    # A range that every trial varies makes three: rejected, naming them.
+    data = grid_spec({**branches, "lr": {"low": 0.01, "high": 1.0}})
+    with pytest.raises(SpecError, match=r"varies 3 of .*beta1\[optimizer=adam\].*momentum\[optimizer=sgd\]"):
         Experiment.from_dict(data)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, Mapping, Sequence
 
-from tunebook.core.domains import Choice, Range
+from tunebook.core.domains import Choice, Range, same_value
 from tunebook.core.search_checks import assign_point
 from tunebook.core.space import SearchSpace
 from tunebook.search.base import Sampler
@@ -43,8 +43,9 @@ def _grid(node: Node, resolution: int) -> list[dict[str, Any]]:
     for values in itertools.product(*axes):
         partial = {**base, **dict(zip((hp.id for hp in node.dims), values))}
         expansions = [[partial]]
-        for (parent_id, value), child in node.children.items():
-            if partial.get(parent_id) == value:
+        for child in node.children.values():
+            parent_id, value = child.branch
+            if parent_id in partial and same_value(partial[parent_id], value):
                 expansions.append(_grid(child, resolution))
         for combo in itertools.product(*expansions):
             merged: dict[str, Any] = {}

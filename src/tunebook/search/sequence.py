@@ -39,15 +39,16 @@ class TreeSampler(Sampler):
             params[hp.id] = constant_value(hp)
         for hp, u in zip(node.dims, self.unit_point(node, k)):
             params[hp.id] = to_value(hp, u)
-        for (parent_id, value), child in node.children.items():
+        for child in node.children.values():
+            parent_id, value = child.branch
             if parent_id in params and same_value(params[parent_id], value):
-                self._walk(child, self.child_index(node, parent_id, value, k), params)
+                self._walk(child, self.child_index(node, child, k), params)
 
     def unit_point(self, node: Node, k: int) -> list[float]:
         raise NotImplementedError
 
-    def child_index(self, node: Node, parent_id: str, value: Any, k: int) -> int:
-        """Which point of the child's sequence a trial at point ``k`` of ``node`` takes."""
+    def child_index(self, node: Node, child: Node, k: int) -> int:
+        """Which point of ``child``'s sequence a trial at point ``k`` of ``node`` takes."""
         raise NotImplementedError
 
 
@@ -62,7 +63,7 @@ class QuasiRandomSampler(TreeSampler):
     def __init__(self, space: SearchSpace, seed: int):
         super().__init__(space, seed)
         self._halton: dict[int, ScrambledHalton] = {}
-        self._counts: dict[tuple[int, str, Any], "_PrefixCounts"] = {}
+        self._counts: dict[int, "_PrefixCounts"] = {}
         self._lock = threading.Lock()
 
     def _sequence(self, node: Node) -> ScrambledHalton:
@@ -75,14 +76,14 @@ class QuasiRandomSampler(TreeSampler):
         with self._lock:
             return self._sequence(node).point(k)
 
-    def child_index(self, node: Node, parent_id: str, value: Any, k: int) -> int:
+    def child_index(self, node: Node, child: Node, k: int) -> int:
         with self._lock:
-            key = (id(node), parent_id, value)
-            if key not in self._counts:
-                self._counts[key] = self._prefix_counts(node, parent_id, value)
-            return self._counts[key].before(k)
+            if id(child) not in self._counts:
+                self._counts[id(child)] = self._prefix_counts(node, child)
+            return self._counts[id(child)].before(k)
 
-    def _prefix_counts(self, node: Node, parent_id: str, value: Any) -> "_PrefixCounts":
+    def _prefix_counts(self, node: Node, child: Node) -> "_PrefixCounts":
+        parent_id, value = child.branch
         dim = node.dim_index(parent_id)
         choice = node.dims[dim].domain
         sequence = self._sequence(node)
@@ -127,5 +128,5 @@ class RandomSampler(TreeSampler):
         bitgen = np.random.Philox(key=key, counter=k << 64)
         return np.random.Generator(bitgen).random(len(node.dims)).tolist()
 
-    def child_index(self, node: Node, parent_id: str, value: Any, k: int) -> int:
+    def child_index(self, node: Node, child: Node, k: int) -> int:
         return k  # independent draws need no branch-local order

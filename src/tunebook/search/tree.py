@@ -27,7 +27,12 @@ class Node:
     path: tuple[BranchKey, ...]
     dims: list[Hyperparameter] = dataclasses.field(default_factory=list)
     constants: list[Hyperparameter] = dataclasses.field(default_factory=list)
-    children: dict[BranchKey, "Node"] = dataclasses.field(default_factory=dict)
+    children: dict[tuple[str, str, Any], "Node"] = dataclasses.field(default_factory=dict)
+
+    @property
+    def branch(self) -> BranchKey:
+        """The (parent id, value) that leads into this node from its parent."""
+        return self.path[-1]
 
     @property
     def label(self) -> str:
@@ -48,8 +53,9 @@ def build_tree(space: SearchSpace) -> Node:
         for parent_id, value in hp.condition:
             if parent_id in constant_values:
                 continue  # a branch of a constant parent is simply there (or was dropped)
-            key = (parent_id, value)
-            node = node.children.setdefault(key, Node(node.path + (key,)))
+            # type in the key: 1 and True are different branches of one choice
+            key = (parent_id, type(value).__name__, value)
+            node = node.children.setdefault(key, Node(node.path + ((parent_id, value),)))
         (node.dims if hp.is_varied else node.constants).append(hp)
     return root
 
