@@ -1,0 +1,161 @@
+"""The one interface every store implements.
+
+Contract for every implementation:
+
+- Thread and process safety: many processes (and machines, on PostgreSQL) may
+  use stores opened on the same URL at once. Each method is one transaction;
+  ``claim_trial`` is atomic: two callers never receive the same trial.
+- Durability: once a method returns, what it wrote survives a kill -9 of the
+  caller.
+- Curves keep NaN and +/-inf values exactly as logged.
+- Records returned are frozen snapshots; call the store again for fresh state.
+- Unknown names or ids raise ``NotFoundError``; creating something that exists
+  with different content raises ``ConflictError``.
+"""
+
+from __future__ import annotations
+
+import abc
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Trial
+from tunebook.core.states import TrialState
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# metric name -> (steps, values); sequences of equal length
+CurvePoints = Mapping[str, tuple[Sequence[int], Sequence[float]]]
+
+
+class Store(abc.ABC):
+    """Persistent home of experiments, studies, trials, curves, checkpoints and notes."""
+
+    url: str
+
+    # -- experiments -------------------------------------------------------
+    @abc.abstractmethod
+    def ensure_experiment(self, name: str, spec: Mapping[str, Any]) -> ExperimentRecord:
+        """Create the experiment, or return it if it exists with an equal spec.
+
+        Raises ConflictError if ``name`` exists with a different spec.
+        """
+
+    @abc.abstractmethod
+    def get_experiment(self, name: str) -> ExperimentRecord:
+        """The experiment called ``name``; NotFoundError if there is none."""
+
+    @abc.abstractmethod
+    def list_experiments(self) -> list[ExperimentRecord]:
+        """All experiments, oldest first."""
+
+    # -- studies -----------------------------------------------------------
+    @abc.abstractmethod
+    def ensure_study(
+        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int
+    ) -> StudyRecord:
+        """Create the study or return the existing one with that key.
+
+        An existing study keeps its scientific values (ConflictError if they
+        differ) and takes the new ``budget``, so a user may raise it and resume.
+        """
+
+    @abc.abstractmethod
+    def list_studies(self, experiment_id: int) -> list[StudyRecord]:
+        """The experiment's studies in creation order."""
+
+    # -- trials ------------------------------------------------------------
+    @abc.abstractmethod
+    def claim_trial(
+        self,
+        study_id: int,
+        worker: str,
+        params_for: Callable[[int], Mapping[str, Any]],
+    ) -> Trial | None:
+        """Atomically hand ``worker`` the next trial of the study, marked RUNNING.
+
+        A WAITING trial (re-queued after a crash) is handed out first, lowest
+        number first. Otherwise, while the study has fewer trials than its
+        budget, a new trial is created with the next number ``n`` and params
+        ``params_for(n)``. Returns None when there is nothing left to claim.
+        """
+
+    @abc.abstractmethod
+    def heartbeat(self, trial_id: int) -> None:
+        """Record that the trial's worker is alive (now)."""
+
+    @abc.abstractmethod
+    def finish_trial(
+        self,
+        trial_id: int,
+        state: TrialState,
+        objective: float | None = None,
+        best_step: int | None = None,
+        reason: str | None = None,
+    ) -> Trial:
+        """Move a trial to a finished state (or back to WAITING, for a retry).
+
+        Going back to WAITING increments the trial's attempt counter.
+        """
+
+    @abc.abstractmethod
+    def reclaim_stale(self, study_id: int, older_than: timedelta, max_attempts: int) -> int:
+        """Re-queue RUNNING trials whose heartbeat is older than ``older_than``.
+
+        A trial that has already used ``max_attempts`` attempts is marked
+        FAILED with a reason instead. Returns the number of trials changed.
+        """
+
+    @abc.abstractmethod
+    def get_trial(self, trial_id: int) -> Trial:
+        """One trial; NotFoundError if absent."""
+
+    @abc.abstractmethod
+    def list_trials(self, *, study_id: int | None = None, experiment_id: int | None = None) -> list[Trial]:
+        """Trials of one study or one experiment, by study then number."""
+
+    # -- curves ------------------------------------------------------------
+    @abc.abstractmethod
+    def log_curves(self, trial_id: int, points: CurvePoints) -> None:
+        """Append points to the trial's named curves, in one transaction."""
+
+    @abc.abstractmethod
+    def load_curves(self, *, experiment_id: int | None = None, trial_ids: Sequence[int] | None = None) -> "pd.DataFrame":
+        """Curves in long form: columns trial_id, metric, step, value.
+
+        Sorted by trial_id, metric, step; metric is a pandas categorical.
+        """
+
+    # -- checkpoints -------------------------------------------------------
+    @abc.abstractmethod
+    def add_checkpoint(self, trial_id: int, step: int, path: str, value: float | None) -> None:
+        """Record a checkpoint file the trial wrote (replaces one at the same step)."""
+
+    @abc.abstractmethod
+    def remove_checkpoint(self, trial_id: int, step: int) -> None:
+        """Forget the checkpoint at ``step`` (its file is the caller's business)."""
+
+    @abc.abstractmethod
+    def list_checkpoints(self, trial_id: int) -> list[Checkpoint]:
+        """The trial's checkpoints by step."""
+
+    # -- notes -------------------------------------------------------------
+    @abc.abstractmethod
+    def add_note(self, experiment_id: int, text: str) -> Note:
+        """Attach a timestamped note to an experiment."""
+
+    @abc.abstractmethod
+    def list_notes(self, experiment_id: int) -> list[Note]:
+        """The experiment's notes, oldest first."""
+
+    # -- lifecycle ---------------------------------------------------------
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections. The store must not be used afterwards."""
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

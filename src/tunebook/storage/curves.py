@@ -1,0 +1,129 @@
+"""Curve chunks: points in, binary rows out, and rows back to one long frame.
+
+Each ``log_curves`` call stores one row per metric holding its steps as
+little-endian int64 bytes and its values as little-endian float64 bytes, so
+NaN and infinities round-trip bit for bit and loading 30 million points is a
+matter of reading ~30 thousand blobs and concatenating them with numpy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from tunebook.core.errors import StoreError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tunebook.storage.base import CurvePoints
+
+STEP_DTYPE = np.dtype("<i8")
+VALUE_DTYPE = np.dtype("<f8")
+COLUMNS = ("trial_id", "metric", "step", "value")
+
+
+def encode_points(trial_id: int, points: CurvePoints) -> list[dict[str, Any]]:
+    """One ``curve_chunks`` row per metric with points; StoreError on bad input."""
+    rows = []
+    for metric, pair in points.items():
+        if not isinstance(metric, str) or not metric:
+            raise StoreError(f"curve names must be non-empty strings, got {metric!r}")
+        try:
+            steps, values = pair
+        except (TypeError, ValueError):
+            raise StoreError(f"curve {metric!r}: expected (steps, values), got {pair!r}") from None
+        step_array = _steps_array(metric, steps)
+        value_array = _values_array(metric, values)
+        if len(step_array) != len(value_array):
+            raise StoreError(
+                f"curve {metric!r}: {len(step_array)} steps but {len(value_array)} values"
+            )
+        if len(step_array):
+            rows.append(
+                {
+                    "trial_id": trial_id,
+                    "metric": metric,
+                    "n": len(step_array),
+                    "steps": step_array.tobytes(),
+                    "vals": value_array.tobytes(),
+                }
+            )
+    return rows
+
+
+def _steps_array(metric: str, steps: Sequence[int]) -> np.ndarray:
+    array = np.asarray(steps)
+    if array.ndim != 1:
+        raise StoreError(f"curve {metric!r}: steps must be a flat sequence, got shape {array.shape}")
+    if array.size == 0 or array.dtype.kind in "iu":
+        return array.astype(STEP_DTYPE)
+    if array.dtype.kind == "f":
+        integral = np.isfinite(array) & (array == np.round(array))
+        if integral.all():
+            return array.astype(STEP_DTYPE)
+        raise StoreError(f"curve {metric!r}: steps must be integers, got {array[~integral][0]!r}")
+    raise StoreError(f"curve {metric!r}: steps must be integers, got {array[0]!r}")
+
+
+def _values_array(metric: str, values: Sequence[float]) -> np.ndarray:
+    try:
+        array = np.asarray(values, dtype=VALUE_DTYPE)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"curve {metric!r}: values must be numbers ({exc})") from None
+    if array.ndim != 1:
+        raise StoreError(f"curve {metric!r}: values must be a flat sequence, got shape {array.shape}")
+    return array
+
+
+def decode_frame(rows: Sequence[Any]) -> "pd.DataFrame":
+    """The long frame for chunk rows (trial_id, metric, id, n, steps, vals).
+
+    Sorted by trial_id, metric, step; equal steps keep their logging order.
+    """
+    import pandas as pd  # lazily: importing the store must not import pandas
+
+    categories = sorted({row.metric for row in rows})
+    code_of = {metric: code for code, metric in enumerate(categories)}
+    codes = [code_of[row.metric] for row in rows]
+    # chunk order: trial, metric, logging order (ids grow with each append)
+    order = sorted(range(len(rows)), key=lambda i: (rows[i].trial_id, codes[i], rows[i].id))
+    total = sum(row.n for row in rows)
+    trial, step = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    code, value = np.empty(total, dtype=_code_dtype(len(categories))), np.empty(total, dtype=np.float64)
+    start = 0
+    for i in order:
+        row = rows[i]
+        end = start + row.n
+        trial[start:end] = row.trial_id
+        code[start:end] = codes[i]
+        step[start:end] = np.frombuffer(row.steps, dtype=STEP_DTYPE)
+        value[start:end] = np.frombuffer(row.vals, dtype=VALUE_DTYPE)
+        start = end
+    step_order = _step_order(trial, code, step)
+    if step_order is not None:
+        trial, code, step, value = trial[step_order], code[step_order], step[step_order], value[step_order]
+    metric = pd.Categorical.from_codes(code, categories=categories)
+    columns = {"trial_id": trial, "metric": metric, "step": step, "value": value}
+    return pd.DataFrame(columns, columns=list(COLUMNS), copy=False)
+
+
+def _code_dtype(n_categories: int) -> type:
+    if n_categories < np.iinfo(np.int8).max:
+        return np.int8
+    return np.int16 if n_categories < np.iinfo(np.int16).max else np.int32
+
+
+def _step_order(trial: np.ndarray, code: np.ndarray, step: np.ndarray) -> np.ndarray | None:
+    """A stable order by (trial, metric, step), or None if already in that order.
+
+    Rows arrive grouped by (trial, metric) in logging order, so a curve logged
+    with rising steps needs no sort at all.
+    """
+    same_curve = (trial[1:] == trial[:-1]) & (code[1:] == code[:-1])
+    if not np.any(same_curve & (step[1:] < step[:-1])):
+        return None
+    order = np.argsort(step, kind="stable")
+    order = order[np.argsort(code[order], kind="stable")]
+    return order[np.argsort(trial[order], kind="stable")]

@@ -1,0 +1,68 @@
+"""SQLAlchemy engines set up for many concurrent users, and their errors.
+
+SQLite: WAL journal, ``synchronous=NORMAL`` (a commit survives a crash of the
+process; WAL keeps the file consistent), foreign keys on, a 30 s busy timeout.
+pysqlite's own transaction handling is switched off: we emit ``BEGIN
+IMMEDIATE`` ourselves, so a writing transaction holds the write lock from its
+first statement and read-then-write sequences (claims) are atomic. Reads use a
+plain deferred ``BEGIN`` so they never wait for writers.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from tunebook.core.errors import StoreError
+from tunebook.storage.url import engine_url
+
+BUSY_TIMEOUT_S = 30.0
+READ_ONLY = "tunebook_read_only"  # execution option: a read transaction
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for a normalized store URL; connects lazily."""
+    sa_url = engine_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        engine = create_engine(sa_url, connect_args={"timeout": BUSY_TIMEOUT_S})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    # workers live for hours: check pooled connections before handing them out
+    return create_engine(sa_url, pool_pre_ping=True)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def store_errors(display_url: str, doing: str = "") -> Iterator[None]:
+    """Turn database failures into StoreError naming the store and the cause."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        what = f" while {doing}" if doing else ""
+        raise StoreError(f"store {display_url} failed{what}: {describe(exc)}") from exc
+
+
+def describe(exc: SQLAlchemyError) -> str:
+    """The driver's own message, without SQLAlchemy's statement dump."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(cause).strip() or type(cause).__name__
+    return text.splitlines()[0]

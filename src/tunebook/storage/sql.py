@@ -1,0 +1,319 @@
+"""``SQLStore``: the Store on SQLite (default) or PostgreSQL, through SQLAlchemy Core."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from tunebook.core.errors import ConflictError, NotFoundError, StoreError
+from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Trial
+from tunebook.core.states import TrialState
+from tunebook.storage import curves, trials as trial_sql
+from tunebook.storage.base import CurvePoints, Store
+from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
+from tunebook.storage.migrations import ensure_schema
+from tunebook.storage.rows import (
+    checkpoint_record,
+    dump_json,
+    experiment_record,
+    finite_or_none,
+    note_record,
+    study_record,
+    trial_record,
+)
+from tunebook.storage.schema import checkpoints, curve_chunks, experiments, notes, studies, trials
+from tunebook.storage.url import display_url, normalize_url
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_IN_BATCH = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _same_json(stored: str, canonical: str) -> bool:
+    return dump_json(json.loads(stored), "stored JSON") == canonical
+
+
+class SQLStore(Store):
+    """A store in a SQLite file or a PostgreSQL database.
+
+    ``url`` is anything ``normalize_url`` accepts. Opening creates the schema
+    of an empty database, upgrades an older one, and raises StoreError for a
+    newer one or an unreachable server.
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = normalize_url(url)
+        self.display_url = display_url(self.url)
+        self._engine = create_store_engine(self.url)
+        self._pid = os.getpid()
+        try:
+            ensure_schema(self._engine, self.display_url)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for tools and tests that need raw SQL."""
+        return self._engine_here()
+
+    def __repr__(self) -> str:
+        return f"SQLStore({self.display_url!r})"
+
+    # -- transactions ------------------------------------------------------
+    def _engine_here(self) -> Engine:
+        """The engine, with a pool of this process's own connections.
+
+        A forked child must never use the connections it inherited (SQLite
+        files and PostgreSQL sessions would be shared by two processes).
+        """
+        if os.getpid() != self._pid:
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
+        return self._engine
+
+    @contextmanager
+    def _write(self, doing: str) -> Iterator[Connection]:
+        with store_errors(self.display_url, doing), self._engine_here().begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self, doing: str) -> Iterator[Connection]:
+        with store_errors(self.display_url, doing), self._engine_here().connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
+            with conn.begin():
+                yield conn
+
+    def _require(self, conn: Connection, table: Table, id_: int, what: str) -> None:
+        if conn.execute(select(table.c.id).where(table.c.id == id_)).first() is None:
+            raise NotFoundError(f"no {what} with id {id_} in store {self.display_url}")
+
+    def _require_trial(self, conn: Connection, trial_id: int) -> None:
+        self._require(conn, trials, trial_id, "trial")
+
+    @staticmethod
+    def _once_more_on_race(create: Callable[[], Any]) -> Any:
+        """Run ``create`` again if a concurrent writer inserted the same key first."""
+        try:
+            return create()
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+        return create()
+
+    # -- experiments -------------------------------------------------------
+    def ensure_experiment(self, name: str, spec: Mapping[str, Any]) -> ExperimentRecord:
+        spec_text = dump_json(spec, f"the spec of experiment {name!r}")
+        return self._once_more_on_race(lambda: self._ensure_experiment(name, spec_text))
+
+    def _ensure_experiment(self, name: str, spec_text: str) -> ExperimentRecord:
+        with self._write(f"creating experiment {name!r}") as conn:
+            row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
+            if row is None:
+                values = {"name": name, "spec": spec_text, "created_at": _now()}
+                row = conn.execute(experiments.insert().values(values).returning(*experiments.c)).first()
+            elif not _same_json(row.spec, spec_text):
+                raise ConflictError(
+                    f"experiment {name!r} already exists in store {self.display_url} with a "
+                    "different spec: pick a new name or edit the spec back"
+                )
+        return experiment_record(row)
+
+    def get_experiment(self, name: str) -> ExperimentRecord:
+        with self._read(f"reading experiment {name!r}") as conn:
+            row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
+        if row is None:
+            raise NotFoundError(f"no experiment named {name!r} in store {self.display_url}")
+        return experiment_record(row)
+
+    def list_experiments(self) -> list[ExperimentRecord]:
+        with self._read("listing experiments") as conn:
+            rows = conn.execute(select(experiments).order_by(experiments.c.id)).all()
+        return [experiment_record(row) for row in rows]
+
+    # -- studies -----------------------------------------------------------
+    def ensure_study(
+        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int
+    ) -> StudyRecord:
+        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+            raise ValueError(f"budget must be an integer >= 0, got {budget!r}")
+        sci_text = dump_json(scientific, f"the scientific values of study {key!r}")
+        return self._once_more_on_race(lambda: self._ensure_study(experiment_id, key, sci_text, budget))
+
+    def _ensure_study(self, experiment_id: int, key: str, sci_text: str, budget: int) -> StudyRecord:
+        where = (studies.c.experiment_id == experiment_id, studies.c.key == key)
+        with self._write(f"creating study {key!r}") as conn:
+            row = conn.execute(select(studies).where(*where)).first()
+            if row is None:
+                self._require(conn, experiments, experiment_id, "experiment")
+                values = dict(
+                    experiment_id=experiment_id, key=key, scientific=sci_text, budget=budget, created_at=_now()
+                )
+                row = conn.execute(studies.insert().values(values).returning(*studies.c)).first()
+            elif not _same_json(row.scientific, sci_text):
+                raise ConflictError(
+                    f"study {key!r} of experiment {experiment_id} already exists with scientific "
+                    f"values {json.loads(row.scientific)!r}, not {json.loads(sci_text)!r}"
+                )
+            elif row.budget != budget:
+                update = studies.update().where(*where).values(budget=budget).returning(*studies.c)
+                row = conn.execute(update).first()
+        return study_record(row)
+
+    def list_studies(self, experiment_id: int) -> list[StudyRecord]:
+        with self._read("listing studies") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            query = select(studies).where(studies.c.experiment_id == experiment_id).order_by(studies.c.id)
+            rows = conn.execute(query).all()
+        return [study_record(row) for row in rows]
+
+    # -- trials ------------------------------------------------------------
+    def claim_trial(
+        self, study_id: int, worker: str, params_for: Callable[[int], Mapping[str, Any]]
+    ) -> Trial | None:
+        with self._write(f"claiming a trial of study {study_id}") as conn:
+            row = trial_sql.claim(conn, study_id, worker, params_for, _now())
+            if row is None and not trial_sql.study_exists(conn, study_id):
+                raise NotFoundError(f"no study with id {study_id} in store {self.display_url}")
+        return None if row is None else trial_record(row)
+
+    def heartbeat(self, trial_id: int) -> None:
+        update = trials.update().where(trials.c.id == trial_id).values(heartbeat_at=_now())
+        with self._write(f"recording a heartbeat of trial {trial_id}") as conn:
+            if conn.execute(update).rowcount == 0:
+                raise NotFoundError(f"no trial with id {trial_id} in store {self.display_url}")
+
+    def finish_trial(
+        self,
+        trial_id: int,
+        state: TrialState,
+        objective: float | None = None,
+        best_step: int | None = None,
+        reason: str | None = None,
+    ) -> Trial:
+        state = TrialState(state)
+        if state is TrialState.RUNNING:
+            raise ValueError(f"finish_trial moves trial {trial_id} to a finished state or WAITING, not RUNNING")
+        with self._write(f"finishing trial {trial_id}") as conn:
+            row = trial_sql.finish(conn, trial_id, state, objective, best_step, reason, _now())
+            if row is None:
+                current = self._get_trial(conn, trial_id)
+                raise ConflictError(
+                    f"trial {trial_id} is already {current.state.value}; it cannot become {state.value}"
+                )
+        return trial_record(row)
+
+    def reclaim_stale(self, study_id: int, older_than: timedelta, max_attempts: int) -> int:
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {max_attempts!r}")
+        with self._write(f"reclaiming stale trials of study {study_id}") as conn:
+            self._require(conn, studies, study_id, "study")
+            return trial_sql.reclaim(conn, study_id, older_than, max_attempts, _now())
+
+    def get_trial(self, trial_id: int) -> Trial:
+        with self._read(f"reading trial {trial_id}") as conn:
+            return self._get_trial(conn, trial_id)
+
+    def _get_trial(self, conn: Connection, trial_id: int) -> Trial:
+        row = conn.execute(select(trials).where(trials.c.id == trial_id)).first()
+        if row is None:
+            raise NotFoundError(f"no trial with id {trial_id} in store {self.display_url}")
+        return trial_record(row)
+
+    def list_trials(self, *, study_id: int | None = None, experiment_id: int | None = None) -> list[Trial]:
+        if study_id is None and experiment_id is None:
+            raise ValueError("list_trials needs a study_id or an experiment_id")
+        query = select(trials).join(studies).order_by(trials.c.study_id, trials.c.number)
+        with self._read("listing trials") as conn:
+            if study_id is not None:
+                self._require(conn, studies, study_id, "study")
+                query = query.where(trials.c.study_id == study_id)
+            if experiment_id is not None:
+                self._require(conn, experiments, experiment_id, "experiment")
+                query = query.where(studies.c.experiment_id == experiment_id)
+            rows = conn.execute(query).all()
+        return [trial_record(row) for row in rows]
+
+    # -- curves ------------------------------------------------------------
+    def log_curves(self, trial_id: int, points: CurvePoints) -> None:
+        rows = curves.encode_points(trial_id, points)
+        with self._write(f"logging curves of trial {trial_id}") as conn:
+            self._require_trial(conn, trial_id)
+            if rows:
+                conn.execute(curve_chunks.insert(), rows)
+
+    def load_curves(
+        self, *, experiment_id: int | None = None, trial_ids: Sequence[int] | None = None
+    ) -> "pd.DataFrame":
+        """Curves of an experiment, of some trials, or (neither given) of all."""
+        c = curve_chunks.c
+        query = select(c.trial_id, c.metric, c.id, c.n, c.steps, c.vals)
+        with self._read("loading curves") as conn:
+            if experiment_id is not None:
+                self._require(conn, experiments, experiment_id, "experiment")
+                joined = curve_chunks.join(trials).join(studies)
+                query = query.select_from(joined).where(studies.c.experiment_id == experiment_id)
+            if trial_ids is None:
+                rows = conn.execute(query).all()
+            else:
+                ids = sorted({int(i) for i in trial_ids})
+                rows = []
+                for start in range(0, len(ids), _IN_BATCH):
+                    batch = ids[start : start + _IN_BATCH]
+                    rows.extend(conn.execute(query.where(c.trial_id.in_(batch))).all())
+        return curves.decode_frame(rows)
+
+    # -- checkpoints -------------------------------------------------------
+    def add_checkpoint(self, trial_id: int, step: int, path: str, value: float | None) -> None:
+        key = (checkpoints.c.trial_id == trial_id, checkpoints.c.step == step)
+        row = dict(trial_id=trial_id, step=int(step), path=str(path), value=finite_or_none(value), created_at=_now())
+        with self._write(f"recording a checkpoint of trial {trial_id}") as conn:
+            self._require_trial(conn, trial_id)
+            conn.execute(delete(checkpoints).where(*key))
+            conn.execute(checkpoints.insert().values(row))
+
+    def remove_checkpoint(self, trial_id: int, step: int) -> None:
+        key = (checkpoints.c.trial_id == trial_id, checkpoints.c.step == step)
+        with self._write(f"removing a checkpoint of trial {trial_id}") as conn:
+            if conn.execute(delete(checkpoints).where(*key)).rowcount == 0:
+                raise NotFoundError(
+                    f"trial {trial_id} has no checkpoint at step {step} in store {self.display_url}"
+                )
+
+    def list_checkpoints(self, trial_id: int) -> list[Checkpoint]:
+        query = select(checkpoints).where(checkpoints.c.trial_id == trial_id).order_by(checkpoints.c.step)
+        with self._read(f"listing checkpoints of trial {trial_id}") as conn:
+            self._require_trial(conn, trial_id)
+            rows = conn.execute(query).all()
+        return [checkpoint_record(row) for row in rows]
+
+    # -- notes -------------------------------------------------------------
+    def add_note(self, experiment_id: int, text: str) -> Note:
+        values = {"experiment_id": experiment_id, "text": text, "created_at": _now()}
+        with self._write(f"adding a note to experiment {experiment_id}") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            row = conn.execute(notes.insert().values(values).returning(*notes.c)).first()
+        return note_record(row)
+
+    def list_notes(self, experiment_id: int) -> list[Note]:
+        query = select(notes).where(notes.c.experiment_id == experiment_id).order_by(notes.c.id)
+        with self._read(f"listing notes of experiment {experiment_id}") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            rows = conn.execute(query).all()
+        return [note_record(row) for row in rows]
+
+    # -- lifecycle ---------------------------------------------------------
+    def close(self) -> None:
+        self._engine.dispose()

@@ -1,0 +1,421 @@
+"""A conformance suite every ``Store`` implementation must pass.
+
+Subclass ``StoreConformance`` in a test module and provide a ``store_url``
+fixture: the URL of a fresh, empty store that other processes can open. The
+``store`` fixture opens it with ``open_store``; override it to test a store
+that ``open_store`` does not build::
+
+    class TestSQLiteStore(StoreConformance):
+        @pytest.fixture
+        def store_url(self, tmp_path):
+            return f"sqlite:///{tmp_path / 'store.db'}"
+
+Concurrency tests start real processes (spawn), each opening its own store.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import signal
+import time
+import traceback
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import pytest
+
+from tunebook.core.errors import ConflictError, NotFoundError, StoreError
+from tunebook.core.records import Trial
+from tunebook.core.states import TrialState
+from tunebook.storage import Store, open_store
+
+SPEC = {"goal": "compare depths", "objective": {"metric": "eval/loss", "mode": "min"}}
+
+
+def params_for(number: int) -> dict[str, Any]:
+    return {"learning_rate": 10.0 ** (-number % 5), "layers[arch=mlp]": number}
+
+
+def claim(store: Store, study_id: int, worker: str = "w") -> Trial | None:
+    return store.claim_trial(study_id, worker, params_for)
+
+
+def run_in_processes(target: Callable[..., Any], args: Sequence[tuple], timeout: float = 120.0) -> list[Any]:
+    """Run ``target(*a)`` for each ``a`` in its own spawned process, all starting
+    together; their return values in order. A failure in one fails the caller."""
+    context = multiprocessing.get_context("spawn")
+    results, barrier = context.Queue(), context.Barrier(len(args))
+    processes = [
+        context.Process(target=_child, args=(target, i, a, barrier, results)) for i, a in enumerate(args)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        returned = dict(_collect(results, len(processes), timeout))
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+    return [returned[i] for i in range(len(processes))]
+
+
+def _child(target: Callable[..., Any], index: int, args: tuple, barrier: Any, results: Any) -> None:
+    try:
+        barrier.wait(timeout=60)
+        results.put((index, True, target(*args)))
+    except BaseException:
+        results.put((index, False, traceback.format_exc()))
+
+
+def _collect(results: Any, count: int, timeout: float) -> Iterator[tuple[int, Any]]:
+    for _ in range(count):
+        index, ok, value = results.get(timeout=timeout)
+        if not ok:
+            raise AssertionError(f"process {index} failed:\n{value}")
+        yield index, value
+
+
+def _claim_loop(url: str, study_id: int, worker: str) -> list[tuple[int, int]]:
+    """Claim and finish until nothing is left; every 7th trial is retried once."""
+    claimed = []
+    with open_store(url) as store:
+        while (trial := claim(store, study_id, worker)) is not None:
+            claimed.append((trial.number, trial.attempt))
+            if trial.number % 7 == 0 and trial.attempt == 0:
+                store.finish_trial(trial.id, TrialState.WAITING, reason="retry once")
+            else:
+                store.finish_trial(trial.id, TrialState.COMPLETE, objective=float(trial.number))
+    return claimed
+
+
+def _open_and_ensure(url: str) -> tuple[int, int]:
+    with open_store(url) as store:
+        experiment = store.ensure_experiment("race", SPEC)
+        return experiment.id, store.ensure_study(experiment.id, "joint", {}, 10).id
+
+
+def _finish_then_die(url: str, trial_id: int) -> None:
+    store = open_store(url)
+    store.log_curves(trial_id, {"loss": ([0, 1], [0.5, math.inf])})
+    store.finish_trial(trial_id, TrialState.COMPLETE, objective=0.25, best_step=1)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def assert_recent_utc(when: datetime | None) -> None:
+    assert when is not None and when.tzinfo is not None
+    assert when.utcoffset() == timedelta(0)
+    assert abs(datetime.now(timezone.utc) - when) < timedelta(minutes=5)
+
+
+def assert_bits_equal(actual: Any, expected: list[float]) -> None:
+    """Equal to the bit: NaN, -0.0 and infinities included."""
+    actual = np.asarray(actual, dtype=np.float64)
+    assert actual.view(np.int64).tolist() == np.asarray(expected, dtype=np.float64).view(np.int64).tolist()
+
+
+class StoreConformance:
+    """Behaviour every Store must show; needs a ``store_url`` fixture."""
+
+    @pytest.fixture
+    def store(self, store_url: str) -> Iterator[Store]:
+        with open_store(store_url) as store:
+            yield store
+
+    @pytest.fixture
+    def study(self, store: Store) -> Any:
+        experiment = store.ensure_experiment("exp", SPEC)
+        return store.ensure_study(experiment.id, "joint", {}, budget=3)
+
+    # -- experiments -------------------------------------------------------
+    def test_ensure_experiment_is_idempotent(self, store: Store) -> None:
+        first = store.ensure_experiment("exp", SPEC)
+        reordered = {"objective": {"mode": "min", "metric": "eval/loss"}, "goal": "compare depths"}
+        again = store.ensure_experiment("exp", reordered)
+        assert again == first
+        assert first.name == "exp" and dict(first.spec) == SPEC
+        assert_recent_utc(first.created_at)
+        assert store.get_experiment("exp") == first
+
+    def test_ensure_experiment_conflicts_on_other_spec(self, store: Store) -> None:
+        store.ensure_experiment("exp", SPEC)
+        with pytest.raises(ConflictError, match="'exp'"):
+            store.ensure_experiment("exp", {**SPEC, "goal": "something else"})
+
+    def test_unknown_experiment_is_not_found(self, store: Store) -> None:
+        with pytest.raises(NotFoundError, match="no experiment named 'nope' in store"):
+            store.get_experiment("nope")
+        with pytest.raises(NotFoundError):
+            store.list_studies(12345)
+
+    def test_experiments_list_oldest_first(self, store: Store) -> None:
+        names = ["b", "a", "c"]
+        for name in names:
+            store.ensure_experiment(name, {"n": name, "x": math.inf})
+        listed = store.list_experiments()
+        assert [e.name for e in listed] == names
+        assert listed[0].spec["x"] == math.inf
+
+    # -- studies -----------------------------------------------------------
+    def test_ensure_study_updates_budget_only(self, store: Store) -> None:
+        experiment = store.ensure_experiment("exp", SPEC)
+        first = store.ensure_study(experiment.id, "layers=2", {"layers": 2}, budget=5)
+        raised = store.ensure_study(experiment.id, "layers=2", {"layers": 2}, budget=9)
+        assert (raised.id, raised.budget, raised.created_at) == (first.id, 9, first.created_at)
+        assert store.ensure_study(experiment.id, "layers=2", {"layers": 2}, budget=9) == raised
+        assert_recent_utc(first.created_at)
+
+    def test_ensure_study_conflicts_on_scientific_values(self, store: Store) -> None:
+        experiment = store.ensure_experiment("exp", SPEC)
+        store.ensure_study(experiment.id, "layers=2", {"layers": 2}, budget=5)
+        with pytest.raises(ConflictError, match="layers=2"):
+            store.ensure_study(experiment.id, "layers=2", {"layers": 3}, budget=5)
+
+    def test_studies_belong_to_their_experiment(self, store: Store) -> None:
+        one = store.ensure_experiment("one", SPEC)
+        two = store.ensure_experiment("two", SPEC)
+        keys = ["layers=4", "layers=2"]
+        for key in keys:
+            store.ensure_study(one.id, key, {"layers": int(key[-1])}, budget=1)
+        store.ensure_study(two.id, "joint", {}, budget=1)
+        assert [s.key for s in store.list_studies(one.id)] == keys
+        assert [s.key for s in store.list_studies(two.id)] == ["joint"]
+        with pytest.raises(NotFoundError):
+            store.ensure_study(9999, "joint", {}, budget=1)
+
+    # -- claiming ------------------------------------------------------------
+    def test_claims_new_numbers_in_order_up_to_budget(self, store: Store, study: Any) -> None:
+        claimed = [claim(store, study.id, worker=f"w{i}") for i in range(3)]
+        assert [t.number for t in claimed] == [0, 1, 2]
+        for i, trial in enumerate(claimed):
+            assert trial.state is TrialState.RUNNING and trial.attempt == 0
+            assert trial.worker == f"w{i}" and dict(trial.params) == params_for(i)
+            assert_recent_utc(trial.started_at)
+        assert claim(store, study.id) is None
+
+    def test_claims_waiting_trials_first_lowest_number_first(self, store: Store, study: Any) -> None:
+        trials = [claim(store, study.id) for _ in range(3)]
+        store.finish_trial(trials[2].id, TrialState.WAITING)
+        store.finish_trial(trials[1].id, TrialState.WAITING, reason="preempted")
+        again = claim(store, study.id, worker="second")
+        assert (again.id, again.number, again.attempt, again.worker) == (trials[1].id, 1, 1, "second")
+        assert claim(store, study.id).number == 2
+        assert claim(store, study.id) is None
+        store.ensure_study(study.experiment_id, "joint", {}, budget=4)  # raise it and resume
+        assert claim(store, study.id).number == 3
+
+    def test_failed_params_for_claims_nothing(self, store: Store, study: Any) -> None:
+        def broken(number: int) -> dict[str, Any]:
+            raise RuntimeError("sampler crashed")
+
+        with pytest.raises(RuntimeError, match="sampler crashed"):
+            store.claim_trial(study.id, "w", broken)
+        assert store.list_trials(study_id=study.id) == []
+        assert claim(store, study.id).number == 0
+
+    def test_params_keep_numpy_and_non_finite_values(self, store: Store, study: Any) -> None:
+        params = {"lr": np.float64(0.1), "n": np.int64(3), "beta": math.nan, "clip": math.inf}
+        store.claim_trial(study.id, "w", lambda number: params)
+        stored = store.list_trials(study_id=study.id)[0].params
+        assert (stored["lr"], stored["n"], stored["clip"]) == (0.1, 3, math.inf) and math.isnan(stored["beta"])
+        with pytest.raises(StoreError, match="params of trial 1"):
+            store.claim_trial(study.id, "w", lambda number: {"x": object()})
+
+    def test_claim_from_unknown_study_is_not_found(self, store: Store) -> None:
+        with pytest.raises(NotFoundError):
+            claim(store, 4242)
+
+    # -- finishing -----------------------------------------------------------
+    @pytest.mark.parametrize("state", [TrialState.COMPLETE, TrialState.INFEASIBLE, TrialState.FAILED])
+    def test_finish_records_outcome(self, store: Store, study: Any, state: TrialState) -> None:
+        trial = claim(store, study.id)
+        done = store.finish_trial(trial.id, state, objective=-math.inf, best_step=7, reason="why")
+        assert (done.state, done.objective, done.best_step, done.reason) == (state, -math.inf, 7, "why")
+        assert_recent_utc(done.finished_at)
+        assert store.get_trial(trial.id) == done
+        assert done.started_at == trial.started_at and done.params == trial.params
+
+    def test_finish_to_waiting_retries(self, store: Store, study: Any) -> None:
+        trial = claim(store, study.id)
+        waiting = store.finish_trial(trial.id, TrialState.WAITING, reason="node lost")
+        assert (waiting.state, waiting.attempt, waiting.reason) == (TrialState.WAITING, 1, "node lost")
+        assert waiting.finished_at is None
+        retried = claim(store, study.id)
+        assert (retried.id, retried.state, retried.attempt) == (trial.id, TrialState.RUNNING, 1)
+
+    def test_finish_checks_the_move(self, store: Store, study: Any) -> None:
+        trial = claim(store, study.id)
+        with pytest.raises(ValueError):
+            store.finish_trial(trial.id, TrialState.RUNNING)
+        store.finish_trial(trial.id, TrialState.COMPLETE, objective=1.0)
+        with pytest.raises(ConflictError, match="already complete"):
+            store.finish_trial(trial.id, TrialState.FAILED)
+        with pytest.raises(NotFoundError):
+            store.finish_trial(999_999, TrialState.COMPLETE)
+        with pytest.raises(NotFoundError):
+            store.get_trial(999_999)
+
+    def test_nan_objective_reads_back_as_none(self, store: Store, study: Any) -> None:
+        trial = claim(store, study.id)
+        assert store.finish_trial(trial.id, TrialState.INFEASIBLE, objective=math.nan).objective is None
+
+    # -- heartbeats and stale trials --------------------------------------------
+    def test_heartbeat_records_now(self, store: Store, study: Any) -> None:
+        trial = claim(store, study.id)
+        assert trial.heartbeat_at is None
+        store.heartbeat(trial.id)
+        beat = store.get_trial(trial.id).heartbeat_at
+        assert_recent_utc(beat)
+        assert beat >= trial.started_at
+        with pytest.raises(NotFoundError):
+            store.heartbeat(999_999)
+
+    def test_reclaim_stale_requeues_silent_trials(self, store: Store, study: Any) -> None:
+        silent, beating, finished = (claim(store, study.id) for _ in range(3))
+        store.finish_trial(finished.id, TrialState.COMPLETE, objective=1.0)
+        time.sleep(0.5)
+        store.heartbeat(beating.id)
+        assert store.reclaim_stale(study.id, timedelta(seconds=0.3), max_attempts=3) == 1
+        requeued = store.get_trial(silent.id)
+        assert (requeued.state, requeued.attempt) == (TrialState.WAITING, 1)
+        assert store.get_trial(beating.id).state is TrialState.RUNNING
+        assert store.get_trial(finished.id).state is TrialState.COMPLETE
+        assert store.reclaim_stale(study.id, timedelta(minutes=10), max_attempts=3) == 0
+        assert claim(store, study.id).id == silent.id
+
+    def test_reclaim_stale_fails_trials_out_of_attempts(self, store: Store, study: Any) -> None:
+        trial = claim(store, study.id)
+        assert store.reclaim_stale(study.id, timedelta(0), max_attempts=2) == 1
+        assert claim(store, study.id).attempt == 1
+        assert store.reclaim_stale(study.id, timedelta(0), max_attempts=2) == 1
+        failed = store.get_trial(trial.id)
+        assert (failed.state, failed.attempt) == (TrialState.FAILED, 1)
+        assert failed.reason and "heartbeat" in failed.reason
+        assert_recent_utc(failed.finished_at)
+
+    # -- listing ---------------------------------------------------------------
+    def test_list_trials_by_study_and_experiment(self, store: Store) -> None:
+        experiment = store.ensure_experiment("exp", SPEC)
+        other = store.ensure_experiment("other", SPEC)
+        a = store.ensure_study(experiment.id, "a", {}, budget=2)
+        b = store.ensure_study(experiment.id, "b", {}, budget=2)
+        c = store.ensure_study(other.id, "c", {}, budget=1)
+        for study_id in (b.id, a.id, b.id, c.id, a.id):
+            claim(store, study_id)
+        by_study = store.list_trials(study_id=b.id)
+        assert [(t.study_id, t.number) for t in by_study] == [(b.id, 0), (b.id, 1)]
+        by_experiment = store.list_trials(experiment_id=experiment.id)
+        assert [(t.study_id, t.number) for t in by_experiment] == [(a.id, 0), (a.id, 1), (b.id, 0), (b.id, 1)]
+        assert [t.study_id for t in store.list_trials(experiment_id=other.id)] == [c.id]
+
+    # -- curves ----------------------------------------------------------------
+    def test_curves_round_trip_exactly(self, store: Store, study: Any) -> None:
+        trial = claim(store, study.id)
+        values = [0.5, math.nan, math.inf, -math.inf, -0.0, 1e308, 5e-324]
+        store.log_curves(trial.id, {"train/loss": (range(7), values), "lr": ([0], [0.1])})
+        frame = store.load_curves(trial_ids=[trial.id])
+        assert list(frame.columns) == ["trial_id", "metric", "step", "value"]
+        assert str(frame["metric"].dtype) == "category"
+        assert [str(frame[c].dtype) for c in ("trial_id", "step", "value")] == ["int64", "int64", "float64"]
+        assert frame["metric"].tolist() == ["lr"] + ["train/loss"] * 7
+        assert frame["step"].tolist() == [0, *range(7)]
+        assert_bits_equal(frame["value"], [0.1, *values])
+
+    def test_curves_append_and_sort_by_step(self, store: Store, study: Any) -> None:
+        trial = claim(store, study.id)
+        store.log_curves(trial.id, {"loss": ([10, 20], [1.0, 2.0])})
+        store.log_curves(trial.id, {"loss": (np.array([30, 5]), np.array([3.0, 0.5]))})
+        store.log_curves(trial.id, {"loss": ([20], [2.5])})  # a step logged twice: both kept
+        frame = store.load_curves(trial_ids=[trial.id])
+        assert frame["step"].tolist() == [5, 10, 20, 20, 30]
+        assert frame["value"].tolist() == [0.5, 1.0, 2.0, 2.5, 3.0]
+
+    def test_curves_filter_by_experiment_and_trials(self, store: Store, study: Any) -> None:
+        other = store.ensure_experiment("other", SPEC)
+        other_study = store.ensure_study(other.id, "joint", {}, budget=1)
+        first, second = claim(store, study.id), claim(store, study.id)
+        stranger = claim(store, other_study.id)
+        for trial in (second, first, stranger):
+            store.log_curves(trial.id, {"b": ([0, 1], [trial.id, 1.0]), "a": ([0], [2.0])})
+        mine = store.load_curves(experiment_id=study.experiment_id)
+        assert mine["trial_id"].tolist() == [first.id] * 3 + [second.id] * 3
+        assert mine["metric"].tolist() == ["a", "b", "b"] * 2
+        assert store.load_curves(trial_ids=[stranger.id])["trial_id"].unique().tolist() == [stranger.id]
+        empty = store.load_curves(trial_ids=[])
+        assert list(empty.columns) == ["trial_id", "metric", "step", "value"] and len(empty) == 0
+
+    def test_bad_curves_are_refused(self, store: Store, study: Any) -> None:
+        trial = claim(store, study.id)
+        with pytest.raises(StoreError, match="'loss'.*2 steps but 1 values"):
+            store.log_curves(trial.id, {"loss": ([0, 1], [1.0])})
+        with pytest.raises(StoreError, match="integers"):
+            store.log_curves(trial.id, {"loss": ([0.5], [1.0])})
+        with pytest.raises(NotFoundError):
+            store.log_curves(999_999, {"loss": ([0], [1.0])})
+        assert len(store.load_curves(trial_ids=[trial.id])) == 0
+
+    # -- checkpoints and notes --------------------------------------------------
+    def test_checkpoints_add_replace_remove(self, store: Store, study: Any) -> None:
+        trial = claim(store, study.id)
+        store.add_checkpoint(trial.id, 200, "ckpt/200.pt", 0.5)
+        store.add_checkpoint(trial.id, 100, "ckpt/100.pt", None)
+        store.add_checkpoint(trial.id, 200, "ckpt/200-b.pt", 0.25)
+        listed = store.list_checkpoints(trial.id)
+        assert [(c.step, c.path, c.value) for c in listed] == [(100, "ckpt/100.pt", None), (200, "ckpt/200-b.pt", 0.25)]
+        assert_recent_utc(listed[0].created_at)
+        store.remove_checkpoint(trial.id, 100)
+        assert [c.step for c in store.list_checkpoints(trial.id)] == [200]
+        with pytest.raises(NotFoundError):
+            store.remove_checkpoint(trial.id, 100)
+        with pytest.raises(NotFoundError):
+            store.add_checkpoint(999_999, 1, "x.pt", None)
+
+    def test_notes_oldest_first(self, store: Store) -> None:
+        experiment = store.ensure_experiment("exp", SPEC)
+        first = store.add_note(experiment.id, "baseline looks unstable")
+        store.add_note(experiment.id, "raised warmup")
+        notes = store.list_notes(experiment.id)
+        assert [n.text for n in notes] == ["baseline looks unstable", "raised warmup"]
+        assert notes[0] == first and first.experiment_id == experiment.id
+        assert_recent_utc(first.created_at)
+        with pytest.raises(NotFoundError):
+            store.add_note(999_999, "lost")
+
+    # -- many processes ----------------------------------------------------------
+    def test_second_store_sees_writes(self, store: Store, store_url: str, study: Any) -> None:
+        trial = claim(store, study.id)
+        with open_store(store_url) as other:
+            assert other.get_trial(trial.id) == trial
+            other.finish_trial(trial.id, TrialState.COMPLETE, objective=2.0)
+        assert store.get_trial(trial.id).objective == 2.0
+
+    def test_processes_claim_each_trial_once(self, store: Store, store_url: str) -> None:
+        experiment = store.ensure_experiment("exp", SPEC)
+        study = store.ensure_study(experiment.id, "joint", {}, budget=200)
+        results = run_in_processes(_claim_loop, [(store_url, study.id, f"worker-{i}") for i in range(4)])
+        claims = sorted(c for claimed in results for c in claimed)
+        assert claims == sorted([(n, 0) for n in range(200)] + [(n, 1) for n in range(0, 200, 7)])
+        trials = store.list_trials(study_id=study.id)
+        assert [t.number for t in trials] == list(range(200))
+        assert {t.state for t in trials} == {TrialState.COMPLETE}
+        assert all(dict(t.params) == params_for(t.number) for t in trials)
+
+    def test_processes_open_a_fresh_store_at_once(self, store_url: str) -> None:
+        results = run_in_processes(_open_and_ensure, [(store_url,)] * 4)
+        assert len(set(results)) == 1
+        with open_store(store_url) as store:
+            assert [e.name for e in store.list_experiments()] == ["race"]
+
+    @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+    def test_writes_survive_kill_of_the_writer(self, store: Store, store_url: str, study: Any) -> None:
+        trial = claim(store, study.id)
+        process = multiprocessing.get_context("spawn").Process(target=_finish_then_die, args=(store_url, trial.id))
+        process.start()
+        process.join(timeout=120)
+        assert process.exitcode == -signal.SIGKILL
+        done = store.get_trial(trial.id)
+        assert (done.state, done.objective, done.best_step) == (TrialState.COMPLETE, 0.25, 1)
+        assert_bits_equal(store.load_curves(trial_ids=[trial.id])["value"], [0.5, math.inf])

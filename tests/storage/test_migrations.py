@@ -1,0 +1,112 @@
+"""Schema versions on SQLite and PostgreSQL: create, upgrade in order, refuse newer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from tunebook.core.errors import StoreError
+from tunebook.storage import SQLStore, migrations
+from tunebook.storage.schema import SCHEMA_VERSION
+from tunebook.testing.storage import SPEC
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def _version(store: SQLStore) -> int | None:
+    with store.engine.connect() as conn:
+        return migrations.read_version(conn)
+
+
+def _set_version(store: SQLStore, version: int) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE tunebook_meta SET value = :v WHERE key = 'schema_version'"), {"v": str(version)})
+
+
+def _add_tags(conn: Connection) -> None:
+    conn.execute(text("CREATE TABLE tags (trial_id INTEGER, tag TEXT)"))
+    conn.execute(text("INSERT INTO tags VALUES (0, 'from step 2')"))
+
+
+def _add_color(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE tags ADD COLUMN color TEXT"))
+
+
+def _broken(conn: Connection) -> None:
+    conn.execute(text("CREATE TABLE half_done (x INTEGER)"))
+    raise RuntimeError("step 2 broke")
+
+
+def test_fresh_store_is_created_at_current_version(url: str) -> None:
+    with SQLStore(url) as store:
+        assert _version(store) == SCHEMA_VERSION
+        with store.engine.connect() as conn:
+            rows = conn.execute(text("SELECT key, value FROM tunebook_meta")).all()
+    assert [tuple(r) for r in rows] == [("schema_version", str(SCHEMA_VERSION))]
+
+
+def test_old_store_is_upgraded_step_by_step(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with SQLStore(url) as store:
+        store.ensure_experiment("kept", SPEC)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    monkeypatch.setattr(migrations, "STEPS", [(SCHEMA_VERSION + 2, _add_color), (SCHEMA_VERSION + 1, _add_tags)])
+    with SQLStore(url) as store:
+        assert _version(store) == SCHEMA_VERSION + 2
+        assert store.get_experiment("kept").spec == SPEC
+        with store.engine.connect() as conn:
+            assert {c["name"] for c in inspect(conn).get_columns("tags")} == {"trial_id", "tag", "color"}
+    with SQLStore(url) as store:  # already current: no step runs twice
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM tags")).scalar() == 1
+
+
+def test_failed_step_leaves_the_store_untouched(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    SQLStore(url).close()
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(migrations, "STEPS", [(SCHEMA_VERSION + 1, _broken)])
+    with pytest.raises(RuntimeError, match="step 2 broke"):
+        SQLStore(url)
+    monkeypatch.undo()
+    with SQLStore(url) as store:
+        assert _version(store) == SCHEMA_VERSION
+        with store.engine.connect() as conn:
+            assert not inspect(conn).has_table("half_done")
+
+
+def test_missing_step_is_an_error(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    SQLStore(url).close()
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    monkeypatch.setattr(migrations, "STEPS", [(SCHEMA_VERSION + 2, _add_color)])
+    with pytest.raises(StoreError, match=f"no migration from version {SCHEMA_VERSION} to {SCHEMA_VERSION + 1}"):
+        SQLStore(url)
+
+
+def test_newer_store_asks_to_upgrade_tunebook(url: str) -> None:
+    with SQLStore(url) as store:
+        _set_version(store, SCHEMA_VERSION + 5)
+        shown = store.display_url
+    expected = (
+        f"store at {shown} has schema version {SCHEMA_VERSION + 5}, "
+        f"this tunebook knows up to {SCHEMA_VERSION}: upgrade tunebook"
+    )
+    with pytest.raises(StoreError) as caught:
+        SQLStore(url)
+    assert str(caught.value) == expected
+
+
+def test_foreign_tables_are_not_taken_over(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE experiments (whatever TEXT)")
+    with pytest.raises(StoreError, match="not a tunebook store"):
+        SQLStore(str(path))
