@@ -15,6 +15,7 @@ import argparse
 import math
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 SPACE = {
@@ -60,6 +61,7 @@ def run_optuna(n: int, storage_kind: str, workdir: Path) -> list[float]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     if storage_kind == "rdb":
         storage = optuna.storages.RDBStorage(f"sqlite:///{workdir / 'optuna.db'}")
     else:
