@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import Any, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 from tunebook.core.domains import Choice, Fixed
 from tunebook.core.space import Hyperparameter, SearchSpace, format_value
+
+if TYPE_CHECKING:
+    from tunebook.core.run_spec import RunConfig
 
 Mode = Literal["min", "max"]
 Reduce = Literal["best", "final"]
@@ -67,6 +70,8 @@ class Experiment:
     goal: str = ""
     notes: str = ""
     run: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # the spec file it was read from (absolute), if any; not part of its identity
+    source: str | None = dataclasses.field(default=None, compare=False)
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any], source: str | None = None) -> "Experiment":
@@ -87,6 +92,18 @@ class Experiment:
         from tunebook.core.spec import experiment_to_dict
 
         return experiment_to_dict(self)
+
+    def run_config(self) -> "RunConfig":
+        """The validated ``run:`` section; SpecError if it cannot run trials."""
+        from tunebook.core.errors import SpecError
+        from tunebook.core.run_spec import parse_run
+        from tunebook.core.spec import Problems
+
+        problems = Problems()
+        config = parse_run(self.run, problems)
+        if problems:
+            raise SpecError(problems, self.source)
+        return config
 
     @property
     def caveats(self) -> tuple[Hyperparameter, ...]:

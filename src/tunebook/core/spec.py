@@ -7,6 +7,7 @@ one SpecError, so a user fixes a spec in one pass. Paths read like the YAML:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import re
@@ -15,6 +16,7 @@ from typing import Any, Mapping
 
 from tunebook.core import params_spec
 from tunebook.core.errors import SpecError
+from tunebook.core.run_spec import parse_run
 from tunebook.core.experiment import ALGORITHMS, STUDY_LAYOUTS, Experiment, Objective, SearchConfig
 from tunebook.core.space import ROLES
 from tunebook.core.yaml_loader import load_yaml
@@ -33,7 +35,7 @@ class Problems(list):
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Read a YAML spec file and validate it."""
+    """Read a YAML spec file and validate it; the experiment remembers the file."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -41,7 +43,8 @@ def load_experiment(path: str | Path) -> Experiment:
         raise SpecError(f"cannot read spec file: {exc.strerror}", source) from None
     except UnicodeDecodeError as exc:
         raise SpecError(f"cannot read spec file: not UTF-8 text ({exc.reason} at byte {exc.start})", source) from None
-    return parse_experiment(load_yaml(text, source), source)
+    experiment = parse_experiment(load_yaml(text, source), source)
+    return dataclasses.replace(experiment, source=str(Path(path).resolve()))
 
 
 def parse_experiment(spec: Any, source: str | None = None) -> Experiment:
@@ -56,9 +59,12 @@ def parse_experiment(spec: Any, source: str | None = None) -> Experiment:
     objective = _objective(spec.get("objective"), problems)
     space = params_spec.parse_space({r: spec.get(r) for r in ROLES}, problems)
     search = _search(spec.get("search"), problems)
-    run = spec.get("run") or {}
+    run = spec.get("run")
+    run = {} if run is None else run
     if not isinstance(run, Mapping):
         problems.add("run", f"must be a mapping, got {run!r}")
+        run = {}
+    parse_run(run, problems, need_program=False)
     if problems:
         raise SpecError(problems, source)
     experiment = Experiment(name, objective, space, search, goal, notes, dict(run))

@@ -1,0 +1,163 @@
+"""The ``run:`` section of a spec: how to run one trial and how many at once.
+
+``run`` stays plain data on the Experiment (it is stored as written);
+``parse_run`` validates it into a RunConfig whenever trials are to be run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from tunebook.core.spec import Problems
+
+RUN_FIELDS = (
+    "function", "command", "metrics", "parallel", "timeout", "retries",
+    "gpus_per_trial", "checkpoints_kept", "workdir", "divergence", "env",
+)
+DIVERGENCE_FIELDS = ("loss", "factor")
+DEFAULT_LOSS_METRICS = ("train/loss", "train_loss", "loss")
+JSON_LINES = "json"  # a metrics entry that reads JSON objects printed one per line
+_FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """How trials run. Exactly one of ``function`` and ``command`` is set."""
+
+    function: str | None = None  # "module:callable", called as callable(params, trial)
+    command: str | tuple[str, ...] | None = None  # a command line (or argv) with {name} placeholders
+    metrics: tuple[str, ...] = ()  # named-group regexes over output lines, or "json"
+    parallel: int = 1
+    timeout: float | None = None  # seconds per trial
+    retries: int = 1  # for crashes, not for infeasible outcomes
+    gpus_per_trial: int = 0
+    checkpoints_kept: int = 3
+    workdir: str | None = None  # relative to the spec file; default: the spec's folder
+    loss_metrics: tuple[str, ...] = DEFAULT_LOSS_METRICS
+    divergence_factor: float | None = 10.0
+    env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def output_metrics(self) -> tuple[str, ...]:
+        """What to read from a command's output: its regexes, else JSON lines."""
+        return self.metrics or ((JSON_LINES,) if self.command else ())
+
+
+def parse_run(run: Mapping[str, Any], problems: "Problems", need_program: bool = True) -> RunConfig:
+    """Validate the run section; record problems under ``run.<field>``."""
+    from tunebook.core.spec import unknown_fields
+
+    unknown_fields(run, RUN_FIELDS, "run", problems)
+    function, command = run.get("function"), run.get("command")
+    if function is not None and command is not None:
+        problems.add("run", "give either function or command, not both")
+    elif need_program and function is None and command is None:
+        problems.add("run", "says how to run a trial: function: module:callable, or command: 'python train.py ...'")
+    if function is not None and not (isinstance(function, str) and _FUNCTION.match(function)):
+        problems.add("run.function", f"must be 'module:callable' (e.g. train:train), got {function!r}")
+    if isinstance(command, (list, tuple)) and command and all(isinstance(a, str) for a in command):
+        command = tuple(command)
+    elif command is not None and not (isinstance(command, str) and command.strip()):
+        problems.add("run.command", f"must be a command line or a list of arguments, got {command!r}")
+        command = None
+    loss, factor = _divergence(run.get("divergence"), problems)
+    return RunConfig(
+        function=function if isinstance(function, str) else None,
+        command=command,
+        metrics=_metrics(run.get("metrics"), problems),
+        parallel=_int(run, "parallel", 1, 1, problems),
+        timeout=_seconds(run.get("timeout"), problems),
+        retries=_int(run, "retries", 1, 0, problems),
+        gpus_per_trial=_int(run, "gpus_per_trial", 0, 0, problems),
+        checkpoints_kept=_int(run, "checkpoints_kept", 3, 1, problems),
+        workdir=_text_or_none(run, "workdir", problems),
+        loss_metrics=loss,
+        divergence_factor=factor,
+        env=_env(run.get("env"), problems),
+    )
+
+
+def _metrics(value: Any, problems: "Problems") -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        problems.add("run.metrics", f"must be a list of regexes, got {value!r}")
+        return ()
+    for i, pattern in enumerate(value):
+        where = f"run.metrics[{i}]"
+        if not isinstance(pattern, str):
+            problems.add(where, f"must be a regex string, got {pattern!r}")
+        elif pattern != JSON_LINES:
+            _check_regex(pattern, where, problems)
+    return tuple(p for p in value if isinstance(p, str))
+
+
+def _check_regex(pattern: str, where: str, problems: "Problems") -> None:
+    try:
+        groups = set(re.compile(pattern).groupindex)
+    except re.error as exc:
+        problems.add(where, f"is not a valid regex ({exc}): {pattern!r}")
+        return
+    if not groups - {"step"}:
+        problems.add(where, f"needs a named group per metric, e.g. (?P<valid_loss>\\S+), got {pattern!r}")
+
+
+def _int(run: Mapping[str, Any], field: str, default: int, minimum: int, problems: "Problems") -> int:
+    value = run.get(field, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        problems.add(f"run.{field}", f"must be an integer >= {minimum}, got {value!r}")
+        return default
+    return value
+
+
+def _seconds(value: Any, problems: "Problems") -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 and math.isfinite(value)):
+        problems.add("run.timeout", f"must be a number of seconds > 0, got {value!r}")
+        return None
+    return float(value)
+
+
+def _text_or_none(run: Mapping[str, Any], field: str, problems: "Problems") -> str | None:
+    value = run.get(field)
+    if value is not None and not isinstance(value, str):
+        problems.add(f"run.{field}", f"must be text, got {value!r}")
+        return None
+    return value
+
+
+def _divergence(value: Any, problems: "Problems") -> tuple[tuple[str, ...], float | None]:
+    if value is None:
+        return DEFAULT_LOSS_METRICS, 10.0
+    if not isinstance(value, Mapping):
+        problems.add("run.divergence", f"must be {{loss: METRIC, factor: NUMBER|null}}, got {value!r}")
+        return DEFAULT_LOSS_METRICS, 10.0
+    from tunebook.core.spec import unknown_fields
+
+    unknown_fields(value, DIVERGENCE_FIELDS, "run.divergence", problems)
+    loss = value.get("loss", list(DEFAULT_LOSS_METRICS))
+    loss = [loss] if isinstance(loss, str) else loss
+    if not isinstance(loss, list) or not all(isinstance(m, str) and m for m in loss):
+        problems.add("run.divergence.loss", f"must name the training-loss metric(s), got {value.get('loss')!r}")
+        loss = list(DEFAULT_LOSS_METRICS)
+    factor = value.get("factor", 10.0)
+    if factor is not None and (isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 1):
+        problems.add("run.divergence.factor", f"must be a number > 1, or null to turn the check off, got {factor!r}")
+        factor = 10.0
+    return tuple(loss), None if factor is None else float(factor)
+
+
+def _env(value: Any, problems: "Problems") -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        problems.add("run.env", f"must map variable names to values, got {value!r}")
+        return {}
+    return {k: str(v) for k, v in value.items()}
