@@ -43,6 +43,10 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
+    def replace_spec(self, experiment_id: int, spec: Mapping[str, Any]) -> ExperimentRecord:
+        """Store a new spec for an existing experiment (the caller judged it compatible)."""
+
+    @abc.abstractmethod
     def get_experiment(self, name: str) -> ExperimentRecord:
         """The experiment called ``name``; NotFoundError if there is none."""
 
@@ -97,6 +101,15 @@ class Store(abc.ABC):
         """Move a trial to a finished state (or back to WAITING, for a retry).
 
         Going back to WAITING increments the trial's attempt counter.
+        """
+
+    @abc.abstractmethod
+    def release_trial(self, trial_id: int, reason: str | None = None) -> Trial:
+        """Hand a RUNNING trial back as WAITING without counting an attempt.
+
+        For runs stopped from outside the trial (Ctrl-C, a dead runner): the
+        trial did not fail, so its retries are not spent. ConflictError if the
+        trial is not RUNNING.
         """
 
     @abc.abstractmethod

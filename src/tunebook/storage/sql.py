@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -131,6 +131,17 @@ class SQLStore(Store):
                 )
         return experiment_record(row)
 
+    def replace_spec(self, experiment_id: int, spec: Mapping[str, Any]) -> ExperimentRecord:
+        spec_text = dump_json(spec, f"the spec of experiment {experiment_id}")
+        with self._write(f"updating the spec of experiment {experiment_id}") as conn:
+            row = conn.execute(
+                update(experiments).where(experiments.c.id == experiment_id)
+                .values(spec=spec_text).returning(*experiments.c)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no experiment with id {experiment_id} in store {self.display_url}")
+        return experiment_record(row)
+
     def get_experiment(self, name: str) -> ExperimentRecord:
         with self._read(f"reading experiment {name!r}") as conn:
             row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
@@ -213,6 +224,14 @@ class SQLStore(Store):
                 raise ConflictError(
                     f"trial {trial_id} is already {current.state.value}; it cannot become {state.value}"
                 )
+        return trial_record(row)
+
+    def release_trial(self, trial_id: int, reason: str | None = None) -> Trial:
+        with self._write(f"releasing trial {trial_id}") as conn:
+            row = trial_sql.release(conn, trial_id, reason)
+            if row is None:
+                current = self._get_trial(conn, trial_id)
+                raise ConflictError(f"trial {trial_id} is {current.state.value}, not running; it cannot be released")
         return trial_record(row)
 
     def reclaim_stale(self, study_id: int, older_than: timedelta, max_attempts: int) -> int:

@@ -130,6 +130,19 @@ _REQUEUE = (
 )
 
 
+_RELEASE = (
+    update(trials)
+    .where(trials.c.id == bindparam("trial_id"), trials.c.state == _RUNNING)
+    .values(**{**_BACK_TO_WAITING, "attempt": trials.c.attempt}, reason=bindparam("b_reason"))
+    .returning(*trials.c)
+)
+
+
+def release(conn: Connection, trial_id: int, reason: str | None) -> Row | None:
+    """The trial back to WAITING, attempt unchanged; None unless it was RUNNING."""
+    return conn.execute(_RELEASE, {"trial_id": trial_id, "b_reason": reason}).first()
+
+
 def finish(
     conn: Connection,
     trial_id: int,

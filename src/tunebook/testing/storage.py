@@ -246,6 +246,26 @@ class StoreConformance:
         retried = claim(store, study.id)
         assert (retried.id, retried.state, retried.attempt) == (trial.id, TrialState.RUNNING, 1)
 
+    def test_release_requeues_without_spending_an_attempt(self, store: Store, study: Any) -> None:
+        trial = claim(store, study.id)
+        released = store.release_trial(trial.id, reason="interrupted")
+        assert (released.state, released.attempt, released.reason) == (TrialState.WAITING, 0, "interrupted")
+        assert released.worker is None and released.started_at is None
+        again = claim(store, study.id)
+        assert (again.id, again.number, again.attempt) == (trial.id, trial.number, 0)
+        store.finish_trial(again.id, TrialState.COMPLETE, objective=1.0)
+        with pytest.raises(ConflictError, match="not running"):
+            store.release_trial(again.id)
+
+    def test_replace_spec_keeps_identity(self, store: Store) -> None:
+        record = store.ensure_experiment("exp", {"search": {"trials": 5}})
+        replaced = store.replace_spec(record.id, {"search": {"trials": 9}})
+        assert (replaced.id, replaced.name, dict(replaced.spec)) == (record.id, "exp", {"search": {"trials": 9}})
+        assert store.get_experiment("exp").spec == {"search": {"trials": 9}}
+        assert store.ensure_experiment("exp", {"search": {"trials": 9}}).id == record.id
+        with pytest.raises(NotFoundError):
+            store.replace_spec(999_999, {})
+
     def test_finish_checks_the_move(self, store: Store, study: Any) -> None:
         trial = claim(store, study.id)
         with pytest.raises(ValueError):
