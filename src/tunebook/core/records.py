@@ -23,6 +23,7 @@ class ExperimentRecord:
     name: str
     spec: Mapping[str, Any]  # the spec as a plain JSON-able dict
     created_at: datetime
+    source: str | None = None  # the spec file it was last run from, if any
 
 
 @dataclasses.dataclass(frozen=True)

@@ -36,15 +36,19 @@ class Store(abc.ABC):
 
     # -- experiments -------------------------------------------------------
     @abc.abstractmethod
-    def ensure_experiment(self, name: str, spec: Mapping[str, Any]) -> ExperimentRecord:
+    def ensure_experiment(self, name: str, spec: Mapping[str, Any], source: str | None = None) -> ExperimentRecord:
         """Create the experiment, or return it if it exists with an equal spec.
 
-        Raises ConflictError if ``name`` exists with a different spec.
+        ``source`` (the spec file) is recorded on creation. Raises
+        ConflictError if ``name`` exists with a different spec.
         """
 
     @abc.abstractmethod
-    def replace_spec(self, experiment_id: int, spec: Mapping[str, Any]) -> ExperimentRecord:
-        """Store a new spec for an existing experiment (the caller judged it compatible)."""
+    def replace_spec(self, experiment_id: int, spec: Mapping[str, Any], source: str | None = None) -> ExperimentRecord:
+        """Store a new spec (and its file) for an existing experiment.
+
+        The caller has judged the new spec compatible with the trials run so far.
+        """
 
     @abc.abstractmethod
     def get_experiment(self, name: str) -> ExperimentRecord:

@@ -42,7 +42,7 @@ def finite_or_none(value: float | None) -> float | None:
 
 def experiment_record(row: Row) -> ExperimentRecord:
     return ExperimentRecord(
-        id=row.id, name=row.name, spec=json.loads(row.spec), created_at=row.created_at
+        id=row.id, name=row.name, spec=json.loads(row.spec), created_at=row.created_at, source=row.source
     )
 
 

@@ -77,6 +77,7 @@ experiments = Table(
     Column("name", Text, nullable=False, unique=True),
     Column("spec", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("source", Text),  # the spec file it was last run from
 )
 
 studies = Table(

@@ -114,15 +114,15 @@ class SQLStore(Store):
         return create()
 
     # -- experiments -------------------------------------------------------
-    def ensure_experiment(self, name: str, spec: Mapping[str, Any]) -> ExperimentRecord:
+    def ensure_experiment(self, name: str, spec: Mapping[str, Any], source: str | None = None) -> ExperimentRecord:
         spec_text = dump_json(spec, f"the spec of experiment {name!r}")
-        return self._once_more_on_race(lambda: self._ensure_experiment(name, spec_text))
+        return self._once_more_on_race(lambda: self._ensure_experiment(name, spec_text, source))
 
-    def _ensure_experiment(self, name: str, spec_text: str) -> ExperimentRecord:
+    def _ensure_experiment(self, name: str, spec_text: str, source: str | None) -> ExperimentRecord:
         with self._write(f"creating experiment {name!r}") as conn:
             row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
             if row is None:
-                values = {"name": name, "spec": spec_text, "created_at": _now()}
+                values = {"name": name, "spec": spec_text, "created_at": _now(), "source": source}
                 row = conn.execute(experiments.insert().values(values).returning(*experiments.c)).first()
             elif not _same_json(row.spec, spec_text):
                 raise ConflictError(
@@ -131,12 +131,12 @@ class SQLStore(Store):
                 )
         return experiment_record(row)
 
-    def replace_spec(self, experiment_id: int, spec: Mapping[str, Any]) -> ExperimentRecord:
+    def replace_spec(self, experiment_id: int, spec: Mapping[str, Any], source: str | None = None) -> ExperimentRecord:
         spec_text = dump_json(spec, f"the spec of experiment {experiment_id}")
         with self._write(f"updating the spec of experiment {experiment_id}") as conn:
             row = conn.execute(
                 update(experiments).where(experiments.c.id == experiment_id)
-                .values(spec=spec_text).returning(*experiments.c)
+                .values(spec=spec_text, source=source).returning(*experiments.c)
             ).first()
             if row is None:
                 raise NotFoundError(f"no experiment with id {experiment_id} in store {self.display_url}")

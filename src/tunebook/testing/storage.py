@@ -258,9 +258,11 @@ class StoreConformance:
             store.release_trial(again.id)
 
     def test_replace_spec_keeps_identity(self, store: Store) -> None:
-        record = store.ensure_experiment("exp", {"search": {"trials": 5}})
-        replaced = store.replace_spec(record.id, {"search": {"trials": 9}})
+        record = store.ensure_experiment("exp", {"search": {"trials": 5}}, source="/specs/a.yaml")
+        assert record.source == "/specs/a.yaml"
+        replaced = store.replace_spec(record.id, {"search": {"trials": 9}}, source="/specs/b.yaml")
         assert (replaced.id, replaced.name, dict(replaced.spec)) == (record.id, "exp", {"search": {"trials": 9}})
+        assert store.get_experiment("exp").source == "/specs/b.yaml"
         assert store.get_experiment("exp").spec == {"search": {"trials": 9}}
         assert store.ensure_experiment("exp", {"search": {"trials": 9}}).id == record.id
         with pytest.raises(NotFoundError):
