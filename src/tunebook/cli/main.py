@@ -11,7 +11,12 @@ import sys
 import click
 
 from tunebook import __version__
+from tunebook.cli.demo import demo_command
+from tunebook.cli.note import note_command
+from tunebook.cli.run import run_command
 from tunebook.cli.sample import sample_command
+from tunebook.cli.status import status_command
+from tunebook.cli.trials import trials_command
 from tunebook.core.errors import TunebookError
 
 
@@ -21,7 +26,8 @@ def cli() -> None:
     """Tune deep learning models the way the Deep Learning Tuning Playbook describes."""
 
 
-cli.add_command(sample_command)
+for command in (run_command, status_command, trials_command, note_command, sample_command, demo_command):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,131 @@
+"""The local executor: one subprocess per trial on this machine."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from typing import IO
+
+from tunebook.core.errors import TunebookError
+from tunebook.execution.base import Executor, Exit, Launch
+from tunebook.tracking.protocol import STDERR_FILE, STDOUT_FILE
+
+
+def visible_gpus() -> list[str]:
+    """GPU ids this process may hand out: CUDA_VISIBLE_DEVICES, else nvidia-smi's count."""
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if listed is not None:
+        return [g.strip() for g in listed.split(",") if g.strip() and g.strip() != "-1"]
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [str(i) for i, line in enumerate(out.splitlines()) if line.startswith("GPU ")]
+
+
+class _Running:
+    def __init__(self, launch: Launch, process: subprocess.Popen, files: list[IO], gpus: list[str]):
+        self.launch = launch
+        self.process = process
+        self.files = files
+        self.gpus = gpus
+        self.started = time.monotonic()
+
+
+class LocalExecutor(Executor):
+    """Up to ``parallel`` trial processes here, each in its own process group.
+
+    stdout and stderr go to the trial directory's log files (appended, so
+    retries keep earlier attempts' output). Trials that need GPUs get their
+    own through CUDA_VISIBLE_DEVICES; a trial past its timeout is stopped.
+    """
+
+    def __init__(self, parallel: int, gpus_per_trial: int = 0, gpus: list[str] | None = None):
+        self._gpus_free = list(visible_gpus() if gpus is None else gpus)
+        if gpus_per_trial:
+            fits = len(self._gpus_free) // gpus_per_trial
+            if fits == 0:
+                raise TunebookError(
+                    f"run.gpus_per_trial={gpus_per_trial} but {len(self._gpus_free)} GPU(s) are visible here"
+                )
+            parallel = min(parallel, fits)
+        self._capacity = parallel
+        self._gpus_per_trial = gpus_per_trial
+        self._running: dict[int, _Running] = {}
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    def start(self, launch: Launch) -> None:
+        gpus = [self._gpus_free.pop(0) for _ in range(self._gpus_per_trial)]
+        env = dict(launch.env)
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+        files = [open(launch.trial_dir / name, "ab") for name in (STDOUT_FILE, STDERR_FILE)]
+        try:
+            process = subprocess.Popen(
+                list(launch.argv), cwd=launch.cwd, env=env, stdin=subprocess.DEVNULL,
+                stdout=files[0], stderr=files[1], start_new_session=True,
+            )
+        except OSError as exc:
+            for f in files:
+                f.close()
+            self._gpus_free.extend(gpus)
+            raise TunebookError(f"cannot start trial {launch.trial_id}: {exc}") from exc
+        self._running[launch.trial_id] = _Running(launch, process, files, gpus)
+
+    def poll(self) -> list[tuple[int, Exit]]:
+        ended = []
+        for trial_id, run in list(self._running.items()):
+            timeout = run.launch.timeout
+            if run.process.poll() is None and timeout and time.monotonic() - run.started > timeout:
+                _stop(run.process, grace=5.0)
+                ended.append((trial_id, self._finish(trial_id, timed_out=True)))
+            elif run.process.returncode is not None:
+                ended.append((trial_id, self._finish(trial_id)))
+        return ended
+
+    def running(self) -> list[int]:
+        return list(self._running)
+
+    def stop_all(self, grace: float = 10.0) -> list[int]:
+        for run in self._running.values():
+            _signal_group(run.process, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for run in self._running.values():
+            try:
+                run.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(run.process, signal.SIGKILL)
+                run.process.wait()
+        stopped = list(self._running)
+        for trial_id in stopped:
+            self._finish(trial_id)
+        return stopped
+
+    def _finish(self, trial_id: int, timed_out: bool = False) -> Exit:
+        run = self._running.pop(trial_id)
+        for f in run.files:
+            f.close()
+        self._gpus_free.extend(run.gpus)
+        return Exit(run.process.returncode, timed_out=timed_out)
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop(process: subprocess.Popen, grace: float) -> None:
+    """SIGTERM the process group, SIGKILL it after ``grace`` seconds."""
+    _signal_group(process, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        _signal_group(process, signal.SIGKILL)
+        process.wait()

@@ -1,0 +1,211 @@
+"""The runner loop: claim trials, start them on an executor, record how they end.
+
+Any number of runners (on this or other machines, sharing one store) may
+work on one experiment: claims are atomic, and trial ``i`` of a study has
+the same params whoever runs it. The loop returns when every study has
+reached its budget and no trial is left RUNNING, or raises Interrupted
+after handing its running trials back (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Callable
+
+from tunebook.core.errors import TunebookError
+from tunebook.core.experiment import Experiment
+from tunebook.core.records import Trial
+from tunebook.core.run_spec import RunConfig
+from tunebook.core.states import TrialState
+from tunebook.execution.base import Executor, Exit
+from tunebook.execution.identity import ensure_experiment
+from tunebook.execution.prepare import check_command, prepare_launch, trial_dir
+from tunebook.execution.progress import StudyProgress
+from tunebook.execution.settle import settle
+from tunebook.search import make_sampler, study_budget
+from tunebook.search.base import Sampler
+from tunebook.storage.base import Store
+
+
+class Interrupted(TunebookError):
+    """The run was stopped (Ctrl-C); its running trials went back to WAITING."""
+
+
+@dataclasses.dataclass
+class _Study:
+    id: int
+    key: str
+    sampler: Sampler
+    progress: StudyProgress
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    """How often the loop looks around, and when a silent trial counts as lost."""
+
+    poll: float = 0.1
+    heartbeat: float = 5.0
+    stale_after: float = 60.0
+    wait_for_others: float = 1.0
+
+
+def worker_name() -> str:
+    """``host:pid`` of this runner; lets a later runner spot trials whose runner died."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Runner:
+    """Runs one experiment's studies to their budgets on one executor."""
+
+    def __init__(
+        self, experiment: Experiment, store: Store, executor: Executor, runs_dir: Path,
+        trials: int | None = None, timing: Timing = Timing(), on_tick: Callable[["Runner"], None] | None = None,
+    ):
+        self.experiment = experiment
+        self.config: RunConfig = experiment.run_config()
+        self.store = store
+        self.executor = executor
+        self.runs_dir = Path(runs_dir).resolve()
+        self.workdir = _workdir(experiment, self.config)
+        self.worker = worker_name()
+        self.timing = timing
+        self.on_tick = on_tick or (lambda runner: None)
+        self._running: dict[int, tuple[Trial, _Study]] = {}
+        self._next_study = 0
+        self.studies = self._open_studies(trials)
+
+    def _open_studies(self, trials: int | None) -> list[_Study]:
+        names = {hp.name for hp in self.experiment.space}
+        check_command(self.config, names)
+        self.record = ensure_experiment(self.store, self.experiment)
+        studies = []
+        for plan in self.experiment.studies():
+            sampler = make_sampler(self.experiment, plan)
+            budget = study_budget(self.experiment, sampler) if trials is None else _capped(trials, sampler)
+            record = self.store.ensure_study(self.record.id, plan.key, plan.scientific, budget)
+            progress = StudyProgress(plan.key, budget, self.experiment.objective.mode)
+            studies.append(_Study(record.id, plan.key, sampler, progress))
+        return studies
+
+    def progress(self) -> list[StudyProgress]:
+        return [s.progress for s in self.studies]
+
+    def run(self) -> list[StudyProgress]:
+        """Run until done; Interrupted on Ctrl-C (after releasing running trials)."""
+        try:
+            self._loop()
+        except KeyboardInterrupt:
+            released = self._release_all()
+            raise Interrupted(
+                f"stopped; {released} running trial(s) handed back. Run the same command again to resume"
+            ) from None
+        finally:
+            self.executor.close()
+        return self.progress()
+
+    def _loop(self) -> None:
+        self._recover()
+        last_beat = time.monotonic()
+        while True:
+            self._fill_slots()
+            for trial_id, exit in self.executor.poll():
+                self._settle(trial_id, exit)
+            if time.monotonic() - last_beat >= self.timing.heartbeat:
+                self._heartbeat()
+                last_beat = time.monotonic()
+            self.on_tick(self)
+            # settled trials may have been re-queued: only an empty claim ends the run
+            if not self._running and self._fill_slots() and not self._running:
+                if not self._others_running():
+                    return
+                time.sleep(self.timing.wait_for_others)
+                self._recover()
+            time.sleep(self.timing.poll)
+
+    def _fill_slots(self) -> bool:
+        """Start trials while there is room; True once a claim comes back empty."""
+        while len(self._running) < self.executor.capacity:
+            claimed = self._claim()
+            if claimed is None:
+                return True
+            trial, study = claimed
+            launch = prepare_launch(trial, study.key, self.experiment, self.config, self.store, self.runs_dir, self.workdir)
+            self.executor.start(launch)
+            self._running[trial.id] = (trial, study)
+            study.progress.running += 1
+        return False
+
+    def _claim(self) -> tuple[Trial, _Study] | None:
+        """The next trial, taking studies in turn so they advance together."""
+        for offset in range(len(self.studies)):
+            study = self.studies[(self._next_study + offset) % len(self.studies)]
+            trial = self.store.claim_trial(study.id, self.worker, study.sampler.params)
+            if trial is not None:
+                self._next_study = (self._next_study + offset + 1) % len(self.studies)
+                return trial, study
+        return None
+
+    def _settle(self, trial_id: int, exit: Exit) -> None:
+        trial, study = self._running.pop(trial_id)
+        folder = trial_dir(self.runs_dir, self.experiment.name, study.key, trial.number)
+        done = settle(self.store, trial, exit, self.experiment.objective, folder, self.config.retries)
+        study.progress.running -= 1
+        study.progress.record(done)
+
+    def _heartbeat(self) -> None:
+        for trial_id in self._running:
+            self.store.heartbeat(trial_id)
+
+    def _recover(self) -> None:
+        """Take back trials whose runner is gone: dead here at once, elsewhere once silent."""
+        stale = timedelta(seconds=self.timing.stale_after)
+        for study in self.studies:
+            for trial in self.store.list_trials(study_id=study.id):
+                if trial.state is TrialState.RUNNING and trial.id not in self._running and _dead_here(trial.worker):
+                    self.store.release_trial(trial.id, reason=f"its runner {trial.worker} is gone; re-queued")
+            self.store.reclaim_stale(study.id, stale, max_attempts=self.config.retries + 1)
+            study.progress.reload(self.store.list_trials(study_id=study.id), set(self._running))
+
+    def _others_running(self) -> bool:
+        return any(
+            t.state is TrialState.RUNNING
+            for study in self.studies
+            for t in self.store.list_trials(study_id=study.id)
+        )
+
+    def _release_all(self) -> int:
+        stopped = self.executor.stop_all()
+        for trial_id in stopped:
+            self.store.release_trial(trial_id, reason="interrupted; resumes on the next run")
+            self._running.pop(trial_id, None)
+        return len(stopped)
+
+
+def _dead_here(worker: str | None) -> bool:
+    """Whether ``worker`` names a process on this host that no longer exists."""
+    if not worker or ":" not in worker:
+        return False
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _workdir(experiment: Experiment, config: RunConfig) -> Path:
+    base = Path(experiment.source).parent if experiment.source else Path.cwd()
+    return (base / config.workdir).resolve() if config.workdir else base.resolve()
+
+
+def _capped(trials: int, sampler: Sampler) -> int:
+    return trials if sampler.size is None else min(trials, sampler.size)

@@ -1,0 +1,68 @@
+"""What a trial's end means: complete, infeasible, retry, or failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tunebook.core.experiment import Objective
+from tunebook.core.objective import reduce_curve
+from tunebook.core.records import Trial
+from tunebook.core.states import TrialState
+from tunebook.execution.base import Exit
+from tunebook.storage.base import Store
+from tunebook.tracking.protocol import STDERR_FILE, read_outcome
+
+TAIL_LINES = 15
+
+
+def settle(store: Store, trial: Trial, exit: Exit, objective: Objective, folder: Path, retries: int) -> Trial:
+    """Record how the trial ended and return it as the store now holds it.
+
+    Infeasible (the trial said so, e.g. it diverged) and timed-out trials are
+    final. A crash is retried while attempts remain, then FAILED with the
+    tail of its stderr. A clean exit is COMPLETE with the objective reduced
+    from its stored curve, or FAILED if the objective metric was never logged.
+    """
+    outcome = read_outcome(folder)
+    if outcome and outcome.get("state") == TrialState.INFEASIBLE.value:
+        return store.finish_trial(trial.id, TrialState.INFEASIBLE, reason=str(outcome.get("reason", "")))
+    if exit.timed_out:
+        return store.finish_trial(trial.id, TrialState.FAILED, reason=f"timed out (run.timeout){_tail(folder)}")
+    if exit.returncode == 0:
+        return _complete(store, trial, objective)
+    why = exit.message or _exit_words(exit.returncode)
+    if trial.attempt < retries:
+        return store.finish_trial(trial.id, TrialState.WAITING, reason=f"{why}; retrying{_tail(folder)}")
+    attempts = trial.attempt + 1
+    return store.finish_trial(
+        trial.id, TrialState.FAILED, reason=f"{why} after {attempts} attempt(s){_tail(folder)}"
+    )
+
+
+def _complete(store: Store, trial: Trial, objective: Objective) -> Trial:
+    curves = store.load_curves(trial_ids=[trial.id])
+    curve = curves[curves["metric"] == objective.metric]
+    reduced = reduce_curve(curve["step"].tolist(), curve["value"].tolist(), objective.mode, objective.reduce)
+    if reduced is None:
+        logged = ", ".join(sorted(set(curves["metric"].astype(str)))) or "nothing"
+        reason = f"the objective metric {objective.metric!r} was never logged with a finite value (logged: {logged})"
+        return store.finish_trial(trial.id, TrialState.FAILED, reason=reason)
+    value, step = reduced
+    return store.finish_trial(trial.id, TrialState.COMPLETE, objective=value, best_step=step)
+
+
+def _exit_words(returncode: int | None) -> str:
+    if returncode is None:
+        return "the trial process was lost"
+    if returncode < 0:
+        return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+def _tail(folder: Path) -> str:
+    try:
+        lines = (folder / STDERR_FILE).read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    tail = [line for line in lines if line.strip()][-TAIL_LINES:]
+    return ("; stderr ends:\n" + "\n".join(tail)) if tail else ""
