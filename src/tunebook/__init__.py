@@ -25,6 +25,8 @@ _EXPORTS = {
     "sample": "tunebook.search",
     "make_sampler": "tunebook.search",
     "open_store": "tunebook.storage",
+    "trial": "tunebook.tracking",
+    "Diverged": "tunebook.tracking",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
