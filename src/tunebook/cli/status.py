@@ -14,6 +14,7 @@ from tunebook.storage.url import display_url
 
 COLUMNS = ("experiment", "study", "goal", "notes", "config", "trials", "complete", "infeasible",
            "failed", "running", "best objective", "best trial", "reproduce")
+TABLE_COLUMNS = ("study", "trials", "complete", "infeasible", "failed", "running", "best objective", "best trial")
 
 
 @click.command("status")
@@ -25,10 +26,28 @@ def status_command(experiment: str | None, store_url: str | None, fmt: str) -> N
     with open_cli_store(store_url) as store:
         records = [store.get_experiment(experiment)] if experiment else store.list_experiments()
         rows = [row for record in records for row in _study_rows(store, record)]
-    if not rows and fmt == "table":
+    if fmt != "table":
+        emit(rows, fmt, columns=COLUMNS)
+    elif not rows:
         click.echo(f"no experiments in store {display_url(store.url)} yet; start one with: tunebook run SPEC")
-        return
-    emit(rows, fmt, title="tunebook status", columns=COLUMNS)
+    else:
+        _print_terminal(rows)
+
+
+def _print_terminal(rows: list[dict[str, Any]]) -> None:
+    """Per experiment: its words once, then one compact line per study."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console()
+    for name in dict.fromkeys(r["experiment"] for r in rows):
+        mine = [r for r in rows if r["experiment"] == name]
+        first = mine[0]
+        console.print(f"[bold]{escape(name)}[/bold]  {escape(first['goal'])}")
+        for label in ("notes", "config", "reproduce"):
+            if first[label] and first[label] != "-":
+                console.print(f"  {label}: {escape(' '.join(str(first[label]).split()))}")
+        emit(mine, "table", columns=TABLE_COLUMNS)
 
 
 def _study_rows(store: Any, record: Any) -> list[dict[str, Any]]:
