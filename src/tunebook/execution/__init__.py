@@ -1,8 +1,30 @@
-"""Run trials: the runner loop and its executors (local processes; Ray later)."""
+"""Run trials: the runner loop and its executors (local processes; Ray later).
 
-from tunebook.execution.base import Executor, Exit, Launch
-from tunebook.execution.local import LocalExecutor
-from tunebook.execution.progress import StudyProgress
-from tunebook.execution.runner import Interrupted, Runner, Timing
+Names load on first use: the trial launcher (``tunebook.execution.launch``)
+lives in this package and must start without SQLAlchemy or pandas.
+"""
 
-__all__ = ["Executor", "Exit", "Interrupted", "Launch", "LocalExecutor", "Runner", "StudyProgress", "Timing"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Executor": "tunebook.execution.base",
+    "Exit": "tunebook.execution.base",
+    "Launch": "tunebook.execution.base",
+    "LocalExecutor": "tunebook.execution.local",
+    "StudyProgress": "tunebook.execution.progress",
+    "Interrupted": "tunebook.execution.runner",
+    "Runner": "tunebook.execution.runner",
+    "Timing": "tunebook.execution.runner",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tunebook.execution' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

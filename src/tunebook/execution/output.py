@@ -12,6 +12,7 @@ import re
 from typing import Iterable
 
 JSON_LINES = "json"
+_STEP_LIMIT = 2**63  # steps are stored as int64
 
 
 def _number(text: object) -> float | None:
@@ -19,7 +20,7 @@ def _number(text: object) -> float | None:
         return None
     try:
         return float(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON int beyond float
         return None
 
 
@@ -77,6 +78,6 @@ class OutputParser:
 
 def _step(value: object) -> int | None:
     number = _number(value)
-    if number is None or not math.isfinite(number) or number < 0:
+    if number is None or not math.isfinite(number) or not 0 <= number < _STEP_LIMIT:
         return None
     return int(number)

@@ -48,7 +48,7 @@ class _Study:
 class Timing:
     """How often the loop looks around, and when a silent trial counts as lost."""
 
-    poll: float = 0.1
+    poll: float = 0.02
     heartbeat: float = 5.0
     stale_after: float = 60.0
     wait_for_others: float = 1.0
@@ -77,6 +77,7 @@ class Runner:
         self.on_tick = on_tick or (lambda runner: None)
         self._running: dict[int, tuple[Trial, _Study]] = {}
         self._next_study = 0
+        self._exhausted = False
         self.studies = self._open_studies(trials)
 
     def _open_studies(self, trials: int | None) -> list[_Study]:
@@ -128,10 +129,18 @@ class Runner:
             time.sleep(self.timing.poll)
 
     def _fill_slots(self) -> bool:
-        """Start trials while there is room; True once a claim comes back empty."""
+        """Start trials while there is room; True once a claim comes back empty.
+
+        An empty claim is remembered until something can change it (a trial of
+        ours re-queued, or a recovery pass), so an idle loop does not keep
+        opening write transactions on the store.
+        """
         while len(self._running) < self.executor.capacity:
+            if self._exhausted:
+                return True
             claimed = self._claim()
             if claimed is None:
+                self._exhausted = True
                 return True
             trial, study = claimed
             launch = prepare_launch(trial, study.key, self.experiment, self.config, self.store, self.runs_dir, self.workdir)
@@ -154,6 +163,8 @@ class Runner:
         trial, study = self._running.pop(trial_id)
         folder = trial_dir(self.runs_dir, self.experiment.name, study.key, trial.number)
         done = settle(self.store, trial, exit, self.experiment.objective, folder, self.config.retries)
+        if done.state is TrialState.WAITING:
+            self._exhausted = False  # a retry to claim
         study.progress.running -= 1
         study.progress.record(done)
 
@@ -164,6 +175,7 @@ class Runner:
     def _recover(self) -> None:
         """Take back trials whose runner is gone: dead here at once, elsewhere once silent."""
         stale = timedelta(seconds=self.timing.stale_after)
+        self._exhausted = False
         for study in self.studies:
             for trial in self.store.list_trials(study_id=study.id):
                 if trial.state is TrialState.RUNNING and trial.id not in self._running and _dead_here(trial.worker):
