@@ -143,7 +143,11 @@ class Runner:
                 self._exhausted = True
                 return True
             trial, study = claimed
-            launch = prepare_launch(trial, study.key, self.experiment, self.config, self.store, self.runs_dir, self.workdir)
+            try:
+                launch = prepare_launch(trial, study.key, self.experiment, self.config, self.store, self.runs_dir, self.workdir)
+            except TunebookError as exc:  # e.g. the command names a branch this trial is not in
+                study.progress.record(self.store.finish_trial(trial.id, TrialState.FAILED, reason=str(exc)))
+                continue
             self.executor.start(launch)
             self._running[trial.id] = (trial, study)
             study.progress.running += 1
@@ -195,7 +199,16 @@ class Runner:
         for trial_id in stopped:
             self.store.release_trial(trial_id, reason="interrupted; resumes on the next run")
             self._running.pop(trial_id, None)
-        return len(stopped)
+        # Ctrl-C may land between a claim and the trial's start, or between a
+        # trial's end and its settling: the executor does not know those, the store does
+        orphans = [
+            t.id for study in self.studies for t in self.store.list_trials(study_id=study.id)
+            if t.state is TrialState.RUNNING and t.worker == self.worker and t.id not in stopped
+        ]
+        for trial_id in orphans:
+            self.store.release_trial(trial_id, reason="interrupted; resumes on the next run")
+        self._running.clear()
+        return len(stopped) + len(orphans)
 
 
 def _dead_here(worker: str | None) -> bool:

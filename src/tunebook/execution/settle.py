@@ -46,8 +46,10 @@ def _complete(store: Store, trial: Trial, objective: Objective) -> Trial:
     curve = curves[curves["metric"] == objective.metric]
     reduced = reduce_curve(curve["step"].tolist(), curve["value"].tolist(), objective.mode, objective.reduce)
     if reduced is None:
-        logged = ", ".join(sorted(set(curves["metric"].astype(str)))) or "nothing"
-        reason = f"the objective metric {objective.metric!r} was never logged with a finite value (logged: {logged})"
+        logged = ", ".join(sorted(set(curves["metric"].astype(str))))
+        reason = f"the objective metric {objective.metric!r} was never logged with a finite value (logged: {logged or 'nothing'})"
+        if not logged:
+            reason += "; if the program prints its metrics, check run.metrics against the lines of its stdout.log"
         return store.finish_trial(trial.id, TrialState.FAILED, reason=reason)
     value, step = reduced
     return store.finish_trial(trial.id, TrialState.COMPLETE, objective=value, best_step=step)

@@ -1,0 +1,293 @@
+"""Tracking cost: how fast a trial logs points, and what running a trial through tunebook costs.
+
+(a) Points/s of ``trial.log`` in a managed trial writing to a SQLite store
+    (timed up to and including the final flush) against MLflow's
+    ``MlflowClient().log_batch`` on its default local store (a SQLite file,
+    ``mlflow.db``), in batches of 1,000 metrics, the most MLflow accepts.
+(b) The wall time of a ~10 s CPU-bound program run bare (``python prog.py``)
+    and run as a one-trial experiment by ``tunebook run`` (``run.command``,
+    parallel 1, a fresh SQLite store each time), alternating, N times each:
+    medians and the slowdown.
+
+    python benchmarks/logging.py [--steps 200000] [--mlflow-steps 50000] [--runs 5] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# This file is called logging.py: run as a script, its folder comes first on
+# sys.path and would shadow the standard library's ``logging`` for every
+# import below (SQLAlchemy, MLflow). Drop that folder before importing anything.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import shlex  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+METRICS = ("train/loss", "valid/loss", "valid/error")
+MLFLOW_BATCH = 1000  # MLflow's limit on metrics per log_batch call
+
+
+def curve_values(steps: int) -> list[tuple[float, float, float]]:
+    """Made-up but plausible values: a decaying loss (no divergence check fires) and an error rate."""
+    rng = random.Random(0)
+    return [
+        (2.3 / (1 + s / 1000) + rng.random() * 0.01, 2.0 / (1 + s / 2000), 0.9 / (1 + s / 500))
+        for s in range(steps)
+    ]
+
+
+# -- (a) points/s ---------------------------------------------------------------
+
+
+def log_with_tunebook(steps: int, workdir: Path) -> tuple[float, int]:
+    """(seconds, points stored): log ``steps`` x 3 metrics through a managed trial, flush."""
+    from tunebook.core import Experiment
+    from tunebook.storage import SQLStore
+    from tunebook.tracking.protocol import ENV_PARAMS, ENV_TRIAL_DIR, TrialContext
+
+    url = f"sqlite:///{workdir / 'tunebook.db'}"
+    experiment = Experiment.from_dict({
+        "name": "logging", "objective": {"metric": "valid/error"},
+        "nuisance": {"learning_rate": {"low": 1e-4, "high": 1.0, "scale": "log"}}, "search": {"trials": 1},
+    })
+    store = SQLStore(url)
+    record = store.ensure_experiment(experiment.name, experiment.to_dict())
+    study = store.ensure_study(record.id, "default", {}, 1)
+    claimed = store.claim_trial(study.id, "bench", lambda n: {"learning_rate": 1e-3})
+    trial_dir = workdir / "trial"
+    trial_dir.mkdir()
+    TrialContext(trial_id=claimed.id, store=url, objective_metric="valid/error", objective_mode="min").write(trial_dir)
+    os.environ[ENV_TRIAL_DIR] = str(trial_dir)
+    os.environ[ENV_PARAMS] = json.dumps({"learning_rate": 1e-3})
+
+    import tunebook.tracking as tt
+
+    values = curve_values(steps)
+    trial = tt.trial()
+    if not trial.is_managed:
+        raise RuntimeError("the benchmark must measure a managed trial, got a standalone one")
+    start = time.perf_counter()
+    for step, (train_loss, valid_loss, valid_error) in enumerate(values):
+        trial.log(step, {"train/loss": train_loss, "valid/loss": valid_loss, "valid/error": valid_error})
+    trial.flush()
+    seconds = time.perf_counter() - start
+    stored = len(store.load_curves(trial_ids=[claimed.id]))
+    store.close()
+    del os.environ[ENV_TRIAL_DIR], os.environ[ENV_PARAMS]  # (b)'s processes are not this trial
+    return seconds, stored
+
+
+def log_with_mlflow(steps: int, workdir: Path) -> tuple[float, int]:
+    """(seconds, points stored): the same points through MlflowClient.log_batch, 1,000 per call."""
+    import logging
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    for name in ("mlflow", "alembic"):  # quiet the table-creation messages
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+    # What MLflow 3 uses when no tracking URI is set: ./mlflow.db (here in a temp folder).
+    client = MlflowClient(tracking_uri=f"sqlite:///{workdir / 'mlflow.db'}")
+    run = client.create_run(client.create_experiment("logging"))
+    run_id = run.info.run_id
+    values = curve_values(steps)
+    per_batch = MLFLOW_BATCH // len(METRICS)
+    start = time.perf_counter()
+    for first in range(0, steps, per_batch):
+        stamp = int(time.time() * 1000)
+        batch = [
+            Metric(name, value, stamp, step)
+            for step in range(first, min(first + per_batch, steps))
+            for name, value in zip(METRICS, values[step])
+        ]
+        client.log_batch(run_id, metrics=batch)
+    seconds = time.perf_counter() - start
+    stored = sum(len(client.get_metric_history(run_id, name)) for name in METRICS)
+    return seconds, stored
+
+
+# -- (b) the cost of running a trial through tunebook -----------------------------
+
+PROGRAM = '''\
+"""A CPU-bound stand-in for training: logistic regression by SGD in pure Python."""
+import argparse, math, random
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--steps", type=int, required=True)
+parser.add_argument("--lr", type=float, default=0.05)
+args = parser.parse_args()
+rng = random.Random(0)
+true_w = [rng.gauss(0, 1) for _ in range(16)]
+data = []
+for _ in range(2000):
+    x = [rng.gauss(0, 1) for _ in range(16)]
+    data.append((x, 1.0 if sum(a * b for a, b in zip(true_w, x)) > 0 else 0.0))
+w, total = [0.0] * 16, 0.0
+for step in range(1, args.steps + 1):
+    x, y = data[step % len(data)]
+    z = max(-30.0, min(30.0, sum(a * b for a, b in zip(w, x))))
+    p = 1.0 / (1.0 + math.exp(-z))
+    w = [a - args.lr * (p - y) * b for a, b in zip(w, x)]
+    total += -math.log(max(p if y else 1.0 - p, 1e-12))
+    if step % 10000 == 0:
+        print(f"step {step} loss: {total / 10000:.5f}", flush=True)
+        total = 0.0
+'''
+
+SPEC = """\
+name: overhead
+goal: What does running a trial through tunebook cost?
+objective: {{metric: loss, mode: min, reduce: final}}
+nuisance:
+  lr: {{low: 0.01, high: 0.1, scale: log}}
+search: {{trials: 1, seed: 0}}
+run:
+  command: {command}
+  metrics:
+    - 'step (?P<step>\\d+) loss: (?P<loss>\\S+)'
+  parallel: 1
+"""
+
+
+def tunebook_command() -> list[str]:
+    script = Path(sys.executable).parent / "tunebook"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tunebook.cli.main"]
+
+
+def tunebook_run_available() -> str | None:
+    """None if ``tunebook run`` exists, else why not."""
+    try:
+        done = subprocess.run([*tunebook_command(), "run", "--help"], capture_output=True, text=True, timeout=60)
+    except OSError as exc:
+        return f"cannot start tunebook: {exc}"
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip().splitlines()
+        return said[-1] if said else f"exit status {done.returncode}"
+    return None
+
+
+def wall(argv: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{shlex.join(argv)} exited {done.returncode}: {done.stderr[-2000:]}")
+    return seconds
+
+
+def calibrate(program: Path, seconds: float) -> int:
+    """Steps that make the program run about ``seconds`` bare."""
+    probe = 200_000
+    took = wall([sys.executable, str(program), "--steps", str(probe)], program.parent)
+    return max(10_000, int(round(probe * seconds / took, -4)))
+
+
+def check_trials(store_url: str, count: int, steps: int) -> None:
+    """The tunebook run really ran the program: ``count`` complete trials with whole loss curves."""
+    from tunebook.core import TrialState
+    from tunebook.storage import SQLStore
+
+    with SQLStore(store_url) as store:
+        experiment = store.get_experiment("overhead")
+        trials = store.list_trials(experiment_id=experiment.id)
+        if len(trials) != count or any(t.state != TrialState.COMPLETE for t in trials):
+            raise RuntimeError(f"expected {count} complete trials, got {[(t.state, t.reason) for t in trials]}")
+        points = len(store.load_curves(experiment_id=experiment.id))
+        if points != count * (steps // 10000):
+            raise RuntimeError(f"the trials logged {points} loss points, expected {count * (steps // 10000)}")
+
+
+def tunebook_study(spec: Path, trials: int, workdir: Path, steps: int) -> float:
+    """Wall time of ``tunebook run`` for a study of ``trials`` sequential trials, from a fresh store."""
+    run_dir = workdir / f"run-{trials}-{time.monotonic_ns()}"
+    run_dir.mkdir()
+    url = f"sqlite:///{run_dir / 'tunebook.db'}"
+    argv = [*tunebook_command(), "run", str(spec), "--store", url, "--parallel", "1", "--trials", str(trials)]
+    seconds = wall(argv, run_dir)
+    check_trials(url, trials, steps)
+    shutil.rmtree(run_dir)
+    return seconds
+
+
+def measure_overhead(runs: int, seconds: float, trials: int, workdir: Path) -> dict:
+    """Per-trial cost inside a study (the slope between a 1-trial and a ``trials``-trial run)
+    against the bare program, and the one-off cost of starting tunebook."""
+    from tunebook.core import Experiment
+    from tunebook.search import sample
+
+    program = workdir / "prog.py"
+    program.write_text(PROGRAM)
+    steps = calibrate(program, seconds)
+    command = f"{shlex.quote(sys.executable)} prog.py --steps {steps} --lr {{lr}}"
+    spec = workdir / "overhead.yaml"
+    spec.write_text(SPEC.format(command=json.dumps(command)))
+    (first,) = sample(Experiment.from_yaml(str(spec)), 1)
+    bare = [sys.executable, "prog.py", "--steps", str(steps), "--lr", str(first.params["lr"])]
+    bare_times, slopes, fixed = [], [], []
+    for i in range(runs + 1):  # round 0 warms caches on both sides and is not counted
+        bare_time = statistics.median(wall(bare, workdir) for _ in range(2))
+        one = tunebook_study(spec, 1, workdir, steps)
+        many = tunebook_study(spec, trials, workdir, steps)
+        slope = (many - one) / (trials - 1)
+        print(f"  round {i}{' (warm-up)' if not i else ''}: bare {bare_time:.3f} s/trial, "
+              f"tunebook {slope:.3f} s/trial in a study, start-up {one - slope:.3f} s", flush=True)
+        if i:
+            bare_times.append(bare_time)
+            slopes.append(slope)
+            fixed.append(one - slope)
+    return {"bare": bare_times, "per_trial": slopes, "fixed": fixed, "steps": steps}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=200_000, help="steps x 3 metrics logged through tunebook")
+    parser.add_argument("--mlflow-steps", type=int, default=50_000, help="steps x 3 metrics logged through MLflow")
+    parser.add_argument("--runs", type=int, default=3, help="(b): timed rounds")
+    parser.add_argument("--seconds", type=float, default=10.0, help="(b): the program's bare run time")
+    parser.add_argument("--trials", type=int, default=4, help="(b): trials in the longer study")
+    parser.add_argument("--skip-overhead", action="store_true", help="measure (a) only")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_dir, mlflow_dir = Path(tmp, "tunebook"), Path(tmp, "mlflow")
+        ours_dir.mkdir()
+        mlflow_dir.mkdir()
+        ours_s, ours_n = log_with_tunebook(args.steps, ours_dir)
+        theirs_s, theirs_n = log_with_mlflow(args.mlflow_steps, mlflow_dir)
+    ours, theirs = ours_n / ours_s, theirs_n / theirs_s
+    print("(a) logging points to a SQLite store")
+    print(f"  tunebook trial.log (managed)   {ours_n:>9,} points in {ours_s:7.2f} s  {ours:>12,.0f} points/s")
+    print(f"  MLflow log_batch (1,000/call)  {theirs_n:>9,} points in {theirs_s:7.2f} s  {theirs:>12,.0f} points/s")
+    print(f"  tunebook / MLflow: {ours / theirs:.1f}x")
+
+    if args.skip_overhead:
+        return
+    print(f"\n(b) a ~{args.seconds:g} s trial, bare vs in a `tunebook run` study ({args.runs} rounds)", flush=True)
+    missing = tunebook_run_available()
+    if missing is not None:
+        print(f"  skipped: `tunebook run` is not available ({missing})")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        measured = measure_overhead(args.runs, args.seconds, args.trials, Path(tmp))
+    bare, per_trial = statistics.median(measured["bare"]), statistics.median(measured["per_trial"])
+    print(f"  program: {measured['steps']:,} SGD steps, a loss line every 10,000")
+    print(f"  bare program       median {bare:7.3f} s per trial")
+    print(f"  in a tunebook run  median {per_trial:7.3f} s per trial (slope from 1 to {args.trials} trials)")
+    print(f"  slowdown per trial: {(per_trial / bare - 1) * 100:+.2f} %  ({per_trial - bare:+.3f} s)")
+    print(f"  once per `tunebook run` (CLI start, store, studies): median {statistics.median(measured['fixed']):.3f} s")
+
+
+if __name__ == "__main__":
+    main()

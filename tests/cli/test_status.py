@@ -1,0 +1,167 @@
+"""``tunebook status``, ``tunebook trials`` and ``tunebook note`` on a store that ``tunebook run`` filled."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tunebook.cli.status import COLUMNS
+
+from ..execution.harness import run_cli, store_url, write_program, write_spec
+
+# per study: lr 0.1 completes, lr 0.5 diverges (infeasible), lr 0.9 crashes (failed)
+TRAIN = """
+def train(params, trial):
+    if params["lr"] > 0.8:
+        raise RuntimeError("out of memory")
+    for step in range(3):
+        loss = float("nan") if params["lr"] == 0.5 and step == 1 else params["width"] * params["lr"] / (step + 1)
+        trial.log(step * 10, {"valid_loss": loss})
+"""
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory) -> tuple[Path, str, Path]:
+    """(folder, store URL, spec): one experiment of two studies, run to its budget."""
+    folder = tmp_path_factory.mktemp("status")
+    write_program(folder, "model.py", TRAIN)
+    search = {"algorithm": "explicit", "points": [{"lr": 0.1}, {"lr": 0.5}, {"lr": 0.9}]}
+    spec = write_spec(folder, {"function": "model:train", "retries": 0}, scientific={"width": [4, 16]},
+                      search=search)
+    url = store_url(folder)
+    done = run_cli("run", str(spec), "--store", url, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "exp: 6 trial(s) finished (2 failed)." in done.stdout
+    return folder, url, spec
+
+
+def test_status_table_is_the_tracking_spreadsheet(filled):
+    folder, url, spec = filled
+    done = run_cli("status", "--store", url, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["exp", "does", "width", "matter?"]
+    assert f"  config: {spec}" in lines and f"  reproduce: tunebook run {spec} --store {url}" in lines
+    table = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
+             for line in lines if line.startswith("│") and "width=" in line}
+    assert list(table) == ["width=4", "width=16"]
+    for cells, width in zip(table.values(), (4, 16)):
+        assert cells[:5] == ["3/3", "1", "1", "1", "0"]  # trials, complete, infeasible, failed, running
+        assert float(cells[5]) == pytest.approx(width * 0.1 / 3, rel=1e-3) and cells[6] == "0 (step 20)"
+
+
+def test_status_csv_has_the_spreadsheet_columns_and_one_row_per_study(filled):
+    folder, url, spec = filled
+    done = run_cli("status", "--store", url, "--format", "csv", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        "experiment,study,goal,notes,config,trials,complete,infeasible,failed,running,"
+        "best objective,best trial,reproduce"
+    )
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert [r["study"] for r in rows] == ["width=4", "width=16"]
+    for row, width in zip(rows, (4, 16)):
+        assert (row["trials"], row["complete"], row["infeasible"], row["failed"], row["running"]) == (
+            "3/3", "1", "1", "1", "0"
+        )
+        assert float(row["best objective"]) == pytest.approx(width * 0.1 / 3)
+        assert row["best trial"] == "0 (step 20)"
+        assert row["config"] == str(spec) and row["reproduce"] == f"tunebook run {spec} --store {url}"
+
+
+def test_status_json_parses_and_holds_numbers(filled):
+    folder, url, _ = filled
+    done = run_cli("status", "exp", "--store", url, "--format", "json", cwd=folder)
+    rows = json.loads(done.stdout)
+    assert [tuple(r) for r in rows] == [COLUMNS, COLUMNS]
+    assert rows[0]["experiment"] == "exp" and rows[0]["complete"] == 1
+    assert rows[1]["best objective"] == pytest.approx(16 * 0.1 / 3)
+
+
+@pytest.mark.parametrize("command", ["status", "trials", "note"])
+def test_an_unknown_experiment_is_a_clear_error(filled, command):
+    folder, url, _ = filled
+    args = [command, "nope", *(["some text"] if command == "note" else []), "--store", url]
+    done = run_cli(*args, cwd=folder)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: no experiment named 'nope' in store {url}"
+    assert done.stdout == ""
+
+
+def test_trials_json_lists_every_trial_with_its_outcome(filled):
+    folder, url, _ = filled
+    done = run_cli("trials", "exp", "--store", url, "--format", "json", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [(r["study"], r["trial"], r["params"]["lr"], r["state"]) for r in rows] == [
+        (study, n, lr, state)
+        for study in ("width=4", "width=16")
+        for n, (lr, state) in enumerate([(0.1, "complete"), (0.5, "infeasible"), (0.9, "failed")])
+    ]
+    for row in rows:
+        assert set(row) == {"study", "trial", "params", "state", "objective", "best step", "duration s", "attempt",
+                            "reason"}
+        assert row["duration s"] >= 0 and row["attempt"] == 0
+        if row["state"] == "complete":
+            assert row["best step"] == 20 and row["reason"] is None
+        elif row["state"] == "infeasible":
+            assert row["reason"] == "valid_loss is nan at step 10" and row["objective"] is None
+        else:
+            assert row["reason"].startswith("exit code 1 after 1 attempt(s)")
+            assert row["reason"].endswith("RuntimeError: out of memory")
+
+
+def test_trials_csv_has_a_column_per_param(filled):
+    folder, url, _ = filled
+    done = run_cli("trials", "exp", "--store", url, "--format", "csv", cwd=folder)
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    columns = list(rows[0])
+    assert columns[:2] == ["study", "trial"] and set(columns[2:4]) == {"width", "lr"}
+    assert columns[4:] == ["state", "objective", "best step", "duration s", "attempt", "reason"]
+    assert len(rows) == 6 and rows[3]["width"] == "16" and rows[3]["lr"] == "0.1"
+    assert rows[2]["reason"].endswith("RuntimeError: out of memory")  # multi-line reasons survive CSV
+
+
+def test_trials_table_shows_each_trial_and_the_first_line_of_its_reason(filled):
+    folder, url, _ = filled
+    done = run_cli("trials", "exp", "--store", url, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "trials of exp" in done.stdout
+    for cell in ("complete", "infeasible", "failed", "valid_loss is nan at step 10", "exit code 1 after 1"):
+        assert cell in done.stdout
+    assert "Traceback" not in done.stdout  # only a reason's first line goes in a cell
+
+
+def test_a_note_shows_in_status(tmp_path, filled):
+    folder, url, _ = filled
+    done = run_cli("note", "exp", "lr above 0.8 runs out of memory", "--store", url, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("noted on exp at ") and done.stdout.strip().endswith("UTC")
+    rows = json.loads(run_cli("status", "--store", url, "--format", "json", cwd=folder).stdout)
+    assert {r["notes"] for r in rows} == {"lr above 0.8 runs out of memory"}
+    assert "lr above 0.8 runs out of memory" in run_cli("status", "--store", url, cwd=folder).stdout
+
+
+def test_an_empty_note_is_refused(filled):
+    folder, url, _ = filled
+    done = run_cli("note", "exp", "   ", "--store", url, cwd=folder)
+    assert done.returncode == 2 and "a note needs some text" in done.stderr
+
+
+def test_an_empty_store_gets_a_friendly_message(tmp_path):
+    url = store_url(tmp_path)
+    done = run_cli("status", "--store", url, cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"no experiments in store {url} yet; start one with: tunebook run SPEC"
+    assert json.loads(run_cli("status", "--store", url, "--format", "json", cwd=tmp_path).stdout) == []
+    assert run_cli("status", "--store", url, "--format", "csv", cwd=tmp_path).stdout.startswith("experiment,study,")
+
+
+def test_without_store_it_reads_tunebook_db_here(filled):
+    folder, _, _ = filled
+    rows = json.loads(run_cli("status", "--format", "json", cwd=folder).stdout)
+    assert [r["study"] for r in rows] == ["width=4", "width=16"]
