@@ -1,0 +1,95 @@
+"""An experiment's trials and curves as pandas frames: what every analysis takes.
+
+``load`` is the one place that reads a store; everything else in
+``tunebook.analysis`` is a pure function of an ``ExperimentData``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from tunebook.core.experiment import Experiment, Objective
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tunebook.storage.base import Store
+
+TRIAL_COLUMNS = (
+    "trial_id", "study", "number", "state", "objective", "best_step", "attempt",
+    "reason", "started_at", "finished_at", "duration",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentData:
+    """One experiment, ready for analysis.
+
+    ``trials``: one row per trial, columns ``TRIAL_COLUMNS`` plus one column
+    per hyperparameter id (NaN/None where a trial's branch lacks it); the
+    scientific values of per-value studies are columns too. ``objective`` is
+    as stored. ``curves``: long form ``trial_id, metric, step, value``, one
+    value per (trial, metric, step) — the last one logged — sorted.
+    """
+
+    experiment: Experiment
+    trials: "pd.DataFrame"
+    curves: "pd.DataFrame"
+
+    @property
+    def objective(self) -> Objective:
+        return self.experiment.objective
+
+    def param_ids(self) -> list[str]:
+        """The hyperparameter columns of ``trials``, in the space's order."""
+        return [hp.id for hp in self.experiment.space if hp.id in self.trials.columns]
+
+
+def load(name: str, store: "Store | str | None" = None) -> ExperimentData:
+    """The trials and curves of experiment ``name`` from a store (URL, Store or the default)."""
+    from tunebook.storage import open_store
+    from tunebook.storage.base import Store as StoreType
+
+    if isinstance(store, StoreType):
+        return _load(name, store)
+    with open_store(store) as opened:
+        return _load(name, opened)
+
+
+def _load(name: str, store: "Store") -> ExperimentData:
+    import pandas as pd
+
+    record = store.get_experiment(name)
+    spec = {k: v for k, v in record.spec.items()}
+    experiment = Experiment.from_dict(spec)
+    studies = {s.id: s for s in store.list_studies(record.id)}
+    rows = []
+    for trial in store.list_trials(experiment_id=record.id):
+        study = studies[trial.study_id]
+        duration = (trial.finished_at - trial.started_at).total_seconds() if trial.finished_at and trial.started_at else None
+        rows.append({
+            "trial_id": trial.id, "study": study.key, "number": trial.number, "state": trial.state.value,
+            "objective": trial.objective, "best_step": trial.best_step, "attempt": trial.attempt,
+            "reason": trial.reason, "started_at": trial.started_at, "finished_at": trial.finished_at,
+            "duration": duration, **dict(trial.params),
+        })
+    trials = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS) + _param_columns(experiment, rows))
+    curves = latest_points(store.load_curves(experiment_id=record.id))
+    return ExperimentData(experiment, trials, curves)
+
+
+def _param_columns(experiment: Experiment, rows: list[dict]) -> list[str]:
+    seen = dict.fromkeys(k for row in rows for k in row if k not in TRIAL_COLUMNS)
+    ordered = [hp.id for hp in experiment.space if hp.id in seen]
+    return ordered + [k for k in seen if k not in ordered]
+
+
+def latest_points(curves: "pd.DataFrame") -> "pd.DataFrame":
+    """One value per (trial, metric, step): the one logged last (a resumed trial's re-logged steps win).
+
+    ``curves`` comes sorted by trial, metric, step with logging order kept
+    within a step, as ``Store.load_curves`` returns it.
+    """
+    deduped = curves.drop_duplicates(["trial_id", "metric", "step"], keep="last")
+    return deduped.reset_index(drop=True)
