@@ -26,6 +26,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 import argparse  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
+import re  # noqa: E402
 import shlex  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
@@ -122,7 +123,8 @@ def log_with_mlflow(steps: int, workdir: Path) -> tuple[float, int]:
 
 PROGRAM = '''\
 """A CPU-bound stand-in for training: logistic regression by SGD in pure Python."""
-import argparse, math, random
+import argparse, math, random, time
+started = time.perf_counter()
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--steps", type=int, required=True)
@@ -144,6 +146,7 @@ for step in range(1, args.steps + 1):
     if step % 10000 == 0:
         print(f"step {step} loss: {total / 10000:.5f}", flush=True)
         total = 0.0
+print(f"elapsed: {time.perf_counter() - started:.6f}", flush=True)
 '''
 
 SPEC = """\
@@ -178,19 +181,25 @@ def tunebook_run_available() -> str | None:
     return None
 
 
-def wall(argv: list[str], cwd: Path) -> float:
+def wall(argv: list[str], cwd: Path) -> tuple[float, str]:
+    """Wall seconds of a command and its stdout."""
     start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"{shlex.join(argv)} exited {done.returncode}: {done.stderr[-2000:]}")
-    return seconds
+    return seconds, done.stdout
+
+
+def elapsed(output: str) -> float:
+    """The compute time the program reported for itself."""
+    return float(re.findall(r"elapsed: (\S+)", output)[-1])
 
 
 def calibrate(program: Path, seconds: float) -> int:
     """Steps that make the program run about ``seconds`` bare."""
     probe = 200_000
-    took = wall([sys.executable, str(program), "--steps", str(probe)], program.parent)
+    took, _ = wall([sys.executable, str(program), "--steps", str(probe)], program.parent)
     return max(10_000, int(round(probe * seconds / took, -4)))
 
 
@@ -209,21 +218,29 @@ def check_trials(store_url: str, count: int, steps: int) -> None:
             raise RuntimeError(f"the trials logged {points} loss points, expected {count * (steps // 10000)}")
 
 
-def tunebook_study(spec: Path, trials: int, workdir: Path, steps: int) -> float:
-    """Wall time of ``tunebook run`` for a study of ``trials`` sequential trials, from a fresh store."""
+def tunebook_study(spec: Path, trials: int, workdir: Path, steps: int) -> tuple[float, float]:
+    """Wall time of ``tunebook run`` for ``trials`` sequential trials from a fresh store,
+    and the compute time the trials reported for themselves."""
     run_dir = workdir / f"run-{trials}-{time.monotonic_ns()}"
     run_dir.mkdir()
     url = f"sqlite:///{run_dir / 'tunebook.db'}"
     argv = [*tunebook_command(), "run", str(spec), "--store", url, "--parallel", "1", "--trials", str(trials)]
-    seconds = wall(argv, run_dir)
+    seconds, _ = wall(argv, run_dir)
     check_trials(url, trials, steps)
+    computed = sum(elapsed(log.read_text()) for log in run_dir.glob("tunebook-runs/*/*/*/stdout.log"))
     shutil.rmtree(run_dir)
-    return seconds
+    return seconds, computed
 
 
 def measure_overhead(runs: int, seconds: float, trials: int, workdir: Path) -> dict:
-    """Per-trial cost inside a study (the slope between a 1-trial and a ``trials``-trial run)
-    against the bare program, and the one-off cost of starting tunebook."""
+    """What tunebook adds to each trial of a study, and once per run.
+
+    The program reports its own compute time, which varies by a few per cent
+    from run to run here; subtracting it leaves what surrounds the compute:
+    for a bare run, starting Python; in a study, that plus tunebook's work.
+    The per-trial figure is the slope from a 1-trial to a ``trials``-trial
+    study, so the one-off start of the CLI is counted apart.
+    """
     from tunebook.core import Experiment
     from tunebook.search import sample
 
@@ -235,19 +252,20 @@ def measure_overhead(runs: int, seconds: float, trials: int, workdir: Path) -> d
     spec.write_text(SPEC.format(command=json.dumps(command)))
     (first,) = sample(Experiment.from_yaml(str(spec)), 1)
     bare = [sys.executable, "prog.py", "--steps", str(steps), "--lr", str(first.params["lr"])]
-    bare_times, slopes, fixed = [], [], []
+    rounds = []
     for i in range(runs + 1):  # round 0 warms caches on both sides and is not counted
-        bare_time = statistics.median(wall(bare, workdir) for _ in range(2))
-        one = tunebook_study(spec, 1, workdir, steps)
-        many = tunebook_study(spec, trials, workdir, steps)
-        slope = (many - one) / (trials - 1)
-        print(f"  round {i}{' (warm-up)' if not i else ''}: bare {bare_time:.3f} s/trial, "
-              f"tunebook {slope:.3f} s/trial in a study, start-up {one - slope:.3f} s", flush=True)
+        bare_wall, out = wall(bare, workdir)
+        bare_around = bare_wall - elapsed(out)
+        one_wall, one_compute = tunebook_study(spec, 1, workdir, steps)
+        many_wall, many_compute = tunebook_study(spec, trials, workdir, steps)
+        around = ((many_wall - many_compute) - (one_wall - one_compute)) / (trials - 1)
+        fixed = (one_wall - one_compute) - around
+        print(f"  round {i}{' (warm-up)' if not i else ''}: bare run {bare_wall:.3f} s "
+              f"({bare_around:.3f} s around the compute); in a study {around:.3f} s around each trial's compute; "
+              f"once per run {fixed:.3f} s", flush=True)
         if i:
-            bare_times.append(bare_time)
-            slopes.append(slope)
-            fixed.append(one - slope)
-    return {"bare": bare_times, "per_trial": slopes, "fixed": fixed, "steps": steps}
+            rounds.append({"bare": bare_wall, "bare_around": bare_around, "around": around, "fixed": fixed})
+    return {"rounds": rounds, "steps": steps}
 
 
 def main() -> None:
@@ -281,12 +299,13 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         measured = measure_overhead(args.runs, args.seconds, args.trials, Path(tmp))
-    bare, per_trial = statistics.median(measured["bare"]), statistics.median(measured["per_trial"])
+    rounds = measured["rounds"]
+    bare = statistics.median(r["bare"] for r in rounds)
+    added = statistics.median(r["around"] - r["bare_around"] for r in rounds)
     print(f"  program: {measured['steps']:,} SGD steps, a loss line every 10,000")
-    print(f"  bare program       median {bare:7.3f} s per trial")
-    print(f"  in a tunebook run  median {per_trial:7.3f} s per trial (slope from 1 to {args.trials} trials)")
-    print(f"  slowdown per trial: {(per_trial / bare - 1) * 100:+.2f} %  ({per_trial - bare:+.3f} s)")
-    print(f"  once per `tunebook run` (CLI start, store, studies): median {statistics.median(measured['fixed']):.3f} s")
+    print(f"  bare run                           median {bare:7.3f} s")
+    print(f"  tunebook's cost per trial in a study: median {added:+.3f} s  ->  slowdown {added / bare * 100:+.2f} %")
+    print(f"  once per `tunebook run` (CLI start, store, studies): median {statistics.median(r['fixed'] for r in rounds):.3f} s")
 
 
 if __name__ == "__main__":
