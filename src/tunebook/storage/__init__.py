@@ -9,11 +9,26 @@
 
 from __future__ import annotations
 
-from tunebook.storage.base import CurvePoints, Store
-from tunebook.storage.sql import SQLStore
-from tunebook.storage.url import default_store_url
+import importlib
+from typing import Any
+
+# Names load on first use, so that the in-training writer can share
+# storage/sqlite_setup.py without importing SQLAlchemy.
+_EXPORTS = {
+    "CurvePoints": "tunebook.storage.base",
+    "Store": "tunebook.storage.base",
+    "SQLStore": "tunebook.storage.sql",
+    "default_store_url": "tunebook.storage.url",
+}
 
 __all__ = ["CurvePoints", "SQLStore", "Store", "default_store_url", "open_store"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tunebook.storage' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 def open_store(url: str | None = None) -> Store:
@@ -22,4 +37,6 @@ def open_store(url: str | None = None) -> Store:
     ``url``: a file path, ``sqlite:///path`` or ``postgresql://...``; None
     means ``default_store_url()``. Raises StoreError if it cannot be opened.
     """
+    from tunebook.storage.sql import SQLStore
+
     return SQLStore(url)

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from tunebook.core.errors import StoreError
+from tunebook.storage.sqlite_setup import BUSY_TIMEOUT_S, set_up_connection
 from tunebook.storage.url import engine_url
 
-BUSY_TIMEOUT_S = 30.0
 READ_ONLY = "tunebook_read_only"  # execution option: a read transaction
 
 
@@ -38,12 +38,7 @@ def create_store_engine(url: str) -> Engine:
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
+    set_up_connection(dbapi_connection)
 
 
 def _sqlite_begin(connection: Connection) -> None:

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 # Mirrors of tunebook.storage (schema.py, migrations.py, engine.py); importing
 # them would import SQLAlchemy. tests/tracking/test_sinks.py checks the rows.
 SCHEMA_VERSION = "1"
-BUSY_TIMEOUT_MS = 30_000
 _INSERT_CHUNK = "INSERT INTO curve_chunks (trial_id, metric, n, steps, vals) VALUES (?, ?, ?, ?, ?)"
 _DELETE_CHECKPOINT = "DELETE FROM checkpoints WHERE trial_id = ? AND step = ?"
 _INSERT_CHECKPOINT = "INSERT INTO checkpoints (trial_id, step, path, value, created_at) VALUES (?, ?, ?, ?, ?)"
@@ -137,17 +136,17 @@ class SQLiteSink(Sink):
     def _connect(self) -> "sqlite3.Connection":
         import sqlite3  # lazily: only managed trials on SQLite need it
 
+        from tunebook.storage.sqlite_setup import BUSY_TIMEOUT_S, set_up_connection
+
         try:
             conn = sqlite3.connect(
-                self.path.as_uri() + "?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                self.path.as_uri() + "?mode=rw", uri=True, timeout=BUSY_TIMEOUT_S,
                 isolation_level=None, check_same_thread=False,
             )
         except sqlite3.Error as exc:
             raise _store_error(f"cannot open store {self.path}: {exc}") from None
         try:
-            for pragma in (f"busy_timeout = {BUSY_TIMEOUT_MS}", "journal_mode = WAL",
-                           "synchronous = NORMAL", "foreign_keys = ON"):
-                conn.execute("PRAGMA " + pragma)
+            set_up_connection(conn)
             self._check_store(conn)
         except BaseException as exc:
             conn.close()
