@@ -1,0 +1,139 @@
+"""Check ``best_step``: where in training does retrospective checkpoint selection find the best step?
+
+Playbook ("Determining the number of steps for each training run"): "Never
+tune the max_train_steps number in a study. Pick a value and use it for all
+trials. From these trials, plot the training step that retrospective
+checkpoint selection finds in order to refine the choice of
+max_train_steps. For example, if the best step is always during the first
+10% of training, then the maximum number of steps is way too high.
+Alternatively, if the best step is consistently in the last 25% of training
+we might benefit from training longer and re-tuning the decay schedule."
+
+Each complete trial's best step is taken as a fraction of its training
+length: its ``max_train_steps`` hyperparameter (the playbook's name, any
+role; the spec's fixed value when the trial's params lack it) when the
+trial's last logged step of the objective metric lies within [50 %, 100 %]
+of it (so a curve logged in other units, e.g. epochs, is not misread), else
+that last logged step. Per study, with at least 3 such trials:
+
+* "always" in the first 10 %: at least 90 % of trials at ≤ 0.10 → WARNING,
+  far too many steps;
+* "consistently" in the last 25 %: at least 75 % of trials at ≥ 0.75 →
+  WARNING, train longer and re-tune the decay (compute-bound advice);
+* otherwise INFO describing the spread (also when there are too few).
+
+WARNING rather than PROBLEM: neither pattern makes this round's comparison
+wrong by itself, but its conclusions may not hold at a better-chosen number
+of steps ("there is always a risk that our conclusions at this time limit
+will not apply" to longer runs).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from tunebook.analysis.best import ranked, study_keys
+from tunebook.analysis.findings import Finding, Severity
+from tunebook.core.domains import Fixed
+
+if TYPE_CHECKING:
+    from tunebook.analysis.data import ExperimentData
+
+ID = "best_step"
+SECTION = "Determining the number of steps for each training run"
+STEPS_PARAM = "max_train_steps"
+EARLY, EARLY_SHARE = 0.10, 0.90
+LATE, LATE_SHARE = 0.75, 0.75
+MIN_TRIALS = 3
+
+__all__ = ["best_step_fractions", "check_best_step"]
+
+
+def best_step_fractions(data: "ExperimentData", study: str | None = None) -> pd.DataFrame:
+    """Complete trials with a best step: trial_id, number, study, best_step, length, fraction (in [0, 1]).
+
+    ``length`` is the training length the fraction is of (see the module
+    docstring); trials with no usable length (no curve, or a last step of 0)
+    are left out.
+    """
+    trials = ranked(data, study)
+    trials = trials[pd.to_numeric(trials["best_step"], errors="coerce").notna()]
+    curves = data.curves[data.curves["metric"] == data.objective.metric]
+    last = curves.groupby("trial_id")["step"].max()
+    fixed = _fixed_budget(data)
+    rows = []
+    for _, t in trials.iterrows():
+        length = _length(t.get(STEPS_PARAM, fixed), last.get(t["trial_id"], math.nan))
+        if math.isfinite(length) and length > 0:
+            best = float(t["best_step"])
+            rows.append({"trial_id": int(t["trial_id"]), "number": int(t["number"]), "study": t["study"],
+                         "best_step": best, "length": length, "fraction": min(max(best / length, 0.0), 1.0)})
+    return pd.DataFrame(rows, columns=["trial_id", "number", "study", "best_step", "length", "fraction"])
+
+
+def _fixed_budget(data: "ExperimentData") -> float:
+    """The spec's fixed max_train_steps, for trials whose params do not carry it; NaN if none."""
+    for hp in data.experiment.space:
+        if hp.id == STEPS_PARAM and isinstance(hp.domain, Fixed):
+            return _number(hp.domain.value)
+    return math.nan
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return math.nan
+    return float(value)
+
+
+def _length(budget: object, last_step: float) -> float:
+    budget, last_step = _number(budget), float(last_step)
+    if budget > 0 and math.isfinite(last_step) and 0.5 * budget <= last_step <= budget:
+        return budget
+    return last_step
+
+
+def check_best_step(data: "ExperimentData") -> list[Finding]:
+    """One finding per study with complete trials: WARNING for the two playbook patterns, else INFO."""
+    findings = []
+    for key in study_keys(data):
+        frame = best_step_fractions(data, key)
+        if len(ranked(data, key)):
+            findings.append(_finding(key, frame))
+    return findings
+
+
+def _finding(key: str, frame: pd.DataFrame) -> Finding:
+    n, fractions = len(frame), frame["fraction"].to_numpy(dtype=float)
+    early, late = int(np.sum(fractions <= EARLY)), int(np.sum(fractions >= LATE))
+    evidence = {
+        "study": key, "n": n, "early": early, "late": late,
+        "median_fraction": float(np.median(fractions)) if n else None,
+        "trials": frame.to_dict("records"),
+    }
+    if n < MIN_TRIALS:
+        message = f"Study '{key}' has {n} complete trial(s) with a best step: too few to judge max_train_steps."
+        return Finding(ID, Severity.INFO, message, evidence, "Judge the number of steps once more trials finish.",
+                       SECTION, study=key)
+    where = f"{early if early >= EARLY_SHARE * n else late} of {n} trials"
+    if early >= EARLY_SHARE * n:
+        message = (f"In study '{key}' the best step is (nearly) always in the first 10 % of training ({where}; "
+                   f"median at {evidence['median_fraction']:.0%}): the maximum number of steps is way too high.")
+        action = ("Lower max_train_steps and use the new value for all trials (never tune it in a study): the "
+                  "steps after the best one cost compute and buy nothing, and may hide problematic overfitting.")
+        return Finding(ID, Severity.WARNING, message, evidence, action, SECTION, study=key)
+    if late >= LATE_SHARE * n:
+        message = (f"In study '{key}' the best step is consistently in the last 25 % of training ({where}; "
+                   f"median at {evidence['median_fraction']:.0%}): the trials are still improving at the end.")
+        action = ("Consider training longer and re-tuning the learning rate decay schedule, which interacts "
+                  "strongly with the training budget (a common pitfall is spending the extra steps at too small a "
+                  "learning rate). If training is compute-bound, tune on shorter runs and train longest in the "
+                  "final round.")
+        return Finding(ID, Severity.WARNING, message, evidence, action, SECTION, study=key)
+    message = (f"In study '{key}' the best steps spread over training: median at "
+               f"{evidence['median_fraction']:.0%}, {early} of {n} in the first 10 %, {late} in the last 25 %.")
+    return Finding(ID, Severity.INFO, message, evidence, "Nothing to do: max_train_steps looks reasonable.",
+                   SECTION, study=key)

@@ -1,0 +1,199 @@
+"""Check ``infeasible_fraction``: what share of each study's trials are infeasible, or failed, and where.
+
+The playbook asks "what fraction of the trials in each study are infeasible
+(i.e. trials that diverge, get really bad loss values, or fail to run at all
+...)?" and answers: "when a very large fraction of points in a study are
+infeasible we should try to adjust the search space to avoid sampling such
+points, which sometimes requires reparameterizing the search space. In some
+cases, a large number of infeasible points can indicate a bug in the
+training code." Infeasible trials (an outcome of the search) and failed ones
+(crashes out of retries: points never evaluated) get separate findings.
+
+Severity by share of the study's finished trials: any → INFO (some
+infeasible trials are expected: "any workload will become unstable if the
+learning rate is too large", and a search space should probe that edge);
+≥ 20 % → WARNING (one trial in five is spent on nothing, and the study's best
+comes from a budget that much smaller than planned); ≥ 50 % → PROBLEM (most
+of the budget is gone: the "very large fraction" the playbook warns about).
+
+Where they concentrate (a ``Region``): for each range hyperparameter, the
+trials beyond some value (above or below) are all bad while some trial is
+not, and this is unlikely by chance: if bad trials were placed without
+regard to this parameter, the L most extreme of n trials would all be among
+the b bad ones with probability C(b, L) / C(n, L); a region needs L ≥ 2 and
+that probability < 0.01 (so a few random crashes never make one).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tunebook.analysis.best import study_keys
+from tunebook.analysis.findings import Finding, Severity
+from tunebook.core.domains import Range
+
+if TYPE_CHECKING:
+    from tunebook.analysis.data import ExperimentData
+    from tunebook.core.space import Hyperparameter
+
+ID = "infeasible_fraction"
+SECTION = "Extracting insight from experimental results"
+WARNING_SHARE = 0.2
+PROBLEM_SHARE = 0.5
+REGION_MAX_P = 0.01
+REGION_MIN_TRIALS = 2
+FINISHED = ("complete", "infeasible", "failed")
+
+__all__ = ["Region", "bad_region", "check_infeasible_fraction", "range_params"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Region:
+    """All trials with ``param`` beyond ``threshold`` (``side`` 'above' or 'below', inclusive) are bad.
+
+    ``threshold`` is the innermost bad value, ``nearest_ok`` the value of the
+    nearest trial that is not bad; ``trial_ids`` the bad trials in the region,
+    out of ``n_bad`` bad among ``n``; ``p_value`` as in the module docstring.
+    """
+
+    param: str
+    side: str
+    threshold: float
+    nearest_ok: float
+    trial_ids: tuple[int, ...]
+    n_bad: int
+    n: int
+    p_value: float
+
+    def describe(self) -> str:
+        sign = "≥" if self.side == "above" else "≤"
+        return f"{self.param} {sign} {self.threshold:.3g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "trial_ids": list(self.trial_ids)}
+
+
+def range_params(
+    data: "ExperimentData", trials: pd.DataFrame, roles: tuple[str, ...] = ("scientific", "nuisance")
+) -> list["Hyperparameter"]:
+    """The range hyperparameters of ``roles`` that take two or more values among ``trials``."""
+    return [
+        hp for hp in data.experiment.space
+        if hp.role in roles and isinstance(hp.domain, Range) and hp.id in trials.columns
+        and trials[hp.id].dropna().nunique() >= 2
+    ]
+
+
+def bad_region(values: pd.Series, bad: pd.Series, trial_ids: pd.Series, param: str, side: str) -> Region | None:
+    """The Region of ``param`` on ``side`` ('above'/'below'), or None; rows with no value are ignored.
+
+    Trials with equal values stand or fall together: a value shared by a bad
+    and a good trial ends the region.
+    """
+    frame = pd.DataFrame({"value": values.astype(float), "bad": bad.astype(bool), "id": trial_ids})
+    frame = frame.dropna(subset=["value"])
+    frame = frame.sort_values("value", ascending=side == "below", kind="stable")
+    members: list[int] = []
+    threshold = nearest_ok = math.nan
+    for value, same in frame.groupby("value", sort=False):
+        if not same["bad"].all():
+            nearest_ok = float(value)
+            break
+        members.extend(int(i) for i in same["id"])
+        threshold = float(value)
+    n, n_bad = len(frame), int(frame["bad"].sum())
+    if len(members) < REGION_MIN_TRIALS or math.isnan(nearest_ok):
+        return None
+    p_value = math.comb(n_bad, len(members)) / math.comb(n, len(members))
+    if p_value >= REGION_MAX_P:
+        return None
+    return Region(param, side, threshold, nearest_ok, tuple(members), n_bad, n, p_value)
+
+
+def check_infeasible_fraction(data: "ExperimentData") -> list[Finding]:
+    """One finding per study and kind (infeasible, failed) that has any; silent for clean studies."""
+    findings = []
+    for key in study_keys(data):
+        trials = data.trials[(data.trials["study"] == key) & data.trials["state"].isin(FINISHED)]
+        for kind in ("infeasible", "failed"):
+            finding = _finding(data, key, trials, kind)
+            if finding is not None:
+                findings.append(finding)
+    return findings
+
+
+def _finding(data: "ExperimentData", key: str, trials: pd.DataFrame, kind: str) -> Finding | None:
+    bad_trials = trials[trials["state"] == kind]
+    if bad_trials.empty:
+        return None
+    share = len(bad_trials) / len(trials)
+    population = trials if kind == "failed" else trials[trials["state"] != "failed"]
+    regions = _regions(data, population, population["state"] == kind)
+    reasons = collections.Counter(str(r) for r in bad_trials["reason"] if isinstance(r, str) and r)
+    evidence = {
+        "study": key, "kind": kind, "n_finished": len(trials), "n": len(bad_trials), "share": share,
+        "trial_ids": [int(t) for t in bad_trials["trial_id"]], "numbers": [int(n) for n in bad_trials["number"]],
+        "regions": [r.to_dict() for r in regions], "reasons": dict(reasons.most_common(3)),
+    }
+    message, action = (_infeasible_words if kind == "infeasible" else _failed_words)(key, evidence, regions)
+    return Finding(ID, _severity(share), message, evidence, action, SECTION, study=key)
+
+
+def _regions(data: "ExperimentData", population: pd.DataFrame, bad: pd.Series) -> list[Region]:
+    found = []
+    for hp in range_params(data, population):
+        for side in ("above", "below"):
+            region = bad_region(population[hp.id], bad, population["trial_id"], hp.id, side)
+            if region is not None:
+                found.append(region)
+    return found
+
+
+def _severity(share: float) -> Severity:
+    if share >= PROBLEM_SHARE:
+        return Severity.PROBLEM
+    return Severity.WARNING if share >= WARNING_SHARE else Severity.INFO
+
+
+def _where(regions: list[Region]) -> str:
+    parts = [
+        f"all {len(r.trial_ids)} trials with {r.describe()} (the nearest other trial has {r.param}={r.nearest_ok:.3g})"
+        for r in regions
+    ]
+    return "; ".join(parts)
+
+
+def _infeasible_words(key: str, ev: dict, regions: list[Region]) -> tuple[str, str]:
+    message = (f"{ev['n']} of {ev['n_finished']} finished trials ({ev['share']:.0%}) in study '{key}' are "
+               "infeasible (diverged or otherwise unusable).")
+    if regions:
+        message += f" They concentrate: infeasible are {_where(regions)}."
+        limits = ", ".join(f"{r.param} {'below' if r.side == 'above' else 'above'} {r.threshold:.3g}" for r in regions)
+        action = (f"Adjust the search space to avoid sampling such points (keep {limits}), which sometimes "
+                  "requires reparameterizing the search space. If the best trials sit at the edge of that "
+                  "region, look for training instability first (see search_space_boundary).")
+    elif ev["share"] >= WARNING_SHARE:
+        message += " No single range hyperparameter separates them from the feasible trials."
+        action = ("Read why they were infeasible (tunebook trials) and adjust the search space to avoid sampling "
+                  "such points, reparameterizing it if needed. A large number of infeasible points can "
+                  "indicate a bug in the training code.")
+    else:
+        action = ("Nothing to do unless the share grows: a few infeasible trials are expected where the search "
+                  "space reaches learning rates too large to train stably.")
+    return message, action
+
+
+def _failed_words(key: str, ev: dict, regions: list[Region]) -> tuple[str, str]:
+    message = (f"{ev['n']} of {ev['n_finished']} finished trials ({ev['share']:.0%}) in study '{key}' failed: "
+               "they crashed and ran out of retries, so their points were never evaluated.")
+    if regions:
+        message += f" The failures concentrate: failed are {_where(regions)} (a constraint such as memory?)."
+    action = ("Read their reasons and logs (tunebook trials), fix the cause and run them again: failed points "
+              "leave holes in the search. If they fail because of an implicit constraint of the search space, "
+              "shrink or reparameterize the search space to avoid sampling such points.")
+    return message, action
