@@ -1,0 +1,170 @@
+"""How the training-curve checks read a curve: which metric, whose trials, smoothing and noise.
+
+Every curve check goes through these helpers so that its thresholds mean the
+same thing everywhere:
+
+- A ``Curve`` holds one trial's finite points sorted by step, *oriented* so
+  that lower is better (a ``max`` metric is negated): "worse" is always "up".
+- ``smooth`` is a centred rolling median over about a tenth of the points: it
+  follows the trend and ignores single lucky or unlucky evaluations.
+- ``noise_sigma`` estimates the per-point noise around the local trend from
+  the median absolute *second* difference (1.4826 * MAD / sqrt(6) for
+  independent noise). Second differences cancel a locally linear trend, so a
+  curve that is still falling (or rising) is not mistaken for a noisy one; the
+  median makes one spike irrelevant. ``tail_noise`` never reads less than
+  the metric's quantum (``resolution``): an error rate on a small validation
+  set sits on a few values and would otherwise read 0. Checks also pair noise
+  margins with margins relative to the curve's own range.
+- ``best_trials`` picks, for each scientific value, the best complete trial
+  (``analysis.best.scientific_groups``, shared by every check): the trials
+  an isolation plot compares after optimizing away the nuisance
+  hyperparameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from tunebook.analysis.best import scientific_groups
+from tunebook.analysis.data import ExperimentData
+
+TRAIN_LOSS_METRICS = ("train/loss", "train_loss", "loss")
+MIN_POINTS = 8  # fewer points than this cannot tell a trend from noise: checks skip the curve
+_MAD_TO_SIGMA = 1.4826  # MAD of a normal sample times this is its standard deviation
+_MEDIAN_EFFICIENCY = 1.2533  # standard error of a median of n normal points: this * sigma / sqrt(n)
+
+
+@dataclasses.dataclass(frozen=True)
+class Curve:
+    """One trial's finite points of one metric, sorted by step, oriented so that lower is better."""
+
+    trial_id: int
+    steps: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def between(self, start: float, stop: float) -> np.ndarray:
+        """The values whose step lies in this fraction of the curve's step span, e.g. (0.75, 1.0)."""
+        first, last = self.steps[0], self.steps[-1]
+        low, high = first + start * (last - first), first + stop * (last - first)
+        return self.values[(self.steps >= low) & (self.steps <= high)]
+
+
+def pick_metric(curves: pd.DataFrame, names: Sequence[str]) -> str | None:
+    """The first of ``names`` that some trial logged, or None."""
+    present = set(curves["metric"].unique())
+    return next((name for name in names if name in present), None)
+
+
+def train_loss_metric(curves: pd.DataFrame) -> str | None:
+    """The training-loss metric: ``train/loss``, else ``train_loss``, else ``loss``."""
+    return pick_metric(curves, TRAIN_LOSS_METRICS)
+
+
+def orientation(mode: str) -> float:
+    """+1 for a ``min`` objective, -1 for ``max``: multiply values by it so that lower is better."""
+    return 1.0 if mode == "min" else -1.0
+
+
+def trial_curves(curves: pd.DataFrame, metric: str, trial_ids: Iterable[int], sign: float = 1.0) -> dict[int, Curve]:
+    """Each listed trial's curve of ``metric`` (finite points only); trials without points are left out."""
+    wanted = curves[(curves["metric"] == metric) & curves["trial_id"].isin(list(trial_ids))]
+    out: dict[int, Curve] = {}
+    for trial_id, group in wanted.groupby("trial_id", sort=True):
+        group = group.sort_values("step")
+        values = group["value"].to_numpy(dtype=float)
+        keep = np.isfinite(values)
+        if keep.any():
+            out[int(trial_id)] = Curve(int(trial_id), group["step"].to_numpy()[keep], sign * values[keep])
+    return out
+
+
+def smoothing_window(n: int) -> int:
+    """An odd window of about a tenth of the points, at least 3."""
+    return max(3, (n // 10) | 1)
+
+
+def smooth(values: np.ndarray, window: int | None = None) -> np.ndarray:
+    """Centred rolling median over full windows only: NaN for the first and last half window.
+
+    Full windows keep every smoothed point equally noisy, so the smoothed
+    minimum and the last smoothed point can be compared fairly (a shrunken
+    window at the end would lean towards the last points of a falling curve).
+    """
+    window = window or smoothing_window(len(values))
+    return pd.Series(values).rolling(window, center=True).median().to_numpy()
+
+
+def noise_sigma(values: np.ndarray) -> float:
+    """Robust per-point noise around a locally linear trend (NaN with fewer than 5 points)."""
+    second = np.diff(np.asarray(values, dtype=float), 2)
+    if len(second) < 3:
+        return math.nan
+    return float(_MAD_TO_SIGMA * np.median(np.abs(second - np.median(second))) / math.sqrt(6.0))
+
+
+def resolution(values: np.ndarray) -> float:
+    """The smallest gap between distinct values: the quantum of a metric such as an error rate.
+
+    An error rate on n validation examples moves in steps of 1/n and can sit
+    on one value for long stretches, where ``noise_sigma`` reads 0; a change
+    of one quantum is then no evidence of anything. For a continuous metric
+    the gap is tiny and changes nothing.
+    """
+    distinct = np.unique(np.asarray(values, dtype=float))
+    gaps = np.diff(distinct)
+    scale = max(float(np.max(np.abs(distinct))), 1e-300) if len(distinct) else 1.0
+    gaps = gaps[gaps > 1e-9 * scale]  # float rounding of equal counts is not a gap
+    return float(gaps.min()) if len(gaps) else 0.0
+
+
+def tail_noise(curve: Curve, fraction: float = 0.5, at_least: int = 16, quantum: bool = True) -> float:
+    """``noise_sigma`` of the last ``fraction`` of the points, but at least ``at_least`` of them.
+
+    A MAD from a handful of differences is itself very noisy (from 6 it is
+    below half the true noise one time in twenty); borrowing earlier points,
+    where a falling curve bends more, can only overstate the noise. With
+    ``quantum`` the result is at least the metric's ``resolution``.
+    """
+    count = max(at_least, int(math.ceil(fraction * len(curve))))
+    tail = curve.values[-count:]
+    sigma = noise_sigma(tail)
+    return max(sigma, resolution(tail)) if quantum and math.isfinite(sigma) else sigma
+
+
+def median_error(sigma: float, count: int) -> float:
+    """Standard error of the median of ``count`` points with independent noise ``sigma``."""
+    return _MEDIAN_EFFICIENCY * sigma / math.sqrt(max(count, 1))
+
+
+def complete_trials(data: ExperimentData) -> pd.DataFrame:
+    """The complete trials: the only ones whose curves describe a finished training run."""
+    return data.trials[data.trials["state"] == "complete"]
+
+
+def best_trials(data: ExperimentData) -> dict[str, int]:
+    """The best complete trial of each scientific value (``analysis.best``): label -> trial id, best first."""
+    groups = scientific_groups(data)
+    sign = orientation(data.objective.mode)
+    groups.sort(key=lambda g: sign * float(g.trials["objective"].iloc[0]))
+    return {g.label: int(g.trials["trial_id"].iloc[0]) for g in groups}
+
+
+def study_of(data: ExperimentData, trial_ids: Iterable[int]) -> str | None:
+    """The study these trials share, if they share one; None otherwise."""
+    studies = set(data.trials.loc[data.trials["trial_id"].isin(list(trial_ids)), "study"])
+    return next(iter(studies)) if len(studies) == 1 else None
+
+
+def rounded(value: float, digits: int = 4) -> float | None:
+    """A number for evidence: significant digits kept, NaN as None (evidence is JSON)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(f"{value:.{digits}g}")
