@@ -26,7 +26,8 @@ def demo_spec() -> Path:
 @click.option("--dir", "folder", type=click.Path(file_okay=False), default="tunebook-demo", show_default=True,
               help="Where the demo keeps its store and trial folders.")
 def demo_command(folder: str) -> None:
-    """Run the digits experiment (does depth help?) and show the tracking table."""
+    """Run the digits experiment (does depth help?), its tracking table and its report."""
+    from tunebook.cli.report import report_command
     from tunebook.cli.run import run_with_progress
     from tunebook.cli.status import status_command
     from tunebook.core.experiment import Experiment
@@ -43,11 +44,14 @@ def demo_command(folder: str) -> None:
         run_with_progress(experiment, store, experiment.run_config().parallel, None, home / "runs")
     click.echo()
     status_command.main([experiment.name, "--store", store_url], standalone_mode=False)
+    click.echo()
+    report_command.main([experiment.name, "--store", store_url], standalone_mode=False)
     click.echo(
         f"\nWhere everything is:\n"
         f"  spec:          {experiment.source}\n"
         f"  training code: {Path(experiment.source).parent / 'train.py'}\n"
         f"  store:         {home / 'tunebook.db'}\n"
         f"  trial folders: {home / 'runs' / experiment.name}/<study>/<trial>/ (params.json, stdout.log, checkpoints/)\n"
-        f"Next: tunebook trials {experiment.name} --store {store_url}"
+        f"Next: tunebook trials {experiment.name} --store {store_url}\n"
+        f"      tunebook report {experiment.name} --store {store_url} --format json"
     )

@@ -13,6 +13,7 @@ import click
 from tunebook import __version__
 from tunebook.cli.demo import demo_command
 from tunebook.cli.note import note_command
+from tunebook.cli.report import report_command
 from tunebook.cli.run import run_command
 from tunebook.cli.sample import sample_command
 from tunebook.cli.status import status_command
@@ -26,7 +27,8 @@ def cli() -> None:
     """Tune deep learning models the way the Deep Learning Tuning Playbook describes."""
 
 
-for command in (run_command, status_command, trials_command, note_command, sample_command, demo_command):
+for command in (run_command, status_command, trials_command, report_command, note_command, sample_command,
+                demo_command):
     cli.add_command(command)
 
 
