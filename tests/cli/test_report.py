@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,15 @@ def test_a_mistyped_metric_is_named_with_the_metrics_logged(ran: Path):
     done = run_cli("report", "exp", "--store", store_url(ran), "--objective", "vaild", cwd=ran)
     assert done.returncode == 1
     assert "vaild" in done.stderr and "valid" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_html_report_is_one_self_contained_file(ran: Path, tmp_path: Path):
+    done = run_cli("report", "exp", "--store", store_url(ran), "--out", str(tmp_path), cwd=ran)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "exp.html").read_text()
+    assert str(tmp_path / "exp.html") in done.stdout and "Checklist" in done.stdout
+    # plotly is inlined; no script is fetched from anywhere (a CDN or otherwise)
+    assert page.count("<script") >= 2 and re.search(r"<script[^>]*\ssrc=", page) is None
+    order = [page.index(h) for h in ("Isolation result", "Isolation plot: width", "<h2>Checklist", "Axis plot: lr", "<h2>Trials")]
+    assert order == sorted(order)
+    assert "sampled_enough" in page and "class='sortable'" in page

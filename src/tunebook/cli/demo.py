@@ -36,6 +36,7 @@ def demo_command(folder: str) -> None:
 
     require("torch", "demo", "the demo")
     require("sklearn", "demo", "the demo")
+    require("plotly", "demo", "the demo")
     experiment = Experiment.from_yaml(str(demo_spec()))
     home = Path(folder).resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -45,7 +46,7 @@ def demo_command(folder: str) -> None:
     click.echo()
     status_command.main([experiment.name, "--store", store_url], standalone_mode=False)
     click.echo()
-    report_command.main([experiment.name, "--store", store_url], standalone_mode=False)
+    report_command.main([experiment.name, "--store", store_url, "--out", str(home / "reports")], standalone_mode=False)
     click.echo(
         f"\nWhere everything is:\n"
         f"  spec:          {experiment.source}\n"

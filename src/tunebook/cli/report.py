@@ -13,13 +13,17 @@ from tunebook.cli.options import open_cli_store, store_option
 @click.command("report")
 @click.argument("experiment")
 @store_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: tables for people; json: the findings for scripts.")
+@click.option("--format", "fmt", type=click.Choice(["html", "text", "json"]), default="html", show_default=True,
+              help="html: one self-contained file (plus the findings here); text: tables; json: for scripts.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="tunebook-reports", show_default=True,
+              help="Folder for the HTML report.")
 @click.option("--objective", "objective", default=None, metavar="METRIC[:min|max]",
               help="Judge trials by another metric, from the stored curves (nothing is rerun).")
 @click.option("--reduce", type=click.Choice(["best", "final"]), default=None,
               help="best: the best value over training (default); final: the last value.")
-def report_command(experiment: str, store_url: str | None, fmt: str, objective: str | None, reduce: str | None) -> None:
+def report_command(
+    experiment: str, store_url: str | None, fmt: str, out_dir: str, objective: str | None, reduce: str | None
+) -> None:
     """The isolation result (best per scientific value) and the playbook's checklist for EXPERIMENT."""
     from tunebook.analysis import load
     from tunebook.analysis.best import best_per_scientific_value
@@ -42,6 +46,15 @@ def report_command(experiment: str, store_url: str | None, fmt: str, objective: 
         }, indent=2, default=str))
         return
     _print_text(data, best, findings)
+    if fmt == "html":
+        from pathlib import Path
+
+        from tunebook.core.imports import require
+        from tunebook.report import write_html_report
+
+        require("plotly", "report", "the HTML report")
+        path = write_html_report(data, Path(out_dir))
+        click.echo(f"\nreport: {path.resolve()} (opens offline in any browser)")
 
 
 def _print_text(data: Any, best: Any, findings: list) -> None:

@@ -1,0 +1,38 @@
+"""What every plot shares: the guarded plotly import, study colours, plain values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunebook.core.imports import require
+
+# D3's category10: one colour per study / scientific value, in order
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+          "#bcbd22", "#17becf")
+INFEASIBLE_COLOR = "red"
+FAINT_COLOR = "rgba(150, 150, 150, 0.35)"
+
+
+def go():
+    """``plotly.graph_objects``, or MissingExtraError naming ``tunebook[report]``."""
+    require("plotly", "report", "plots")
+    return require("plotly.graph_objects", "report", "plots")
+
+
+def make_subplots(**kwargs: Any):
+    require("plotly", "report", "plots")
+    return require("plotly.subplots", "report", "plots").make_subplots(**kwargs)
+
+
+def color(i: int) -> str:
+    return COLORS[i % len(COLORS)]
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars as Python ones; NaN stays a float NaN."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
+
+
+def floats(values: Any) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
+

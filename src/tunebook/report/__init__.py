@@ -1,0 +1,41 @@
+"""The report: the isolation result, the checklist and the playbook's plots, in one HTML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tunebook.analysis.data import ExperimentData
+
+__all__ = ["figures", "write_html_report"]
+
+
+def figures(data: ExperimentData) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
+    """(isolation figures, the other figures) as (title, plotly Figure) pairs, in reading order."""
+    from tunebook import plots
+
+    isolation = [(f"Isolation plot: {i.param}", plots.render_isolation(i)) for i in plots.get_isolation_infos(data)]
+    others: list[tuple[str, Any]] = [("Training curves (the best few per scientific value highlighted)",
+                                      plots.render_curves(plots.get_curves_info(data)))]
+    others += [(f"Axis plot: {a.param}", plots.render_axis(a)) for a in plots.get_axis_infos(data)]
+    others.append(("Best of k trials, bootstrapped (have we sampled enough?)",
+                   plots.render_bootstrap(plots.get_bootstrap_info(data))))
+    others.append(("Retrospective best steps", plots.render_best_step(plots.get_best_step_info(data))))
+    grad = plots.get_grad_norm_info(data)
+    if grad is not None:
+        others.append(("Gradient norms and the p90 clipping threshold", plots.render_grad_norm(grad)))
+    return isolation, others
+
+
+def write_html_report(data: ExperimentData, out_dir: Path) -> Path:
+    """Write ``out_dir/<experiment>.html`` and return its path."""
+    from tunebook.analysis.best import best_per_scientific_value
+    from tunebook.analysis.checklist import run_checklist
+    from tunebook.report.html import render_html
+
+    isolation, others = figures(data)
+    page = render_html(data, best_per_scientific_value(data), run_checklist(data), isolation, others)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{data.experiment.name}.html"
+    path.write_text(page, encoding="utf-8")
+    return path

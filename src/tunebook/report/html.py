@@ -1,0 +1,127 @@
+"""One self-contained HTML report: opens offline, plotly bundled once, no CDN.
+
+Order, as a reader needs it: the goal, roles and caveats; the isolation
+result (which scientific value won); the checklist (can it be trusted, what
+next); the plots; every trial in a sortable table.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from typing import Any, Sequence
+
+from tunebook.analysis.data import ExperimentData
+from tunebook.analysis.findings import Finding
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
+h1{margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.3rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem} th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f6f6;cursor:pointer} .problem{color:#b00020;font-weight:600} .warning{color:#a15c00;font-weight:600} .info{color:#555}
+.muted{color:#666} .plot{margin:1rem 0} code{background:#f4f4f4;padding:0 .2rem}
+"""
+
+_SORT = """
+document.querySelectorAll('table.sortable th').forEach(function(th, i){th.addEventListener('click', function(){
+ var table=th.closest('table'), body=table.tBodies[0], rows=Array.from(body.rows), asc=th.dataset.asc!=='1';
+ rows.sort(function(a,b){var x=a.cells[i].dataset.v||a.cells[i].textContent, y=b.cells[i].dataset.v||b.cells[i].textContent;
+  var nx=parseFloat(x), ny=parseFloat(y); var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y); return asc?c:-c;});
+ rows.forEach(function(r){body.appendChild(r)}); table.querySelectorAll('th').forEach(function(h){h.dataset.asc=''}); th.dataset.asc=asc?'1':'0';});});
+"""
+
+
+def render_html(
+    data: ExperimentData, best: Any, findings: Sequence[Finding],
+    isolation: Sequence[tuple[str, Any]], figures: Sequence[tuple[str, Any]],
+) -> str:
+    """The report page. ``isolation`` and ``figures`` are (title, plotly Figure) pairs."""
+    experiment = data.experiment
+    parts = [
+        f"<h1>{_e(experiment.name)}</h1>",
+        f"<p><b>Goal:</b> {_e(experiment.goal or '(none given)')}</p>",
+        _roles(data),
+        "<h2>Isolation result: the best trial per scientific value</h2>",
+        _objective_line(data),
+        _table(best.to_dict("records"), [c for c in ("group", "n_complete", "objective", "number", "best_step") if c in best.columns]),
+        *(_figure(title, figure, i == 0) for i, (title, figure) in enumerate(isolation)),
+        "<h2>Checklist</h2>",
+        _findings(findings),
+        "<h2>Plots</h2>",
+        *(_figure(title, figure, not isolation and i == 0) for i, (title, figure) in enumerate(figures)),
+        "<h2>Trials</h2><p class='muted'>Click a column to sort.</p>",
+        _table(_trial_rows(data), None, sortable=True),
+    ]
+    body = "\n".join(parts)
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(experiment.name)} — tunebook report</title>"
+            f"<style>{_STYLE}</style></head><body>{body}<script>{_SORT}</script></body></html>")
+
+
+def _roles(data: ExperimentData) -> str:
+    rows = []
+    for role in ("scientific", "nuisance", "fixed"):
+        params = data.experiment.space.with_role(role)
+        if params:
+            text = ", ".join(f"<code>{_e(hp.id)}</code> {_e(hp.domain.describe())}" for hp in params)
+            rows.append(f"<li><b>{role}</b>: {text}</li>")
+    caveat = "<p class='muted'>Fixed hyperparameters are caveats: the conclusion holds for their values only.</p>"
+    return "<ul>" + "".join(rows) + "</ul>" + caveat
+
+
+def _objective_line(data: ExperimentData) -> str:
+    o = data.objective
+    return f"<p>Objective: <code>{_e(o.metric)}</code>, {o.mode}imized, {o.reduce} value over training.</p>"
+
+
+def _findings(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "<p>No findings.</p>"
+    rows = "".join(
+        f"<tr><td class='{f.severity.value}'>{f.severity.value}</td><td>{_e(f.id)}</td><td>{_e(f.study or '')}</td>"
+        f"<td>{_e(f.message)}</td><td>{_e(f.action)}<br><span class='muted'>{_e(f.section)}</span></td></tr>"
+        for f in findings
+    )
+    return ("<table><thead><tr><th>severity</th><th>check</th><th>study</th><th>finding</th><th>what to do</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
+def _figure(title: str, figure: Any, first: bool) -> str:
+    plot = figure.to_html(full_html=False, include_plotlyjs=_plotly_js() if first else False)
+    return f"<h3>{_e(title)}</h3><div class='plot'>{plot}</div>"
+
+
+def _plotly_js() -> str:
+    """plotly.js itself, inlined once, so the page opens offline."""
+    from plotly.offline import get_plotlyjs
+
+    return f"<script>{get_plotlyjs()}</script>"
+
+
+def _trial_rows(data: ExperimentData) -> list[dict[str, Any]]:
+    columns = ["study", "number", "state", "objective", "best_step", "duration", *data.param_ids(), "reason"]
+    return [{c: row.get(c) for c in columns} for row in data.trials.to_dict("records")]
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str] | None, sortable: bool = False) -> str:
+    if not rows:
+        return "<p class='muted'>None yet.</p>"
+    columns = columns or list(rows[0])
+    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(_cell(r.get(c)) for c in columns) + "</tr>" for r in rows)
+    css = " class='sortable'" if sortable else ""
+    return f"<table{css}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "<td data-v=''>-</td>"
+    if isinstance(value, float):
+        return f"<td data-v='{value!r}'>{value:.4g}</td>"
+    if isinstance(value, (dict, list)):
+        return f"<td>{_e(json.dumps(value))}</td>"
+    return f"<td>{_e(str(value).splitlines()[0] if str(value) else '')}</td>"
+
+
+def _e(text: str) -> str:
+    return html.escape(str(text), quote=True)

@@ -1,0 +1,50 @@
+import math
+
+import numpy as np
+import pytest
+
+from tests.analysis import synthetic as syn
+from tunebook.analysis.best import best_per_scientific_value
+from tunebook.plots.isolation import get_isolation_info, get_isolation_infos
+
+
+def test_per_study_best_per_value(two_studies):
+    (info,) = get_isolation_infos(two_studies)
+    best = best_per_scientific_value(two_studies)
+    assert info.param == "act" and info.categories == ("relu", "gelu")
+    assert [p.x for p in info.points] == ["relu", "gelu"]
+    assert [p.trial_id for p in info.points] == list(best["trial_id"])
+    assert [p.best for p in info.points] == pytest.approx(list(best["objective"]))
+    assert info.points[0].best > info.points[1].best  # relu is worse by 0.05
+    assert not info.has_error_bars and all(p.repeats == 1 and p.std is None for p in info.points)
+
+
+def test_no_scientific_no_plot():
+    data = syn.sweep(syn.experiment(trials=4), lambda p: 1.0)
+    assert get_isolation_infos(data) == []
+
+
+def test_joint_continuous_buckets():
+    exp = syn.experiment(scientific={"wd": {"low": 1e-5, "high": 1e-1, "scale": "log"}}, studies="joint", trials=40)
+    data = syn.sweep(exp, lambda p: math.log10(p["wd"]) ** 2 + p["lr"])
+    info = get_isolation_info(data, "wd", buckets=4)
+    assert info.log_x and len(info.points) == 4
+    for p in info.points:
+        low, high = p.x_range
+        assert low <= p.x <= high and p.x == pytest.approx(math.sqrt(low * high))
+        rows = data.trials[(data.trials.wd >= low) & (data.trials.wd <= high)]
+        assert p.best == rows["objective"].min() and p.n_complete == len(rows)
+    assert [p.x for p in info.points] == sorted(p.x for p in info.points)
+
+
+def test_retrains_give_error_bars():
+    exp = syn.experiment(scientific={"act": ["relu", "gelu"]}, trials=3)
+    rows = [("act=relu", {"act": "relu", "lr": 0.01}, v) for v in (0.30, 0.34, 0.38)]
+    rows += [("act=relu", {"act": "relu", "lr": 0.1}, 0.5)]
+    rows += [("act=gelu", {"act": "gelu", "lr": 0.01}, 0.2), ("act=gelu", {"act": "gelu", "lr": 0.1}, 0.25)]
+    info = get_isolation_info(syn.frames(exp, rows), "act")
+    relu, gelu = info.points
+    assert info.has_error_bars
+    assert relu.best == 0.30 and relu.trial_id == 1 and relu.repeats == 3
+    assert relu.mean == pytest.approx(0.34) and relu.std == pytest.approx(np.std([0.30, 0.34, 0.38], ddof=1))
+    assert gelu.repeats == 1 and gelu.std is None and gelu.mean == 0.2 and gelu.n_complete == 2
