@@ -12,6 +12,7 @@ import click
 
 from tunebook import __version__
 from tunebook.cli.demo import demo_command
+from tunebook.cli.import_runs import import_group
 from tunebook.cli.note import note_command
 from tunebook.cli.report import report_command
 from tunebook.cli.run import run_command
@@ -28,7 +29,7 @@ def cli() -> None:
 
 
 for command in (run_command, status_command, trials_command, report_command, note_command, sample_command,
-                demo_command):
+                import_group, demo_command):
     cli.add_command(command)
 
 
