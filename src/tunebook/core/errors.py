@@ -13,12 +13,17 @@ class TunebookError(Exception):
     """Base of every error tunebook raises for the user to act on."""
 
 
-class SpecError(TunebookError, ValueError):
-    """An experiment spec is invalid; fix the named field.
+class ProblemsError(TunebookError, ValueError):
+    """Input with mistakes, all reported together.
 
-    ``problems`` holds one ``(field_path, message)`` pair per mistake found, so
-    a spec with several mistakes is reported in one go.
+    ``problems`` holds one ``(where, message)`` pair per mistake found (a
+    field path, or a file), so the user fixes everything in one pass.
+    Subclasses say what the input was (``subject``) and may add a ``footer``.
     """
+
+    subject = "invalid input"
+    source_prefix = ""  # words between the subject and the source ("from ")
+    footer = ""
 
     def __init__(self, problems: list[tuple[str, str]] | str, source: str | None = None):
         if isinstance(problems, str):
@@ -29,10 +34,17 @@ class SpecError(TunebookError, ValueError):
 
     def _render(self) -> str:
         lines = [f"{path}: {msg}" if path else msg for path, msg in self.problems]
-        head = f"invalid experiment spec {self.source}" if self.source else "invalid experiment spec"
+        head = f"{self.subject} {self.source_prefix}{self.source}" if self.source else self.subject
+        tail = f" {self.footer}" if self.footer else ""
         if len(lines) == 1:
-            return f"{head}: {lines[0]}"
-        return head + ":\n" + "\n".join(f"  - {line}" for line in lines)
+            return f"{head}: {lines[0]}{tail}"
+        return head + ":\n" + "\n".join(f"  - {line}" for line in lines) + (f"\n{self.footer}" if self.footer else "")
+
+
+class SpecError(ProblemsError):
+    """An experiment spec is invalid; fix the named fields (paths like ``nuisance.lr.high``)."""
+
+    subject = "invalid experiment spec"
 
 
 class StoreError(TunebookError, RuntimeError):
