@@ -247,6 +247,22 @@ def flushing_project(folder: Path, trials: int) -> Path:
                       trials=trials, scientific={"width": [4, 16]})
 
 
+def signal_midway(args: tuple[str, ...], cwd: Path, url: str, complete: int, sig: int) -> tuple:
+    """Start ``tunebook ARGS`` (output in first.log), wait until ``complete`` trials are
+    complete and 2 running, then send the runner ``sig``: the runner and its trial processes."""
+    runner = start_cli(*args, cwd=cwd, log=cwd / "first.log")
+    trial_pids: list[int] = []
+    try:
+        wait_for(lambda: count_states(url).get(TrialState.COMPLETE, 0) >= complete
+                 and count_states(url).get(TrialState.RUNNING, 0) == 2, 60, f"{complete} complete trial(s) and 2 running")
+        trial_pids = descendants_of(runner.pid)
+        runner.send_signal(sig)
+    except BaseException:
+        clean_up_after_failure(runner, trial_pids)
+        raise
+    return runner, trial_pids
+
+
 def count_states(url: str) -> dict[TrialState, int]:
     try:
         trials = all_trials(url)
@@ -299,14 +315,9 @@ def test_kill_9_of_the_runner_loses_no_flushed_point_and_a_rerun_finishes_the_bu
     spec = flushing_project(tmp_path, budget)
     url, runs = store_url(tmp_path), tmp_path / "runs"
     args = ("run", str(spec), "--store", url, "--runs", str(runs))
-    runner = start_cli(*args, cwd=tmp_path, log=tmp_path / "first.log")
-    trial_pids: list[int] = []
+    runner, trial_pids = signal_midway(args, tmp_path, url, complete=3, sig=signal.SIGKILL)
     try:
-        wait_for(lambda: count_states(url).get(TrialState.COMPLETE, 0) >= 3
-                 and count_states(url).get(TrialState.RUNNING, 0) == 2, 60, "3 complete trials and 2 running")
-        trial_pids = descendants_of(runner.pid)
         assert trial_pids, "the runner's trial processes"
-        os.kill(runner.pid, signal.SIGKILL)
         runner.wait(timeout=10)
         # its trials get SIGTERM (PR_SET_PDEATHSIG), flush and end
         wait_for(lambda: not any(alive(pid) for pid in trial_pids), 15, "the dead runner's trials to end")
@@ -361,13 +372,8 @@ def test_ctrl_c_stops_the_run_hands_trials_back_and_a_rerun_completes(tmp_path):
     spec = flushing_project(tmp_path, budget)
     url, runs = store_url(tmp_path), tmp_path / "runs"
     args = ("run", str(spec), "--store", url, "--runs", str(runs))
-    runner = start_cli(*args, cwd=tmp_path, log=tmp_path / "first.log")
-    trial_pids: list[int] = []
+    runner, trial_pids = signal_midway(args, tmp_path, url, complete=1, sig=signal.SIGINT)
     try:
-        wait_for(lambda: count_states(url).get(TrialState.COMPLETE, 0) >= 1
-                 and count_states(url).get(TrialState.RUNNING, 0) == 2, 60, "a complete trial and 2 running")
-        trial_pids = descendants_of(runner.pid)
-        runner.send_signal(signal.SIGINT)
         code = runner.wait(timeout=30)
     except BaseException:
         clean_up_after_failure(runner, trial_pids)

@@ -28,3 +28,11 @@ def test_import_is_fast_and_light() -> None:
     assert min(run["seconds"] for run in runs) < 0.1, runs
     assert runs[0]["heavy"] == []
     assert runs[0]["all"] == ["Diverged", "Trial", "trial"]
+
+
+def test_the_trial_side_loss_names_match_the_spec_default():
+    """The trial-side default copy (kept to avoid importing core) equals core's."""
+    from tunebook.core.run_spec import DEFAULT_LOSS_METRICS as spec_default
+    from tunebook.tracking.protocol import DEFAULT_LOSS_METRICS as trial_default
+
+    assert trial_default == spec_default

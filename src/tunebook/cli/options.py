@@ -18,7 +18,3 @@ def open_cli_store(url: str | None) -> Any:
     from tunebook.storage import open_store
 
     return open_store(url)
-
-
-def format_float(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from tunebook.cli.options import format_float, open_cli_store, store_option
+from tunebook.cli.options import open_cli_store, store_option
+from tunebook.cli.render import cell_text
 
 
 @click.command("run")
@@ -70,7 +71,7 @@ def progress_table(name: str, progress):  # noqa: ANN001, ANN201
     for p in progress:
         table.add_row(
             escape(p.key), str(p.complete), str(p.running), str(p.infeasible), str(p.failed),
-            str(p.budget), format_float(p.best), "-" if p.best_trial is None else str(p.best_trial),
+            str(p.budget), cell_text(p.best), "-" if p.best_trial is None else str(p.best_trial),
         )
     return table
 

@@ -32,8 +32,9 @@ import pandas as pd
 
 from tunebook.analysis.best import scientific_groups
 from tunebook.analysis.data import ExperimentData
+from tunebook.core.run_spec import DEFAULT_LOSS_METRICS
 
-TRAIN_LOSS_METRICS = ("train/loss", "train_loss", "loss")
+TRAIN_LOSS_METRICS = DEFAULT_LOSS_METRICS  # what run.divergence.loss defaults to
 MIN_POINTS = 8  # fewer points than this cannot tell a trend from noise: checks skip the curve
 _MAD_TO_SIGMA = 1.4826  # MAD of a normal sample times this is its standard deviation
 _MEDIAN_EFFICIENCY = 1.2533  # standard error of a median of n normal points: this * sigma / sqrt(n)
