@@ -30,7 +30,8 @@ test-fast: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-bench $(VENV)/.installed-dev
 	$(PY) benchmarks/bookkeeping.py
-	$(PY) benchmarks/logging.py
+	$(PY) benchmarks/trial_logging.py
+	$(PY) benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info tunebook-demo

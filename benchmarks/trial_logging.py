@@ -9,7 +9,7 @@
     parallel 1, a fresh SQLite store each time), alternating, N times each:
     medians and the slowdown.
 
-    python benchmarks/logging.py [--steps 200000] [--mlflow-steps 50000] [--runs 5] [--seconds 10]
+    python benchmarks/trial_logging.py [--steps 200000] [--mlflow-steps 50000] [--runs 5] [--seconds 10]
 """
 
 from __future__ import annotations
