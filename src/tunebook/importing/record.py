@@ -1,10 +1,12 @@
 """Write an import plan into a store: the experiment, its studies, one finished trial per run.
 
 Everything the user gave was validated before this runs (``plan_import``),
-so the only failures left here are the store's own. Each trial is claimed
-(so the store numbers it and records its params), its curves logged, and it
-is finished COMPLETE with the objective reduced from its stored curve, or
-INFEASIBLE with the reason when that curve holds NaN/inf or is missing.
+so the only failures left here are the store's own. Each run becomes a
+finished trial: COMPLETE with the objective reduced from its curve, or
+INFEASIBLE with the reason when that curve holds NaN/inf or is missing. The
+store writes the experiment, its studies, trials and curves in one
+transaction (``Store.import_experiment``): a store failure, a lost
+connection or Ctrl-C midway leaves nothing, so the import can be run again.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import math
 from collections import Counter
 from typing import Sequence
 
-from tunebook.core.errors import ConflictError, NotFoundError
-from tunebook.core.experiment import Objective
+from tunebook.core.errors import ConflictError, NotFoundError, StoreError
+from tunebook.core.experiment import Objective, StudyPlan
 from tunebook.core.objective import reduce_curve
 from tunebook.core.states import TrialState
 from tunebook.importing.plan import ImportedTrial, ImportPlan
-from tunebook.storage.base import Store
+from tunebook.storage.base import FinishedStudy, FinishedTrial, Store
 
 WORKER = "tunebook-import"
 
@@ -56,37 +58,41 @@ def check_absent(store: Store, name: str) -> None:
         store.get_experiment(name)
     except NotFoundError:
         return
-    raise ConflictError(f"experiment {name!r} already exists in this store; nothing was imported. "
-                        "Import under another --name (runs already imported stay as they are)")
+    raise _taken(name)
 
 
 def record_import(store: Store, plan: ImportPlan) -> dict[str, Counter]:
-    """Write ``plan``; returns per study key a count of trial states written.
+    """Write ``plan`` all or nothing; returns per study key a count of trial states written.
 
-    ConflictError (nothing written) if the experiment name is taken.
+    ConflictError if the experiment name is taken (the existing experiment is
+    left as it is). Any other failure of the store, or an interrupt, leaves
+    no part of the experiment behind: StoreError says the import can simply
+    be run again.
     """
     experiment = plan.experiment
     check_absent(store, experiment.name)
-    record = store.ensure_experiment(experiment.name, experiment.to_dict(), source=experiment.source)
-    counts: dict[str, Counter] = {}
-    for study in experiment.studies():
-        trials = [t for t in plan.trials if t.study.key == study.key]
-        if not trials:
-            continue
-        study_record = store.ensure_study(record.id, study.key, study.scientific, len(trials))
-        counts[study.key] = Counter(_write_trials(store, study_record.id, trials, experiment.objective))
-    return counts
+    studies = [_finished_study(study, plan.trials, experiment.objective) for study in experiment.studies()]
+    studies = [study for study in studies if study.trials]
+    try:
+        store.import_experiment(experiment.name, experiment.to_dict(), studies, experiment.source, WORKER)
+    except ConflictError:  # another writer took the name since check_absent
+        raise _taken(experiment.name) from None
+    except StoreError as exc:
+        raise StoreError(f"{exc} (nothing was written to the store: run the same import again once the "
+                         "store is fixed)") from exc
+    return {study.key: Counter(trial.state.value for trial in study.trials) for study in studies}
 
 
-def _write_trials(store: Store, study_id: int, trials: Sequence[ImportedTrial], objective: Objective) -> list[str]:
-    states = []
-    for imported in trials:
-        trial = store.claim_trial(study_id, WORKER, lambda number: trials[number].params)
-        if trial is None:  # another writer took the study's budget: not ours to fill
-            raise ConflictError(f"study {imported.study.key!r} was filled by another writer during the import")
-        if imported.run.curves:
-            store.log_curves(trial.id, dict(imported.run.curves))
-        result = outcome(imported, objective)
-        store.finish_trial(trial.id, result.state, result.objective, result.best_step, result.reason)
-        states.append(result.state.value)
-    return states
+def _finished_study(study: StudyPlan, planned: Sequence[ImportedTrial], objective: Objective) -> FinishedStudy:
+    trials = []
+    for imported in planned:
+        if imported.study.key == study.key:
+            result = outcome(imported, objective)
+            trials.append(FinishedTrial(imported.params, result.state, imported.run.curves, result.objective,
+                                        result.best_step, result.reason))
+    return FinishedStudy(study.key, study.scientific, trials)
+
+
+def _taken(name: str) -> ConflictError:
+    return ConflictError(f"experiment {name!r} already exists in this store; nothing was imported. "
+                         "Import under another --name (runs already imported stay as they are)")

@@ -16,17 +16,49 @@ Contract for every implementation:
 from __future__ import annotations
 
 import abc
+import dataclasses
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Trial
-from tunebook.core.states import TrialState
+from tunebook.core.states import FINISHED_STATES, TrialState
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # metric name -> (steps, values); sequences of equal length
 CurvePoints = Mapping[str, tuple[Sequence[int], Sequence[float]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class FinishedTrial:
+    """A trial that ran outside tunebook, to be stored finished: params, curves and outcome.
+
+    ``state`` must be a finished state (ValueError otherwise).
+    """
+
+    params: Mapping[str, Any]
+    state: TrialState
+    curves: CurvePoints = dataclasses.field(default_factory=dict)
+    objective: float | None = None
+    best_step: int | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        state = TrialState(self.state)
+        if state not in FINISHED_STATES:
+            raise ValueError(f"a finished trial's state must be one of "
+                             f"{sorted(s.value for s in FINISHED_STATES)}, got {state.value!r}")
+        object.__setattr__(self, "state", state)
+
+
+@dataclasses.dataclass(frozen=True)
+class FinishedStudy:
+    """A study of finished trials; they get numbers 0, 1, ... in this order."""
+
+    key: str
+    scientific: Mapping[str, Any]
+    trials: Sequence[FinishedTrial]
 
 
 class Store(abc.ABC):
@@ -48,6 +80,18 @@ class Store(abc.ABC):
         """Store a new spec (and its file) for an existing experiment.
 
         The caller has judged the new spec compatible with the trials run so far.
+        """
+
+    @abc.abstractmethod
+    def import_experiment(self, name: str, spec: Mapping[str, Any], studies: Sequence[FinishedStudy],
+                          source: str | None = None, worker: str | None = None) -> ExperimentRecord:
+        """Create an experiment with its studies and finished trials, in one transaction.
+
+        For runs done elsewhere: either everything is stored, or (any error,
+        interrupt or lost connection) nothing is. Each study's budget is its
+        number of trials; ``worker`` is recorded on every trial. ConflictError
+        if ``name`` exists, whatever its spec: an existing experiment is never
+        touched. ValueError if two studies share a key.
         """
 
     @abc.abstractmethod

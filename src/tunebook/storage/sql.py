@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from tunebook.core.errors import ConflictError, NotFoundError, StoreError
 from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Trial
 from tunebook.core.states import TrialState
-from tunebook.storage import curves, trials as trial_sql
-from tunebook.storage.base import CurvePoints, Store
+from tunebook.storage import curves, finished, trials as trial_sql
+from tunebook.storage.base import CurvePoints, FinishedStudy, Store
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
 from tunebook.storage.rows import (
@@ -141,6 +141,34 @@ class SQLStore(Store):
             if row is None:
                 raise NotFoundError(f"no experiment with id {experiment_id} in store {self.display_url}")
         return experiment_record(row)
+
+    def import_experiment(self, name: str, spec: Mapping[str, Any], studies: Sequence[FinishedStudy],
+                          source: str | None = None, worker: str | None = None) -> ExperimentRecord:
+        spec_text = dump_json(spec, f"the spec of experiment {name!r}")
+        keys = [study.key for study in studies]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"study keys must differ, got {keys!r}")
+        try:
+            with self._write(f"importing experiment {name!r}") as conn:
+                if conn.execute(select(experiments.c.id).where(experiments.c.name == name)).first() is not None:
+                    raise self._exists(name)
+                now = _now()
+                values = {"name": name, "spec": spec_text, "created_at": now, "source": source}
+                row = conn.execute(experiments.insert().values(values).returning(*experiments.c)).first()
+                for study in studies:
+                    finished.insert_study(conn, row.id, study, worker, now)
+        except StoreError as exc:  # on PostgreSQL a concurrent import of that name commits first
+            if isinstance(exc.__cause__, IntegrityError) and self._has_experiment(name):
+                raise self._exists(name) from None
+            raise
+        return experiment_record(row)
+
+    def _exists(self, name: str) -> ConflictError:
+        return ConflictError(f"experiment {name!r} already exists in store {self.display_url}")
+
+    def _has_experiment(self, name: str) -> bool:
+        with self._read(f"reading experiment {name!r}") as conn:
+            return conn.execute(select(experiments.c.id).where(experiments.c.name == name)).first() is not None
 
     def get_experiment(self, name: str) -> ExperimentRecord:
         with self._read(f"reading experiment {name!r}") as conn:

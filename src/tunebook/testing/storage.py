@@ -31,6 +31,7 @@ from tunebook.core.errors import ConflictError, NotFoundError, StoreError
 from tunebook.core.records import Trial
 from tunebook.core.states import TrialState
 from tunebook.storage import Store, open_store
+from tunebook.storage.base import FinishedStudy, FinishedTrial
 
 SPEC = {"goal": "compare depths", "objective": {"metric": "eval/loss", "mode": "min"}}
 
@@ -105,6 +106,31 @@ def _finish_then_die(url: str, trial_id: int) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def finished_studies(bad: Any = None) -> list[FinishedStudy]:
+    """Two studies of finished trials; ``bad`` (if given) replaces the last trial's loss values."""
+    first = [
+        FinishedTrial({"lr": 0.1}, TrialState.COMPLETE, {"loss": ([0, 10], [1.0, 0.5])}, objective=0.5, best_step=10),
+        FinishedTrial({"lr": 1.0}, TrialState.INFEASIBLE, {"loss": ([0], [math.nan])}, reason="loss is nan"),
+    ]
+    last = ([0, 5], [2.0, 1.5] if bad is None else bad)
+    second = [
+        FinishedTrial({"lr": 0.01}, TrialState.COMPLETE, objective=0.7, best_step=None),
+        FinishedTrial({"lr": 0.1}, TrialState.COMPLETE, {"loss": last, "lr": ([0], [0.1])}, objective=1.5, best_step=5),
+    ]
+    return [FinishedStudy("depth=2", {"depth": 2}, first), FinishedStudy("depth=4", {"depth": 4}, second)]
+
+
+class InterruptingValues:
+    """Curve values whose reading (midway through a write) runs ``peek`` then raises KeyboardInterrupt."""
+
+    def __init__(self, peek: Callable[[], None]) -> None:
+        self.peek = peek
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        self.peek()
+        raise KeyboardInterrupt
+
+
 def assert_recent_utc(when: datetime | None) -> None:
     assert when is not None and when.tzinfo is not None
     assert when.utcoffset() == timedelta(0)
@@ -158,6 +184,61 @@ class StoreConformance:
         listed = store.list_experiments()
         assert [e.name for e in listed] == names
         assert listed[0].spec["x"] == math.inf
+
+    # -- imported experiments ------------------------------------------------
+    def test_import_experiment_stores_finished_trials(self, store: Store) -> None:
+        record = store.import_experiment("old", SPEC, finished_studies(), source="/runs", worker="importer")
+        assert (record.name, dict(record.spec), record.source) == ("old", SPEC, "/runs")
+        assert store.get_experiment("old") == record
+        studies = store.list_studies(record.id)
+        assert [(s.key, dict(s.scientific), s.budget) for s in studies] == [("depth=2", {"depth": 2}, 2),
+                                                                          ("depth=4", {"depth": 4}, 2)]
+        trials = store.list_trials(experiment_id=record.id)
+        assert [(t.number, t.params["lr"], t.state, t.objective, t.best_step, t.reason) for t in trials] == [
+            (0, 0.1, TrialState.COMPLETE, 0.5, 10, None), (1, 1.0, TrialState.INFEASIBLE, None, None, "loss is nan"),
+            (0, 0.01, TrialState.COMPLETE, 0.7, None, None), (1, 0.1, TrialState.COMPLETE, 1.5, 5, None),
+        ]
+        assert {t.worker for t in trials} == {"importer"} and {t.attempt for t in trials} == {0}
+        for trial in trials:
+            assert_recent_utc(trial.finished_at)
+        frame = store.load_curves(experiment_id=record.id)
+        assert frame["trial_id"].tolist() == [trials[0].id] * 2 + [trials[1].id] + [trials[3].id] * 3
+        assert_bits_equal(frame["value"], [1.0, 0.5, math.nan, 2.0, 1.5, 0.1])
+        assert all(claim(store, study.id) is None for study in studies)  # every budget is used
+
+    def test_import_experiment_never_touches_an_existing_one(self, store: Store) -> None:
+        existing = store.ensure_experiment("old", SPEC)
+        study = store.ensure_study(existing.id, "depth=2", {"depth": 2}, budget=1)
+        trial = claim(store, study.id)
+        with pytest.raises(ConflictError, match="'old' already exists"):
+            store.import_experiment("old", SPEC, finished_studies())
+        assert store.list_experiments() == [existing]
+        assert store.list_trials(experiment_id=existing.id) == [trial]
+        with pytest.raises(ValueError, match="study keys must differ"):
+            store.import_experiment("new", SPEC, finished_studies()[:1] * 2)
+        with pytest.raises(ValueError, match="'running'"):
+            FinishedTrial({}, TrialState.RUNNING)
+
+    def test_failed_import_leaves_nothing(self, store: Store) -> None:
+        with pytest.raises(StoreError, match="'loss'.*2 steps but 1 values"):
+            store.import_experiment("old", SPEC, finished_studies(bad=[1.0]))
+        assert store.list_experiments() == [] and len(store.load_curves()) == 0
+        record = store.import_experiment("old", SPEC, finished_studies())  # the same import, run again
+        assert len(store.list_trials(experiment_id=record.id)) == 4
+
+    def test_interrupted_import_is_invisible_then_leaves_nothing(self, store: Store, store_url: str) -> None:
+        seen: list[list[str]] = []
+
+        def peek() -> None:  # another process's view, midway through the import
+            with open_store(store_url) as other:
+                seen.append([e.name for e in other.list_experiments()])
+
+        with pytest.raises(KeyboardInterrupt):
+            store.import_experiment("old", SPEC, finished_studies(bad=InterruptingValues(peek)))
+        assert seen == [[]]
+        assert store.list_experiments() == [] and len(store.load_curves()) == 0
+        store.import_experiment("old", SPEC, finished_studies())
+        assert [e.name for e in store.list_experiments()] == ["old"]
 
     # -- studies -----------------------------------------------------------
     def test_ensure_study_updates_budget_only(self, store: Store) -> None:

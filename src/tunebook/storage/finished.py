@@ -1,0 +1,49 @@
+"""Studies of trials that ran elsewhere, written finished inside the caller's transaction.
+
+``SQLStore.import_experiment`` holds the one transaction; these functions
+only add rows to it, so a failure anywhere leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from tunebook.storage import curves
+from tunebook.storage.base import FinishedStudy, FinishedTrial
+from tunebook.storage.rows import dump_json, finite_or_none
+from tunebook.storage.schema import curve_chunks, studies, trials
+
+
+def insert_study(conn: Connection, experiment_id: int, study: FinishedStudy, worker: str | None,
+                 now: datetime) -> None:
+    """The study (budget = its trials, all used) and its trials numbered in order, with their curves."""
+    count = len(study.trials)
+    values = dict(experiment_id=experiment_id, key=study.key, budget=count, next_number=count, created_at=now,
+                  scientific=dump_json(study.scientific, f"the scientific values of study {study.key!r}"))
+    study_id = conn.execute(studies.insert().values(values).returning(studies.c.id)).scalar_one()
+    for number, trial in enumerate(study.trials):
+        trial_id = _insert_trial(conn, study_id, number, trial, worker, now, study.key)
+        rows = curves.encode_points(trial_id, trial.curves)
+        if rows:
+            conn.execute(curve_chunks.insert(), rows)
+
+
+def _insert_trial(conn: Connection, study_id: int, number: int, trial: FinishedTrial, worker: str | None,
+                  now: datetime, key: str) -> int:
+    values = dict(
+        study_id=study_id,
+        number=number,
+        params=dump_json(trial.params, f"params of trial {number} of study {key!r}"),
+        state=trial.state.value,
+        attempt=0,
+        worker=worker,
+        created_at=now,
+        started_at=now,
+        finished_at=now,
+        objective=finite_or_none(trial.objective),
+        best_step=None if trial.best_step is None else int(trial.best_step),
+        reason=trial.reason,
+    )
+    return conn.execute(trials.insert().values(values).returning(trials.c.id)).scalar_one()
