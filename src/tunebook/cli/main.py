@@ -14,6 +14,7 @@ from tunebook import __version__
 from tunebook.cli.demo import demo_command
 from tunebook.cli.import_runs import import_group
 from tunebook.cli.note import note_command
+from tunebook.cli.probe import probe_group
 from tunebook.cli.report import report_command
 from tunebook.cli.run import run_command
 from tunebook.cli.sample import sample_command
@@ -31,6 +32,7 @@ def cli() -> None:
 for command in (run_command, status_command, trials_command, report_command, note_command, sample_command,
                 import_group, demo_command):
     cli.add_command(command)
+cli.add_command(probe_group)
 
 
 def main(argv: list[str] | None = None) -> int:
