@@ -144,6 +144,10 @@ def _check_metric(metric: str, runs: Sequence[ImportedRun], source: str | None) 
     if any(metric in run.curves for run in runs):
         return
     seen = sorted({m for run in runs for m in run.curves})
+    if any(metric in run.summaries for run in runs):
+        raise ImportInputError(f"the objective metric {metric!r} is only a final value given to add_hparams, not a "
+                               f"curve: pick a metric the runs log with add_scalar ({', '.join(seen) or 'none'})",
+                               source)
     raise ImportInputError(f"no run logs the objective metric {metric!r} (metrics: {', '.join(seen) or 'none'})",
                            source)
 

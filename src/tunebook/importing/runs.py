@@ -35,6 +35,7 @@ class ImportedRun:
     params: Mapping[str, Any]
     curves: Curves
     curve_file: str  # where the curves came from, for messages ("run-07/eval.csv")
+    summaries: tuple[str, ...] = ()  # metrics seen only as final values (add_hparams), not as curves
 
 
 def run_folders(root: Path) -> list[Path]:
