@@ -11,9 +11,11 @@ import sys
 import click
 
 from tunebook import __version__
+from tunebook.cli.advise import advise_group
 from tunebook.cli.demo import demo_command
 from tunebook.cli.import_runs import import_group
 from tunebook.cli.note import note_command
+from tunebook.cli.plan import plan_group
 from tunebook.cli.probe import probe_group
 from tunebook.cli.report import report_command
 from tunebook.cli.run import run_command
@@ -33,6 +35,8 @@ for command in (run_command, status_command, trials_command, report_command, not
                 import_group, demo_command):
     cli.add_command(command)
 cli.add_command(probe_group)
+cli.add_command(plan_group)
+cli.add_command(advise_group)
 
 
 def main(argv: list[str] | None = None) -> int:

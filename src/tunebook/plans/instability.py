@@ -1,0 +1,176 @@
+"""``plan instability`` and ``advise instability``: is the best learning rate held back by instability?
+
+The playbook ("Identifying unstable workloads"): "1. Do a learning rate sweep
+and find the best learning rate lr*. 2. Plot training loss curves for
+learning rates just above lr*. 3. If the learning rates > lr* show loss
+instability (loss goes up not down during periods of training), then it is
+likely that fixing the instability will result in better training." Figure
+7b looks at "a learning rate either 5x or 10x larger than this peak"; the plan
+runs ``MULTIPLES`` = 2x, 5x and 10x lr*, everything else at the best trial's
+values. And for early instability: "train for an abbreviated run of just ~500
+steps using lr = 2 * current best, but evaluate every step".
+
+The advice reads each trial's training loss with the checklist's own rules
+(``analysis.checks.training_loss``: a sudden, sustained rise after a steady
+decline, or a loss that ends well above its lowest point); a diverged
+(infeasible) trial is unstable too. The smallest unstable learning rate is
+the ``unstable_base_learning_rate`` of the warmup plan.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tunebook.analysis.checks.curves import train_loss_metric, trial_curves
+from tunebook.analysis.checks.training_loss import rise_evidence, spike_evidence
+from tunebook.analysis.data import ExperimentData
+from tunebook.plans.base import SCHEDULE_KEYS, assemble, run_section
+from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note, read_plan_note
+from tunebook.plans.reference import ResolvedTrial, load_experiment, resolve_trial, with_store
+
+if TYPE_CHECKING:
+    from tunebook.storage.base import Store
+
+__all__ = ["EARLY_MULTIPLE", "EARLY_STEPS", "MULTIPLES", "early_instability", "instability", "instability_advice",
+           "unstable_trials"]
+
+SECTION = "Identifying unstable workloads"
+WHEN_WARMUP = "When to apply learning rate warmup"
+MULTIPLES = (2, 5, 10)
+EARLY_MULTIPLE = 2
+EARLY_STEPS = 500
+LR = "learning_rate"
+
+
+def instability(trial: str, store: "Store | str | None" = None, *, name: str | None = None) -> Plan:
+    """Runs at 2x, 5x and 10x lr* (the learning rate of the trial ``trial`` names, by default the best)."""
+    base = resolve_trial(trial, store)
+    lr_star = _lr_star(base)
+    others = {k: v for k, v in base.params.items() if k != LR}
+    rates = [_round(m * lr_star) for m in MULTIPLES]
+    reasons = [
+        Reason(f"lr* = {lr_star:.4g}: the learning rate of {base.canonical} (the best trial of a learning rate "
+               "sweep)", SECTION),
+        Reason(f"learning_rate: {', '.join(f'{r:g}' for r in rates)} = {', '.join(f'{m}x' for m in MULTIPLES)} lr*: "
+               "\"plot training loss curves for learning rates just above lr*\"; Figure 7b looks at 5x or 10x",
+               WHEN_WARMUP),
+        Reason("every other hyperparameter at the best trial's values, so only the learning rate differs", SECTION),
+        Reason("log train/loss every step: a sudden rise in the loss after a steady decline shows only in a "
+               "training loss logged often", SECTION),
+        Reason(f"afterwards: tunebook advise instability {name or base.record.name + '-instability'}", SECTION),
+    ]
+    spec = assemble(
+        name=name or f"{base.record.name}-instability",
+        goal=f"Do learning rates just above lr*={lr_star:.4g} show training instability?",
+        notes=_note(base, lr_star), objective=dict(base.record.spec["objective"]),
+        scientific={LR: rates}, fixed=others, search={"algorithm": "grid"}, run=_run(base),
+    )
+    return Plan("instability", spec, tuple(reasons))
+
+
+def early_instability(trial: str, store: "Store | str | None" = None, *, name: str | None = None) -> Plan:
+    """An abbreviated run of ~500 steps at 2x lr*, evaluating every step."""
+    base = resolve_trial(trial, store)
+    lr_star = _lr_star(base)
+    params = {k: v for k, v in base.params.items() if k not in (LR, *SCHEDULE_KEYS)}
+    warmup = int(base.params.get("warmup_steps") or 0)
+    params.update({LR: _round(EARLY_MULTIPLE * lr_star), "schedule": "constant", "warmup_steps": warmup,
+                   "max_train_steps": warmup + EARLY_STEPS, "eval_every": 1})
+    reasons = [
+        Reason(f"an abbreviated run of {EARLY_STEPS} steps at learning_rate = {EARLY_MULTIPLE} x {lr_star:.4g}, "
+               "evaluating every step (eval_every: 1): some models show very early instability followed by a "
+               "recovery, and common evaluation schedules miss it", SECTION),
+        Reason("schedule: constant" + (f" after the trial's {warmup} warmup steps" if warmup else "") +
+               f": {EARLY_STEPS} steps of the run, at the rate being checked", SECTION),
+    ]
+    spec = assemble(
+        name=name or f"{base.record.name}-early-instability",
+        goal=f"Is there very early instability at 2 x lr* = {params[LR]:g}?",
+        notes=_note(base, lr_star), objective=dict(base.record.spec["objective"]),
+        fixed=params, search={"algorithm": "grid"}, run=_run(base),
+    )
+    return Plan("early-instability", spec, tuple(reasons))
+
+
+def _lr_star(base: ResolvedTrial) -> float:
+    lr = base.params.get(LR)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise PlanInputError([(LR, f"trial {base.canonical} has no positive learning_rate to find lr* from, got {lr!r}")])
+    return float(lr)
+
+
+def _note(base: ResolvedTrial, lr_star: float) -> str:
+    return plan_note("instability", base=base.canonical, lr_star=lr_star,
+                     max_train_steps=base.params.get("max_train_steps"))
+
+
+def _run(base: ResolvedTrial) -> dict[str, Any]:
+    return run_section(base.record.spec.get("run") or {}, base.program_dir())
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+def unstable_trials(data: ExperimentData) -> dict[int, str]:
+    """trial id -> why it counts as unstable: diverged (infeasible), or its training loss spikes or rises."""
+    found = {int(t): f"diverged ({r})" if isinstance(r, str) and r else "diverged"
+             for t, r in data.trials.loc[data.trials["state"] == "infeasible", ["trial_id", "reason"]].itertuples(index=False)}
+    metric = train_loss_metric(data.curves)
+    if metric is None:
+        return found
+    complete = data.trials.loc[data.trials["state"] == "complete", "trial_id"]
+    for trial_id, curve in trial_curves(data.curves, metric, complete).items():
+        spike = spike_evidence(curve)
+        rise = rise_evidence(curve)
+        if spike is not None:
+            found[trial_id] = (f"{metric} rises suddenly after a steady decline at step {spike['step']} "
+                               f"(from {spike['floor']} to {spike['level_after']})")
+        elif rise is not None:
+            found[trial_id] = (f"{metric} goes up: lowest {rise['lowest']} at step {rise['lowest_step']}, "
+                               f"{rise['end']} at the end")
+    return found
+
+
+def instability_advice(experiment: str, store: "Store | str | None" = None) -> Advice:
+    """Which learning rates of ``experiment`` trained unstably, and the --unstable-lr for the warmup plan."""
+    record, data = with_store(store, lambda opened: load_experiment(experiment, opened))
+    if LR not in data.trials.columns:
+        raise PlanInputError([(LR, f"experiment {experiment!r} has no learning_rate hyperparameter")])
+    judged = data.trials[data.trials["state"].isin(["complete", "infeasible"])].sort_values(LR, kind="stable")
+    if not len(judged):
+        raise PlanInputError([("experiment", f"{experiment!r} has no finished (complete or infeasible) trial to read")])
+    unstable = unstable_trials(data)
+    rows, lines = [], []
+    for _, t in judged.iterrows():
+        why = unstable.get(int(t["trial_id"]))
+        rows.append({LR: float(t[LR]), "trial": f"{experiment}/{t['study']}/{int(t['number'])}",
+                     "trial_id": int(t["trial_id"]),
+                     "unstable": why is not None, "why": why})
+        lines.append(f"learning_rate {float(t[LR]):.4g}: " + (f"unstable — {why}" if why else "stable"))
+    numbers: dict[str, Any] = {"trials": rows}
+    bad = [r for r in rows if r["unstable"]]
+    if not bad:
+        lines.append("No learning rate here shows instability: instability is not what holds the learning rate "
+                     "back (any workload becomes unstable if the learning rate is too large; it is only an issue "
+                     "when it forces a learning rate that is too small).")
+        return Advice("instability", experiment, tuple(lines), numbers, SECTION)
+    first = bad[0]
+    note = read_plan_note(record.spec.get("notes") or "", "instability")
+    steps = note.get("max_train_steps") or _trial_steps(data, first["trial_id"])
+    origin = note.get("base") or first["trial"]
+    numbers.update({"unstable_lr": first[LR], "max_train_steps": steps, "base": origin})
+    lines.append(f"The smallest unstable learning rate is {first[LR]:.4g}: the unstable_base_learning_rate. "
+                 "If it is close above lr*, fixing the instability (warmup, best for early instability, or "
+                 "gradient clipping) is likely to result in better training.")
+    command = f"tunebook plan warmup --unstable-lr {first[LR]:.6g} --from {origin}"
+    if steps:
+        command += f" --max-steps {int(steps)}"
+    return Advice("instability", experiment, tuple(lines), numbers, SECTION, next_command=command)
+
+
+def _trial_steps(data: ExperimentData, trial_id: int) -> int | None:
+    row = data.trials[data.trials["trial_id"] == trial_id]
+    if "max_train_steps" not in row.columns or not len(row) or row["max_train_steps"].isna().all():
+        return None
+    return int(row["max_train_steps"].iloc[0])
