@@ -225,3 +225,10 @@ def test_extend_keeps_the_base_rate_and_reaches_the_new_length(schedule, extra):
     assert type(extended) is type(schedule)
     # the last rate before the end is no larger than the base, and rates never go negative
     assert 0.0 <= extended(extended.total_steps - 1) <= extended.learning_rate
+
+
+def test_a_too_long_decay_is_reported_with_the_other_mistakes():
+    with pytest.raises(ScheduleError) as caught:
+        schedule_from_params({"schedule": "linear", "learning_rate": 0, "max_train_steps": 10, "decay_steps": 11})
+    assert [field for field, _ in caught.value.problems] == ["learning_rate", "decay_steps"]
+    assert "decay_steps: must be at most max_train_steps - warmup_steps = 10" in str(caught.value)

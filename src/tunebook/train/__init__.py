@@ -1,9 +1,12 @@
 """The training-side toolkit: schedules, the playbook's optimizers, clipping, ghost batch norm, seeds.
 
-    from tunebook.train import schedule_from_params, lr_scheduler, Adam, clip_grad_norm
+    from tunebook.train import Seeds, clip_grad_norm, lr_scheduler, optimizer_from_params, schedule_from_params
 
-    schedule = schedule_from_params(trial.params)   # schedule, learning_rate, max_train_steps, ...
-    optimizer = Adam(model.parameters(), lr=schedule(0))
+    seeds = Seeds.for_host(trial.params["seed"], host_index)  # same init seed everywhere, data seed per host
+    torch.manual_seed(seeds.init)
+    model = build_model()
+    schedule = schedule_from_params(trial.params)            # schedule, learning_rate, max_train_steps, ...
+    optimizer = optimizer_from_params(model.parameters(), trial.params)   # optimizer, momentum, beta1, ...
     scheduler = lr_scheduler(optimizer, schedule)
     for step in range(schedule.total_steps):
         loss = loss_fn(model(x), y)
@@ -35,7 +38,7 @@ from tunebook.train.schedules import (
     schedule_from_params,
     with_warmup,
 )
-from tunebook.train.seeds import Seeds, seeds_for_host
+from tunebook.train.seeds import SeedError, Seeds, seeds_for_host
 
 # Names that need torch, and the module holding each (imported on first use).
 _TORCH_NAMES = {
@@ -48,10 +51,13 @@ _TORCH_NAMES = {
     "Adam": "tunebook.train.optimizers",
     "NAdam": "tunebook.train.optimizers",
     "optimizer_from_params": "tunebook.train.optimizers",
+    "OptimizerError": "tunebook.train.optimizers",
     "clip_grad_norm": "tunebook.train.gradients",
+    "ClippingError": "tunebook.train.gradients",
     "GhostBatchNorm": "tunebook.train.ghost_batch_norm",
     "GhostBatchNorm1d": "tunebook.train.ghost_batch_norm",
     "GhostBatchNorm2d": "tunebook.train.ghost_batch_norm",
+    "GhostBatchNormError": "tunebook.train.ghost_batch_norm",
 }
 
 __all__ = [
@@ -60,6 +66,7 @@ __all__ = [
     "LinearDecay",
     "Schedule",
     "ScheduleError",
+    "SeedError",
     "Seeds",
     "Warmup",
     "schedule_from_params",

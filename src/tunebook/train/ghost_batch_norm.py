@@ -81,8 +81,9 @@ class GhostBatchNorm(torch.nn.Module):
         return max(1, batch_size // self.virtual_batch_size)
 
     def forward(self, x: "torch.Tensor") -> "torch.Tensor":
-        if x.dim() not in _INPUT_DIMS[self.spatial_dims]:
-            raise ValueError(f"{type(self).__name__} expects inputs with {' or '.join(map(str, _INPUT_DIMS[self.spatial_dims]))} "
+        ranks = _INPUT_DIMS[self.spatial_dims]
+        if x.dim() not in ranks:
+            raise ValueError(f"{type(self).__name__} expects inputs with {' or '.join(map(str, ranks))} "
                              f"dimensions, got shape {tuple(x.shape)}")
         if not self.training:
             return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)

@@ -85,7 +85,8 @@ class _Problems:
             return None
         return number
 
-    def rate(self, field: str, value: Any, *, low: float, high: float | None = None, low_open: bool = True) -> float | None:
+    def rate(self, field: str, value: Any, *, low: float, high: float | None = None,
+             low_open: bool = True) -> float | None:
         """``value`` as a finite float in the allowed range, or None after adding a problem."""
         if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
             self.add(field, f"must be a number, got {value!r}")
@@ -323,33 +324,41 @@ def schedule_from_params(params: Mapping[str, Any]) -> BaseSchedule | Warmup:
     and ``final_fraction`` (linear and cosine, default 0). Raises
     ScheduleError naming every bad param and its value.
     """
-    get = lambda key, default=None: default if params.get(key) is None else params[key]  # noqa: E731
-    problems = _Problems()
-    name = get("schedule", "constant")
-    if name not in SCHEDULE_NAMES:
-        problems.add("schedule", f"must be one of {', '.join(SCHEDULE_NAMES)}, got {name!r}")
-    if get("learning_rate") is None or get("max_train_steps") is None:
-        missing = [key for key in ("learning_rate", "max_train_steps") if get(key) is None]
-        for key in missing:
-            problems.add(key, "is required to build a learning rate schedule")
-    rate = problems.rate("learning_rate", get("learning_rate"), low=0.0) if get("learning_rate") is not None else None
-    total = problems.integer("max_train_steps", get("max_train_steps"), 1) if get("max_train_steps") is not None else None
-    warmup = problems.integer("warmup_steps", get("warmup_steps", 0), 0)
-    final = problems.rate("final_fraction", get("final_fraction", 0.0), low=0.0, high=1.0, low_open=False)
-    if total is not None and warmup is not None and warmup >= total:
-        problems.add("warmup_steps", f"must be below max_train_steps={total} to leave steps after warmup, "
-                                     f"got {warmup}")
-    problems.raise_if_any()
+    given = {key: value for key, value in params.items() if value is not None}
+    name, rate, total, warmup, final, decay = _read_params(given)
     after_warmup = total - warmup
     if name == "constant":
         inner: BaseSchedule = Constant(rate, after_warmup)
     elif name == "cosine":
         inner = CosineDecay(rate, after_warmup, final)
     else:
-        decay = problems.integer("decay_steps", get("decay_steps", after_warmup), 1)
-        if decay is not None and decay > after_warmup:
-            problems.add("decay_steps", f"must be at most max_train_steps - warmup_steps = {after_warmup} "
-                                        f"(the decay cannot be longer than the run), got {decay}")
-        problems.raise_if_any()
+        decay = after_warmup if decay is None else decay
         inner = LinearDecay(rate, decay, after_warmup - decay, final)
     return with_warmup(inner, warmup)
+
+
+def _read_params(given: Mapping[str, Any]) -> tuple:
+    """(schedule, learning_rate, max_train_steps, warmup_steps, final_fraction, decay_steps or None), validated."""
+    problems = _Problems()
+    name = given.get("schedule", "constant")
+    if name not in SCHEDULE_NAMES:
+        problems.add("schedule", f"must be one of {', '.join(SCHEDULE_NAMES)}, got {name!r}")
+    for key in ("learning_rate", "max_train_steps"):
+        if key not in given:
+            problems.add(key, "is required to build a learning rate schedule")
+    rate = problems.rate("learning_rate", given["learning_rate"], low=0.0) if "learning_rate" in given else None
+    total = problems.integer("max_train_steps", given["max_train_steps"], 1) if "max_train_steps" in given else None
+    warmup = problems.integer("warmup_steps", given.get("warmup_steps", 0), 0)
+    final = problems.rate("final_fraction", given.get("final_fraction", 0.0), low=0.0, high=1.0, low_open=False)
+    if total is not None and warmup is not None and warmup >= total:
+        problems.add("warmup_steps", f"must be below max_train_steps={total} to leave steps after warmup, "
+                                     f"got {warmup}")
+    decay = None
+    if name == "linear" and "decay_steps" in given:
+        decay = problems.integer("decay_steps", given["decay_steps"], 1)
+        after_warmup = None if total is None or warmup is None else total - warmup
+        if decay is not None and after_warmup is not None and decay > after_warmup:
+            problems.add("decay_steps", f"must be at most max_train_steps - warmup_steps = {after_warmup} "
+                                        f"(the decay cannot be longer than the run), got {decay}")
+    problems.raise_if_any()
+    return name, rate, total, warmup, final, decay
