@@ -56,7 +56,7 @@ def test_grad_norm(curve_data):
     complete = curve_data.trials.loc[curve_data.trials.state == "complete", "trial_id"]
     norms = curve_data.curves[(curve_data.curves.metric == "grad_norm") & curve_data.curves.trial_id.isin(complete)]
     assert info.threshold == pytest.approx(clipping_threshold(norms.value))
-    assert len(info.norms) == len(norms) and info.share_above == pytest.approx(0.1, abs=0.02)
+    assert sum(info.counts) == len(norms) and info.share_above == pytest.approx(0.1, abs=0.02)
     assert [ln.trial_id for ln in info.lines] == [2, 3, 4, 6, 7, 8, 1, 5]
     assert [ln.best_of for ln in info.lines][-2:] == ["depth=1", "depth=2"]
 

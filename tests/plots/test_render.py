@@ -38,10 +38,16 @@ def test_isolation(two_studies):
 def test_curves_and_grad_norm(curve_data):
     info = plots.get_curves_info(curve_data)
     fig = plots.render_curves(info)
-    assert len(fig.data) == len(info.lines) and fig.layout.xaxis2.title.text == "step"
+    # the faint lines of each panel are one trace; each highlighted line its own
+    faint_panels = {ln.metric for ln in info.lines if not ln.highlighted}
+    assert len(fig.data) == len(info.highlighted()) + len(faint_panels) and fig.layout.xaxis2.title.text == "step"
+    faint = fig.data[0]
+    assert faint.showlegend and sorted(set(faint.customdata)) == sorted(
+        {ln.trial_id for ln in info.lines if not ln.highlighted and ln.metric == info.metrics[0]})
     info = plots.get_grad_norm_info(curve_data)
     fig = plots.render_grad_norm(info)
-    assert len(fig.data) == len(info.lines) + 1 and fig.data[-1].type == "histogram"
+    assert len(fig.data) == sum(ln.best_of is not None for ln in info.lines) + 2 and fig.data[-1].type == "bar"
+    assert sum(fig.data[-1].y) == sum(info.counts)
     assert fig.layout.yaxis.type == "log"
 
 

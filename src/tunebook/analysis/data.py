@@ -91,5 +91,16 @@ def latest_points(curves: "pd.DataFrame") -> "pd.DataFrame":
     ``curves`` comes sorted by trial, metric, step with logging order kept
     within a step, as ``Store.load_curves`` returns it.
     """
-    deduped = curves.drop_duplicates(["trial_id", "metric", "step"], keep="last")
-    return deduped.reset_index(drop=True)
+    import numpy as np
+
+    if len(curves) < 2:
+        return curves.reset_index(drop=True)
+    trial, step = curves["trial_id"].to_numpy(), curves["step"].to_numpy()
+    metric = curves["metric"]
+    code = metric.cat.codes.to_numpy() if hasattr(metric, "cat") else metric.to_numpy()
+    # sorted input: a point is superseded exactly when the next row has the same key
+    superseded = (trial[1:] == trial[:-1]) & (code[1:] == code[:-1]) & (step[1:] == step[:-1])
+    if not superseded.any():
+        return curves.reset_index(drop=True)
+    keep = np.append(~superseded, True)
+    return curves[keep].reset_index(drop=True)

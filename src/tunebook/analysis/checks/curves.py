@@ -30,13 +30,16 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from tunebook.analysis.best import scientific_groups
+from tunebook.analysis.best import ranked, scientific_groups
+from tunebook.analysis.curve_index import curve_index
 from tunebook.analysis.data import ExperimentData
 from tunebook.core.run_spec import DEFAULT_LOSS_METRICS
 
 TRAIN_LOSS_METRICS = DEFAULT_LOSS_METRICS  # what run.divergence.loss defaults to
 MIN_POINTS = 8  # fewer points than this cannot tell a trend from noise: checks skip the curve
 _MAD_TO_SIGMA = 1.4826  # MAD of a normal sample times this is its standard deviation
+EXAMINED = 400  # the most complete trials a check over every trial reads (see examined_trials)
+TOP_EXAMINED = 5  # ... always including this many best trials of each scientific value
 _MEDIAN_EFFICIENCY = 1.2533  # standard error of a median of n normal points: this * sigma / sqrt(n)
 
 
@@ -76,14 +79,18 @@ def orientation(mode: str) -> float:
 
 def trial_curves(curves: pd.DataFrame, metric: str, trial_ids: Iterable[int], sign: float = 1.0) -> dict[int, Curve]:
     """Each listed trial's curve of ``metric`` (finite points only); trials without points are left out."""
-    wanted = curves[(curves["metric"] == metric) & curves["trial_id"].isin(list(trial_ids))]
+    index = curve_index(curves)
     out: dict[int, Curve] = {}
-    for trial_id, group in wanted.groupby("trial_id", sort=True):
-        group = group.sort_values("step")
-        values = group["value"].to_numpy(dtype=float)
+    for trial_id in sorted({int(t) for t in trial_ids}):
+        found = index.points(trial_id, metric)
+        if found is None:
+            continue
+        steps, values = found
         keep = np.isfinite(values)
-        if keep.any():
-            out[int(trial_id)] = Curve(int(trial_id), group["step"].to_numpy()[keep], sign * values[keep])
+        if keep.all():
+            out[trial_id] = Curve(trial_id, steps, sign * values)
+        elif keep.any():
+            out[trial_id] = Curve(trial_id, steps[keep], sign * values[keep])
     return out
 
 
@@ -148,6 +155,35 @@ def median_error(sigma: float, count: int) -> float:
 def complete_trials(data: ExperimentData) -> pd.DataFrame:
     """The complete trials: the only ones whose curves describe a finished training run."""
     return data.trials[data.trials["state"] == "complete"]
+
+
+def examined_trials(data: ExperimentData, limit: int = EXAMINED) -> list[int]:
+    """The complete trials a check over every trial reads: all of them, or a bounded spread of them.
+
+    Up to ``limit`` complete trials: all. Beyond that, the best ``TOP_EXAMINED``
+    of each scientific value, then trials evenly spaced over the ranking by
+    objective (best to worst), so that the share of trials showing a pattern
+    is estimated from every part of the sweep and the cost of a check does
+    not grow with the number of trials. Checks say when they examined a spread.
+    """
+    done = [int(t) for t in complete_trials(data)["trial_id"]]
+    if len(done) <= limit:
+        return done
+    chosen = dict.fromkeys(int(t) for g in scientific_groups(data) for t in g.trials["trial_id"].head(TOP_EXAMINED))
+    ordered = ranked(data)["trial_id"].astype(int).tolist()
+    ordered += sorted(set(done) - set(ordered))  # complete without a finite objective: ranked last
+    rest = [t for t in ordered if t not in chosen]
+    room = max(limit - len(chosen), 0)
+    if room and rest:
+        picks = np.unique(np.linspace(0, len(rest) - 1, min(room, len(rest))).round().astype(int))
+        chosen.update(dict.fromkeys(rest[i] for i in picks))
+    return sorted(chosen)
+
+
+def examined_note(checked: int, data: ExperimentData) -> str:
+    """`` (a spread of N of the M complete trials was examined)`` when a check read a spread, else ``""``."""
+    total = len(complete_trials(data))
+    return f" (a spread of {checked} of the {total} complete trials was examined)" if checked < total else ""
 
 
 def best_trials(data: ExperimentData) -> dict[str, int]:

@@ -10,7 +10,8 @@ Rules, when a ``grad_norm`` (or ``train/grad_norm``) curve is logged by
 complete trials:
 
 - the threshold is ``clipping_threshold`` (the p90) of the gradient norms
-  pooled over the complete trials: the typical norm of the configurations
+  pooled over the complete trials (``examined_trials``: a bounded spread of
+  them in very large sweeps): the typical norm of the configurations
   the study could train. One INFO gives it, with each best trial's own p90
   and share of steps above the threshold.
 - WARNING when, for the best trial of some scientific value, more than
@@ -31,7 +32,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tunebook.analysis.checks.curves import Curve, best_trials, complete_trials, pick_metric, rounded, trial_curves
+from tunebook.analysis.checks.curves import (
+    Curve, best_trials, examined_note, examined_trials, pick_metric, rounded, trial_curves,
+)
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
 
@@ -68,7 +71,7 @@ def check_grad_norm(data: ExperimentData) -> list[Finding]:
     metric = pick_metric(data.curves, GRAD_NORM_METRICS)
     if metric is None:
         return []
-    curves = trial_curves(data.curves, metric, complete_trials(data)["trial_id"])
+    curves = trial_curves(data.curves, metric, examined_trials(data))
     if not curves:
         return []
     threshold = clipping_threshold(np.concatenate([c.values for c in curves.values()]))
@@ -82,9 +85,9 @@ def check_grad_norm(data: ExperimentData) -> list[Finding]:
     }
     findings = [Finding(
         "grad_norm", Severity.INFO,
-        f"Gradient clipping threshold: the 90th percentile of {metric} over {len(curves)} complete trials is "
-        f"{evidence['threshold']}; {len(aggressive)} trial(s) would have more than {AGGRESSIVE:.0%} of their "
-        "late updates clipped at it.",
+        f"Gradient clipping threshold: the 90th percentile of {metric} over {len(curves)} complete trials"
+        f"{examined_note(len(curves), data)} is {evidence['threshold']}; {len(aggressive)} trial(s) would have "
+        f"more than {AGGRESSIVE:.0%} of their late updates clipped at it.",
         evidence,
         f"If clipping is needed for instability, start at {evidence['threshold']} (just above the typical "
         "gradient norm) and tune it from there.",

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from tunebook.analysis.checks.curves import (
-    MIN_POINTS, Curve, best_trials, complete_trials, median_error, orientation, rounded, smooth, smoothing_window,
-    study_of, tail_noise, trial_curves,
+    MIN_POINTS, Curve, best_trials, examined_note, examined_trials, median_error, orientation, rounded, smooth,
+    smoothing_window, study_of, tail_noise, trial_curves,
 )
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
@@ -78,8 +78,7 @@ def overfitting_evidence(curve: Curve, sign: float) -> dict[str, Any] | None:
 def check_overfitting(data: ExperimentData) -> list[Finding]:
     """Problematic overfitting in the best trial of each scientific value (PROBLEM) and in the others (INFO)."""
     metric, sign = data.objective.metric, orientation(data.objective.mode)
-    done = complete_trials(data)
-    curves = trial_curves(data.curves, metric, done["trial_id"], sign)
+    curves = trial_curves(data.curves, metric, examined_trials(data), sign)
     hits = {tid: ev for tid, curve in curves.items() if (ev := overfitting_evidence(curve, sign)) is not None}
     best = best_trials(data)
     worst_best = [{"scientific_value": label, **hits[tid]} for label, tid in best.items() if tid in hits]
@@ -97,7 +96,8 @@ def check_overfitting(data: ExperimentData) -> list[Finding]:
     if others:
         findings.append(Finding(
             "overfitting", Severity.INFO,
-            f"{len(others)} of {len(curves)} complete trials (not the best of their scientific value) show "
+            f"{len(others)} of {len(curves)} complete trials{examined_note(len(curves), data)} (not the best of "
+            "their scientific value) show "
             f"problematic overfitting on {metric}. Picking the best trial favours configurations that "
             "regularize more, even by accident (e.g. a smaller learning rate).",
             {"metric": metric, "trials": [hits[tid] for tid in others], "checked_trials": len(curves)},

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from tunebook.analysis.checks.curves import (
-    MIN_POINTS, Curve, best_trials, complete_trials, median_error, rounded, smooth, smoothing_window,
+    MIN_POINTS, Curve, best_trials, examined_note, examined_trials, median_error, rounded, smooth, smoothing_window,
     study_of, tail_noise, train_loss_metric, trial_curves,
 )
 from tunebook.analysis.data import ExperimentData
@@ -117,7 +117,7 @@ def _scan(data: ExperimentData, evidence) -> tuple[str | None, dict[int, dict], 
     metric = train_loss_metric(data.curves)
     if metric is None:
         return None, {}, {}, 0
-    curves = trial_curves(data.curves, metric, complete_trials(data)["trial_id"])
+    curves = trial_curves(data.curves, metric, examined_trials(data))
     hits = {tid: ev for tid, curve in curves.items() if (ev := evidence(curve)) is not None}
     return metric, hits, best_trials(data), len(curves)
 
@@ -129,7 +129,7 @@ def check_training_loss_increasing(data: ExperimentData) -> list[Finding]:
         return []
     in_best = [label for label, tid in best.items() if tid in hits]
     severe = bool(in_best) or 2 * len(hits) >= checked
-    where = f"the best trial of {', '.join(in_best)}" if in_best else f"{len(hits)} of {checked} complete trials"
+    where = f"the best trial of {', '.join(in_best)}" if in_best else f"{len(hits)} of {checked} complete trials{examined_note(checked, data)}"
     return [Finding(
         "training_loss_increasing", Severity.PROBLEM if severe else Severity.WARNING,
         f"The training loss ({metric}) increases during training in {where}, which usually indicates a bug "
@@ -149,7 +149,7 @@ def check_instability(data: ExperimentData) -> list[Finding]:
         return []
     in_best = [label for label, tid in best.items() if tid in hits]
     first = hits[best[in_best[0]]] if in_best else hits[min(hits)]
-    where = f"the best trial of {', '.join(in_best)}" if in_best else f"{len(hits)} of {checked} complete trials"
+    where = f"the best trial of {', '.join(in_best)}" if in_best else f"{len(hits)} of {checked} complete trials{examined_note(checked, data)}"
     return [Finding(
         "instability", Severity.WARNING if in_best else Severity.INFO,
         f"Training instability in {where}: the training loss ({metric}) rises suddenly after a steady decline "

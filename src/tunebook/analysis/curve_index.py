@@ -1,0 +1,87 @@
+"""Find one trial's curve in a long curves frame in O(1), however many points the frame holds.
+
+A curves frame (``trial_id, metric, step, value``, as ``load`` returns it)
+keeps each (trial, metric) curve in one contiguous run of rows, sorted by
+step. ``curve_index(frame)`` records where each run starts and stops, once
+per frame, so that reading the curves of thousands of trials costs a slice
+each instead of a scan of every point per trial. Frames are treated as
+values: an index is cached per frame object and dropped with it; do not
+mutate a frame after analysing it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CurveIndex", "curve_index"]
+
+_CACHE: dict[int, tuple[weakref.ref, "CurveIndex"]] = {}
+
+
+class CurveIndex:
+    """Slices of one curves frame: ``points(trial_id, metric)`` → (steps, values) views, sorted by step."""
+
+    def __init__(self, curves: "pd.DataFrame"):
+        import pandas as pd
+
+        if not _contiguous_runs(curves):
+            curves = curves.sort_values(["trial_id", "metric", "step"], kind="stable")
+        trial = curves["trial_id"].to_numpy()
+        codes, names = pd.factorize(curves["metric"], sort=False)
+        self._steps = curves["step"].to_numpy()
+        self._values = curves["value"].to_numpy(dtype=float)
+        bounds = _run_bounds(trial, codes)
+        self._slices = {
+            (int(trial[start]), str(names[codes[start]])): (int(start), int(stop))
+            for start, stop in zip(bounds[:-1], bounds[1:])
+        }
+
+    def points(self, trial_id: int, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The trial's (steps, values) of ``metric`` as read-only views, or None if it logged none."""
+        where = self._slices.get((int(trial_id), metric))
+        if where is None:
+            return None
+        start, stop = where
+        return self._steps[start:stop], self._values[start:stop]
+
+
+def curve_index(curves: "pd.DataFrame") -> CurveIndex:
+    """The index of ``curves``, built on first use and cached while the frame lives."""
+    key = id(curves)
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0]() is curves:
+        return cached[1]
+    index = CurveIndex(curves)
+    _CACHE[key] = (weakref.ref(curves), index)
+    weakref.finalize(curves, _CACHE.pop, key, None)
+    return index
+
+
+def _run_bounds(trial: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Row offsets where a (trial, metric) run starts, plus the end."""
+    if len(trial) == 0:
+        return np.zeros(1, dtype=np.int64)
+    change = np.flatnonzero((trial[1:] != trial[:-1]) | (codes[1:] != codes[:-1])) + 1
+    return np.concatenate([[0], change, [len(trial)]])
+
+
+def _contiguous_runs(curves: "pd.DataFrame") -> bool:
+    """Whether every (trial, metric) curve is one run of rows with rising steps."""
+    import pandas as pd
+
+    if len(curves) < 2:
+        return True
+    trial = curves["trial_id"].to_numpy()
+    codes, _ = pd.factorize(curves["metric"], sort=False)
+    bounds = _run_bounds(trial, codes)
+    runs = len(bounds) - 1
+    pairs = len(set(zip(trial[bounds[:-1]].tolist(), codes[bounds[:-1]].tolist())))
+    step = curves["step"].to_numpy()
+    same = (trial[1:] == trial[:-1]) & (codes[1:] == codes[:-1])
+    return runs == pairs and not np.any(same & (step[1:] < step[:-1]))

@@ -1,0 +1,36 @@
+import numpy as np
+import pandas as pd
+
+from tests.analysis import curve_cases as cc
+from tunebook.analysis.curve_index import curve_index
+
+
+def _frame(rows):
+    return pd.DataFrame(rows, columns=["trial_id", "metric", "step", "value"])
+
+
+def test_points_match_a_scan_of_the_frame():
+    rng = np.random.default_rng(0)
+    rows = [(t, m, s, float(rng.normal())) for t in (3, 1, 2) for m in ("b", "a") for s in range(1, 6)]
+    frame = _frame(rows).sort_values(["trial_id", "metric", "step"]).reset_index(drop=True)
+    frame["metric"] = frame["metric"].astype("category")
+    index = curve_index(frame)
+    for t in (1, 2, 3):
+        for m in ("a", "b"):
+            want = frame[(frame.trial_id == t) & (frame.metric == m)]
+            steps, values = index.points(t, m)
+            assert steps.tolist() == want.step.tolist() and values.tolist() == want.value.tolist()
+    assert index.points(4, "a") is None and index.points(1, "c") is None
+
+
+def test_unsorted_frames_are_indexed_by_step():
+    frame = _frame([(1, "a", 3, 0.3), (2, "a", 1, 2.1), (1, "a", 1, 0.1), (1, "b", 1, 9.0), (1, "a", 2, 0.2)])
+    steps, values = curve_index(frame).points(1, "a")
+    assert steps.tolist() == [1, 2, 3] and values.tolist() == [0.1, 0.2, 0.3]
+
+
+def test_the_index_is_built_once_per_frame():
+    data = cc.make_data([{"depth": 1, "curves": {"valid/loss": cc.decay(10)}}])
+    assert curve_index(data.curves) is curve_index(data.curves)
+    copy = data.curves.copy()
+    assert curve_index(copy) is not curve_index(data.curves)
