@@ -1,0 +1,56 @@
+"""``tunebook advise``: text and JSON advice on stored trials; bad references exit 1 naming what exists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.plans.stored import falling, spec, spiking, store_experiment, trial
+from tunebook.cli.main import main
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'tunebook.db'}"
+    norms = [(s, float(v)) for s, v in enumerate(np.linspace(1.0, 10.0, 100))]
+    rows = [trial({"learning_rate": lr, "max_train_steps": 300}, {"train/loss": curve, "grad_norm": norms},
+                  study=f"learning_rate={lr}")
+            for lr, curve in ((0.2, falling(300, noise=0.01)), (0.5, spiking(300, at=150)))]
+    store_experiment(url, spec("check", scientific={"learning_rate": [0.2, 0.5]}), rows)
+    return url
+
+
+def test_instability_names_the_unstable_rate_and_the_next_command(url: str, capsys):
+    assert main(["advise", "instability", "check", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert "learning_rate 0.2: stable" in out and "learning_rate 0.5: unstable" in out
+    assert "next: tunebook plan warmup --unstable-lr 0.5 --from check/learning_rate=0.5/0 --max-steps 300" in out
+
+
+def test_clipping_as_json(url: str, capsys):
+    assert main(["advise", "clipping", "check/learning_rate=0.2/0", "--threshold", "3", "--store", url,
+                 "--format", "json"]) == 0
+    advice = json.loads(capsys.readouterr().out)
+    assert advice["topic"] == "clipping" and advice["numbers"]["p90"] == pytest.approx(9.1)
+    assert advice["numbers"]["share_clipped"] > 0.5 and "extremely aggressive" in advice["warnings"][0]
+
+
+def test_max_steps_needs_a_well_formed_fit(url: str, capsys):
+    assert main(["advise", "max-steps", "check", "--fit", "train/loss<=0.2", "--store", url]) == 0
+    assert "Initial max_train_steps" in capsys.readouterr().out
+    assert main(["advise", "max-steps", "check", "--fit", "loss=1", "--store", url]) == 1
+    assert "--fit: must be METRIC<=VALUE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["advise", "clipping", "check/0"], "has 2 studies, so name one"),
+    (["advise", "warmup", "check"], "no warmup_steps hyperparameter"),
+    (["advise", "instability", "gone"], "no experiment named 'gone' in the store; experiments: check"),
+])
+def test_bad_input_exits_1_without_a_traceback(url: str, capsys, args, message):
+    assert main([*args, "--store", url]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
