@@ -62,12 +62,23 @@ def test_saturating_time_per_step_recommends_where_throughput_stops_rising():
 
 def test_overhead_that_grows_with_the_batch_is_diminishing_returns_down_to_the_threshold():
     time = lambda b: 0.005 + 0.0002 * b  # noqa: E731  throughput gain per doubling shrinks: 16 % at 64 -> 128
-    j = judge_batch_sizes(measured(time, POWERS + [128]))
+    runs = measured(time, POWERS + [128])
+    j = judge_batch_sizes(runs)
     assert j.recommended == 128 and j.scaling == "diminishing" and not j.bottleneck
+    assert "Throughput rises with every batch size from 1 to 128" in "\n".join(advise(j, runs))
     # one more doubling gains under 10 %: no longer recommended, and time grows from 128 on
     j = judge_batch_sizes(measured(time, POWERS + [128, 256]))
     assert j.recommended == 128 and j.time_grows_from == 128
     assert j.stopped_by == "max_batch_size"
+
+
+def test_gains_under_the_threshold_past_the_recommendation_are_said():
+    # throughput 100, 200, 400, then 370 (-7.5 %) and 425: +15 % over 8's, but only +6 % over 4's
+    times = {1: 0.010, 2: 0.010, 4: 0.010, 8: 8 / 370, 16: 16 / 425}
+    runs = measured(times.get, [1, 2, 4, 8, 16])
+    j = judge_batch_sizes(runs)
+    assert j.recommended == 4 and j.scaling == "diminishing"
+    assert "Throughput rises up to 4; past it, larger batch sizes raise it by less than 10%" in "\n".join(advise(j, runs))
 
 
 def test_min_gain_is_the_threshold_for_a_meaningful_gain():
@@ -86,6 +97,15 @@ def test_a_noisy_plateau_does_not_move_the_recommendation_but_a_real_jump_does()
     jump = {**plateau, 128: 0.060}                        # 128 beats every smaller size by > 10 %
     runs = measured(lambda b: jump.get(b, 0.010 * max(1.0, b / 16)), [1, 2, 4, 8, 16, 32, 64, 128])
     assert judge_batch_sizes(runs).recommended == 128
+
+
+def test_throughput_that_falls_is_called_noisy():
+    times = {1: 0.002, 2: 0.002, 4: 0.008, 8: 0.004}       # 4 took four times as long as 2
+    runs = measured(times.get, [1, 2, 4, 8])
+    j = judge_batch_sizes(runs)
+    assert j.drops == (4,) and j.recommended == 8
+    assert "Noisy? The throughput fell by more than 10% at batch size 4" in "\n".join(advise(j, runs))
+    assert judge_batch_sizes(measured(lambda b: 0.002, [1, 2, 4, 8])).drops == ()
 
 
 def test_a_crash_is_not_the_memory_limit():

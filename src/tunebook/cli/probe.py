@@ -78,7 +78,7 @@ def _starting(batch_size: int) -> None:
 
 def _progress(run: Any) -> None:
     if run.time_per_step is not None:
-        how = f"{len(run.step_times)} steps timed" if run.step_times else "wall time"
+        how = f"median of {len(run.step_times)} step-line intervals" if run.step_times else "wall time"
         text = f"{_duration(run.time_per_step)}/step ({how})"
     else:
         text = _OUTCOME_WORDS[run.outcome]

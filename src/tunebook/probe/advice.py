@@ -26,7 +26,7 @@ BOTTLENECK = (
 
 def advise(judgement: Judgement, runs: Sequence[BatchSizeRun]) -> list[str]:
     """Paragraphs for the user: the choice, the feasible maximum, the scaling, the caveats."""
-    lines = [_choice(judgement), _feasible(judgement, runs), _scaling(judgement)]
+    lines = [_choice(judgement), _feasible(judgement, runs), _scaling(judgement), _drops(judgement)]
     lines += _timing_notes(runs)
     if judgement.recommended is not None:
         lines += [RETUNE, BATCH_NORM]
@@ -84,10 +84,23 @@ def _scaling(j: Judgement) -> str:
         return (f"Throughput rises up to {j.time_grows_from}, then the {BOTTLENECK}; larger batch sizes "
                 "only cost memory. If the accelerator is not the limit, look at the input pipeline "
                 '(playbook: "Optimizing the input pipeline").')
+    if j.scaling == DIMINISHING and j.recommended is not None and j.recommended < last:
+        return (f"Throughput rises up to {j.recommended}; past it, larger batch sizes raise it by less than "
+                f"{j.min_gain:.0%}: the time per step grows nearly as fast as the batch size (the accelerator "
+                "is nearly saturated, or the input pipeline / host is the bottleneck).")
     if j.scaling == DIMINISHING:
-        return (f"Throughput rises from {first} to {last}, though by less than double somewhere: some overhead "
-                "grows with the batch size (in practice there usually is some).")
+        return (f"Throughput rises with every batch size from {first} to {last}, though by less than double "
+                "somewhere: some overhead grows with the batch size (in practice there usually is some).")
     return ""
+
+
+def _drops(j: Judgement) -> str:
+    if not j.drops:
+        return ""
+    sizes = ", ".join(str(size) for size in j.drops)
+    return (f"Noisy? The throughput fell by more than {j.min_gain:.0%} at batch size {sizes}, where the time "
+            "per step grew faster than the batch size: a busy host or too few timed steps, or a real slowdown. "
+            "Probe again with more --steps (and --skip-steps) on an idle machine to tell.")
 
 
 def _timing_notes(runs: Sequence[BatchSizeRun]) -> list[str]:

@@ -16,6 +16,9 @@ Rules (documented in ``tunebook probe batch-size --help``):
   ``min_gain`` (default 10 %) above that of every smaller batch size.
 - time per step grows roughly linearly (the bottleneck flag) from the smallest
   batch size after which every step up gained less than ``min_gain``.
+- drops: batch sizes whose throughput fell by more than ``min_gain`` from the
+  previous one; the time per step should not grow faster than the batch size,
+  so these are noisy measurements (a busy host, too few steps) or a real slowdown.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class Judgement:
     scaling: str
     time_grows_from: int | None
     min_gain: float
+    drops: tuple[int, ...] = ()
 
     @property
     def bottleneck(self) -> bool:
@@ -93,6 +97,7 @@ def judge_batch_sizes(runs: Sequence[BatchSizeRun], min_gain: float = MIN_GAIN) 
         scaling=_scaling(rows),
         time_grows_from=_time_grows_from(rows),
         min_gain=min_gain,
+        drops=tuple(row.batch_size for row in rows if row.gain is not None and row.gain < -min_gain),
     )
 
 
