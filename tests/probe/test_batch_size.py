@@ -3,7 +3,6 @@ and runs out of memory above a chosen batch size, the way a device would."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -73,7 +72,7 @@ def test_any_other_crash_stops_the_probe_as_a_crash_with_its_output():
     assert "ValueError: shapes (4,4) and (3,) not aligned" in probe.runs[-1].output_tail
 
 
-def test_a_program_reading_the_environment_gets_each_batch_size(tmp_path: Path):
+def test_a_program_reading_the_environment_gets_each_batch_size():
     probe = probe_batch_size([sys.executable, FAKE, "--steps", "8", "--fits", "2"], from_env=True, **FAST)
     assert outcomes(probe) == [(1, OK), (2, OK), (4, OUT_OF_MEMORY)]
 

@@ -52,8 +52,12 @@ def batch_size_command(command: tuple[str, ...], start: int, max_batch_size: int
     Out of memory: a non-zero exit with an out-of-memory message (CUDA,
     torch.OutOfMemoryError, MemoryError, XLA RESOURCE_EXHAUSTED, ...) or a
     SIGKILL (the kernel's OOM killer). Any other crash stops the probe with an error.
-    Recommended: the largest batch size whose throughput is at least --min-gain
-    above that of every smaller batch size. Nothing is written to the store.
+    Ideal scaling: the time per step stays constant as the batch size doubles;
+    when it grows roughly linearly, the accelerator is saturated or the input
+    pipeline / host is the bottleneck. Recommended: the largest batch size whose
+    throughput is at least --min-gain above that of every smaller batch size.
+    Changing the batch size requires re-tuning most hyperparameters.
+    Nothing is written to the store.
     """
     from tunebook.probe import advise, judge_batch_sizes, probe_batch_size
 

@@ -89,8 +89,8 @@ def _scaling(j: Judgement) -> str:
                 f"{j.min_gain:.0%}: the time per step grows nearly as fast as the batch size (the accelerator "
                 "is nearly saturated, or the input pipeline / host is the bottleneck).")
     if j.scaling == DIMINISHING:
-        return (f"Throughput rises with every batch size from {first} to {last}, though by less than double "
-                "somewhere: some overhead grows with the batch size (in practice there usually is some).")
+        return (f"Throughput rises from {first} to {last}, though by less than double at some batch sizes: "
+                "some overhead grows with the batch size (in practice there usually is some).")
     return ""
 
 
