@@ -102,11 +102,11 @@ def time_tunebook(db: Path, out: Path) -> dict[str, float]:
         data = load("report-bench", store)
     times["load"] = time.perf_counter() - start
     mark = time.perf_counter()
-    best_per_scientific_value(data)
+    best = best_per_scientific_value(data)
     findings = run_checklist(data)
     times["checklist"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    path = write_html_report(data, out)
+    path = write_html_report(data, out, findings, best)
     times["report"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - start
     print(f"  tunebook: {len(data.trials)} trials, {len(data.curves):,} curve points, {len(findings)} findings, "

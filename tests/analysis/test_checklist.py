@@ -74,4 +74,4 @@ def test_instability_share_is_estimated_from_the_spread_and_said_so():
     (finding,) = run_checklist(big, only=["instability"])
     share = len(finding.evidence["trials"]) / finding.evidence["checked_trials"]
     assert 0.15 < share < 0.35
-    assert "a spread of 400 of the 600 complete trials was examined" in finding.message
+    assert "a spread of 200 of the 600 complete trials was examined" in finding.message

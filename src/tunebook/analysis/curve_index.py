@@ -37,10 +37,11 @@ class CurveIndex:
         self._steps = curves["step"].to_numpy()
         self._values = curves["value"].to_numpy(dtype=float)
         bounds = _run_bounds(trial, codes)
-        self._slices = {
-            (int(trial[start]), str(names[codes[start]])): (int(start), int(stop))
-            for start, stop in zip(bounds[:-1], bounds[1:])
-        }
+        starts, stops = bounds[:-1], bounds[1:]
+        labels = [str(name) for name in names]
+        run_metrics = [labels[code] for code in codes[starts].tolist()]
+        self._slices = dict(zip(zip(trial[starts].tolist(), run_metrics), zip(starts.tolist(), stops.tolist())))
+        self.metrics = frozenset(run_metrics)  # the metrics some trial logged
 
     def points(self, trial_id: int, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
         """The trial's (steps, values) of ``metric`` as read-only views, or None if it logged none."""

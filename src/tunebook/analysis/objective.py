@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from tunebook.analysis.curve_index import curve_index
 from tunebook.analysis.data import ExperimentData
 from tunebook.core.errors import SpecError
 from tunebook.core.experiment import Objective
@@ -68,12 +69,12 @@ def with_objective(
     most likely).
     """
     objective = _new_objective(data, metric, mode, reduce)
-    points = data.curves[data.curves["metric"] == objective.metric]
-    complete = set(data.trials.loc[data.trials["state"] == "complete", "trial_id"])
+    index = curve_index(data.curves)
     reduced: dict[int, tuple[float, int]] = {}
-    for trial_id, curve in points.groupby("trial_id", sort=False):
-        if trial_id in complete:
-            found = reduce_curve(curve["step"].tolist(), curve["value"].tolist(), objective.mode, objective.reduce)
+    for trial_id in data.trials.loc[data.trials["state"] == "complete", "trial_id"]:
+        points = index.points(int(trial_id), objective.metric)
+        if points is not None:
+            found = reduce_curve(points[0].tolist(), points[1].tolist(), objective.mode, objective.reduce)
             if found is not None:
                 reduced[int(trial_id)] = found
     trials = data.trials.copy()
@@ -88,7 +89,7 @@ def _new_objective(data: ExperimentData, metric: str | None, mode: str | None, r
         raise SpecError([("objective.mode", f"must be one of {', '.join(MODES)}, got {mode!r}")])
     if reduce is not None and reduce not in REDUCTIONS:
         raise SpecError([("objective.reduce", f"must be one of {', '.join(REDUCTIONS)}, got {reduce!r}")])
-    logged = sorted(map(str, data.curves["metric"].unique()))
+    logged = sorted(curve_index(data.curves).metrics)
     if metric is not None and logged and metric not in logged:
         raise SpecError([("objective.metric", f"no trial logged {metric!r}; logged metrics: {', '.join(logged)}")])
     current = data.objective

@@ -53,7 +53,7 @@ def report_command(
         from tunebook.report import write_html_report
 
         require("plotly", "report", "the HTML report")
-        path = write_html_report(data, Path(out_dir))
+        path = write_html_report(data, Path(out_dir), findings, best)
         click.echo(f"\nreport: {path.resolve()} (opens offline in any browser)")
 
 

@@ -109,13 +109,13 @@ def render_axis(info: AxisInfo):
     fig = go.Figure()
     colors = {study: _common.color(i) for i, study in enumerate(_studies(info))}
     for s in info.series:
-        fig.add_trace(go.Scatter(x=list(s.x), y=list(s.y), mode="markers", name=s.study,
-                                 marker={"color": colors[s.study], "size": 7}, customdata=list(s.trial_ids),
+        fig.add_trace(go.Scatter(x=_xs(s.x), y=np.asarray(s.y), mode="markers", name=s.study,
+                                 marker={"color": colors[s.study], "size": 7}, customdata=np.asarray(s.trial_ids),
                                  hovertemplate="trial %{customdata}<br>%{x}: %{y}<extra>" + s.study + "</extra>"))
     for s in info.infeasible:
-        fig.add_trace(go.Scatter(x=list(s.x), y=list(s.y), mode="markers", name=f"{s.study} (infeasible)",
+        fig.add_trace(go.Scatter(x=_xs(s.x), y=np.asarray(s.y), mode="markers", name=f"{s.study} (infeasible)",
                                  marker={"symbol": "x", "color": _common.INFEASIBLE_COLOR, "size": 9},
-                                 customdata=list(s.trial_ids), hovertemplate="trial %{customdata} infeasible"
+                                 customdata=np.asarray(s.trial_ids), hovertemplate="trial %{customdata} infeasible"
                                  "<br>%{x}<extra>" + s.study + "</extra>"))
     for edge in info.edges or ():
         fig.add_vline(x=edge, line={"color": "black", "dash": "dash", "width": 1})
@@ -126,6 +126,11 @@ def render_axis(info: AxisInfo):
     fig.update_layout(title=f"{info.metric} ({info.mode}) vs {info.param}", xaxis=xaxis,
                       yaxis={"title": info.metric}, template="plotly_white")
     return fig
+
+
+def _xs(values: tuple) -> Any:
+    """Numbers as an array (plotly takes arrays fast and stores them compactly); categories as a list."""
+    return np.asarray(values, dtype=float) if all(isinstance(v, float) for v in values) else list(values)
 
 
 def _studies(info: AxisInfo) -> list[str]:

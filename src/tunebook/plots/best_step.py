@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tunebook.analysis.best import ranked, study_keys
+from tunebook.analysis.curve_index import CurveIndex, curve_index
 from tunebook.plots import _common
 
 if TYPE_CHECKING:
@@ -48,8 +49,7 @@ class BestStepInfo:
 
 def get_best_step_info(data: "ExperimentData") -> BestStepInfo:
     metric = data.objective.metric
-    curves = data.curves[data.curves["metric"] == metric]
-    last = curves.groupby("trial_id")["step"].max()
+    index = curve_index(data.curves)
     series = []
     for key in study_keys(data):
         trials = ranked(data, key)
@@ -57,9 +57,15 @@ def get_best_step_info(data: "ExperimentData") -> BestStepInfo:
         if len(trials):
             ids = tuple(int(t) for t in trials["trial_id"])
             series.append(BestStepSeries(key, ids, _common.floats(trials["best_step"]),
-                                         tuple(float(last.get(t, float("nan"))) for t in ids)))
-    max_step = float(curves["step"].max()) if len(curves) else float("nan")
+                                         tuple(_last_step(index, t, metric) for t in ids)))
+    lasts = [_last_step(index, int(t), metric) for t in data.trials["trial_id"]]
+    max_step = float(np.nanmax(lasts)) if np.isfinite(lasts).any() else float("nan")
     return BestStepInfo(metric, tuple(series), max_step)
+
+
+def _last_step(index: CurveIndex, trial_id: int, metric: str) -> float:
+    found = index.points(trial_id, metric)
+    return float(np.max(found[0])) if found is not None and len(found[0]) else float("nan")
 
 
 def render_best_step(info: BestStepInfo):

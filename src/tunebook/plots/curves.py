@@ -79,7 +79,7 @@ def get_curves_info(data: "ExperimentData", top: int = TOP, others: int = OTHERS
     """
     curves = data.curves
     metrics = [m for m in (train_loss_metric(curves), data.objective.metric) if m is not None]
-    metrics = [m for m in dict.fromkeys(metrics) if (curves["metric"] == m).any()]
+    metrics = [m for m in dict.fromkeys(metrics) if m in curve_index(curves).metrics]
     picks: dict[int, tuple[str, int]] = {}
     groups = scientific_groups(data)
     for group in groups:

@@ -27,14 +27,22 @@ def figures(data: ExperimentData) -> tuple[list[tuple[str, Any]], list[tuple[str
     return isolation, others
 
 
-def write_html_report(data: ExperimentData, out_dir: Path) -> Path:
-    """Write ``out_dir/<experiment>.html`` and return its path."""
+def write_html_report(
+    data: ExperimentData, out_dir: Path, findings: list | None = None, best: Any = None,
+) -> Path:
+    """Write ``out_dir/<experiment>.html`` and return its path.
+
+    ``findings`` (``run_checklist``) and ``best`` (``best_per_scientific_value``)
+    are computed here unless the caller already has them.
+    """
     from tunebook.analysis.best import best_per_scientific_value
     from tunebook.analysis.checklist import run_checklist
     from tunebook.report.html import render_html
 
+    findings = run_checklist(data) if findings is None else findings
+    best = best_per_scientific_value(data) if best is None else best
     isolation, others = figures(data)
-    page = render_html(data, best_per_scientific_value(data), run_checklist(data), isolation, others)
+    page = render_html(data, best, findings, isolation, others)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{data.experiment.name}.html"
     path.write_text(page, encoding="utf-8")

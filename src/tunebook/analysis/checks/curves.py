@@ -38,7 +38,7 @@ from tunebook.core.run_spec import DEFAULT_LOSS_METRICS
 TRAIN_LOSS_METRICS = DEFAULT_LOSS_METRICS  # what run.divergence.loss defaults to
 MIN_POINTS = 8  # fewer points than this cannot tell a trend from noise: checks skip the curve
 _MAD_TO_SIGMA = 1.4826  # MAD of a normal sample times this is its standard deviation
-EXAMINED = 400  # the most complete trials a check over every trial reads (see examined_trials)
+EXAMINED = 200  # the most complete trials a check over every trial reads (see examined_trials)
 TOP_EXAMINED = 5  # ... always including this many best trials of each scientific value
 _MEDIAN_EFFICIENCY = 1.2533  # standard error of a median of n normal points: this * sigma / sqrt(n)
 
@@ -63,7 +63,7 @@ class Curve:
 
 def pick_metric(curves: pd.DataFrame, names: Sequence[str]) -> str | None:
     """The first of ``names`` that some trial logged, or None."""
-    present = set(curves["metric"].unique())
+    present = curve_index(curves).metrics
     return next((name for name in names if name in present), None)
 
 
