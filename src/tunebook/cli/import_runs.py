@@ -76,7 +76,12 @@ def _import(runs: list, directory: str, *, name: str | None, objective: str | No
                       source=str(Path(directory).resolve()))
     with open_cli_store(store_url) as store:
         check_absent(store, plan.experiment.name)
-        counts = record_import(store, plan)
+        try:
+            counts = record_import(store, plan)
+        except KeyboardInterrupt:  # the import is one transaction: it rolled back
+            click.echo(f"interrupted: nothing of {plan.experiment.name} was imported; run the same command again",
+                       err=True)
+            raise
     experiment = plan.experiment
     click.echo(f"imported {len(plan.trials)} runs into experiment {experiment.name} "
                f"(objective {experiment.objective.metric}:{experiment.objective.mode})")
