@@ -67,6 +67,8 @@ def batches(n: int, batch_size: int, seed: int, start_step: int = 1) -> Iterator
     The order is a pure function of (seed, step), so a run resumed at any step
     sees exactly the batches the uninterrupted run would have seen.
     """
+    if not 1 <= batch_size <= n:
+        raise ValueError(f"batch_size must be between 1 and the {n} training examples, got {batch_size}")
     per_epoch = n // batch_size
     step = start_step
     while True:
