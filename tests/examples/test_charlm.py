@@ -174,3 +174,43 @@ def test_a_diverging_run_is_stopped_as_infeasible(charlm, stored: StoredTrials) 
     assert max(loss) < 200  # stopped, not trained to the end
     last = loss[max(loss)]
     assert not math.isfinite(last) or last > 10 * loss[1]
+
+
+# -- end to end: the same high learning rate without and with warmup, through tunebook run --
+
+
+@pytest.mark.slow
+def test_warmup_makes_a_learning_rate_that_is_unstable_without_it_train_stably(tmp_path: Path) -> None:
+    import subprocess
+
+    import yaml
+
+    from tunebook.analysis import load
+    from tunebook.plans.instability import unstable_trials
+
+    spec = yaml.safe_load((CHARLM / "spec-lr-sweep.yaml").read_text())
+    high = 0.03  # 3x lr* of spec-lr-sweep.yaml: no warmup collapses to a plateau there
+    spec.update(name="charlm-warmup-check", nuisance={"warmup_steps": [0, 100]})
+    spec["fixed"].update(learning_rate=high, max_train_steps=400, eval_every=50)
+    del spec["fixed"]["warmup_steps"]
+    spec["search"] = {"algorithm": "grid"}
+    spec["run"].update(workdir=str(CHARLM), parallel=2)
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    url = f"sqlite:///{tmp_path / 'tunebook.db'}"
+    done = subprocess.run([sys.executable, "-m", "tunebook.cli.main", "run", "spec.yaml", "--store", url],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    with SQLStore(url) as store:
+        data = load("charlm-warmup-check", store)
+    trials = data.trials.set_index("warmup_steps")
+    cold, warm = int(trials.loc[0, "trial_id"]), int(trials.loc[100, "trial_id"])
+    assert trials.loc[100, "state"] == "complete"
+    assert warm not in unstable_trials(data)  # no spike, no rise: it trained stably
+    best = data.curves[data.curves["metric"] == "valid/loss"].groupby("trial_id")["value"].min()
+    if trials.loc[0, "state"] == "complete":
+        # Without warmup the same rate collapses early to a plateau near the character frequencies
+        # (about 3 nats) and stays there; with warmup it keeps learning.
+        assert best[warm] < best[cold] - 0.3, (best[warm], best[cold])
+    else:
+        assert trials.loc[0, "state"] == "infeasible"
