@@ -60,10 +60,22 @@ def test_warmup_and_round2_from_a_trial_reference(swept: str, tmp_path: Path):
     assert fixed["max_train_steps"] == 6000 and fixed["decay_steps"] == 500
 
 
+def test_warmup_below_10x_plans_and_warns_quoting_the_playbook(swept: str, tmp_path: Path, capsys):
+    out = tmp_path / "w.yaml"
+    assert main(["plan", "warmup", "--unstable-lr", "0.3", "--from", "sweep", "--base-factor", "3", "--store", swept,
+                 "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: --base-factor 3 is below 10") and "\"at least one order of magnitude" in err
+    assert Experiment.from_yaml(str(out)).space["learning_rate"].domain.value == pytest.approx(0.9)
+    assert "# warning: --base-factor 3 is below 10" in out.read_text()
+
+
 @pytest.mark.parametrize("args, message", [
     (["plan", "adam", "--trials", "0"], "trials: must be an integer >= 1 (trials per study), got 0"),
     (["plan", "warmup", "--unstable-lr", "0.3", "--from", "nope"], "no experiment named 'nope'"),
-    (["plan", "warmup", "--unstable-lr", "0.3", "--from", "sweep", "--base-factor", "2"], "at least one order"),
+    (["plan", "warmup", "--unstable-lr", "0.3", "--from", "sweep", "--base-factor", "1"],
+     "base-factor: base_learning_rate must be larger than the unstable one (a factor > 1; the playbook's default "
+     "is 10x), got 1.0"),
     (["plan", "round2", "sweep/default/4", "--steps", "10"], "study 'default' has no trial 4"),
     (["plan", "round2", "sweep", "--steps", "10"], "cannot shrink"),
 ])

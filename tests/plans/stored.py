@@ -58,3 +58,13 @@ def spiking(steps: int, at: int, seed: int = 0) -> list[tuple[int, float]]:
     """A steady decline, then a sudden sustained rise at step ``at`` (the playbook's Figure 7b)."""
     curve = falling(steps, noise=0.01, seed=seed)
     return [(s, v if s < at else 1.5) for s, v in curve]
+
+
+def collapsing(steps: int, start: float = 4.2, level: float = 3.2, within: int = 10, noise: float = 0.01,
+               seed: int = 0) -> list[tuple[int, float]]:
+    """A loss that drops from ``start`` to a plateau at ``level`` in its first ``within`` steps and stays there."""
+    import random
+
+    rng = random.Random(seed)
+    return [(s, (start + (level - start) * min(s, within) / within) * (1 + noise * rng.gauss(0, 1)))
+            for s in range(steps)]

@@ -9,7 +9,7 @@ import pytest
 from tunebook.core import Experiment
 from tunebook.plans import PlanInputError, early_instability, instability, instability_advice, write_plan
 
-from .stored import falling, spec, spiking, store_experiment, trial
+from .stored import collapsing, falling, spec, spiking, store_experiment, trial
 
 
 @pytest.fixture
@@ -77,3 +77,48 @@ def test_a_trial_without_a_learning_rate_is_refused(tmp_path: Path):
     store_experiment(url, spec("x", fixed={"batch_size": 8}), [trial({"batch_size": 8}, {"train/loss": falling(9)})])
     with pytest.raises(PlanInputError, match="trial x/default/0 has no positive learning_rate"):
         instability("x", url)
+
+
+def _stalled(tmp_path: Path, curves: dict[float, list], *, with_source: bool = True) -> str:
+    """A sweep whose trial 0 is lr* = 0.1 (loss 4.2 -> about 1.3), and its instability check at 2x, 5x, 10x."""
+    url = f"sqlite:///{tmp_path / 'stalled.db'}"
+    if with_source:
+        store_experiment(url, spec("sweep", fixed={"learning_rate": 0.1}),
+                         [trial({"learning_rate": 0.1}, {"train/loss": falling(300, start=4.2, rate=0.004)})])
+    rows = [trial({"learning_rate": lr}, {"train/loss": curve}, study=f"learning_rate={lr}")
+            for lr, curve in curves.items()]
+    notes = "planned by tunebook plan instability: base=sweep/default/0 lr_star=0.1 max_train_steps=300"
+    store_experiment(url, spec("check", scientific={"learning_rate": list(curves)}, notes=notes), rows)
+    return url
+
+
+def test_a_collapse_to_a_plateau_far_above_lr_stars_loss_is_unstable(tmp_path: Path):
+    slightly_worse = falling(300, start=4.2, rate=0.0035, noise=0.01)  # ends near 1.5, lr* near 1.3
+    url = _stalled(tmp_path, {0.2: slightly_worse, 0.5: collapsing(300), 1.0: collapsing(300, level=3.5, seed=1)})
+    advice = instability_advice("check", url)
+    verdict = {row["learning_rate"]: row["why"] for row in advice.numbers["trials"]}
+    assert verdict[0.2] is None
+    assert verdict[0.5].startswith("training stalled at a loss far above lr*'s: train/loss ends at 3.1")
+    assert "instability at initialization / early in training" in verdict[1.0]
+    assert advice.numbers["unstable_lr"] == 0.5
+    assert advice.numbers["reference"]["trial"] == "sweep/default/0"
+    assert advice.lines[0].startswith("Reference: lr* = 0.1 is sweep/default/0 (the trial the plan was made from)")
+    assert advice.next_command == "tunebook plan warmup --unstable-lr 0.5 --from sweep/default/0 --max-steps 300"
+
+
+def test_the_stall_rule_needs_more_than_half_of_lr_stars_progress_given_back(tmp_path: Path):
+    # lr* goes from 4.2 to about 1.34 over its last 10 %: half its progress back is about 2.77
+    url = _stalled(tmp_path, {0.2: collapsing(300, level=2.6), 0.5: collapsing(300, level=2.95)})
+    verdict = {row["learning_rate"]: row["unstable"] for row in instability_advice("check", url).numbers["trials"]}
+    assert verdict == {0.2: False, 0.5: True}
+
+
+def test_without_the_plans_source_the_lowest_learning_rate_is_the_reference_and_the_advice_says_so(tmp_path: Path):
+    url = _stalled(tmp_path, {0.2: falling(300, start=4.2, rate=0.004, noise=0.01), 0.5: collapsing(300)},
+                   with_source=False)
+    advice = instability_advice("check", url)
+    assert advice.numbers["reference"]["trial"] == "check/learning_rate=0.2/0"
+    assert "the lowest learning rate here, since the trial the plan was made from, sweep/default/0, is not in the " \
+           "store" in advice.lines[0]
+    verdict = {row["learning_rate"]: row["unstable"] for row in advice.numbers["trials"]}
+    assert verdict == {0.2: False, 0.5: True}  # the reference itself is never judged against itself

@@ -115,15 +115,20 @@ def _check_free(path: str, force: bool) -> None:
 @click.option("--max-steps", "max_steps", type=int, default=None,
               help="The baseline's max_train_steps [default: TRIAL's].")
 @click.option("--base-factor", type=float, default=10.0, show_default=True,
-              help="base_learning_rate = this x the unstable rate (at least 10).")
+              help="base_learning_rate = this x the unstable rate: the playbook says at least 10; any factor > 1 is "
+                   "planned, below 10 with a warning.")
 @store_option
 @_output_options
 def warmup_command(unstable_lr: float, base: str, max_steps: int | None, base_factor: float, store_url: str | None,
                    out: str | None, name: str | None, force: bool) -> None:
-    """Sweep warmup_steps (10, 100, ... up to 10 % of max_train_steps) at 10x the unstable learning rate."""
+    """Sweep warmup_steps (10, 100, ... up to 10 % of max_train_steps) at 10x the unstable learning rate
+    (--base-factor times it)."""
     from tunebook.plans import warmup
+    from tunebook.plans.warmup import BASE_FACTOR, small_factor_warning
 
     _write(warmup(unstable_lr, max_steps, base, store_url, base_factor=base_factor, name=name), out, force)
+    if base_factor < BASE_FACTOR:
+        click.echo(f"warning: {small_factor_warning(base_factor)}", err=True)
 
 
 @plan_group.command("round2")

@@ -13,17 +13,33 @@ steps using lr = 2 * current best, but evaluate every step".
 The advice reads each trial's training loss with the checklist's own rules
 (``analysis.checks.training_loss``: a sudden, sustained rise after a steady
 decline, or a loss that ends well above its lowest point); a diverged
-(infeasible) trial is unstable too. The smallest unstable learning rate is
-the ``unstable_base_learning_rate`` of the warmup plan.
+(infeasible) trial is unstable too. One more rule catches the run that
+collapses in its first steps to a plateau and stays there, which neither
+rule sees: the playbook counts "uncharacteristically high values of the
+loss" as infeasible, and instability matters "when it forces us to use a
+learning rate that's too small". A run above lr* has **stalled** when its
+training loss ends (the median of its last 10 % of points) more than half of
+lr*'s progress back: ``end - ref_end > 0.5 x (ref_start - ref_end)``, where
+``ref_start`` is the reference run's first logged training loss (the common
+starting loss) and ``ref_end`` the median of its points over the same steps
+as the run's last 10 %. The reference is the trial the plan was made from
+(its ``notes``), or, when that is not in the store, the lowest learning rate
+of the experiment; the advice says which. The smallest unstable learning
+rate is the ``unstable_base_learning_rate`` of the warmup plan.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import TYPE_CHECKING, Any
 
-from tunebook.analysis.checks.curves import train_loss_metric, trial_curves
+import numpy as np
+
+from tunebook.analysis.checks.curves import MIN_POINTS, Curve, train_loss_metric, trial_curves
 from tunebook.analysis.checks.training_loss import rise_evidence, spike_evidence
 from tunebook.analysis.data import ExperimentData
+from tunebook.core.errors import NotFoundError
 from tunebook.plans.base import SCHEDULE_KEYS, assemble, run_section
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note, read_plan_note
 from tunebook.plans.reference import ResolvedTrial, load_experiment, resolve_trial, with_store
@@ -31,7 +47,8 @@ from tunebook.plans.reference import ResolvedTrial, load_experiment, resolve_tri
 if TYPE_CHECKING:
     from tunebook.storage.base import Store
 
-__all__ = ["EARLY_MULTIPLE", "EARLY_STEPS", "MULTIPLES", "early_instability", "instability", "instability_advice",
+__all__ = ["EARLY_MULTIPLE", "EARLY_STEPS", "GIVEN_BACK", "MULTIPLES", "TAIL_SHARE", "Reference", "base_reference",
+           "early_instability", "instability", "instability_advice", "plan_reference", "stall_evidence",
            "unstable_trials"]
 
 SECTION = "Identifying unstable workloads"
@@ -40,6 +57,8 @@ MULTIPLES = (2, 5, 10)
 EARLY_MULTIPLE = 2
 EARLY_STEPS = 500
 LR = "learning_rate"
+TAIL_SHARE = 0.10  # a run's end: the median of its last 10 % of training loss points
+GIVEN_BACK = 0.5  # stalled: it ends more than half of lr*'s progress from the starting loss back
 
 
 def instability(trial: str, store: "Store | str | None" = None, *, name: str | None = None) -> Plan:
@@ -112,43 +131,149 @@ def _round(value: float) -> float:
     return float(f"{value:.6g}")
 
 
-def unstable_trials(data: ExperimentData) -> dict[int, str]:
-    """trial id -> why it counts as unstable: diverged (infeasible), or its training loss spikes or rises."""
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """The lr* run a stalled run is measured against: its learning rate, its training loss, and why it was chosen."""
+
+    learning_rate: float
+    trial: str  # EXPERIMENT/STUDY/NUMBER
+    origin: str  # why this run: "the trial the plan was made from" or the fallback's reason
+    curve: Curve
+
+    @property
+    def start(self) -> float:
+        """The common starting loss: the reference run's first logged training loss."""
+        return float(self.curve.values[0])
+
+    def end_over(self, steps: np.ndarray) -> float:
+        """The median of the reference's loss over ``steps``' span (its own last 10 % when it ends before them)."""
+        inside = self.curve.values[(self.curve.steps >= steps[0]) & (self.curve.steps <= steps[-1])]
+        return float(np.median(inside)) if len(inside) else _tail_median(self.curve)[1]
+
+    def describe(self) -> str:
+        end = _tail_median(self.curve)[1]
+        return (f"lr* = {self.learning_rate:.4g} is {self.trial} ({self.origin}): training loss "
+                f"{self.start:.4g} at its first point, {end:.4g} at the end (median of the last 10 % of points)")
+
+
+def _tail_median(curve: Curve) -> tuple[np.ndarray, float]:
+    """The steps of a curve's last 10 % of points (at least one) and the median of their values."""
+    count = max(1, math.ceil(TAIL_SHARE * len(curve)))
+    return curve.steps[-count:], float(np.median(curve.values[-count:]))
+
+
+def stall_evidence(curve: Curve, reference: Reference) -> dict[str, Any] | None:
+    """How far ``curve`` ended above lr*'s loss, if it gave back more than half of lr*'s progress; else None.
+
+    ``curve`` is a run above lr*: it stalled when ``end - ref_end > GIVEN_BACK x (start - ref_end)``,
+    ``end`` the median of its last 10 % of points, ``ref_end`` the reference's median over the same steps.
+    None too when either curve is too short to judge or the reference made no progress.
+    """
+    if len(curve) < MIN_POINTS or len(reference.curve) < MIN_POINTS:
+        return None
+    steps, end = _tail_median(curve)
+    ref_end = reference.end_over(steps)
+    progress = reference.start - ref_end
+    if not progress > 0:
+        return None
+    given_back = (end - ref_end) / progress
+    if given_back <= GIVEN_BACK:
+        return None
+    return {"trial_id": curve.trial_id, "end": round(end, 4), "reference_end": round(ref_end, 4),
+            "start": round(reference.start, 4), "given_back": round(given_back, 3)}
+
+
+def unstable_trials(data: ExperimentData, reference: Reference | None = None) -> dict[int, str]:
+    """trial id -> why it counts as unstable: diverged (infeasible), its training loss spikes or rises, or
+    (with a ``reference``) it runs above lr* and stalled at a loss far above lr*'s (``stall_evidence``)."""
     found = {int(t): f"diverged ({r})" if isinstance(r, str) and r else "diverged"
              for t, r in data.trials.loc[data.trials["state"] == "infeasible", ["trial_id", "reason"]].itertuples(index=False)}
     metric = train_loss_metric(data.curves)
     if metric is None:
         return found
     complete = data.trials.loc[data.trials["state"] == "complete", "trial_id"]
+    above = set() if reference is None or LR not in data.trials.columns else {
+        int(t) for t in data.trials.loc[data.trials[LR] > reference.learning_rate, "trial_id"]}
     for trial_id, curve in trial_curves(data.curves, metric, complete).items():
         spike = spike_evidence(curve)
         rise = rise_evidence(curve)
+        stall = stall_evidence(curve, reference) if trial_id in above else None
         if spike is not None:
             found[trial_id] = (f"{metric} rises suddenly after a steady decline at step {spike['step']} "
                                f"(from {spike['floor']} to {spike['level_after']})")
         elif rise is not None:
             found[trial_id] = (f"{metric} goes up: lowest {rise['lowest']} at step {rise['lowest_step']}, "
                                f"{rise['end']} at the end")
+        elif stall is not None:
+            found[trial_id] = (f"training stalled at a loss far above lr*'s: {metric} ends at {stall['end']:.4g} "
+                               f"(median of the last 10 % of points) against {stall['reference_end']:.4g} for lr* "
+                               f"from a common start of {stall['start']:.4g}, giving back {stall['given_back']:.0%} "
+                               "of lr*'s progress: instability at initialization / early in training")
     return found
+
+
+def base_reference(base: str | None, store: "Store") -> tuple[Reference | None, str]:
+    """The stored trial ``base`` (a plan's source) as the lr* reference, or None and why it cannot be."""
+    if not base:
+        return None, "the experiment does not record the trial its plan was made from"
+    try:
+        found = resolve_trial(str(base), store)
+    except (NotFoundError, PlanInputError):
+        return None, f"the trial the plan was made from, {base}, is not in the store"
+    lr = found.params.get(LR)
+    curve = _train_curve(found.data, found.trial.id)
+    if curve is None or isinstance(lr, bool) or not isinstance(lr, (int, float)):
+        return None, f"the trial the plan was made from, {base}, has no training loss curve or learning_rate"
+    return Reference(float(lr), found.canonical, "the trial the plan was made from", curve), ""
+
+
+def plan_reference(record: Any, data: ExperimentData, store: "Store") -> Reference | None:
+    """The lr* run for the stall rule: the trial the plan's ``notes`` name, else the experiment's lowest
+    learning rate; None when neither has a training loss curve."""
+    note = read_plan_note(record.spec.get("notes") or "", "instability")
+    reference, why = base_reference(note.get("base"), store)
+    if reference is not None:
+        return reference
+    done = data.trials[data.trials["state"] == "complete"].sort_values(LR, kind="stable")
+    for _, t in done.iterrows():
+        curve = _train_curve(data, int(t["trial_id"]))
+        if curve is not None:
+            name = f"{record.name}/{t['study']}/{int(t['number'])}"
+            return Reference(float(t[LR]), name, f"the lowest learning rate here, since {why}", curve)
+    return None
+
+
+def _train_curve(data: ExperimentData, trial_id: int) -> Curve | None:
+    metric = train_loss_metric(data.curves)
+    return None if metric is None else trial_curves(data.curves, metric, [trial_id]).get(trial_id)
 
 
 def instability_advice(experiment: str, store: "Store | str | None" = None) -> Advice:
     """Which learning rates of ``experiment`` trained unstably, and the --unstable-lr for the warmup plan."""
-    record, data = with_store(store, lambda opened: load_experiment(experiment, opened))
-    if LR not in data.trials.columns:
-        raise PlanInputError([(LR, f"experiment {experiment!r} has no learning_rate hyperparameter")])
+    def read(opened: "Store") -> tuple[Any, ExperimentData, Reference | None]:
+        record, data = load_experiment(experiment, opened)
+        if LR not in data.trials.columns:
+            raise PlanInputError([(LR, f"experiment {experiment!r} has no learning_rate hyperparameter")])
+        return record, data, plan_reference(record, data, opened)
+
+    record, data, reference = with_store(store, read)
     judged = data.trials[data.trials["state"].isin(["complete", "infeasible"])].sort_values(LR, kind="stable")
     if not len(judged):
         raise PlanInputError([("experiment", f"{experiment!r} has no finished (complete or infeasible) trial to read")])
-    unstable = unstable_trials(data)
+    unstable = unstable_trials(data, reference)
     rows, lines = [], []
+    if reference is not None:
+        lines.append(f"Reference: {reference.describe()}. A run above lr* that ends more than half of that "
+                     "progress back has stalled.")
     for _, t in judged.iterrows():
         why = unstable.get(int(t["trial_id"]))
         rows.append({LR: float(t[LR]), "trial": f"{experiment}/{t['study']}/{int(t['number'])}",
                      "trial_id": int(t["trial_id"]),
                      "unstable": why is not None, "why": why})
         lines.append(f"learning_rate {float(t[LR]):.4g}: " + (f"unstable — {why}" if why else "stable"))
-    numbers: dict[str, Any] = {"trials": rows}
+    numbers: dict[str, Any] = {"trials": rows, "reference": None if reference is None else {
+        LR: reference.learning_rate, "trial": reference.trial, "origin": reference.origin,
+        "start": round(reference.start, 4), "end": round(_tail_median(reference.curve)[1], 4)}}
     bad = [r for r in rows if r["unstable"]]
     if not bad:
         lines.append("No learning rate here shows instability: instability is not what holds the learning rate "

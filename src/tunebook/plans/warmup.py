@@ -13,9 +13,12 @@ hyperparameter (10, 100, 1000, ... up to 10 % of the baseline's steps), and
 each trial's max_train_steps is a fixed value in its branch.
 
 The advice: the shortest warmup whose trial trained stably (complete, and no
-instability by ``instability.unstable_trials``); a note when it exceeds 5 %
-of max_train_steps ("max_train_steps may need to be increased"); and the
-rule for applying it: prepend it to the baseline, N + warmup steps in total.
+instability by ``instability.unstable_trials``, including a run stalled far
+above the loss of the trial the plan was made from, at the same steps); a
+note when it exceeds 5 % of max_train_steps ("max_train_steps may need to be
+increased"); and the rule for applying it: prepend it to the baseline,
+N + warmup steps in total. ``base_factor`` below 10 is planned with a warning
+quoting the playbook's "at least one order of magnitude".
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from tunebook.plans.base import SCHEDULE_KEYS, assemble, run_section
-from tunebook.plans.instability import unstable_trials
+from tunebook.plans.instability import Reference, base_reference, unstable_trials
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note, read_plan_note
 from tunebook.plans.reference import load_experiment, resolve_trial, with_store
 
 if TYPE_CHECKING:
     from tunebook.storage.base import Store
 
-__all__ = ["BASE_FACTOR", "LONG_WARMUP", "MAX_SHARE", "POST_WARMUP_FACTOR", "warmup", "warmup_advice", "warmup_steps_for"]
+__all__ = ["BASE_FACTOR", "LONG_WARMUP", "MAX_SHARE", "POST_WARMUP_FACTOR", "small_factor_warning", "warmup", "warmup_advice",
+           "warmup_steps_for"]
 
 SECTION = "How to apply learning rate warmup"
 BASE_FACTOR = 10  # base_learning_rate = 10 x unstable_base_learning_rate
@@ -51,6 +55,13 @@ def warmup_steps_for(max_train_steps: int) -> list[int]:
     return values
 
 
+def small_factor_warning(base_factor: float) -> str:
+    """The warning for a base factor below 10, quoting the playbook's rule."""
+    return (f"--base-factor {base_factor:g} is below 10: the playbook's base_learning_rate is \"at least one order of "
+            "magnitude larger than unstable_base_learning_rate\" (\"The default would be to try a base_learning_rate "
+            "that's 10x\"); a warmup found here makes only a smaller rate trainable")
+
+
 def warmup(
     unstable_lr: float, max_train_steps: int | None, base: str, store: "Store | str | None" = None, *,
     base_factor: float = BASE_FACTOR, name: str | None = None,
@@ -58,9 +69,9 @@ def warmup(
     """Sweep warmup_steps at ``base_factor`` x ``unstable_lr``, the other params of trial ``base``."""
     if isinstance(unstable_lr, bool) or not isinstance(unstable_lr, (int, float)) or not 0 < unstable_lr < math.inf:
         raise PlanInputError([("unstable-lr", f"must be a learning rate > 0, got {unstable_lr!r}")])
-    if isinstance(base_factor, bool) or not isinstance(base_factor, (int, float)) or not base_factor >= 10:
-        raise PlanInputError([("base-factor", f"base_learning_rate must be at least one order of magnitude larger than "
-                                         f"the unstable one (a factor >= 10), got {base_factor!r}")])
+    if isinstance(base_factor, bool) or not isinstance(base_factor, (int, float)) or not 1 < base_factor < math.inf:
+        raise PlanInputError([("base-factor", f"base_learning_rate must be larger than the unstable one (a factor "
+                                         f"> 1; the playbook's default is 10x), got {base_factor!r}")])
     trial = resolve_trial(base, store)
     steps = max_train_steps if max_train_steps is not None else trial.params.get("max_train_steps")
     if steps is None:
@@ -75,6 +86,7 @@ def warmup(
     reasons = [
         Reason(f"base_learning_rate = {base_factor:g} x unstable_base_learning_rate {unstable_lr:g} = {rate:g} "
                "(at least one order of magnitude larger; the default is 10x)", SECTION),
+        *([Reason("warning: " + small_factor_warning(base_factor), SECTION)] if base_factor < BASE_FACTOR else []),
         Reason(f"warmup_steps swept at orders of magnitude: {values}; the largest is at most 10 % of "
                f"max_train_steps = {steps}", SECTION),
         Reason(f"post_warmup_steps = {POST_WARMUP_FACTOR} x warmup_steps, so each trial's max_train_steps is "
@@ -97,7 +109,12 @@ def warmup(
 
 def warmup_advice(experiment: str, store: "Store | str | None" = None, *, max_train_steps: int | None = None) -> Advice:
     """The shortest stable warmup of a finished warmup study, and how to apply it to the baseline."""
-    record, data = with_store(store, lambda opened: load_experiment(experiment, opened))
+    def read(opened: "Store") -> tuple[Any, Any, Reference | None]:
+        record, data = load_experiment(experiment, opened)
+        return record, data, base_reference(read_plan_note(record.spec.get("notes") or "", "warmup").get("base"),
+                                            opened)[0]
+
+    record, data, reference = with_store(store, read)
     if "warmup_steps" not in data.trials.columns:
         raise PlanInputError([("warmup_steps", f"experiment {experiment!r} has no warmup_steps hyperparameter: is it a "
                                           "tunebook plan warmup experiment?")])
@@ -106,8 +123,11 @@ def warmup_advice(experiment: str, store: "Store | str | None" = None, *, max_tr
     if not steps:
         raise PlanInputError([("max-steps", f"{experiment!r} does not say the baseline's max_train_steps; pass "
                                        "--max-steps N")])
-    unstable = unstable_trials(data)
+    unstable = unstable_trials(data, reference)
     rows, lines = [], []
+    if reference is not None:
+        lines.append(f"Reference: {reference.describe()}. A warmup run that ends more than half of that progress "
+                     "back (against lr* at the same steps) has stalled.")
     for _, t in data.trials.sort_values("warmup_steps", kind="stable").iterrows():
         why = unstable.get(int(t["trial_id"])) or (None if t["state"] == "complete" else str(t["state"]))
         rows.append({"warmup_steps": int(t["warmup_steps"]), "trial_id": int(t["trial_id"]), "state": t["state"],
