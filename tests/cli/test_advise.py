@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.plans.stored import falling, spec, spiking, store_experiment, trial
+from tests.plans.stored import collapsing, falling, spec, spiking, store_experiment, trial
 from tunebook.cli.main import main
 
 
@@ -28,6 +28,22 @@ def test_instability_names_the_unstable_rate_and_the_next_command(url: str, caps
     out = capsys.readouterr().out
     assert "learning_rate 0.2: stable" in out and "learning_rate 0.5: unstable" in out
     assert "next: tunebook plan warmup --unstable-lr 0.5 --from check/learning_rate=0.5/0 --max-steps 300" in out
+
+
+def test_instability_names_a_rate_that_stalled_far_above_lr_stars_loss(tmp_path: Path, capsys):
+    url = f"sqlite:///{tmp_path / 'stall.db'}"
+    store_experiment(url, spec("sweep", fixed={"learning_rate": 0.1}),
+                     [trial({"learning_rate": 0.1}, {"train/loss": falling(300, start=4.2, rate=0.004)})])
+    rows = [trial({"learning_rate": lr}, {"train/loss": curve}, study=f"learning_rate={lr}")
+            for lr, curve in ((0.2, falling(300, start=4.2, rate=0.0035, noise=0.01)), (0.5, collapsing(300)))]
+    notes = "planned by tunebook plan instability: base=sweep/default/0 lr_star=0.1 max_train_steps=300"
+    store_experiment(url, spec("stall", scientific={"learning_rate": [0.2, 0.5]}, notes=notes), rows)
+    assert main(["advise", "instability", "stall", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert "Reference: lr* = 0.1 is sweep/default/0 (the trial the plan was made from)" in out
+    assert "learning_rate 0.2: stable" in out
+    assert "learning_rate 0.5: unstable — training stalled at a loss far above lr*'s" in out
+    assert "next: tunebook plan warmup --unstable-lr 0.5 --from sweep/default/0 --max-steps 300" in out
 
 
 def test_clipping_as_json(url: str, capsys):

@@ -27,15 +27,15 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from tunebook.plans.base import SCHEDULE_KEYS, assemble, run_section
-from tunebook.plans.instability import Reference, base_reference, unstable_trials
+from tunebook.plans.instability import GIVEN_BACK_WORDS, Reference, base_reference, unstable_trials
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note, read_plan_note
 from tunebook.plans.reference import load_experiment, resolve_trial, with_store
 
 if TYPE_CHECKING:
     from tunebook.storage.base import Store
 
-__all__ = ["BASE_FACTOR", "LONG_WARMUP", "MAX_SHARE", "POST_WARMUP_FACTOR", "small_factor_warning", "warmup", "warmup_advice",
-           "warmup_steps_for"]
+__all__ = ["BASE_FACTOR", "LONG_WARMUP", "MAX_SHARE", "POST_WARMUP_FACTOR", "small_factor_warning", "warmup",
+           "warmup_advice", "warmup_steps_for"]
 
 SECTION = "How to apply learning rate warmup"
 BASE_FACTOR = 10  # base_learning_rate = 10 x unstable_base_learning_rate
@@ -126,8 +126,8 @@ def warmup_advice(experiment: str, store: "Store | str | None" = None, *, max_tr
     unstable = unstable_trials(data, reference)
     rows, lines = [], []
     if reference is not None:
-        lines.append(f"Reference: {reference.describe()}. A warmup run that ends more than half of that progress "
-                     "back (against lr* at the same steps) has stalled.")
+        lines.append(f"Reference: {reference.describe()}. A warmup run that ends more than {GIVEN_BACK_WORDS} of "
+                     "that progress back (against lr* at the same steps) has stalled.")
     for _, t in data.trials.sort_values("warmup_steps", kind="stable").iterrows():
         why = unstable.get(int(t["trial_id"])) or (None if t["state"] == "complete" else str(t["state"]))
         rows.append({"warmup_steps": int(t["warmup_steps"]), "trial_id": int(t["trial_id"]), "state": t["state"],
