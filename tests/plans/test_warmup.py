@@ -109,3 +109,12 @@ def test_a_warmup_run_stalled_far_above_the_plans_source_is_not_stable(tmp_path:
     assert any(line.startswith("warmup_steps 100: unstable — training stalled at a loss far above lr*'s")
                for line in advice.lines)
     assert advice.lines[0].startswith("Reference: lr* = 0.1 is sweep/default/0")
+
+
+def test_a_longer_warmup_failing_where_a_shorter_passed_is_a_warning_to_check_on_the_baseline(tmp_path: Path):
+    url = _warmed(tmp_path, {10: falling(30, noise=0.01), 100: spiking(300, at=200), 1000: falling(3000, noise=0.01)})
+    advice = warmup_advice("w", url)
+    assert advice.numbers["warmup_steps"] == 10
+    assert advice.warnings == ("warmup_steps 100 did not train stably although 10 did: a longer warmup should not "
+                               "hurt, so the run of 30 steps was likely too short to show the instability. Check "
+                               "the prepended warmup on the baseline before adopting it.",)

@@ -17,7 +17,9 @@ instability by ``instability.unstable_trials``, including a run stalled far
 above the loss of the trial the plan was made from, at the same steps); a
 note when it exceeds 5 % of max_train_steps ("max_train_steps may need to be
 increased"); and the rule for applying it: prepend it to the baseline,
-N + warmup steps in total. ``base_factor`` below 10 is planned with a warning
+N + warmup steps in total. A warning when a longer warmup failed where the
+shortest stable one passed: its short run could not show the instability.
+``base_factor`` below 10 is planned with a warning
 quoting the playbook's "at least one order of magnitude".
 """
 
@@ -84,8 +86,9 @@ def warmup(
     fixed.update({"learning_rate": rate, "schedule": "constant"})
     fixed.update({f"warmup_steps={w}": {"max_train_steps": (1 + POST_WARMUP_FACTOR) * w} for w in values})
     reasons = [
-        Reason(f"base_learning_rate = {base_factor:g} x unstable_base_learning_rate {unstable_lr:g} = {rate:g} "
-               "(at least one order of magnitude larger; the default is 10x)", SECTION),
+        Reason(f"base_learning_rate = {base_factor:g} x unstable_base_learning_rate {unstable_lr:g} = {rate:g} " + (
+               "(at least one order of magnitude larger; the default is 10x)" if base_factor >= BASE_FACTOR else
+               "(less than the playbook's order of magnitude: see the warning)"), SECTION),
         *([Reason("warning: " + small_factor_warning(base_factor), SECTION)] if base_factor < BASE_FACTOR else []),
         Reason(f"warmup_steps swept at orders of magnitude: {values}; the largest is at most 10 % of "
                f"max_train_steps = {steps}", SECTION),
@@ -146,8 +149,19 @@ def warmup_advice(experiment: str, store: "Store | str | None" = None, *, max_tr
               f"Prepend it to the baseline: {int(steps)} + {best} = {int(steps) + best} steps in total "
               "(warmup_steps: {0}, max_train_steps: {1}), and compare with the baseline using retrospective "
               "checkpoint selection.".format(best, int(steps) + best)]
+    return Advice("warmup", experiment, tuple(lines), numbers, SECTION, warnings=_warnings(best, int(steps), rows))
+
+
+def _warnings(best: int, steps: int, rows: list[dict[str, Any]]) -> tuple[str, ...]:
+    """A warmup longer than 5 % of max_train_steps; a longer warmup that failed where ``best`` passed."""
     warnings = []
-    if best > LONG_WARMUP * int(steps):
-        warnings.append(f"{best} warmup steps are more than 5 % of max_train_steps ({int(steps)}): max_train_steps "
+    if best > LONG_WARMUP * steps:
+        warnings.append(f"{best} warmup steps are more than 5 % of max_train_steps ({steps}): max_train_steps "
                         "may need to be increased to account for this.")
-    return Advice("warmup", experiment, tuple(lines), numbers, SECTION, warnings=tuple(warnings))
+    longer = [r["warmup_steps"] for r in rows if not r["stable"] and r["warmup_steps"] > best]
+    if longer:
+        warnings.append(f"warmup_steps {', '.join(map(str, longer))} did not train stably although "
+                        f"{best} did: a longer warmup should not hurt, so the run of {(1 + POST_WARMUP_FACTOR) * best} "
+                        "steps was likely too short to show the instability. Check the prepended warmup on the "
+                        "baseline before adopting it.")
+    return tuple(warnings)
