@@ -8,7 +8,8 @@ from tunebook.analysis.checks.best_step import check_best_step
 from tunebook.analysis.checks.boundary import check_search_space_boundary
 from tunebook.analysis.checks.caveats import check_fixed_caveats
 from tunebook.analysis.checks.compute import check_saturated_early, check_still_improving
-from tunebook.analysis.checks.grad_norm import check_grad_norm
+from tunebook.analysis.checks.curves import TRAIN_LOSS_METRICS
+from tunebook.analysis.checks.grad_norm import GRAD_NORM_METRICS, check_grad_norm
 from tunebook.analysis.checks.infeasible import check_infeasible_fraction
 from tunebook.analysis.checks.late_variance import check_late_variance
 from tunebook.analysis.checks.overfitting import check_overfitting
@@ -38,6 +39,15 @@ CHECKS: dict[str, Check] = {
 }
 
 _RANK = {Severity.PROBLEM: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def metrics_read(objective_metric: str) -> tuple[str, ...]:
+    """The curves the checklist and the report's plots read: the objective's, the training loss, grad norms.
+
+    ``load(name, store, metrics=metrics_read(...))`` leaves every other
+    logged curve on disk.
+    """
+    return tuple(dict.fromkeys((objective_metric, *TRAIN_LOSS_METRICS, *GRAD_NORM_METRICS)))
 
 
 def run_checklist(data: ExperimentData, only: list[str] | None = None) -> list[Finding]:

@@ -28,15 +28,14 @@ class CurveIndex:
     """Slices of one curves frame: ``points(trial_id, metric)`` → (steps, values) views, sorted by step."""
 
     def __init__(self, curves: "pd.DataFrame"):
-        import pandas as pd
-
-        if not _contiguous_runs(curves):
+        trial, codes, names = _keys(curves)
+        bounds = _run_bounds(trial, codes)
+        if not _contiguous(trial, codes, curves["step"].to_numpy(), bounds):
             curves = curves.sort_values(["trial_id", "metric", "step"], kind="stable")
-        trial = curves["trial_id"].to_numpy()
-        codes, names = pd.factorize(curves["metric"], sort=False)
+            trial, codes, names = _keys(curves)
+            bounds = _run_bounds(trial, codes)
         self._steps = curves["step"].to_numpy()
         self._values = curves["value"].to_numpy(dtype=float)
-        bounds = _run_bounds(trial, codes)
         starts, stops = bounds[:-1], bounds[1:]
         labels = [str(name) for name in names]
         run_metrics = [labels[code] for code in codes[starts].tolist()]
@@ -72,17 +71,23 @@ def _run_bounds(trial: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], change, [len(trial)]])
 
 
-def _contiguous_runs(curves: "pd.DataFrame") -> bool:
-    """Whether every (trial, metric) curve is one run of rows with rising steps."""
+def _keys(curves: "pd.DataFrame") -> tuple[np.ndarray, np.ndarray, list]:
+    """(trial ids, metric codes, metric names) of every row; a categorical's own codes when it is one."""
     import pandas as pd
 
-    if len(curves) < 2:
+    metric = curves["metric"]
+    if isinstance(metric.dtype, pd.CategoricalDtype):
+        return curves["trial_id"].to_numpy(), metric.cat.codes.to_numpy(), list(metric.cat.categories)
+    codes, names = pd.factorize(metric, sort=False)
+    return curves["trial_id"].to_numpy(), codes, list(names)
+
+
+def _contiguous(trial: np.ndarray, codes: np.ndarray, step: np.ndarray, bounds: np.ndarray) -> bool:
+    """Whether every (trial, metric) curve is one run of rows (``bounds``) with rising steps."""
+    if len(trial) < 2:
         return True
-    trial = curves["trial_id"].to_numpy()
-    codes, _ = pd.factorize(curves["metric"], sort=False)
-    bounds = _run_bounds(trial, codes)
-    runs = len(bounds) - 1
-    pairs = len(set(zip(trial[bounds[:-1]].tolist(), codes[bounds[:-1]].tolist())))
-    step = curves["step"].to_numpy()
-    same = (trial[1:] == trial[:-1]) & (codes[1:] == codes[:-1])
-    return runs == pairs and not np.any(same & (step[1:] < step[:-1]))
+    starts = bounds[:-1]
+    pairs = len(set(zip(trial[starts].tolist(), codes[starts].tolist())))
+    same = np.ones(len(trial) - 1, dtype=bool)
+    same[bounds[1:-1] - 1] = False  # no run continues across a boundary
+    return pairs == len(starts) and not np.any(same & (step[1:] < step[:-1]))

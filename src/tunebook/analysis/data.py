@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from tunebook.core.experiment import Experiment, Objective
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
 
     from tunebook.storage.base import Store
@@ -46,18 +48,22 @@ class ExperimentData:
         return [hp.id for hp in self.experiment.space if hp.id in self.trials.columns]
 
 
-def load(name: str, store: "Store | str | None" = None) -> ExperimentData:
-    """The trials and curves of experiment ``name`` from a store (URL, Store or the default)."""
+def load(name: str, store: "Store | str | None" = None, metrics: "Sequence[str] | None" = None) -> ExperimentData:
+    """The trials and curves of experiment ``name`` from a store (URL, Store or the default).
+
+    ``metrics``: load only these curves (``checklist.metrics_read`` names
+    what the checklist and the report read); all of them by default.
+    """
     from tunebook.storage import open_store
     from tunebook.storage.base import Store as StoreType
 
     if isinstance(store, StoreType):
-        return _load(name, store)
+        return _load(name, store, metrics)
     with open_store(store) as opened:
-        return _load(name, opened)
+        return _load(name, opened, metrics)
 
 
-def _load(name: str, store: "Store") -> ExperimentData:
+def _load(name: str, store: "Store", metrics: "Sequence[str] | None") -> ExperimentData:
     import pandas as pd
 
     record = store.get_experiment(name)
@@ -75,7 +81,7 @@ def _load(name: str, store: "Store") -> ExperimentData:
             "duration": duration, **dict(trial.params),
         })
     trials = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS) + _param_columns(experiment, rows))
-    curves = latest_points(store.load_curves(experiment_id=record.id))
+    curves = latest_points(store.load_curves(experiment_id=record.id, metrics=metrics))
     return ExperimentData(experiment, trials, curves)
 
 

@@ -27,11 +27,15 @@ def report_command(
     """The isolation result (best per scientific value) and the playbook's checklist for EXPERIMENT."""
     from tunebook.analysis import load
     from tunebook.analysis.best import best_per_scientific_value
-    from tunebook.analysis.checklist import run_checklist
+    from tunebook.analysis.checklist import metrics_read, run_checklist
     from tunebook.analysis.objective import parse_objective, with_objective
+    from tunebook.core.experiment import Experiment
 
     with open_cli_store(store_url) as store:
-        data = load(experiment, store)
+        # the curves the report reads; with --objective all of them, so a misspelt metric is named with the others
+        metrics = None if objective else metrics_read(Experiment.from_dict(store.get_experiment(experiment).spec)
+                                                      .objective.metric)
+        data = load(experiment, store, metrics=metrics)
     if objective or reduce:
         target = parse_objective(objective) if objective else data.objective
         data = with_objective(data, target.metric, target.mode if objective else None, reduce)

@@ -182,10 +182,15 @@ class Store(abc.ABC):
         """Append points to the trial's named curves, in one transaction."""
 
     @abc.abstractmethod
-    def load_curves(self, *, experiment_id: int | None = None, trial_ids: Sequence[int] | None = None) -> "pd.DataFrame":
+    def load_curves(
+        self, *, experiment_id: int | None = None, trial_ids: Sequence[int] | None = None,
+        metrics: Sequence[str] | None = None,
+    ) -> "pd.DataFrame":
         """Curves in long form: columns trial_id, metric, step, value.
 
-        Sorted by trial_id, metric, step; metric is a pandas categorical.
+        Of an experiment, of some trials, or (neither given) of all; only the
+        named ``metrics`` when given. Sorted by trial_id, metric, step; metric
+        is a pandas categorical.
         """
 
     # -- checkpoints -------------------------------------------------------

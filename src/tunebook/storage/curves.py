@@ -77,36 +77,59 @@ def _values_array(metric: str, values: Sequence[float]) -> np.ndarray:
     return array
 
 
-def decode_frame(rows: Sequence[Any]) -> "pd.DataFrame":
-    """The long frame for chunk rows (trial_id, metric, id, n, steps, vals).
+class FrameLayout:
+    """Where each chunk's points go in the long frame, decided from the chunk heads alone.
 
-    Sorted by trial_id, metric, step; equal steps keep their logging order.
+    ``heads``: rows (id, trial_id, metric, n) without the blobs. The frame is
+    laid out by trial, metric (sorted names), then chunk id (logging order),
+    so the blobs can then be read in any order and in batches (``place``):
+    only one batch of blob bytes is in memory at a time, and every column
+    is written once into arrays allocated up front.
     """
-    import pandas as pd  # lazily: importing the store must not import pandas
 
-    categories = sorted({row.metric for row in rows})
-    code_of = {metric: code for code, metric in enumerate(categories)}
-    codes = [code_of[row.metric] for row in rows]
-    # chunk order: trial, metric, logging order (ids grow with each append)
-    order = sorted(range(len(rows)), key=lambda i: (rows[i].trial_id, codes[i], rows[i].id))
-    total = sum(row.n for row in rows)
-    trial, step = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
-    code, value = np.empty(total, dtype=_code_dtype(len(categories))), np.empty(total, dtype=np.float64)
-    start = 0
-    for i in order:
-        row = rows[i]
-        end = start + row.n
-        trial[start:end] = row.trial_id
-        code[start:end] = codes[i]
-        step[start:end] = np.frombuffer(row.steps, dtype=STEP_DTYPE)
-        value[start:end] = np.frombuffer(row.vals, dtype=VALUE_DTYPE)
-        start = end
-    step_order = _step_order(trial, code, step)
-    if step_order is not None:
-        trial, code, step, value = trial[step_order], code[step_order], step[step_order], value[step_order]
-    metric = pd.Categorical.from_codes(code, categories=categories)
-    columns = {"trial_id": trial, "metric": metric, "step": step, "value": value}
-    return pd.DataFrame(columns, columns=list(COLUMNS), copy=False)
+    def __init__(self, heads: Sequence[Any]):
+        self.categories = sorted({row.metric for row in heads})
+        code_of = {metric: code for code, metric in enumerate(self.categories)}
+        ordered = sorted(heads, key=lambda row: (row.trial_id, code_of[row.metric], row.id))
+        total = sum(row.n for row in ordered)
+        self.trial = np.empty(total, dtype=np.int64)
+        self.code = np.empty(total, dtype=_code_dtype(len(self.categories)))
+        self.step = np.empty(total, dtype=np.int64)
+        self.value = np.empty(total, dtype=np.float64)
+        self._where: dict[int, tuple[int, int]] = {}
+        start = 0
+        for row in ordered:
+            end = start + row.n
+            self.trial[start:end] = row.trial_id
+            self.code[start:end] = code_of[row.metric]
+            self._where[row.id] = (start, end)
+            start = end
+
+    def place(self, blobs: Sequence[Any]) -> None:
+        """Copy chunk blobs (rows of id, steps, vals) into their places."""
+        for row in blobs:
+            start, end = self._where[row.id]
+            self.step[start:end] = np.frombuffer(row.steps, dtype=STEP_DTYPE)
+            self.value[start:end] = np.frombuffer(row.vals, dtype=VALUE_DTYPE)
+
+    def frame(self) -> "pd.DataFrame":
+        """The long frame, sorted by trial_id, metric, step; equal steps keep their logging order."""
+        import pandas as pd  # lazily: importing the store must not import pandas
+
+        trial, code, step, value = self.trial, self.code, self.step, self.value
+        step_order = _step_order(trial, code, step)
+        if step_order is not None:
+            trial, code, step, value = trial[step_order], code[step_order], step[step_order], value[step_order]
+        metric = pd.Categorical.from_codes(code, categories=self.categories)
+        columns = {"trial_id": trial, "metric": metric, "step": step, "value": value}
+        return pd.DataFrame(columns, columns=list(COLUMNS), copy=False)
+
+
+def decode_frame(rows: Sequence[Any]) -> "pd.DataFrame":
+    """The long frame for chunk rows (trial_id, metric, id, n, steps, vals), all in memory at once."""
+    layout = FrameLayout(rows)
+    layout.place(rows)
+    return layout.frame()
 
 
 def _code_dtype(n_categories: int) -> type:

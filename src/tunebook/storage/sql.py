@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _IN_BATCH = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+_BLOB_BATCH = 1000  # curve chunks decoded per fetch
 
 
 def _now() -> datetime:
@@ -302,25 +303,31 @@ class SQLStore(Store):
                 conn.execute(curve_chunks.insert(), rows)
 
     def load_curves(
-        self, *, experiment_id: int | None = None, trial_ids: Sequence[int] | None = None
+        self, *, experiment_id: int | None = None, trial_ids: Sequence[int] | None = None,
+        metrics: Sequence[str] | None = None,
     ) -> "pd.DataFrame":
-        """Curves of an experiment, of some trials, or (neither given) of all."""
+        """Curves of an experiment, of some trials, or (neither given) of all; only ``metrics`` if given."""
         c = curve_chunks.c
-        query = select(c.trial_id, c.metric, c.id, c.n, c.steps, c.vals)
+        heads = select(c.id, c.trial_id, c.metric, c.n)
+        blobs = select(c.id, c.steps, c.vals)
+        if metrics is not None:
+            heads, blobs = heads.where(c.metric.in_(list(metrics))), blobs.where(c.metric.in_(list(metrics)))
         with self._read("loading curves") as conn:
             if experiment_id is not None:
                 self._require(conn, experiments, experiment_id, "experiment")
-                joined = curve_chunks.join(trials).join(studies)
-                query = query.select_from(joined).where(studies.c.experiment_id == experiment_id)
-            if trial_ids is None:
-                rows = conn.execute(query).all()
-            else:
-                ids = sorted({int(i) for i in trial_ids})
-                rows = []
-                for start in range(0, len(ids), _IN_BATCH):
-                    batch = ids[start : start + _IN_BATCH]
-                    rows.extend(conn.execute(query.where(c.trial_id.in_(batch))).all())
-        return curves.decode_frame(rows)
+                in_experiment = curve_chunks.join(trials).join(studies)
+                heads = heads.select_from(in_experiment).where(studies.c.experiment_id == experiment_id)
+                blobs = blobs.select_from(in_experiment).where(studies.c.experiment_id == experiment_id)
+            batches = [None] if trial_ids is None else _batches(sorted({int(i) for i in trial_ids}))
+            head_rows = []
+            for batch in batches:
+                head_rows += conn.execute(heads if batch is None else heads.where(c.trial_id.in_(batch))).all()
+            layout = curves.FrameLayout(head_rows)
+            for batch in batches:
+                result = conn.execute(blobs if batch is None else blobs.where(c.trial_id.in_(batch)))
+                for part in result.partitions(_BLOB_BATCH):  # one batch of blob bytes in memory at a time
+                    layout.place(part)
+        return layout.frame()
 
     # -- checkpoints -------------------------------------------------------
     def add_checkpoint(self, trial_id: int, step: int, path: str, value: float | None) -> None:
@@ -364,3 +371,8 @@ class SQLStore(Store):
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _batches(ids: list[int]) -> list[list[int]]:
+    """``ids`` in IN (...) lists of at most ``_IN_BATCH``."""
+    return [ids[start : start + _IN_BATCH] for start in range(0, len(ids), _IN_BATCH)]

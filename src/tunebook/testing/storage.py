@@ -449,6 +449,9 @@ class StoreConformance:
         assert store.load_curves(trial_ids=[stranger.id])["trial_id"].unique().tolist() == [stranger.id]
         empty = store.load_curves(trial_ids=[])
         assert list(empty.columns) == ["trial_id", "metric", "step", "value"] and len(empty) == 0
+        only_b = store.load_curves(experiment_id=study.experiment_id, metrics=["b", "unknown"])
+        assert only_b["metric"].tolist() == ["b"] * 4 and only_b["trial_id"].tolist() == [first.id] * 2 + [second.id] * 2
+        assert len(store.load_curves(experiment_id=study.experiment_id, metrics=[])) == 0
 
     def test_bad_curves_are_refused(self, store: Store, study: Any) -> None:
         trial = claim(store, study.id)
