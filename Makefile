@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine:
-#   make demo   - install into .venv and tune the digits demo, ending with its tracking table
+#   make demo   - install into .venv and tune the digits demo, ending with its report
 #   make test   - install into .venv and run every test (the slow ones too)
 PYTHON ?= python3
 VENV   := .venv
