@@ -1,0 +1,77 @@
+"""The HTML report in a real headless browser: it opens offline, every plot draws, the trial table sorts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.analysis import curve_cases as cc
+from tunebook.report import figures, write_html_report
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        _missing(f"no chromium at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield launched
+        launched.close()
+
+
+def _missing(why: str) -> None:
+    if os.environ.get("TUNEBOOK_REQUIRE_BROWSER"):
+        pytest.fail(f"TUNEBOOK_REQUIRE_BROWSER is set but {why}")
+    pytest.skip(why)
+
+
+def _data():
+    rng = cc.np.random.default_rng(0)
+    trials = []
+    for depth in (1, 2):
+        for j in range(5):
+            trials.append({"depth": depth, "lr": 10.0 ** -(j + 1), "curves": {
+                "train/loss": cc.noisy(cc.decay(40, floor=0.2 + 0.05 * j), 0.01, rng),
+                "valid/loss": cc.noisy(cc.u_shape(40, floor=0.3 + 0.05 * j + 0.02 * depth), 0.01, rng),
+                "grad_norm": abs(cc.noisy(cc.np.full(40, 1.0 + j), 0.2, rng))}})
+    trials.append({"depth": 1, "lr": 0.9, "state": "infeasible", "curves": {"train/loss": cc.np.array([2.0, 50.0])}})
+    return cc.make_data(trials)
+
+
+def test_the_report_opens_offline_draws_every_plot_and_sorts(browser, tmp_path):
+    data = _data()
+    path = write_html_report(data, tmp_path)
+    isolation, others = figures(data)
+    page = browser.new_page()
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    page.goto(path.as_uri())
+    page.wait_for_selector(".plot .main-svg")
+    assert requests and errors == [] and all(url.startswith("file:") for url in requests)  # offline: no CDN
+    drawn = page.locator(".plot .js-plotly-plot").count()
+    assert drawn == len(isolation) + len(others) > 5
+    # every figure drew its traces (an empty or broken figure has no trace groups)
+    for i in range(drawn):
+        assert page.locator(".plot .js-plotly-plot").nth(i).locator("g.trace, g.boxlayer path, g.barlayer path").count() > 0
+    table = page.locator("table.sortable")
+    header = table.locator("th", has_text="objective")
+    header.click()
+    values = table.locator("tbody tr td:nth-child(4)").evaluate_all("tds => tds.map(t => t.dataset.v)")
+    numbers = [float(v) for v in values if v]
+    assert numbers == sorted(numbers) and len(numbers) == 10
+    header.click()
+    values = table.locator("tbody tr td:nth-child(4)").evaluate_all("tds => tds.map(t => t.dataset.v)")
+    numbers = [float(v) for v in values if v]
+    assert numbers == sorted(numbers, reverse=True)
+    page.close()
