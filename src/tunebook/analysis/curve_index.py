@@ -19,7 +19,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CurveIndex", "curve_index"]
+__all__ = ["CurveIndex", "curve_index", "row_keys"]
 
 _CACHE: dict[int, tuple[weakref.ref, "CurveIndex"]] = {}
 
@@ -28,11 +28,11 @@ class CurveIndex:
     """Slices of one curves frame: ``points(trial_id, metric)`` → (steps, values) views, sorted by step."""
 
     def __init__(self, curves: "pd.DataFrame"):
-        trial, codes, names = _keys(curves)
+        trial, codes, names = row_keys(curves)
         bounds = _run_bounds(trial, codes)
         if not _contiguous(trial, codes, curves["step"].to_numpy(), bounds):
             curves = curves.sort_values(["trial_id", "metric", "step"], kind="stable")
-            trial, codes, names = _keys(curves)
+            trial, codes, names = row_keys(curves)
             bounds = _run_bounds(trial, codes)
         self._steps = curves["step"].to_numpy()
         self._values = curves["value"].to_numpy(dtype=float)
@@ -49,6 +49,11 @@ class CurveIndex:
             return None
         start, stop = where
         return self._steps[start:stop], self._values[start:stop]
+
+    def last_step(self, trial_id: int, metric: str) -> float:
+        """The last step the trial logged ``metric`` at, or NaN if it logged none."""
+        where = self._slices.get((int(trial_id), metric))
+        return float(self._steps[where[1] - 1]) if where is not None else float("nan")
 
 
 def curve_index(curves: "pd.DataFrame") -> CurveIndex:
@@ -71,7 +76,7 @@ def _run_bounds(trial: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], change, [len(trial)]])
 
 
-def _keys(curves: "pd.DataFrame") -> tuple[np.ndarray, np.ndarray, list]:
+def row_keys(curves: "pd.DataFrame") -> tuple[np.ndarray, np.ndarray, list]:
     """(trial ids, metric codes, metric names) of every row; a categorical's own codes when it is one."""
     import pandas as pd
 

@@ -99,11 +99,12 @@ def latest_points(curves: "pd.DataFrame") -> "pd.DataFrame":
     """
     import numpy as np
 
+    from tunebook.analysis.curve_index import row_keys
+
     if len(curves) < 2:
         return curves.reset_index(drop=True)
-    trial, step = curves["trial_id"].to_numpy(), curves["step"].to_numpy()
-    metric = curves["metric"]
-    code = metric.cat.codes.to_numpy() if hasattr(metric, "cat") else metric.to_numpy()
+    trial, code, _ = row_keys(curves)
+    step = curves["step"].to_numpy()
     # sorted input: a point is superseded exactly when the next row has the same key
     superseded = (trial[1:] == trial[:-1]) & (code[1:] == code[:-1]) & (step[1:] == step[:-1])
     if not superseded.any():

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tunebook.analysis.best import ranked, study_keys
-from tunebook.analysis.curve_index import CurveIndex, curve_index
+from tunebook.analysis.curve_index import curve_index
 from tunebook.plots import _common
 
 if TYPE_CHECKING:
@@ -57,15 +57,10 @@ def get_best_step_info(data: "ExperimentData") -> BestStepInfo:
         if len(trials):
             ids = tuple(int(t) for t in trials["trial_id"])
             series.append(BestStepSeries(key, ids, _common.floats(trials["best_step"]),
-                                         tuple(_last_step(index, t, metric) for t in ids)))
-    lasts = [_last_step(index, int(t), metric) for t in data.trials["trial_id"]]
+                                         tuple(index.last_step(t, metric) for t in ids)))
+    lasts = [index.last_step(int(t), metric) for t in data.trials["trial_id"]]
     max_step = float(np.nanmax(lasts)) if np.isfinite(lasts).any() else float("nan")
     return BestStepInfo(metric, tuple(series), max_step)
-
-
-def _last_step(index: CurveIndex, trial_id: int, metric: str) -> float:
-    found = index.points(trial_id, metric)
-    return float(np.max(found[0])) if found is not None and len(found[0]) else float("nan")
 
 
 def render_best_step(info: BestStepInfo):

@@ -62,9 +62,7 @@ class CurvesInfo:
 
     def others_label(self) -> str:
         """The legend entry of the faint lines: how many of the other trials they are."""
-        if self.others_shown < self.others_total:
-            return f"{self.others_shown} of {self.others_total} other trials (a spread)"
-        return "other trials"
+        return lines.others_label(self.others_shown, self.others_total)
 
     def highlighted(self, metric: str | None = None) -> list[CurveLine]:
         return [ln for ln in self.lines if ln.highlighted and (metric is None or ln.metric == metric)]
@@ -78,14 +76,14 @@ def get_curves_info(data: "ExperimentData", top: int = TOP, others: int = OTHERS
     every line holds at most ``lines.MAX_POINTS`` points (``lines.decimate``).
     """
     curves = data.curves
+    index = curve_index(curves)
     metrics = [m for m in (train_loss_metric(curves), data.objective.metric) if m is not None]
-    metrics = [m for m in dict.fromkeys(metrics) if m in curve_index(curves).metrics]
+    metrics = [m for m in dict.fromkeys(metrics) if m in index.metrics]
     picks: dict[int, tuple[str, int]] = {}
     groups = scientific_groups(data)
     for group in groups:
         for rank, trial_id in enumerate(group.trials["trial_id"].head(top)):
             picks[int(trial_id)] = (group.label, rank)
-    index = curve_index(curves)
     trials = data.trials.set_index("trial_id")
     with_curves = [t for t in _ordered(data) if any(index.points(t, m) is not None for m in metrics)]
     background = [t for t in with_curves if t not in picks]

@@ -83,9 +83,8 @@ def render_grad_norm(info: GradNormInfo):
     go = _common.go()
     x, y, ids = lines.joined((ln.trial_id, ln.steps, ln.values) for ln in info.lines if ln.best_of is None)
     if len(x):
-        name = ("other trials" if info.others_shown == info.others_total
-                else f"{info.others_shown} of {info.others_total} other trials (a spread)")
-        fig.add_trace(go.Scatter(x=x, y=y, customdata=ids, mode="lines", name=name, showlegend=False,
+        fig.add_trace(go.Scatter(x=x, y=y, customdata=ids, mode="lines", showlegend=False,
+                                 name=lines.others_label(info.others_shown, info.others_total),
                                  line={"color": _common.FAINT_COLOR, "width": 1},
                                  hovertemplate="trial %{customdata}<br>step %{x}: %{y}<extra></extra>"), row=1, col=1)
     best = list(dict.fromkeys(ln.best_of for ln in info.lines if ln.best_of is not None))

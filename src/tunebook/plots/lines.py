@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["MAX_POINTS", "decimate", "joined", "spread"]
+__all__ = ["MAX_POINTS", "decimate", "joined", "others_label", "spread"]
 
 MAX_POINTS = 400  # points drawn per curve: about one per horizontal pixel of a panel
 
@@ -59,6 +59,11 @@ def spread(ordered: Sequence[int], limit: int) -> list[int]:
         return list(ordered)
     picks = np.unique(np.linspace(0, len(ordered) - 1, limit).round().astype(int))
     return [ordered[i] for i in picks]
+
+
+def others_label(shown: int, total: int) -> str:
+    """The legend entry of the faint lines: ``other trials``, or how many of them a spread shows."""
+    return "other trials" if shown >= total else f"{shown} of {total} other trials (a spread)"
 
 
 def joined(lines: Iterable[tuple[int, Sequence[float], Sequence[float]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -125,13 +125,6 @@ class FrameLayout:
         return pd.DataFrame(columns, columns=list(COLUMNS), copy=False)
 
 
-def decode_frame(rows: Sequence[Any]) -> "pd.DataFrame":
-    """The long frame for chunk rows (trial_id, metric, id, n, steps, vals), all in memory at once."""
-    layout = FrameLayout(rows)
-    layout.place(rows)
-    return layout.frame()
-
-
 def _code_dtype(n_categories: int) -> type:
     if n_categories < np.iinfo(np.int8).max:
         return np.int8

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from tunebook.analysis.best import ranked, study_keys
-from tunebook.analysis.curve_index import CurveIndex, curve_index
+from tunebook.analysis.curve_index import curve_index
 from tunebook.analysis.findings import Finding, Severity
 from tunebook.core.domains import Fixed
 
@@ -70,16 +70,11 @@ def best_step_fractions(data: "ExperimentData", study: str | None = None) -> pd.
     for trial_id, number, study_key, best, budget in zip(
         trials["trial_id"], trials["number"], trials["study"], trials["best_step"].astype(float), budgets
     ):
-        length = _length(budget, _last_step(index, int(trial_id), data.objective.metric))
+        length = _length(budget, index.last_step(int(trial_id), data.objective.metric))
         if math.isfinite(length) and length > 0:
             rows.append({"trial_id": int(trial_id), "number": int(number), "study": study_key, "best_step": best,
                          "length": length, "fraction": min(max(best / length, 0.0), 1.0)})
     return pd.DataFrame(rows, columns=["trial_id", "number", "study", "best_step", "length", "fraction"])
-
-
-def _last_step(index: CurveIndex, trial_id: int, metric: str) -> float:
-    found = index.points(trial_id, metric)
-    return float(found[0][-1]) if found is not None and len(found[0]) else math.nan
 
 
 def _fixed_budget(data: "ExperimentData") -> float:
