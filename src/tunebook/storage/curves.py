@@ -106,9 +106,17 @@ class FrameLayout:
             start = end
 
     def place(self, blobs: Sequence[Any]) -> None:
-        """Copy chunk blobs (rows of id, steps, vals) into their places."""
+        """Copy chunk blobs (rows of id, steps, vals) into their places.
+
+        A chunk without a place was logged after the heads were read (a
+        running trial, on a store whose reads see new commits between
+        statements): it is left for the next load.
+        """
         for row in blobs:
-            start, end = self._where[row.id]
+            where = self._where.get(row.id)
+            if where is None:
+                continue
+            start, end = where
             self.step[start:end] = np.frombuffer(row.steps, dtype=STEP_DTYPE)
             self.value[start:end] = np.frombuffer(row.vals, dtype=VALUE_DTYPE)
 
