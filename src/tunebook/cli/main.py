@@ -32,11 +32,8 @@ def cli() -> None:
 
 
 for command in (run_command, status_command, trials_command, report_command, note_command, sample_command,
-                import_group, demo_command):
+                import_group, plan_group, advise_group, probe_group, demo_command):
     cli.add_command(command)
-cli.add_command(probe_group)
-cli.add_command(plan_group)
-cli.add_command(advise_group)
 
 
 def main(argv: list[str] | None = None) -> int:
