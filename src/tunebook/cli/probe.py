@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Sequence
 
 import click
 
 from tunebook.core.errors import TunebookError
+
+if TYPE_CHECKING:   # tunebook.probe itself loads when the command runs
+    from tunebook.probe import BatchSizeRun, Judgement
 
 _OUTCOME_WORDS = {"ok": "ok", "out_of_memory": "out of memory", "crash": "crashed", "timeout": "timed out"}
 
@@ -80,7 +83,7 @@ def _starting(batch_size: int) -> None:
     click.echo(f"batch size {batch_size}: running ... ", err=True, nl=False)
 
 
-def _progress(run: Any) -> None:
+def _progress(run: BatchSizeRun) -> None:
     if run.time_per_step is not None:
         how = f"median of {len(run.step_times)} step-line intervals" if run.step_times else "wall time"
         text = f"{_duration(run.time_per_step)}/step ({how})"
@@ -89,7 +92,7 @@ def _progress(run: Any) -> None:
     click.echo(text, err=True)
 
 
-def _print_table(judgement: Any, advice: list[str]) -> None:
+def _print_table(judgement: Judgement, advice: list[str]) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -120,7 +123,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds * 1000:.3g} ms"
 
 
-def _fail_if_unusable(runs: Any, judgement: Any) -> None:
+def _fail_if_unusable(runs: Sequence[BatchSizeRun], judgement: Judgement) -> None:
     """Exit 1 on a crash (with the tail of its output), or when no batch size ran at all."""
     last = runs[-1]
     if last.outcome == "crash":

@@ -45,9 +45,9 @@ def _choice(j: Judgement) -> str:
 
 
 def _feasible(j: Judgement, runs: Sequence[BatchSizeRun]) -> str:
-    last = runs[-1] if runs else None
-    if last is None:
+    if not runs:
         return ""
+    last = runs[-1]
     fits = f"{j.feasible_max} is the largest batch size that ran" if j.feasible_max else "No batch size ran"
     if last.outcome == OUT_OF_MEMORY:
         how = "was killed (SIGKILL, most likely the kernel's OOM killer)" if killed(last.exit_code) \

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
-from tunebook.probe.records import OK, BatchSizeRun
+from tunebook.probe.records import OK, OUT_OF_MEMORY, BatchSizeRun
 
 MIN_GAIN = 0.10
 NEARLY_IDEAL = 0.8          # fraction of the ideal throughput gain that still counts as ideal scaling
@@ -87,15 +87,16 @@ def judge_batch_sizes(runs: Sequence[BatchSizeRun], min_gain: float = MIN_GAIN) 
     feasible = [r for r in runs if r.outcome == OK and r.time_per_step]
     rows = _rows(runs, min_gain)
     last = runs[-1] if runs else None
-    limit = next((r.batch_size for r in runs if r.outcome == "out_of_memory"), None)
+    limit = next((r.batch_size for r in runs if r.outcome == OUT_OF_MEMORY), None)
+    time_grows_from = _time_grows_from(rows)
     return Judgement(
         rows=rows,
         recommended=_recommended(feasible, min_gain),
         feasible_max=feasible[-1].batch_size if feasible else None,
         limit=limit,
         stopped_by=last.outcome if last is not None and last.outcome != OK else "max_batch_size",
-        scaling=_scaling(rows),
-        time_grows_from=_time_grows_from(rows),
+        scaling=_scaling(rows, time_grows_from),
+        time_grows_from=time_grows_from,
         min_gain=min_gain,
         drops=tuple(row.batch_size for row in rows if row.gain is not None and row.gain < -min_gain),
     )
@@ -133,10 +134,6 @@ def _recommended(feasible: Sequence[BatchSizeRun], min_gain: float) -> int | Non
     return chosen
 
 
-def _steps_up(rows: Sequence[Row]) -> list[Row]:
-    return [row for row in rows if row.scaling is not None]
-
-
 def _time_grows_from(rows: Sequence[Row]) -> int | None:
     """The feasible batch size after which every step up gained less than min_gain."""
     measured = [row for row in rows if row.examples_per_second is not None]
@@ -148,13 +145,12 @@ def _time_grows_from(rows: Sequence[Row]) -> int | None:
     return start
 
 
-def _scaling(rows: Sequence[Row]) -> str:
-    steps_up = _steps_up(rows)
+def _scaling(rows: Sequence[Row], grows_from: int | None) -> str:
+    steps_up = [row for row in rows if row.scaling is not None]
     if not steps_up:
         return TOO_FEW
     if all(row.scaling == "ideal" for row in steps_up):
         return IDEAL
-    grows_from = _time_grows_from(rows)
     if grows_from is None:
         return DIMINISHING
     first = next(row.batch_size for row in rows if row.examples_per_second is not None)

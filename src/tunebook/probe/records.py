@@ -72,10 +72,6 @@ class BatchSizeProbe:
     runs: tuple[BatchSizeRun, ...] = field(default_factory=tuple)
     max_batch_size: int | None = None
 
-    @property
-    def last(self) -> BatchSizeRun | None:
-        return self.runs[-1] if self.runs else None
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "command": list(self.command),

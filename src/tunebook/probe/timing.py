@@ -50,8 +50,9 @@ def step_times(arrivals: Sequence[tuple[float, int]], skip_steps: int) -> tuple[
 def measure(arrivals: Sequence[tuple[float, int]], skip_steps: int, wall_time: float, steps: int) -> StepTiming:
     """The median time per step from step lines, else wall time / ``steps`` with a note saying why."""
     times = step_times(arrivals, skip_steps)
-    if times and statistics.median(times) >= _BUFFERED:
-        return StepTiming(statistics.median(times), STEP_LINES, times)
+    median = statistics.median(times) if times else 0.0
+    if median >= _BUFFERED:
+        return StepTiming(median, STEP_LINES, times)
     if not arrivals:
         why = "no step lines"
     elif times:
