@@ -154,3 +154,28 @@ def test_bad_metrics_regexes_are_refused_before_running(pattern, message):
 def test_bad_timeout_is_refused():
     with pytest.raises(ProbeError, match="--timeout must be > 0 seconds, got 0"):
         probe_batch_size(TRAIN, steps=8, skip_steps=2, timeout=0)
+
+
+def test_a_second_ctrl_c_during_the_grace_period_still_kills_a_program_that_ignores_sigterm(tmp_path: Path):
+    pid_file = tmp_path / "train.pid"
+    stubborn = ("import os, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)")
+    code = textwrap.dedent(f"""
+        import sys
+        from tunebook.probe import probe_batch_size
+        probe_batch_size([sys.executable, "-c", {stubborn!r}, {str(pid_file)!r}, "{{batch_size}}"], timeout=120)
+    """)
+    probe = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    train = int(pid_file.read_text())
+    probe.send_signal(signal.SIGINT)
+    time.sleep(1.0)   # inside the probe's grace period: the program ignores the SIGTERM
+    assert alive(train) and probe.poll() is None
+    probe.send_signal(signal.SIGINT)
+    probe.communicate(timeout=15)
+    deadline = time.monotonic() + 5
+    while alive(train) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(train)

@@ -116,15 +116,20 @@ def _wait(child: subprocess.Popen, deadline: float | None) -> bool:
 
 
 def _stop_group(child: subprocess.Popen, gently: bool) -> None:
-    """End the program's whole process group: SIGTERM, then SIGKILL after a grace period."""
-    if child.poll() is None or gently:
-        _signal_group(child, signal.SIGTERM)
-        try:
-            child.wait(timeout=_GRACE)
-        except subprocess.TimeoutExpired:
-            pass
-    _signal_group(child, signal.SIGKILL)   # also whatever the program left running
-    child.wait()
+    """End the program's whole process group: SIGTERM, then SIGKILL after a grace period.
+
+    The SIGKILL comes even when the grace period is cut short (a second Ctrl-C).
+    """
+    try:
+        if child.poll() is None or gently:
+            _signal_group(child, signal.SIGTERM)
+            try:
+                child.wait(timeout=_GRACE)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        _signal_group(child, signal.SIGKILL)   # also whatever the program left running
+        child.wait()
 
 
 def _signal_group(child: subprocess.Popen, sig: int) -> None:
