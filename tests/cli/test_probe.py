@@ -84,3 +84,9 @@ def test_bad_options_name_the_option_and_value(tmp_path: Path):
     assert result.returncode == 1 and "--steps must be at least --skip-steps + 2 = 4" in result.stderr
     result = probe("--min-gain", "0", "--", *TRAIN, cwd=tmp_path)
     assert result.returncode == 1 and "--min-gain must be > 0" in result.stderr
+
+
+def test_a_nan_min_gain_is_refused_before_running(tmp_path: Path):
+    result = probe("--min-gain", "nan", "--", *TRAIN, cwd=tmp_path)
+    assert result.returncode == 1 and "--min-gain must be > 0 (0.10 = 10 %), got nan" in result.stderr
+    assert "batch size 1" not in result.stderr

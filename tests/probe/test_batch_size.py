@@ -179,3 +179,8 @@ def test_a_second_ctrl_c_during_the_grace_period_still_kills_a_program_that_igno
     while alive(train) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(train)
+
+
+def test_a_nan_timeout_is_refused():
+    with pytest.raises(ProbeError, match="--timeout must be > 0 seconds, got nan"):
+        probe_batch_size(TRAIN, steps=8, skip_steps=2, timeout=float("nan"))

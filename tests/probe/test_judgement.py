@@ -168,3 +168,8 @@ def test_the_recommendation_is_a_feasible_size_at_least_as_fast_as_every_smaller
     larger = [r for r in runs if r.batch_size > j.recommended]
     assert all(r.examples_per_second < 1.1 * max(x.examples_per_second for x in runs if x.batch_size < r.batch_size)
                for r in larger)
+
+
+def test_a_nan_min_gain_is_refused():
+    with pytest.raises(ValueError, match="min_gain must be > 0, got nan"):
+        judge_batch_sizes(measured(lambda b: 0.01, [1, 2]), min_gain=float("nan"))

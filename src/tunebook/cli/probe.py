@@ -64,7 +64,7 @@ def batch_size_command(command: tuple[str, ...], start: int, max_batch_size: int
     """
     from tunebook.probe import advise, judge_batch_sizes, probe_batch_size
 
-    if min_gain <= 0:
+    if not min_gain > 0:   # NaN too
         raise TunebookError(f"--min-gain must be > 0 (0.10 = 10 %), got {min_gain}")
     probe = probe_batch_size(
         command, start=start, max_batch_size=max_batch_size, steps=steps, skip_steps=skip_steps,

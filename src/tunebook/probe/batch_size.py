@@ -51,7 +51,7 @@ def probe_batch_size(
     template = CommandTemplate(tuple(command), from_env)
     sizes = batch_sizes(start, max_batch_size)
     check_steps(steps, skip_steps)
-    if timeout is not None and timeout <= 0:
+    if timeout is not None and not timeout > 0:   # NaN too
         raise ProbeError(f"--timeout must be > 0 seconds, got {timeout}")
     patterns = check_metrics(metrics)
     runs: list[BatchSizeRun] = []

@@ -82,7 +82,7 @@ class Judgement:
 
 def judge_batch_sizes(runs: Sequence[BatchSizeRun], min_gain: float = MIN_GAIN) -> Judgement:
     """Judge runs in increasing batch-size order; only ``ok`` runs count as feasible."""
-    if min_gain <= 0:
+    if not min_gain > 0:   # NaN too
         raise ValueError(f"min_gain must be > 0, got {min_gain}")
     feasible = [r for r in runs if r.outcome == OK and r.time_per_step]
     rows = _rows(runs, min_gain)
