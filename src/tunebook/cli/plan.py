@@ -90,23 +90,16 @@ def instability_command(trial: str, early_out: str | None, store_url: str | None
 
     TRIAL: EXPERIMENT (its best trial), EXPERIMENT/STUDY, EXPERIMENT/NUMBER or EXPERIMENT/STUDY/NUMBER.
     """
-    from tunebook.plans import early_instability, instability
+    from tunebook.plans import early_instability, instability, resolve_trial
+    from tunebook.plans.records import check_free
 
-    main = instability(trial, store_url, name=name)
-    early = early_instability(trial, store_url, name=f"{name}-early" if name else None)
-    for plan, path in ((main, out), (early, early_out)):
-        _check_free(path or f"{plan.name}.yaml", force)
+    found = resolve_trial(trial, store_url)  # both plans start from this trial: read the store once
+    main = instability(found, name=name)
+    early = early_instability(found, name=f"{name}-early" if name else None)
+    for plan, path in ((main, out), (early, early_out)):  # neither file is written unless both may be
+        check_free(path or f"{plan.name}.yaml", force)
     _write(main, out, force)
     _write(early, early_out, force)
-
-
-def _check_free(path: str, force: bool) -> None:
-    from pathlib import Path
-
-    from tunebook.plans import PlanFileExists
-
-    if Path(path).exists() and not force:
-        raise PlanFileExists(f"{path} already exists; pass --force to overwrite it")
 
 
 @plan_group.command("warmup")

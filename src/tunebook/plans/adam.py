@@ -32,7 +32,7 @@ from tunebook.core.domains import Choice, Fixed, Range
 from tunebook.core.errors import SpecError
 from tunebook.core.experiment import Experiment
 from tunebook.core.params_spec import space_to_dict
-from tunebook.plans.base import ADAM_DEFAULTS, assemble, choose, load_spec, program_dir, run_section
+from tunebook.plans.base import ADAM_DEFAULTS, assemble, choose, load_spec, run_section
 from tunebook.plans.records import Plan, PlanInputError, Reason, plan_note
 
 __all__ = ["BUDGETS", "MANY_TRIALS", "RANGES", "adam", "tuned_for"]
@@ -40,7 +40,14 @@ __all__ = ["BUDGETS", "MANY_TRIALS", "RANGES", "adam", "tuned_for"]
 SECTION = "How should Adam's hyperparameters be tuned?"
 OPTIMIZER_SECTION = "Choosing the optimizer"
 MANY_TRIALS = 50  # "substantially more than 25"
-BUDGETS = ((10, "learning_rate"), (25, "beta1"), (MANY_TRIALS, "eps"))  # below 10: lr only; 10+: + beta1; ...
+# (trials per study from which it is tuned too, hyperparameter); the learning rate is always tuned
+BUDGETS = ((10, "beta1"), (25, "eps"), (MANY_TRIALS, "beta2"))
+BUDGET_RULES = (  # the playbook's rule for each number of tuned hyperparameters, 1 to 4
+    "< 10 trials in a study: only tune the (base) learning rate",
+    "10-25 trials: tune learning rate and beta1",
+    "25+ trials: tune the learning rate, beta1 and epsilon",
+    f"substantially more than 25 trials (tunebook: {MANY_TRIALS} or more): additionally tune beta2",
+)
 RANGES: dict[str, Any] = {
     "learning_rate": {"low": 1e-5, "high": 1e-1, "scale": "log"},
     "beta1": {"low": 0.8, "high": 0.99},
@@ -60,14 +67,7 @@ def tuned_for(trials: int) -> tuple[str, ...]:
     """The Adam hyperparameters to tune with ``trials`` trials per study, in the playbook's order."""
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise PlanInputError([("trials", f"must be an integer >= 1 (trials per study), got {trials!r}")])
-    names = ["learning_rate"]
-    if trials >= 10:
-        names.append("beta1")
-    if trials >= 25:
-        names.append("eps")
-    if trials >= MANY_TRIALS:
-        names.append("beta2")
-    return tuple(names)
+    return ("learning_rate", *(name for least, name in BUDGETS if trials >= least))
 
 
 def adam(
@@ -93,13 +93,13 @@ def adam(
         goal_objective = {"metric": o.metric, "mode": o.mode, "reduce": o.reduce}
         run, search_extra, plan_name = {"function": function}, {}, name or "adam"
         reasons.append(Reason(f"run: function {function} (train(params, trial) in the spec's folder); change run: "
-                              "to your own training program", "Choosing the optimizer"))
+                              "to your own training program", OPTIMIZER_SECTION))
     else:
         sections, kept_lr = _merge(base, nuisance, fixed)
         if kept_lr:
             reasons.append(Reason(f"learning_rate keeps the spec's range {kept_lr}", SECTION))
         goal_objective = dict(base.to_dict()["objective"])
-        run = run_section(base.run, program_dir(base))
+        run = run_section(base.run, base.source)
         search_extra = {"studies": base.search.studies, "seed": base.search.seed}
         plan_name = name or f"{base.name}-adam"
     reasons += [Reason(f"{n} in {_describe(sections['nuisance'][n])}: {WHY_RANGE[n]}", SECTION) for n in tuned]
@@ -119,15 +119,7 @@ def adam(
 
 
 def _budget_reason(trials: int, tuned: tuple[str, ...]) -> Reason:
-    if trials < 10:
-        rule = "< 10 trials in a study: only tune the (base) learning rate"
-    elif trials < 25:
-        rule = "10-25 trials: tune learning rate and beta1"
-    elif trials < MANY_TRIALS:
-        rule = "25+ trials: tune the learning rate, beta1 and epsilon"
-    else:
-        rule = (f"substantially more than 25 trials (tunebook: {MANY_TRIALS} or more): additionally tune beta2")
-    return Reason(f"{trials} trials per study → tune {', '.join(tuned)} ({rule})", SECTION)
+    return Reason(f"{trials} trials per study → tune {', '.join(tuned)} ({BUDGET_RULES[len(tuned) - 1]})", SECTION)
 
 
 def _describe(domain: Any) -> str:
@@ -154,7 +146,7 @@ def _merge(base: Experiment, nuisance: dict[str, Any], fixed: dict[str, Any]) ->
         elif hp.name == "optimizer" and not (isinstance(hp.domain, Fixed) and hp.domain.value == "adam"):
             problems.append((f"{hp.role}.optimizer", f"the adam plan tunes Adam alone: fix optimizer: adam or leave "
                                                      f"it out, got {hp.domain.describe()}"))
-        elif hp.name == "learning_rate" and isinstance(hp.domain, Range) and "learning_rate" in nuisance:
+        elif hp.name == "learning_rate" and isinstance(hp.domain, Range):  # always tuned: keep the spec's range
             nuisance["learning_rate"] = {"low": hp.domain.low, "high": hp.domain.high, "scale": hp.domain.scale}
             kept = hp.domain.describe()
     if problems:

@@ -20,7 +20,7 @@ from tunebook.plans.records import PlanInputError
 
 __all__ = [
     "ADAM_DEFAULTS", "REGULARIZATION", "SCHEDULE_KEYS", "VOCABULARY_DEFAULTS", "assemble", "choose", "load_spec",
-    "pin_space", "program_dir", "run_section",
+    "pin_space", "run_section",
 ]
 
 # Adam's defaults (Kingma & Ba), the values a plan pins what it does not tune to.
@@ -37,20 +37,14 @@ def load_spec(spec: "str | Path | Experiment") -> Experiment:
     return spec if isinstance(spec, Experiment) else Experiment.from_yaml(str(spec))
 
 
-def program_dir(experiment: Experiment) -> str | None:
-    """The absolute folder the experiment's ``run:`` names resolve against (None without a source file)."""
-    if not experiment.source:
-        return None
-    base = Path(experiment.source).parent
-    workdir = experiment.run.get("workdir")
-    return str((base / workdir).resolve() if isinstance(workdir, str) else base.resolve())
-
-
-def run_section(run: Mapping[str, Any], folder: str | None) -> dict[str, Any]:
-    """``run`` with ``workdir`` set to the absolute ``folder`` (``write_plan`` makes it relative to the file)."""
+def run_section(run: Mapping[str, Any], source: str | None) -> dict[str, Any]:
+    """``run`` with ``workdir`` set to the absolute folder its names resolve against: the folder of the spec file
+    ``source`` (or its ``workdir`` under it); as is without a source. ``write_plan`` makes it relative to the file."""
     out = dict(run)
-    if folder is not None and out:
-        out["workdir"] = folder
+    if source and out:
+        folder = Path(source).parent
+        workdir = out.get("workdir")
+        out["workdir"] = str((folder / workdir).resolve() if isinstance(workdir, str) else folder.resolve())
     return out
 
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tunebook.analysis.checks.curves import pick_metric, trial_curves
+from tunebook.analysis.checks.curves import trial_curves
 from tunebook.analysis.checks.grad_norm import AGGRESSIVE, GRAD_NORM_METRICS, clipped_shares, clipping_threshold
+from tunebook.analysis.curve_index import curve_index
 from tunebook.plans.records import Advice, PlanInputError
 from tunebook.plans.reference import resolve_trial
 
@@ -34,10 +35,11 @@ SECTION = "Gradient clipping"
 def clipping(trial: str, store: "Store | str | None" = None, *, threshold: float | None = None) -> Advice:
     """The p90 clipping threshold of ``trial``'s gradient norms and the share of updates a threshold clips."""
     found = resolve_trial(trial, store)
-    curves = found.data.curves[found.data.curves["trial_id"] == found.trial.id]
-    metric = pick_metric(curves, GRAD_NORM_METRICS)
+    curves = found.data.curves
+    index = curve_index(curves)
+    metric = next((m for m in GRAD_NORM_METRICS if index.points(found.trial.id, m) is not None), None)
     if metric is None:
-        logged = sorted(map(str, curves["metric"].unique()))
+        logged = sorted(map(str, curves.loc[curves["trial_id"] == found.trial.id, "metric"].unique()))
         raise PlanInputError([("grad_norm", f"trial {found.canonical} logged no gradient norm ({' or '.join(GRAD_NORM_METRICS)}); "
                                        f"it logged: {', '.join(logged) or 'nothing'}. Log the unclipped gradient "
                                        "norm as grad_norm during training")])

@@ -42,7 +42,7 @@ from tunebook.analysis.checks.curves import MIN_POINTS, Curve, train_loss_metric
 from tunebook.analysis.checks.training_loss import rise_evidence, spike_evidence
 from tunebook.analysis.data import ExperimentData
 from tunebook.core.errors import NotFoundError
-from tunebook.plans.base import SCHEDULE_KEYS, assemble, run_section
+from tunebook.plans.base import SCHEDULE_KEYS, assemble
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note, read_plan_note
 from tunebook.plans.reference import ResolvedTrial, load_experiment, resolve_trial, with_store
 
@@ -66,7 +66,7 @@ GIVEN_BACK = 1 / 3  # stalled: it ends more than a third of lr*'s progress from 
 GIVEN_BACK_WORDS = "a third"
 
 
-def instability(trial: str, store: "Store | str | None" = None, *, name: str | None = None) -> Plan:
+def instability(trial: "str | ResolvedTrial", store: "Store | str | None" = None, *, name: str | None = None) -> Plan:
     """Runs at 2x, 5x and 10x lr* (the learning rate of the trial ``trial`` names, by default the best)."""
     base = resolve_trial(trial, store)
     lr_star = _lr_star(base)
@@ -87,12 +87,14 @@ def instability(trial: str, store: "Store | str | None" = None, *, name: str | N
         name=name or f"{base.record.name}-instability",
         goal=f"Do learning rates just above lr*={lr_star:.4g} show training instability?",
         notes=_note(base, lr_star), objective=dict(base.record.spec["objective"]),
-        scientific={LR: rates}, fixed=others, search={"algorithm": "grid"}, run=_run(base),
+        scientific={LR: rates}, fixed=others, search={"algorithm": "grid"}, run=base.run_section(),
     )
     return Plan("instability", spec, tuple(reasons))
 
 
-def early_instability(trial: str, store: "Store | str | None" = None, *, name: str | None = None) -> Plan:
+def early_instability(
+    trial: "str | ResolvedTrial", store: "Store | str | None" = None, *, name: str | None = None,
+) -> Plan:
     """An abbreviated run of ~500 steps at 2x lr*, evaluating every step."""
     base = resolve_trial(trial, store)
     lr_star = _lr_star(base)
@@ -111,7 +113,7 @@ def early_instability(trial: str, store: "Store | str | None" = None, *, name: s
         name=name or f"{base.record.name}-early-instability",
         goal=f"Is there very early instability at 2 x lr* = {params[LR]:g}?",
         notes=_note(base, lr_star), objective=dict(base.record.spec["objective"]),
-        fixed=params, search={"algorithm": "grid"}, run=_run(base),
+        fixed=params, search={"algorithm": "grid"}, run=base.run_section(),
     )
     return Plan("early-instability", spec, tuple(reasons))
 
@@ -126,10 +128,6 @@ def _lr_star(base: ResolvedTrial) -> float:
 def _note(base: ResolvedTrial, lr_star: float) -> str:
     return plan_note("instability", base=base.canonical, lr_star=lr_star,
                      max_train_steps=base.params.get("max_train_steps"))
-
-
-def _run(base: ResolvedTrial) -> dict[str, Any]:
-    return run_section(base.record.spec.get("run") or {}, base.program_dir())
 
 
 def _round(value: float) -> float:
@@ -200,21 +198,28 @@ def unstable_trials(data: ExperimentData, reference: Reference | None = None) ->
     above = set() if reference is None or LR not in data.trials.columns else {
         int(t) for t in data.trials.loc[data.trials[LR] > reference.learning_rate, "trial_id"]}
     for trial_id, curve in trial_curves(data.curves, metric, complete).items():
-        spike = spike_evidence(curve)
-        rise = rise_evidence(curve)
-        stall = stall_evidence(curve, reference) if trial_id in above else None
-        if spike is not None:
-            found[trial_id] = (f"{metric} rises suddenly after a steady decline at step {spike['step']} "
-                               f"(from {spike['floor']} to {spike['level_after']})")
-        elif rise is not None:
-            found[trial_id] = (f"{metric} goes up: lowest {rise['lowest']} at step {rise['lowest_step']}, "
-                               f"{rise['end']} at the end")
-        elif stall is not None:
-            found[trial_id] = (f"training stalled at a loss far above lr*'s: {metric} ends at {stall['end']:.4g} "
-                               f"(median of the last 10 % of points) against {stall['reference_end']:.4g} for lr* "
-                               f"from a common start of {stall['start']:.4g}, giving back {stall['given_back']:.0%} "
-                               "of lr*'s progress: instability at initialization / early in training")
+        why = _curve_instability(curve, metric, reference if trial_id in above else None)
+        if why is not None:
+            found[trial_id] = why
     return found
+
+
+def _curve_instability(curve: Curve, metric: str, reference: Reference | None) -> str | None:
+    """Why a complete trial's training loss counts as unstable (the first rule that fires), or None."""
+    spike = spike_evidence(curve)
+    if spike is not None:
+        return (f"{metric} rises suddenly after a steady decline at step {spike['step']} "
+                f"(from {spike['floor']} to {spike['level_after']})")
+    rise = rise_evidence(curve)
+    if rise is not None:
+        return f"{metric} goes up: lowest {rise['lowest']} at step {rise['lowest_step']}, {rise['end']} at the end"
+    stall = None if reference is None else stall_evidence(curve, reference)
+    if stall is not None:
+        return (f"training stalled at a loss far above lr*'s: {metric} ends at {stall['end']:.4g} "
+                f"(median of the last 10 % of points) against {stall['reference_end']:.4g} for lr* "
+                f"from a common start of {stall['start']:.4g}, giving back {stall['given_back']:.0%} "
+                "of lr*'s progress: instability at initialization / early in training")
+    return None
 
 
 def base_reference(base: str | None, store: "Store") -> tuple[Reference | None, str]:

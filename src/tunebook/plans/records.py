@@ -18,7 +18,10 @@ import yaml
 
 from tunebook.core.errors import ProblemsError, TunebookError
 
-__all__ = ["Advice", "Plan", "PlanFileExists", "PlanInputError", "Reason", "plan_note", "read_plan_note", "write_plan"]
+__all__ = [
+    "Advice", "Plan", "PlanFileExists", "PlanInputError", "Reason", "check_free", "plan_note", "read_plan_note",
+    "write_plan",
+]
 
 NOTE_PREFIX = "planned by tunebook plan"
 
@@ -105,11 +108,16 @@ def _scalar(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
+def check_free(path: str | Path, force: bool = False) -> None:
+    """PlanFileExists if ``path`` exists and not ``force``: a plan never overwrites a file unless told."""
+    if Path(path).exists() and not force:
+        raise PlanFileExists(f"{path} already exists; pass --force to overwrite it")
+
+
 def write_plan(plan: Plan, path: str | Path, force: bool = False) -> Path:
     """Write ``plan`` as a YAML spec at ``path``; PlanFileExists if it exists and not ``force``."""
     path = Path(path)
-    if path.exists() and not force:
-        raise PlanFileExists(f"{path} already exists; pass --force to overwrite it")
+    check_free(path, force)
     spec = dict(plan.spec)
     run = dict(spec.get("run") or {})
     workdir = run.get("workdir")

@@ -15,13 +15,13 @@ reference and listing what exists.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from tunebook.analysis.best import ranked
 from tunebook.analysis.data import ExperimentData, load
 from tunebook.core.errors import NotFoundError
 from tunebook.core.records import ExperimentRecord, Trial
+from tunebook.plans.base import run_section
 from tunebook.plans.records import PlanInputError
 
 if TYPE_CHECKING:
@@ -62,14 +62,9 @@ class ResolvedTrial:
         """``EXPERIMENT/STUDY/NUMBER``: the reference that names this trial whatever becomes best later."""
         return f"{self.record.name}/{self.study}/{self.trial.number}"
 
-    def program_dir(self) -> str | None:
-        """The absolute folder the experiment's ``run:`` section resolves names against, if known."""
-        run = self.record.spec.get("run") or {}
-        if not self.record.source:
-            return None
-        base = Path(self.record.source).parent
-        workdir = run.get("workdir")
-        return str((base / workdir).resolve() if isinstance(workdir, str) else base.resolve())
+    def run_section(self) -> dict[str, Any]:
+        """The experiment's ``run:`` section with its absolute ``workdir`` (``plans.base.run_section``)."""
+        return run_section(self.record.spec.get("run") or {}, self.record.source)
 
 
 def parse_trial_ref(text: str) -> TrialRef:
@@ -106,8 +101,11 @@ def load_experiment(name: str, store: "Store") -> tuple[ExperimentRecord, Experi
     return record, load(name, store)
 
 
-def resolve_trial(text: str, store: "Store | str | None" = None) -> ResolvedTrial:
-    """The trial a TRIAL reference names (see the module docstring)."""
+def resolve_trial(text: "str | ResolvedTrial", store: "Store | str | None" = None) -> ResolvedTrial:
+    """The trial a TRIAL reference names (see the module docstring); one already resolved as it is, so that
+    plans made from the same trial read the store once."""
+    if isinstance(text, ResolvedTrial):
+        return text
     ref = parse_trial_ref(text)
     return with_store(store, lambda opened: _resolve(ref, opened))
 
@@ -116,7 +114,7 @@ def _resolve(ref: TrialRef, store: "Store") -> ResolvedTrial:
     record, data = load_experiment(ref.experiment, store)
     keys = {s.id: s.key for s in store.list_studies(record.id)}
     trials = store.list_trials(experiment_id=record.id)
-    study = _study(ref, sorted(set(keys.values()), key=list(keys.values()).index))
+    study = _study(ref, list(dict.fromkeys(keys.values())))
     if ref.number is None:
         best = ranked(data, study)
         if not len(best):

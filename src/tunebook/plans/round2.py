@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tunebook.plans.base import SCHEDULE_KEYS, assemble, run_section
+from tunebook.plans.base import SCHEDULE_KEYS, assemble
 from tunebook.plans.records import Plan, PlanInputError, Reason, plan_note
 from tunebook.plans.reference import resolve_trial
 from tunebook.train.schedules import SCHEDULE_NAMES, schedule_from_params
@@ -65,7 +65,7 @@ def round2(
         goal=f"Round 2: the best Round 1 configuration ({found.canonical}) trained for {after.total_steps} steps",
         notes=plan_note("round2", base=found.canonical, steps=after.total_steps, schedule=kind),
         objective=dict(found.record.spec["objective"]), fixed=fixed, search={"algorithm": "grid"},
-        run=run_section(found.record.spec.get("run") or {}, found.program_dir()),
+        run=found.run_section(),
     )
     return Plan("round2", spec, tuple(reasons))
 

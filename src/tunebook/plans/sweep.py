@@ -24,6 +24,7 @@ diverged is the other boundary the playbook names: a sign of instability.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from pathlib import Path
@@ -32,11 +33,13 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from tunebook.analysis.checks.boundary import EDGE, unit_position
+from tunebook.analysis.curve_index import curve_index
 from tunebook.core.domains import Choice, Range
 from tunebook.core.errors import SpecError
 from tunebook.core.experiment import Experiment
-from tunebook.core.run_spec import DEFAULT_LOSS_METRICS
-from tunebook.plans.base import REGULARIZATION, SCHEDULE_KEYS, assemble, load_spec, pin_space, program_dir, run_section
+from tunebook.core.run_spec import DEFAULT_LOSS_METRICS, parse_run
+from tunebook.core.spec import Problems
+from tunebook.plans.base import REGULARIZATION, SCHEDULE_KEYS, assemble, load_spec, pin_space, run_section
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note
 from tunebook.plans.reference import load_experiment, with_store
 
@@ -96,7 +99,7 @@ def lr_sweep(
         objective={"metric": loss, "mode": "min", "reduce": "best"},
         nuisance={LR: {"low": lr_range[0], "high": lr_range[1], "scale": "log"}},
         fixed=values, search={"algorithm": "grid", "resolution": points},
-        run=run_section(base.run, program_dir(base)),
+        run=run_section(base.run, base.source),
     )
     return Plan("lr-sweep", out, tuple(reasons))
 
@@ -130,21 +133,22 @@ def _steps(values: dict[str, Any], given: int | None, base: Experiment) -> int:
 
 
 def _loss_metric(base: Experiment) -> str:
-    loss = (base.run.get("divergence") or {}).get("loss")
-    if isinstance(loss, list) and loss:
-        return str(loss[0])
-    return loss if isinstance(loss, str) else DEFAULT_LOSS_METRICS[0]
+    """The first of the spec's training-loss metrics (``run.divergence.loss``, as ``parse_run`` reads it)."""
+    metrics = parse_run(base.run, Problems(), need_program=False).loss_metrics
+    return metrics[0] if metrics else DEFAULT_LOSS_METRICS[0]
 
 
 def _was(base: Experiment, name: str) -> str:
     return next(hp.domain.describe() for hp in base.space if hp.name == name)
 
 
+@dataclasses.dataclass(frozen=True)
 class Fit:
     """``METRIC<=VALUE`` or ``METRIC>=VALUE``: when the training set counts as perfectly fit."""
 
-    def __init__(self, metric: str, op: str, value: float):
-        self.metric, self.op, self.value = metric, op, value
+    metric: str
+    op: str  # "<=" or ">="
+    value: float
 
     def __str__(self) -> str:
         return f"{self.metric}{self.op}{self.value:g}"
@@ -179,17 +183,16 @@ def max_steps(experiment: str, fit: "str | Fit", store: "Store | str | None" = N
     if LR not in trials.columns:
         raise PlanInputError([("learning_rate", f"experiment {experiment!r} has no learning_rate hyperparameter to judge "
                                            "a sweep by")])
-    logged = sorted(map(str, data.curves["metric"].unique()))
+    logged = sorted(curve_index(data.curves).metrics)
     if fit.metric not in logged:
         raise PlanInputError([("--fit", f"no trial of {experiment!r} logged {fit.metric!r}; logged metrics: "
                                    f"{', '.join(logged) or 'none'}")])
     rows = _steps_to_fit(data, fit)
     numbers: dict[str, Any] = {"fit": str(fit), "trials": rows}
     reached = [r for r in rows if r["steps"] is not None]
-    subject = experiment
     if not reached:
         longest = max((r["max_train_steps"] or 0 for r in rows), default=0)
-        return Advice("max-steps", subject, (
+        return Advice("max-steps", experiment, (
             f"No trial reached {fit} within its steps (up to {longest}).",), numbers, SECTION,
             warnings=(f"No learning rate perfectly fit the training set: rerun the sweep with more steps than "
                       f"{longest} (or check the --fit threshold).",))
@@ -203,7 +206,7 @@ def max_steps(experiment: str, fit: "str | Fit", store: "Store | str | None" = N
               "from the best steps that retrospective checkpoint selection finds."]
     edge, warnings = _edge(data, rows, fastest)
     numbers["edge"] = edge
-    return Advice("max-steps", subject, tuple(lines), numbers, SECTION, warnings=tuple(warnings))
+    return Advice("max-steps", experiment, tuple(lines), numbers, SECTION, warnings=tuple(warnings))
 
 
 def _reached(row: dict[str, Any]) -> str:
@@ -215,15 +218,12 @@ def _reached(row: dict[str, Any]) -> str:
 
 
 def _steps_to_fit(data: Any, fit: Fit) -> list[dict[str, Any]]:
-    curves = data.curves[data.curves["metric"] == fit.metric]
-    by_trial = {int(t): g.sort_values("step") for t, g in curves.groupby("trial_id")}
+    index = curve_index(data.curves)
     rows = []
     tried = data.trials[data.trials["state"].isin(["complete", "infeasible"]) & data.trials[LR].notna()]
     for _, t in tried.sort_values(LR, kind="stable").iterrows():
-        curve = by_trial.get(int(t["trial_id"]))
-        steps = None
-        if curve is not None and t["state"] == "complete":
-            steps = fit.first_step(curve["step"].to_numpy(), curve["value"].to_numpy(dtype=float))
+        curve = index.points(int(t["trial_id"]), fit.metric) if t["state"] == "complete" else None
+        steps = None if curve is None else fit.first_step(*curve)
         mts = t.get("max_train_steps")
         rows.append({LR: float(t[LR]), "trial_id": int(t["trial_id"]), "number": int(t["number"]),
                      "study": str(t["study"]), "state": str(t["state"]), "steps": steps,

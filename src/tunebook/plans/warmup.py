@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tunebook.plans.base import SCHEDULE_KEYS, assemble, run_section
+from tunebook.plans.base import SCHEDULE_KEYS, assemble
 from tunebook.plans.instability import GIVEN_BACK_WORDS, Reference, base_reference, unstable_trials
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note, read_plan_note
 from tunebook.plans.reference import load_experiment, resolve_trial, with_store
@@ -93,7 +93,7 @@ def warmup(
         Reason(f"warmup_steps swept at orders of magnitude: {values}; the largest is at most 10 % of "
                f"max_train_steps = {steps}", SECTION),
         Reason(f"post_warmup_steps = {POST_WARMUP_FACTOR} x warmup_steps, so each trial's max_train_steps is "
-               f"warmup + post-warmup = {', '.join(str(3 * w) for w in values)}", SECTION),
+               f"warmup + post-warmup = {', '.join(str((1 + POST_WARMUP_FACTOR) * w) for w in values)}", SECTION),
         Reason("schedule: constant: ramp up from 0 to base_learning_rate over warmup_steps, then train at a "
                "constant rate; warmup can be tuned independently of an existing decay schedule", SECTION),
         Reason(f"every other hyperparameter at the values of {trial.canonical}", SECTION),
@@ -105,23 +105,22 @@ def warmup(
         notes=plan_note("warmup", unstable_lr=float(unstable_lr), base_lr=rate, max_train_steps=steps,
                         base=trial.canonical),
         objective=dict(trial.record.spec["objective"]), scientific={"warmup_steps": values}, fixed=fixed,
-        search={"algorithm": "grid"}, run=run_section(trial.record.spec.get("run") or {}, trial.program_dir()),
+        search={"algorithm": "grid"}, run=trial.run_section(),
     )
     return Plan("warmup", spec, tuple(reasons))
 
 
 def warmup_advice(experiment: str, store: "Store | str | None" = None, *, max_train_steps: int | None = None) -> Advice:
     """The shortest stable warmup of a finished warmup study, and how to apply it to the baseline."""
-    def read(opened: "Store") -> tuple[Any, Any, Reference | None]:
+    def read(opened: "Store") -> tuple[dict[str, Any], Any, Reference | None]:
         record, data = load_experiment(experiment, opened)
-        return record, data, base_reference(read_plan_note(record.spec.get("notes") or "", "warmup").get("base"),
-                                            opened)[0]
+        note = read_plan_note(record.spec.get("notes") or "", "warmup")
+        return note, data, base_reference(note.get("base"), opened)[0]
 
-    record, data, reference = with_store(store, read)
+    note, data, reference = with_store(store, read)
     if "warmup_steps" not in data.trials.columns:
         raise PlanInputError([("warmup_steps", f"experiment {experiment!r} has no warmup_steps hyperparameter: is it a "
                                           "tunebook plan warmup experiment?")])
-    note = read_plan_note(record.spec.get("notes") or "", "warmup")
     steps = max_train_steps or note.get("max_train_steps")
     if not steps:
         raise PlanInputError([("max-steps", f"{experiment!r} does not say the baseline's max_train_steps; pass "
