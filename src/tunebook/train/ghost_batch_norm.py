@@ -40,7 +40,7 @@ from tunebook.core.imports import require
 torch = require("torch", "train", "tunebook.train.GhostBatchNorm")
 F = torch.nn.functional
 
-__all__ = ["GhostBatchNorm", "GhostBatchNorm1d", "GhostBatchNorm2d"]
+__all__ = ["GhostBatchNorm", "GhostBatchNorm1d", "GhostBatchNorm2d", "GhostBatchNormError"]
 
 _INPUT_DIMS = {1: (2, 3), 2: (4,), 3: (5,)}  # spatial dims -> accepted input ranks
 

@@ -78,6 +78,17 @@ class _PlaybookOptimizer(torch.optim.Optimizer):
         raise NotImplementedError
 
 
+def _buffer(state: dict, name: str, new: Any, p) -> Any:
+    """``state[name]``, made by ``new(p)`` (``torch.zeros_like``, ``torch.ones_like``) at the first update only.
+
+    Not ``state.setdefault(name, new(p))``: that would allocate and fill a
+    parameter-sized tensor at every update just to throw it away.
+    """
+    if name not in state:
+        state[name] = new(p)
+    return state[name]
+
+
 class SGD(_PlaybookOptimizer):
     """``theta <- theta - lr * g``. The same as ``torch.optim.SGD(params, lr)``."""
 
@@ -101,7 +112,7 @@ class Momentum(_PlaybookOptimizer):
         super().__init__(params, lr=lr, momentum=momentum)
 
     def _update(self, p, g, state, group):
-        v = state.setdefault("velocity", torch.zeros_like(p))
+        v = _buffer(state, "velocity", torch.zeros_like, p)
         v.mul_(group["momentum"]).add_(g)
         p.add_(v, alpha=-group["lr"])
 
@@ -116,7 +127,7 @@ class Nesterov(_PlaybookOptimizer):
         super().__init__(params, lr=lr, momentum=momentum)
 
     def _update(self, p, g, state, group):
-        v = state.setdefault("velocity", torch.zeros_like(p))
+        v = _buffer(state, "velocity", torch.zeros_like, p)
         v.mul_(group["momentum"]).add_(g)
         p.add_(v, alpha=-group["lr"] * group["momentum"]).add_(g, alpha=-group["lr"])
 
@@ -138,8 +149,8 @@ class RMSProp(_PlaybookOptimizer):
         super().__init__(params, lr=lr, rho=rho, momentum=momentum, eps=eps)
 
     def _update(self, p, g, state, group):
-        v = state.setdefault("v", torch.ones_like(p))
-        m = state.setdefault("m", torch.zeros_like(p))
+        v = _buffer(state, "v", torch.ones_like, p)
+        m = _buffer(state, "m", torch.zeros_like, p)
         v.mul_(group["rho"]).addcmul_(g, g, value=1.0 - group["rho"])
         m.mul_(group["momentum"]).addcdiv_(g, (v + group["eps"]).sqrt_(), value=group["lr"])
         p.sub_(m)
@@ -148,8 +159,8 @@ class RMSProp(_PlaybookOptimizer):
 def _adam_moments(p, g, state, group) -> tuple[Any, Any, float]:
     """Updates ``m`` and ``v`` and returns them with the FAQ's factor ``b_{t+1}``."""
     beta1, beta2 = group["beta1"], group["beta2"]
-    m = state.setdefault("m", torch.zeros_like(p))
-    v = state.setdefault("v", torch.zeros_like(p))
+    m = _buffer(state, "m", torch.zeros_like, p)
+    v = _buffer(state, "v", torch.zeros_like, p)
     m.mul_(beta1).add_(g, alpha=1.0 - beta1)
     v.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)
     t = state.get("step", 0) + 1

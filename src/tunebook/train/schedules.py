@@ -73,17 +73,11 @@ class _Problems:
 
     def integer(self, field: str, value: Any, minimum: int) -> int | None:
         """``value`` as an int >= minimum (integral floats accepted), or None after adding a problem."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__index__"):
+        whole = hasattr(value, "__index__") or isinstance(value, float) and value.is_integer()
+        if isinstance(value, bool) or not whole or int(value) < minimum:
             self.add(field, f"must be an integer >= {minimum}, got {value!r}")
             return None
-        if isinstance(value, float) and not value.is_integer():
-            self.add(field, f"must be an integer >= {minimum}, got {value!r}")
-            return None
-        number = int(value)
-        if number < minimum:
-            self.add(field, f"must be an integer >= {minimum}, got {value!r}")
-            return None
-        return number
+        return int(value)
 
     def rate(self, field: str, value: Any, *, low: float, high: float | None = None,
              low_open: bool = True) -> float | None:
@@ -101,10 +95,25 @@ class _Problems:
         return number
 
 
-def _normalize(record: Any, **fields: type) -> None:
-    """Store validated fields of a frozen record as plain ``int``/``float`` (so ``10.0`` steps become ``10``)."""
-    for name, kind in fields.items():
-        object.__setattr__(record, name, kind(getattr(record, name)))
+_FRACTION = {"low": 0.0, "high": 1.0, "low_open": False}  # final_fraction lies in [0, 1]
+
+
+def _validate(record: Any, steps: Mapping[str, int]) -> None:
+    """Check a base schedule's fields and store them as plain ``float``/``int`` (so ``10.0`` steps become ``10``).
+
+    ``learning_rate`` > 0, each of ``steps`` (field: minimum) an integer, and
+    ``final_fraction`` in [0, 1] when the record has one; ScheduleError names
+    every bad field at once.
+    """
+    problems = _Problems()
+    values = {"learning_rate": problems.rate("learning_rate", record.learning_rate, low=0.0)}
+    for field, minimum in steps.items():
+        values[field] = problems.integer(field, getattr(record, field), minimum)
+    if hasattr(record, "final_fraction"):
+        values["final_fraction"] = problems.rate("final_fraction", record.final_fraction, **_FRACTION)
+    problems.raise_if_any()
+    for field, value in values.items():
+        object.__setattr__(record, field, value)
 
 
 def _step_index(step: Any) -> int:
@@ -149,11 +158,7 @@ class Constant:
     steps: int
 
     def __post_init__(self) -> None:
-        problems = _Problems()
-        problems.rate("learning_rate", self.learning_rate, low=0.0)
-        problems.integer("steps", self.steps, 1)
-        problems.raise_if_any()
-        _normalize(self, learning_rate=float, steps=int)
+        _validate(self, {"steps": 1})
 
     @property
     def total_steps(self) -> int:
@@ -187,13 +192,7 @@ class LinearDecay:
     final_fraction: float = 0.0
 
     def __post_init__(self) -> None:
-        problems = _Problems()
-        problems.rate("learning_rate", self.learning_rate, low=0.0)
-        problems.integer("decay_steps", self.decay_steps, 1)
-        problems.integer("constant_steps", self.constant_steps, 0)
-        problems.rate("final_fraction", self.final_fraction, low=0.0, high=1.0, low_open=False)
-        problems.raise_if_any()
-        _normalize(self, learning_rate=float, decay_steps=int, constant_steps=int, final_fraction=float)
+        _validate(self, {"decay_steps": 1, "constant_steps": 0})
 
     @property
     def total_steps(self) -> int:
@@ -229,12 +228,7 @@ class CosineDecay:
     final_fraction: float = 0.0
 
     def __post_init__(self) -> None:
-        problems = _Problems()
-        problems.rate("learning_rate", self.learning_rate, low=0.0)
-        problems.integer("decay_steps", self.decay_steps, 1)
-        problems.rate("final_fraction", self.final_fraction, low=0.0, high=1.0, low_open=False)
-        problems.raise_if_any()
-        _normalize(self, learning_rate=float, decay_steps=int, final_fraction=float)
+        _validate(self, {"decay_steps": 1})
 
     @property
     def total_steps(self) -> int:
@@ -277,9 +271,9 @@ class Warmup:
         problems = _Problems()
         if not isinstance(self.schedule, (Constant, LinearDecay, CosineDecay)):
             problems.add("schedule", f"must be a Constant, LinearDecay or CosineDecay, got {self.schedule!r}")
-        problems.integer("warmup_steps", self.warmup_steps, 1)
+        warmup_steps = problems.integer("warmup_steps", self.warmup_steps, 1)
         problems.raise_if_any()
-        _normalize(self, warmup_steps=int)
+        object.__setattr__(self, "warmup_steps", warmup_steps)
 
     @property
     def learning_rate(self) -> float:
@@ -349,7 +343,7 @@ def _read_params(given: Mapping[str, Any]) -> tuple:
     rate = problems.rate("learning_rate", given["learning_rate"], low=0.0) if "learning_rate" in given else None
     total = problems.integer("max_train_steps", given["max_train_steps"], 1) if "max_train_steps" in given else None
     warmup = problems.integer("warmup_steps", given.get("warmup_steps", 0), 0)
-    final = problems.rate("final_fraction", given.get("final_fraction", 0.0), low=0.0, high=1.0, low_open=False)
+    final = problems.rate("final_fraction", given.get("final_fraction", 0.0), **_FRACTION)
     if total is not None and warmup is not None and warmup >= total:
         problems.add("warmup_steps", f"must be below max_train_steps={total} to leave steps after warmup, "
                                      f"got {warmup}")
