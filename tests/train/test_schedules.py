@@ -76,6 +76,16 @@ def test_with_zero_warmup_is_the_schedule_itself():
     assert with_warmup(inner, 0) is inner
 
 
+def test_with_zero_warmup_taken_from_a_numpy_sweep_is_the_schedule_itself():
+    np = pytest.importorskip("numpy")
+    inner = Constant(0.1, 10)
+    schedules = [with_warmup(inner, steps) for steps in np.array([0, 5])]  # a warmup sweep written with numpy
+    assert schedules == [inner, Warmup(inner, 5)]
+    assert with_warmup(inner, 0.0) is inner
+    with pytest.raises(ScheduleError, match="warmup_steps: must be an integer >= 1, got False"):
+        with_warmup(inner, False)
+
+
 def test_past_the_end_the_rate_stays_at_the_final_rate():
     assert LinearDecay(1.0, 4)(100) == 0.0
     assert CosineDecay(1.0, 4, final_fraction=0.2)(100) == pytest.approx(0.2)

@@ -303,7 +303,7 @@ class Warmup:
 
 def with_warmup(schedule: BaseSchedule, warmup_steps: int) -> BaseSchedule | Warmup:
     """``schedule`` with ``warmup_steps`` of warmup prepended (unchanged when ``warmup_steps`` is 0)."""
-    if not isinstance(warmup_steps, bool) and isinstance(warmup_steps, (int, float)) and warmup_steps == 0:
+    if _Problems().integer("warmup_steps", warmup_steps, 0) == 0:  # 0, 0.0, numpy's 0; not False
         return schedule
     return Warmup(schedule, warmup_steps)
 
