@@ -10,6 +10,7 @@ from typing import IO
 
 from tunebook.core.errors import TunebookError
 from tunebook.execution.base import Executor, Exit, Launch
+from tunebook.execution.process_group import signal_group
 from tunebook.tracking.protocol import STDERR_FILE, STDOUT_FILE
 
 
@@ -93,13 +94,13 @@ class LocalExecutor(Executor):
 
     def stop_all(self, grace: float = 10.0) -> list[int]:
         for run in self._running.values():
-            _signal_group(run.process, signal.SIGTERM)
+            signal_group(run.process, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for run in self._running.values():
             try:
                 run.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _signal_group(run.process, signal.SIGKILL)
+                signal_group(run.process, signal.SIGKILL)
                 run.process.wait()
         stopped = list(self._running)
         for trial_id in stopped:
@@ -114,18 +115,11 @@ class LocalExecutor(Executor):
         return Exit(run.process.returncode, timed_out=timed_out)
 
 
-def _signal_group(process: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def _stop(process: subprocess.Popen, grace: float) -> None:
     """SIGTERM the process group, SIGKILL it after ``grace`` seconds."""
-    _signal_group(process, signal.SIGTERM)
+    signal_group(process, signal.SIGTERM)
     try:
         process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
-        _signal_group(process, signal.SIGKILL)
+        signal_group(process, signal.SIGKILL)
         process.wait()

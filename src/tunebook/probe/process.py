@@ -3,13 +3,11 @@
 Each output line is timestamped as it arrives (a reader thread per stream)
 and handed to ``on_line``; returning True stops the program. The program
 runs in its own process group, and that whole group is stopped on every way
-out, Ctrl-C included, so no training process outlives the probe. Standard
-library only.
+out, Ctrl-C included, so no training process outlives the probe.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import subprocess
@@ -19,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import IO, Callable, Mapping, Sequence
 
+from tunebook.execution.process_group import signal_group
 from tunebook.probe.errors import ProbeError
 
 TAIL_LINES = 40
@@ -122,18 +121,11 @@ def _stop_group(child: subprocess.Popen, gently: bool) -> None:
     """
     try:
         if child.poll() is None or gently:
-            _signal_group(child, signal.SIGTERM)
+            signal_group(child, signal.SIGTERM)
             try:
                 child.wait(timeout=_GRACE)
             except subprocess.TimeoutExpired:
                 pass
     finally:
-        _signal_group(child, signal.SIGKILL)   # also whatever the program left running
+        signal_group(child, signal.SIGKILL)   # also whatever the program left running
         child.wait()
-
-
-def _signal_group(child: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(child.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
