@@ -54,13 +54,9 @@ def load(name: str, store: "Store | str | None" = None, metrics: "Sequence[str] 
     ``metrics``: load only these curves (``checklist.metrics_read`` names
     what the checklist and the report read); all of them by default.
     """
-    from tunebook.storage import open_store
-    from tunebook.storage.base import Store as StoreType
+    from tunebook.storage import with_store
 
-    if isinstance(store, StoreType):
-        return _load(name, store, metrics)
-    with open_store(store) as opened:
-        return _load(name, opened, metrics)
+    return with_store(store, lambda opened: _load(name, opened, metrics))
 
 
 def _load(name: str, store: "Store", metrics: "Sequence[str] | None") -> ExperimentData:

@@ -44,7 +44,8 @@ from tunebook.analysis.data import ExperimentData
 from tunebook.core.errors import NotFoundError
 from tunebook.plans.base import SCHEDULE_KEYS, assemble
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note, read_plan_note
-from tunebook.plans.reference import ResolvedTrial, load_experiment, resolve_trial, with_store
+from tunebook.plans.reference import ResolvedTrial, load_experiment, resolve_trial
+from tunebook.storage import with_store
 
 if TYPE_CHECKING:
     from tunebook.storage.base import Store

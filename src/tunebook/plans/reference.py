@@ -15,7 +15,7 @@ reference and listing what exists.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from tunebook.analysis.best import ranked
 from tunebook.analysis.data import ExperimentData, load
@@ -23,13 +23,13 @@ from tunebook.core.errors import NotFoundError
 from tunebook.core.records import ExperimentRecord, Trial
 from tunebook.plans.base import run_section
 from tunebook.plans.records import PlanInputError
+from tunebook.storage import with_store
 
 if TYPE_CHECKING:
     from tunebook.storage.base import Store
 
-__all__ = ["ResolvedTrial", "TrialRef", "load_experiment", "parse_trial_ref", "resolve_trial", "with_store"]
+__all__ = ["ResolvedTrial", "TrialRef", "load_experiment", "parse_trial_ref", "resolve_trial"]
 
-T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,17 +77,6 @@ def parse_trial_ref(text: str) -> TrialRef:
     number = int(parts[-1]) if len(parts) > 1 and parts[-1].isdigit() else None
     middle = parts[1:-1] if number is not None else parts[1:]
     return TrialRef(text, parts[0], "/".join(middle) or None, number)
-
-
-def with_store(store: "Store | str | None", action: Callable[["Store"], T]) -> T:
-    """``action(store)`` on an open Store, opening (and closing) one from a URL or the default."""
-    from tunebook.storage import open_store
-    from tunebook.storage.base import Store as StoreType
-
-    if isinstance(store, StoreType):
-        return action(store)
-    with open_store(store) as opened:
-        return action(opened)
 
 
 def load_experiment(name: str, store: "Store") -> tuple[ExperimentRecord, ExperimentData]:

@@ -41,7 +41,8 @@ from tunebook.core.run_spec import DEFAULT_LOSS_METRICS, parse_run
 from tunebook.core.spec import Problems
 from tunebook.plans.base import REGULARIZATION, SCHEDULE_KEYS, assemble, load_spec, pin_space, run_section
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note
-from tunebook.plans.reference import load_experiment, with_store
+from tunebook.plans.reference import load_experiment
+from tunebook.storage import with_store
 
 if TYPE_CHECKING:
     from tunebook.storage.base import Store

@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 from tunebook.plans.base import SCHEDULE_KEYS, assemble
 from tunebook.plans.instability import GIVEN_BACK_WORDS, Reference, base_reference, unstable_trials
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note, read_plan_note
-from tunebook.plans.reference import load_experiment, resolve_trial, with_store
+from tunebook.plans.reference import load_experiment, resolve_trial
+from tunebook.storage import with_store
 
 if TYPE_CHECKING:
     from tunebook.storage.base import Store

@@ -10,7 +10,12 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+if TYPE_CHECKING:
+    from tunebook.storage.base import Store
+
+T = TypeVar("T")
 
 # Names load on first use, so that the in-training writer can share
 # storage/sqlite_setup.py without importing SQLAlchemy.
@@ -21,7 +26,7 @@ _EXPORTS = {
     "default_store_url": "tunebook.storage.url",
 }
 
-__all__ = ["CurvePoints", "SQLStore", "Store", "default_store_url", "open_store"]
+__all__ = ["CurvePoints", "SQLStore", "Store", "default_store_url", "open_store", "with_store"]
 
 
 def __getattr__(name: str) -> Any:
@@ -40,3 +45,13 @@ def open_store(url: str | None = None) -> Store:
     from tunebook.storage.sql import SQLStore
 
     return SQLStore(url)
+
+
+def with_store(store: "Store | str | None", action: Callable[["Store"], T]) -> T:
+    """``action(store)`` on an open Store: the one given, or one opened (and closed) from a URL or the default."""
+    from tunebook.storage.base import Store as StoreType
+
+    if isinstance(store, StoreType):
+        return action(store)
+    with open_store(store) as opened:
+        return action(opened)
