@@ -64,3 +64,10 @@ def test_curves_keep_the_last_value_logged_per_step(store_url):
 def test_unknown_experiment_is_not_found(store_url):
     with pytest.raises(NotFoundError, match="nope"):
         load("nope", store_url)
+
+
+def test_trials_are_named_by_study_and_number_as_tunebook_trials_prints_them(store_url):
+    data = load("frames", store_url)
+    for row in data.trials.itertuples():
+        assert data.trial_name(row.trial_id) == f"{row.study}/{row.number}"
+    assert len({data.trial_name(t) for t in data.trials["trial_id"]}) == len(data.trials)

@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import TYPE_CHECKING
 
 from tunebook.core.experiment import Experiment, Objective
+from tunebook.core.records import trial_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -42,6 +44,19 @@ class ExperimentData:
     @property
     def objective(self) -> Objective:
         return self.experiment.objective
+
+    @functools.cached_property
+    def _names(self) -> dict[int, str]:
+        return {int(t): trial_name(s, n) for t, s, n in zip(self.trials["trial_id"], self.trials["study"],
+                                                              self.trials["number"])}
+
+    def trial_name(self, trial_id: int) -> str:
+        """The name users read for a trial (``num_layers=2/5``, ``core.records.trial_name``), from its store id.
+
+        Every finding, plot hover, table and message names trials this way;
+        store ids stay internal.
+        """
+        return self._names[int(trial_id)]
 
     def param_ids(self) -> list[str]:
         """The hyperparameter columns of ``trials``, in the space's order."""

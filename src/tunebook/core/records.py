@@ -17,6 +17,17 @@ def plain_name(param_id: str) -> str:
     return param_id.split("[", 1)[0]
 
 
+def trial_name(study_key: str, number: int) -> str:
+    """How a user reads and names a trial everywhere: ``STUDY/NUMBER`` (``num_layers=2/5``, ``default/3``).
+
+    ``NUMBER`` is the trial's 0-based position in its study, as ``tunebook
+    trials`` prints it; the store's internal ids are never shown. Prefixed with
+    the experiment (``digits-depth/num_layers=2/5``) it is the TRIAL reference
+    that ``tunebook plan`` and ``tunebook advise`` accept.
+    """
+    return f"{study_key}/{int(number)}"
+
+
 @dataclasses.dataclass(frozen=True)
 class ExperimentRecord:
     id: int
