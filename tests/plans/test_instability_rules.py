@@ -139,3 +139,12 @@ def test_max_steps_warns_on_a_sweep_that_is_not_the_playbooks(tmp_path: Path):
     assert advice.numbers["fastest"]["trial"] == "m/default/1"
     assert any(w.startswith("Not the playbook's sweep: schedule is 'linear', not constant; warmup_steps is 10, not 0; "
                             "dropout is 0.1, not 0.") for w in advice.warnings)
+
+
+def test_a_plan_from_an_experiment_that_is_not_a_sweep_says_lr_star_was_not_swept(tmp_path: Path):
+    from tunebook.plans import instability
+
+    url = _mixed(tmp_path)
+    reason = instability("mixed", url).reasons[0].text
+    assert reason.startswith("lr* = 0.01: the learning rate of mixed/default/1, from an experiment where optimizer "
+                             "varies too: the plan holds them at this trial's values")

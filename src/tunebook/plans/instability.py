@@ -44,7 +44,7 @@ from tunebook.analysis.data import ExperimentData
 from tunebook.plans.base import SCHEDULE_KEYS, assemble
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note, read_plan_note
 from tunebook.plans.reference import ResolvedTrial, load_experiment, resolve_trial
-from tunebook.plans.scope import LR, finished, require_lr_sweep
+from tunebook.plans.scope import LR, finished, require_lr_sweep, varying
 from tunebook.plans.stability import (
     GIVEN_BACK_WORDS, Reference, base_reference, stall_evidence, train_curve, unstable_trials,
 )
@@ -74,8 +74,7 @@ def instability(trial: "str | ResolvedTrial", store: "Store | str | None" = None
     others = {k: v for k, v in base.params.items() if k != LR}
     rates = [_round(m * lr_star) for m in MULTIPLES]
     reasons = [
-        Reason(f"lr* = {lr_star:.4g}: the learning rate of {base.canonical} (the best trial of a learning rate "
-               "sweep)", SECTION),
+        Reason(_lr_star_reason(base, lr_star), SECTION),
         Reason(f"learning_rate: {', '.join(f'{r:g}' for r in rates)} = {', '.join(f'{m}x' for m in MULTIPLES)} lr*: "
                "\"plot training loss curves for learning rates just above lr*\"; Figure 7b looks at 5x or 10x",
                WHEN_WARMUP),
@@ -117,6 +116,18 @@ def early_instability(
         fixed=params, search={"algorithm": "grid"}, run=base.run_section(),
     )
     return Plan("early-instability", spec, tuple(reasons))
+
+
+def _lr_star_reason(base: ResolvedTrial, lr_star: float) -> str:
+    """Where lr* comes from; when more than the learning rate varies in its experiment, that it is not swept."""
+    others = varying(base.data, finished(base.data))
+    if not others:
+        return f"lr* = {lr_star:.4g}: the learning rate of {base.canonical} (the best trial of a learning rate sweep)"
+    names = ", ".join(v.name for v in others)
+    return (f"lr* = {lr_star:.4g}: the learning rate of {base.canonical}, from an experiment where {names} "
+            f"{'vary' if len(others) > 1 else 'varies'} too: the plan holds them at this trial's values, so lr* is "
+            "the best rate seen for this configuration, not one a learning rate sweep found (tunebook plan lr-sweep "
+            "SPEC --pin NAME=VALUE sweeps it)")
 
 
 def _lr_star(base: ResolvedTrial) -> float:
