@@ -197,8 +197,9 @@ def _best_stable(name: str, data: ExperimentData, judged: pd.DataFrame, why_not:
     """lr*: the best trial by the objective among the stable ones (no divergence, spike or rise), or None."""
     unstable = unstable_trials(data)
     objective = data.objective
+    candidates = set(judged["trial_id"]) - set(unstable)
     for _, t in ranked(data).iterrows():
-        if int(t["trial_id"]) in unstable or t["trial_id"] not in set(judged["trial_id"]):
+        if int(t["trial_id"]) not in candidates:
             continue
         origin = (f"the best stable trial here by {objective.metric} ({objective.mode}), since {why_not}")
         return Reference(float(t[LR]), f"{name}/{data.trial_name(t['trial_id'])}", origin,
