@@ -73,3 +73,13 @@ def test_bad_input_exits_1_without_a_traceback(url: str, capsys, args, message):
     assert main([*args, "--store", url]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["advise", "instability", "check"],
+                                  ["advise", "max-steps", "check", "--fit", "train/loss<=0.2"]])
+def test_json_names_trials_as_tunebook_trials_does_never_by_store_id(url: str, capsys, args):
+    assert main([*args, "--store", url, "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert "trial_id" not in out and '"number"' not in out
+    trials = [row["trial"] for row in json.loads(out)["numbers"]["trials"]]
+    assert trials == ["check/learning_rate=0.2/0", "check/learning_rate=0.5/0"]
