@@ -26,7 +26,11 @@ def test_axis(two_studies):
     assert [t.marker.symbol for t in fig.data[2:]] == ["x", "x"] and fig.data[2].marker.color == "red"
     assert [t.showlegend for t in fig.data[2:]] == [True, False]  # one legend entry "infeasible"
     assert fig.layout.xaxis2.type == "log" and sorted({s.x0 for s in fig.layout.shapes}) == [1e-4, 1.0]
-    assert "act=relu/" in fig.data[0].customdata[0][0]  # hover names trials STUDY/NUMBER
+    # hovers name trials STUDY/NUMBER (from numbers, compact), with the true value, not the offset position
+    first = infos["lr"].series[0]
+    assert fig.data[0].hovertemplate.startswith("act=relu/%{customdata[0]}")
+    assert fig.data[0].customdata[0].tolist() == pytest.approx([first.numbers[0], first.x[0]], rel=1e-6)
+    assert first.names[0] == f"act=relu/{first.numbers[0]}"
     assert plots.render_axis(infos["wd"]).layout.xaxis.type == "linear"
     act = plots.render_axis(infos["act"])
     assert act.layout.xaxis2.ticktext == ("relu", "gelu") and act.layout.xaxis2.tickvals == (0, 1)
@@ -48,19 +52,22 @@ def test_isolation(two_studies):
 def test_curves_and_grad_norm(curve_data):
     info = plots.get_curves_info(curve_data)
     fig = plots.render_curves(info)
-    # the faint lines of each panel are one trace; each highlighted line its own; one marker trace per panel
-    faint_panels = {ln.metric for ln in info.lines if not ln.highlighted}
+    # the faint lines of each panel and study are one trace; each highlighted line its own; markers one per panel
+    faint_traces = {(ln.metric, ln.study) for ln in info.lines if not ln.highlighted}
     diverged_panels = {ln.metric for ln in info.lines if ln.diverged_at is not None}
-    assert len(fig.data) == len(info.highlighted()) + len(faint_panels) + len(diverged_panels)
+    assert len(fig.data) == len(info.highlighted()) + len(faint_traces) + len(diverged_panels)
     assert fig.layout.xaxis2.title.text == "step"
     faint = fig.data[0]
-    assert faint.showlegend and sorted(set(faint.customdata)) == sorted(
-        {ln.name for ln in info.lines if not ln.highlighted and ln.metric == info.metrics[0]})
+    study = faint.hovertemplate.split("/%{customdata}")[0]
+    assert faint.showlegend and sorted(f"{study}/{n}" for n in set(faint.customdata)) == sorted(
+        {ln.name for ln in info.lines if not ln.highlighted and ln.metric == info.metrics[0] and ln.study == study})
+    assert [t.showlegend for t in fig.data[:len(faint_traces)]].count(True) == 1
     for axis, panel in zip((fig.layout.yaxis, fig.layout.yaxis2), info.panels):
         assert axis.type == ("log" if panel.log_y else "linear")
     info = plots.get_grad_norm_info(curve_data)
     fig = plots.render_grad_norm(info)
-    assert len(fig.data) == sum(ln.best_of is not None for ln in info.lines) + 2
+    faint_studies = {ln.study for ln in info.lines if ln.best_of is None}
+    assert len(fig.data) == sum(ln.best_of is not None for ln in info.lines) + len(faint_studies) + 1
     assert fig.data[-1].fill == "tozeroy" and sum(fig.data[-1].y[:-1]) == sum(info.counts)
     assert fig.layout.yaxis.type == "log"
 

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
 EVERY_K = 16
 
-__all__ = ["BootstrapBox", "BootstrapInfo", "BootstrapSeries", "common_budgets", "get_bootstrap_info", "render_bootstrap"]
+__all__ = [
+    "BootstrapBox", "BootstrapInfo", "BootstrapSeries", "common_budgets", "get_bootstrap_info", "render_bootstrap",
+]
 
 
 @dataclasses.dataclass(frozen=True)

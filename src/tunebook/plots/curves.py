@@ -49,6 +49,7 @@ class CurveLine:
 
     trial_id: int
     name: str
+    number: int
     study: str
     state: str
     metric: str
@@ -127,7 +128,8 @@ def get_curves_info(data: "ExperimentData", top: int = TOP, others: int = OTHERS
             if found is None:
                 continue
             steps, values = lines.decimate(*found)
-            line = CurveLine(trial_id, data.trial_name(trial_id), str(trials.at[trial_id, "study"]),
+            line = CurveLine(trial_id, data.trial_name(trial_id), int(trials.at[trial_id, "number"]),
+                             str(trials.at[trial_id, "study"]),
                              str(trials.at[trial_id, "state"]), metric, tuple(int(s) for s in steps),
                              _common.floats(values), group is not None, group, rank,
                              scale.diverged_at(*found, factors[metric]))
@@ -178,31 +180,12 @@ def render_curves(info: CurvesInfo):
     curve diverged, on the panel's edge when the value there is off the axis.
     """
     fig = _common.make_subplots(rows=1, cols=max(1, len(info.metrics)), horizontal_spacing=0.1)
-    go = _common.go()
-    colors = {g: _common.color(i) for i, g in enumerate(info.groups)}
-    for col, metric in enumerate(info.metrics, start=1):
-        x, y, names = lines.joined((ln.name, ln.steps, ln.values) for ln in info.lines
-                                   if ln.metric == metric and not ln.highlighted)
-        if len(x):
-            fig.add_trace(go.Scatter(x=x, y=y, customdata=names, mode="lines", name=info.others_label(),
-                                     line={"color": _common.FAINT_COLOR, "width": 1}, legendgroup="other", legendrank=100,
-                                     showlegend=col == 1, connectgaps=False,
-                                     hovertemplate="%{customdata}<br>step %{x}: %{y}<extra></extra>"),
-                          row=1, col=col)
-    legend_done: set[str] = set()
-    for line in info.highlighted():
-        col = info.metrics.index(line.metric) + 1
-        style = {"color": colors[line.group], "width": 3 if line.rank == 0 else 1.5}
-        fig.add_trace(go.Scatter(x=np.asarray(line.steps), y=np.asarray(line.values), mode="lines", line=style,
-                                 name=line.group, legendgroup=line.group, showlegend=line.group not in legend_done,
-                                 legendrank=10 + info.groups.index(line.group),
-                                 hovertemplate=f"{line.name} ({line.state})<br>step %{{x}}: %{{y}}"
-                                 "<extra></extra>"), row=1, col=col)
-        legend_done.add(line.group)
+    _add_faint(fig, info)
+    _add_highlighted(fig, info)
     for col, panel in enumerate(info.panels, start=1):
         last = max((ln.steps[-1] for ln in info.lines if ln.metric == panel.metric and ln.steps), default=1)
-        _add_divergence_markers(fig, info.diverged(panel.metric), panel, last, col, first=not any(
-            info.diverged(p.metric) for p in info.panels[:col - 1]))
+        first = not any(info.diverged(p.metric) for p in info.panels[:col - 1])
+        _add_divergence_markers(fig, info.diverged(panel.metric), panel, last, col, first)
         yaxis = {"title_text": panel.metric, "type": "log" if panel.log_y else "linear"}
         if panel.y_range is not None:
             yaxis["range"] = _axis_range(panel.y_range, panel.log_y)
@@ -213,7 +196,40 @@ def render_curves(info: CurvesInfo):
     return fig
 
 
-def _add_divergence_markers(fig, diverged: list[CurveLine], panel: Panel, last: int, col: int, first: bool) -> None:
+def _add_faint(fig, info: CurvesInfo) -> None:
+    """The lines that are not highlighted: one grey trace per panel and study, one legend entry."""
+    go = _common.go()
+    legend = True
+    for col, metric in enumerate(info.metrics, start=1):
+        faint = [ln for ln in info.lines if ln.metric == metric and not ln.highlighted]
+        for study in dict.fromkeys(ln.study for ln in faint):
+            x, y, numbers = lines.joined((ln.number, ln.steps, ln.values) for ln in faint if ln.study == study)
+            fig.add_trace(go.Scatter(x=x, y=y, customdata=numbers, mode="lines", name=info.others_label(),
+                                     line={"color": _common.FAINT_COLOR, "width": 1}, legendgroup="other",
+                                     legendrank=100, showlegend=legend, connectgaps=False,
+                                     hovertemplate=_common.numbered(study, "%{customdata}")
+                                     + "<br>step %{x}: %{y}<extra></extra>"), row=1, col=col)
+            legend = False
+
+
+def _add_highlighted(fig, info: CurvesInfo) -> None:
+    """Each highlighted line in its group's colour, the best of each group thicker; one legend entry per group."""
+    go = _common.go()
+    colors = {g: _common.color(i) for i, g in enumerate(info.groups)}
+    legend_done: set[str] = set()
+    for line in info.highlighted():
+        col = info.metrics.index(line.metric) + 1
+        style = {"color": colors[line.group], "width": 3 if line.rank == 0 else 1.5}
+        fig.add_trace(go.Scatter(x=np.asarray(line.steps), y=np.asarray(line.values), mode="lines", line=style,
+                                 name=line.group, legendgroup=line.group, showlegend=line.group not in legend_done,
+                                 legendrank=10 + info.groups.index(line.group),
+                                 hovertemplate=f"{line.name} ({line.state})<br>step %{{x}}: %{{y}}"
+                                 "<extra></extra>"), row=1, col=col)
+        legend_done.add(line.group)
+
+
+def _add_divergence_markers(fig, diverged: list[CurveLine], panel: Panel, last: int, col: int,
+                            first: bool) -> None:
     """A red x where each curve diverged (at its value there when on the axis, else on the worse edge), labelled.
 
     Markers closer than ``CLUSTER`` of the panel's last step share one label
@@ -232,15 +248,21 @@ def _add_divergence_markers(fig, diverged: list[CurveLine], panel: Panel, last: 
         hovertemplate="%{customdata} diverged at step %{x}<extra></extra>"), row=1, col=col)
     for cluster in _clusters(steps, CLUSTER * max(last, 1)):
         low, high = cluster[0], cluster[-1]
-        text = f"diverged at step {low}" if len(cluster) == 1 else (
-            f"{len(cluster)} diverged at step {low}" if low == high else f"{len(cluster)} diverged at steps {low}-{high}")
-        right = high < last / 2
+        right = high < last / 2  # the label on the side with room
         y = _marker_y(diverged[steps.index(low)], panel)
         y = float(np.log10(y)) if panel.log_y and y > 0 else y  # plotly places annotations in log10 units there
-        fig.add_annotation(x=high if right else low, y=y, text=text,
-                           showarrow=False, xanchor="left" if right else "right", xshift=8 if right else -8,
-                           yshift=-12 if panel.lower_is_better else 12, font={"color": _common.INFEASIBLE_COLOR,
-                                                                               "size": 11}, row=1, col=col)
+        fig.add_annotation(x=high if right else low, y=y, text=_label(cluster), showarrow=False,
+                           xanchor="left" if right else "right", xshift=8 if right else -8,
+                           yshift=-12 if panel.lower_is_better else 12,
+                           font={"color": _common.INFEASIBLE_COLOR, "size": 11}, row=1, col=col)
+
+
+def _label(cluster: list[int]) -> str:
+    """``diverged at step N``, or for several ``3 diverged at step N`` / ``3 diverged at steps N-M``."""
+    low, high = cluster[0], cluster[-1]
+    if len(cluster) == 1:
+        return f"diverged at step {low}"
+    return f"{len(cluster)} diverged at step {low}" if low == high else f"{len(cluster)} diverged at steps {low}-{high}"
 
 
 def _clusters(steps: list[int], gap: float) -> list[list[int]]:

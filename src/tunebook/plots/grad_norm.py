@@ -42,6 +42,8 @@ TAIL = 0.001
 class GradNormLine:
     trial_id: int
     name: str  # STUDY/NUMBER
+    study: str
+    number: int
     steps: tuple[int, ...]
     values: tuple[float, ...]
     best_of: str | None  # the scientific value this trial is the best of, if any
@@ -87,8 +89,9 @@ def get_grad_norm_info(data: "ExperimentData", others: int = OTHERS) -> GradNorm
     best = {tid: label for label, tid in best_trials(data).items() if tid in curves}
     background = [tid for tid in curves if tid not in best]
     shown = lines.spread(background, others) + sorted(best)
-    drawn = [GradNormLine(tid, data.trial_name(tid), tuple(int(s) for s in steps), _common.floats(values),
-                          best.get(tid))
+    trials = data.trials.set_index("trial_id")
+    drawn = [GradNormLine(tid, data.trial_name(tid), str(trials.at[tid, "study"]), int(trials.at[tid, "number"]),
+                          tuple(int(s) for s in steps), _common.floats(values), best.get(tid))
              for tid in shown for steps, values in [lines.decimate(curves[tid].steps, curves[tid].values)]]
     drawn.sort(key=lambda ln: (ln.best_of is not None, ln.trial_id))
     return GradNormInfo(metric, CLIP_QUANTILE, threshold, float(np.mean(norms > threshold)),
@@ -118,12 +121,14 @@ def render_grad_norm(info: GradNormInfo):
     """Left: norm vs step (the faint lines as one trace); right: histogram of all norms; the threshold on both."""
     fig = _common.make_subplots(rows=1, cols=2, subplot_titles=[f"{info.metric} vs step", f"{info.metric} histogram"])
     go = _common.go()
-    x, y, ids = lines.joined((ln.name, ln.steps, ln.values) for ln in info.lines if ln.best_of is None)
-    if len(x):
-        fig.add_trace(go.Scatter(x=x, y=y, customdata=ids, mode="lines", showlegend=False,
+    faint = [ln for ln in info.lines if ln.best_of is None]
+    for study in dict.fromkeys(ln.study for ln in faint):  # one trace per study: hovers name trials by number
+        x, y, numbers = lines.joined((ln.number, ln.steps, ln.values) for ln in faint if ln.study == study)
+        fig.add_trace(go.Scatter(x=x, y=y, customdata=numbers, mode="lines", showlegend=False,
                                  name=lines.others_label(info.others_shown, info.others_total),
                                  line={"color": _common.FAINT_COLOR, "width": 1},
-                                 hovertemplate="%{customdata}<br>step %{x}: %{y}<extra></extra>"), row=1, col=1)
+                                 hovertemplate=_common.numbered(study, "%{customdata}")
+                                 + "<br>step %{x}: %{y}<extra></extra>"), row=1, col=1)
     best = list(dict.fromkeys(ln.best_of for ln in info.lines if ln.best_of is not None))
     for line in info.lines:
         if line.best_of is None:
