@@ -205,7 +205,7 @@ def render_axis(info: AxisInfo):
             showlegend=i == 0, legendrank=1000, **_hover(info, s, " infeasible")), row=1, col=1)
     for edge in info.edges or ():
         for row in range(1, rows + 1):
-            fig.add_vline(x=edge, line={"color": "#444", "dash": "dash", "width": 1.5}, layer="below", row=row, col=1)
+            fig.add_vline(x=edge, line={"color": "#444", "dash": "dash", "width": 1.5}, layer="above", opacity=0.7, row=row, col=1)
     _layout_x(fig, info, rows)
     if rows == 2:
         fig.update_yaxes(range=[-1, 1], tickvals=[0], ticktext=["infeasible"], showgrid=False, zeroline=False,
@@ -234,11 +234,10 @@ def _hover(info: AxisInfo, s: AxisSeries, outcome: str) -> dict[str, Any]:
 def _layout_x(fig, info: AxisInfo, rows: int) -> None:
     """The x axes: log or linear over ``x_range``; a choice's values as ticks at 0, 1, 2 ..."""
     low, high = info.x_range
-    axis: dict[str, Any] = {"type": "log" if info.log_x else "linear",
+    axis: dict[str, Any] = {"type": "log" if info.log_x else "linear", "zeroline": False,  # would hide an edge at 0
                             "range": [math.log10(low), math.log10(high)] if info.log_x else [low, high]}
     if info.categories is not None:
-        axis.update(tickvals=list(range(len(info.categories))), ticktext=list(info.categories), showgrid=False,
-                    zeroline=False)
+        axis.update(tickvals=list(range(len(info.categories))), ticktext=list(info.categories), showgrid=False)
     for row in range(1, rows + 1):
         fig.update_xaxes(**axis, row=row, col=1)
     fig.update_xaxes(title_text=info.param, row=rows, col=1)
