@@ -47,6 +47,7 @@ def test_isolation(two_studies):
     rows = [("act=relu", {"act": "relu", "lr": 0.01}, v) for v in (0.3, 0.4)]
     fig = plots.render_isolation(plots.get_isolation_info(syn.frames(exp, rows), "act"))
     assert len(fig.data) == 2 and fig.data[1].error_y.array[0] > 0  # too few for a spread; retrains' std
+    assert "too few trials to tell" in fig.layout.title.text
 
 
 def test_curves_and_grad_norm(curve_data):

@@ -20,7 +20,9 @@ mean ± std, and at least ``NOISE_SPANS`` (4) times the largest spread,
 centred on what it shows, plus a 10 % margin. The checklist calls a gap of
 up to one spread untrustworthy and up to two comparable, so such a gap
 fills at most a quarter (a half) of the height and never looks large.
-Categorical values are points, with no line between them; buckets of a
+Without any spread (every value has fewer than ``MIN_TRIALS`` complete
+trials) nothing bounds the noise: the axis spans the points and the title
+says there are too few trials to tell. Categorical values are points, with no line between them; buckets of a
 range are joined by a thin line, since their x is ordered.
 """
 
@@ -215,7 +217,10 @@ def render_isolation(info: IsolationInfo):
                 name=f"{name + ' ' if name else ''}retrains mean ± std",
                 marker={"color": color, "symbol": "diamond-open", "size": 9},
                 error_y={"type": "data", "array": [p.std for p in again], "visible": True}))
-    fig.update_layout(title=f"Isolation plot: best {info.metric} ({info.mode}) per {info.param}",
+    title = f"Isolation plot: best {info.metric} ({info.mode}) per {info.param}"
+    if info.points and all(p.spread is None for p in info.points):
+        title += f" — too few trials to tell the spread (< {MIN_TRIALS} per value)"
+    fig.update_layout(title=title,
                       xaxis=_xaxis(info), yaxis={"title": f"best {info.metric}", "range": info.y_range},
                       template="plotly_white", legend={"orientation": "h", "y": -0.25})
     return fig
