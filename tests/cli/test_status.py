@@ -51,7 +51,7 @@ def test_status_table_is_the_tracking_spreadsheet(filled):
     assert list(table) == ["width=4", "width=16"]
     for cells, width in zip(table.values(), (4, 16)):
         assert cells[:5] == ["3/3", "1", "1", "1", "0"]  # trials, complete, infeasible, failed, running
-        assert float(cells[5]) == pytest.approx(width * 0.1 / 3, rel=1e-3) and cells[6] == "0 (step 20)"
+        assert float(cells[5]) == pytest.approx(width * 0.1 / 3, rel=1e-3) and cells[6] == f"width={width}/0 (step 20)"
 
 
 def test_status_csv_has_the_spreadsheet_columns_and_one_row_per_study(filled):
@@ -59,7 +59,7 @@ def test_status_csv_has_the_spreadsheet_columns_and_one_row_per_study(filled):
     done = run_cli("status", "--store", url, "--format", "csv", cwd=folder)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
-        "experiment,study,goal,notes,config,trials,complete,infeasible,failed,running,"
+        "experiment,study,goal,notes,config,trials,complete,infeasible,failed,running,stale,"
         "best objective,best trial,reproduce"
     )
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
@@ -69,7 +69,7 @@ def test_status_csv_has_the_spreadsheet_columns_and_one_row_per_study(filled):
             "3/3", "1", "1", "1", "0"
         )
         assert float(row["best objective"]) == pytest.approx(width * 0.1 / 3)
-        assert row["best trial"] == "0 (step 20)"
+        assert row["best trial"] == f"width={width}/0 (step 20)" and row["stale"] == "0"
         assert row["config"] == str(spec) and row["reproduce"] == f"tunebook run {spec} --store {url}"
 
 
@@ -103,8 +103,9 @@ def test_trials_json_lists_every_trial_with_its_outcome(filled):
         for n, (lr, state) in enumerate([(0.1, "complete"), (0.5, "infeasible"), (0.9, "failed")])
     ]
     for row in rows:
-        assert set(row) == {"study", "trial", "params", "state", "objective", "best step", "duration s", "attempt",
-                            "reason"}
+        assert set(row) == {"study", "trial", "name", "params", "state", "objective", "best step", "duration s",
+                            "attempt", "reason"}
+        assert row["name"] == f"{row['study']}/{row['trial']}"
         assert row["duration s"] >= 0 and row["attempt"] == 0
         if row["state"] == "complete":
             assert row["best step"] == 20 and row["reason"] is None
@@ -142,7 +143,7 @@ def test_a_note_shows_in_status(tmp_path, filled):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("noted on exp at ") and done.stdout.strip().endswith("UTC")
     rows = json.loads(run_cli("status", "--store", url, "--format", "json", cwd=folder).stdout)
-    assert {r["notes"] for r in rows} == {"lr above 0.8 runs out of memory"}
+    assert [[n["text"] for n in r["notes"]] for r in rows] == [["lr above 0.8 runs out of memory"]] * 2
     assert "lr above 0.8 runs out of memory" in run_cli("status", "--store", url, cwd=folder).stdout
 
 
