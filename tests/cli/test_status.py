@@ -82,14 +82,23 @@ def test_status_json_parses_and_holds_numbers(filled):
     assert rows[1]["best objective"] == pytest.approx(16 * 0.1 / 3)
 
 
-@pytest.mark.parametrize("command", ["status", "trials", "note"])
-def test_an_unknown_experiment_is_a_clear_error(filled, command):
+@pytest.mark.parametrize("command", ["status", "trials", "note", "report"])
+@pytest.mark.parametrize(("name", "hint"), [("nope", "; it has: exp"), ("epx", "; did you mean 'exp'?")])
+def test_an_unknown_experiment_is_a_clear_error_with_a_did_you_mean(filled, command, name, hint):
     folder, url, _ = filled
-    args = [command, "nope", *(["some text"] if command == "note" else []), "--store", url]
+    args = [command, name, *(["some text"] if command == "note" else []), "--store", url]
     done = run_cli(*args, cwd=folder)
     assert done.returncode == 1
-    assert done.stderr.strip() == f"error: no experiment named 'nope' in store {url}"
-    assert done.stdout == ""
+    assert done.stderr.strip() == f"error: no experiment named {name!r} in store {url}{hint}"
+    assert done.stdout == "" and not (folder / "tunebook-reports").exists()
+
+
+def test_an_unknown_experiment_in_an_empty_store_asks_whether_it_is_the_right_store(tmp_path):
+    url = store_url(tmp_path)
+    done = run_cli("trials", "digits-depth", "--store", url, cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (f"error: no experiment named 'digits-depth' in store {url} "
+                                   "(it is empty: is --store, or TUNEBOOK_STORE, the store the experiment ran with?)")
 
 
 def test_trials_json_lists_every_trial_with_its_outcome(filled):

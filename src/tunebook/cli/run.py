@@ -99,7 +99,7 @@ def _refuse_if_every_trial_failed(runner) -> None:  # noqa: ANN001
     final = {t.id: (key, t) for key, t in runner.ended if t.state is not TrialState.WAITING}
     if not final or any(t.state is not TrialState.FAILED for _, t in final.values()):
         return
-    key, first = next(iter(final.values()))
+    key, first = min(final.values(), key=lambda kt: (kt[1].study_id, kt[1].number))  # the first in the table
     reason = reason_line(first.reason)
     folder = trial_dir(runner.runs_dir, runner.experiment.name, key, first.number)
     raise EveryTrialFailed(

@@ -21,6 +21,7 @@ from tunebook.core.readable import format_duration
 from tunebook.core.records import trial_name
 from tunebook.core.states import TrialState
 from tunebook.execution.base import STALE_AFTER_S
+from tunebook.execution.workers import dead_here
 from tunebook.storage.url import display_url
 
 COLUMNS = ("experiment", "study", "goal", "notes", "config", "trials", "complete", "infeasible",
@@ -38,7 +39,11 @@ TABLE_COLUMNS = (
 @store_option
 @format_option
 def status_command(experiment: str | None, store_url: str | None, fmt: str) -> None:
-    """Every study in the store: goal, notes, config, trials by state, best objective."""
+    """Every study in the store: goal, notes, config, trials by state, best objective.
+
+    RUNNING trials whose runner is gone (a dead process here, or no heartbeat for a minute) are
+    marked stale, with the command that re-queues them.
+    """
     with open_cli_store(store_url) as store:
         records = [store.get_experiment(experiment)] if experiment else store.list_experiments()
         rows = [row for record in records for row in _study_rows(store, record)]
@@ -114,10 +119,11 @@ def _study_rows(store: Any, record: Any) -> list[dict[str, Any]]:
 
 
 def _stale(trials: list, now: datetime) -> list:
-    """RUNNING trials silent (no heartbeat, else no start) for more than STALE_AFTER_S seconds."""
+    """RUNNING trials whose runner is gone: a dead process on this host, or silent
+    (no heartbeat, else no start) for more than STALE_AFTER_S seconds."""
     return [
         t for t in trials if t.state is TrialState.RUNNING
-        and (now - (t.heartbeat_at or t.started_at or now)).total_seconds() > STALE_AFTER_S
+        and (dead_here(t.worker) or (now - (t.heartbeat_at or t.started_at or now)).total_seconds() > STALE_AFTER_S)
     ]
 
 
@@ -130,8 +136,8 @@ def stale_hint(rows: list[dict[str, Any]]) -> str:
     shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
     source, url = rows[0]["config"], rows[0]["reproduce"].rpartition(" --store ")[2]
     again = f"tunebook run {source} --store {url}" if source != "-" else "tunebook run SPEC"
-    return (f"{len(names)} RUNNING trial(s) sent no heartbeat for up to {format_duration(oldest)} ({shown}): "
-            f"their runner is probably gone (a live one beats every few seconds). `{again}` re-queues them")
+    return (f"{len(names)} RUNNING trial(s) whose runner is gone ({shown}; last heartbeat up to "
+            f"{format_duration(oldest)} ago, a live runner beats every few seconds). `{again}` re-queues them")
 
 
 def _best(trials: list, mode: str) -> Any:

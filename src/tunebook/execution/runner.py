@@ -10,8 +10,6 @@ after handing its running trials back (Ctrl-C).
 from __future__ import annotations
 
 import dataclasses
-import os
-import socket
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +25,7 @@ from tunebook.execution.identity import ensure_experiment
 from tunebook.execution.prepare import check_command, prepare_launch, trial_dir
 from tunebook.execution.progress import StudyProgress
 from tunebook.execution.settle import settle
+from tunebook.execution.workers import dead_here, worker_name
 from tunebook.search import make_sampler, study_budget
 from tunebook.search.base import Sampler
 from tunebook.storage.base import Store
@@ -52,11 +51,6 @@ class Timing:
     heartbeat: float = 5.0
     stale_after: float = STALE_AFTER_S
     wait_for_others: float = 1.0
-
-
-def worker_name() -> str:
-    """``host:pid`` of this runner; lets a later runner spot trials whose runner died."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Runner:
@@ -146,6 +140,7 @@ class Runner:
             # settled trials may have been re-queued: only an empty claim ends the run
             if not self._running and self._fill_slots() and not self._running:
                 if not self._others_running():
+                    self._reload_progress()  # another runner's trial may have ended since the last recount
                     return
                 time.sleep(self.timing.wait_for_others)
                 self._recover()
@@ -209,11 +204,11 @@ class Runner:
         dead = silent = 0
         for study in self.studies:
             for trial in self.store.list_trials(study_id=study.id):
-                if trial.state is TrialState.RUNNING and trial.id not in self._running and _dead_here(trial.worker):
+                if trial.state is TrialState.RUNNING and trial.id not in self._running and dead_here(trial.worker):
                     self.store.release_trial(trial.id, reason=f"its runner {trial.worker} is gone; re-queued")
                     dead += 1
             silent += self.store.reclaim_stale(study.id, stale, max_attempts=self.config.retries + 1)
-            study.progress.reload(self.store.list_trials(study_id=study.id), set(self._running))
+        self._reload_progress()
         if dead:
             self.notices.append(f"re-queued {dead} trial(s) left RUNNING by a runner on this machine that is gone")
         if silent:
@@ -221,6 +216,10 @@ class Runner:
                 f"took back {silent} trial(s) whose runner sent no heartbeat for {self.timing.stale_after:g} s "
                 "(re-queued, or failed if that was their last attempt)"
             )
+
+    def _reload_progress(self) -> None:
+        for study in self.studies:
+            study.progress.reload(self.store.list_trials(study_id=study.id), set(self._running))
 
     def _others_running(self) -> bool:
         return any(
@@ -244,22 +243,6 @@ class Runner:
             self.store.release_trial(trial_id, reason="interrupted; resumes on the next run")
         self._running.clear()
         return len(stopped) + len(orphans)
-
-
-def _dead_here(worker: str | None) -> bool:
-    """Whether ``worker`` names a process on this host that no longer exists."""
-    if not worker or ":" not in worker:
-        return False
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _workdir(experiment: Experiment, config: RunConfig) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from contextlib import contextmanager
@@ -36,6 +37,17 @@ if TYPE_CHECKING:
 
 _IN_BATCH = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 _BLOB_BATCH = 1000  # curve chunks decoded per fetch
+
+
+def unknown_experiment(name: str, names: list[str], url: str) -> str:
+    """Why ``name`` is not found, with the close names (difflib) or the names there are."""
+    message = f"no experiment named {name!r} in store {url}"
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    if close:
+        return message + f"; did you mean {' or '.join(repr(c) for c in close)}?"
+    if names:
+        return message + f"; it has: {', '.join(names[:10])}{', ...' if len(names) > 10 else ''}"
+    return message + " (it is empty: is --store, or TUNEBOOK_STORE, the store the experiment ran with?)"
 
 
 def _now() -> datetime:
@@ -175,7 +187,7 @@ class SQLStore(Store):
         with self._read(f"reading experiment {name!r}") as conn:
             row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
         if row is None:
-            raise NotFoundError(f"no experiment named {name!r} in store {self.display_url}")
+            raise NotFoundError(unknown_experiment(name, [r.name for r in self.list_experiments()], self.display_url))
         return experiment_record(row)
 
     def list_experiments(self) -> list[ExperimentRecord]:
