@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunebook.cli.render import cell_text
+from tunebook.cli.render import cell_text, fitted_table
+from tunebook.core.records import trial_name
 from tunebook.core.readable import format_duration, reason_line
 from tunebook.execution.live import LiveStatus
 
 STUDY_COLUMNS = ("study", "trials", "complete", "infeasible", "failed", "running", "best objective", "best trial")
+# the same words as tunebook status's table (cli.status.TABLE_COLUMNS)
 
 
 def headline(name: str, status: LiveStatus) -> str:
@@ -30,11 +32,13 @@ def time_to_go(status: LiveStatus) -> str:
     return "finishing" if status.eta == 0 else f"about {format_duration(status.eta)} to go"
 
 
-def study_rows(status: LiveStatus) -> list[list[str]]:
-    """One row per study, cells as ``STUDY_COLUMNS`` name them."""
+def study_rows(status: LiveStatus) -> list[dict[str, Any]]:
+    """One row per study, keyed by ``STUDY_COLUMNS``."""
     return [
-        [p.key, f"{p.finished}/{p.budget}", str(p.complete), str(p.infeasible), str(p.failed), str(p.running),
-         cell_text(p.best), "-" if p.best_trial is None else f"{p.key}/{p.best_trial}"]
+        dict(zip(STUDY_COLUMNS, (
+            p.key, f"{p.finished}/{p.budget}", p.complete, p.infeasible, p.failed, p.running,
+            p.best, None if p.best_trial is None else trial_name(p.key, p.best_trial),
+        )))
         for p in status.studies
     ]
 
@@ -53,18 +57,15 @@ def problem_lines(status: LiveStatus) -> list[str]:
     return [f"{p.name} {p.state}: {p.reason or '(no reason given)'}" for p in status.problems]
 
 
-def live_view(name: str, metric: str, status: LiveStatus) -> Any:
-    """The whole display as one rich renderable (headline, table, running, problems, notices)."""
+def live_view(name: str, metric: str, status: LiveStatus, width: int) -> Any:
+    """The whole display as one rich renderable ``width`` wide at most (headline, table, running,
+    problems, notices), its table fitted as ``tunebook status``'s."""
     from rich.console import Group
-    from rich.markup import escape
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=escape(headline(name, status)), title_justify="left")
-    for column in STUDY_COLUMNS:
-        table.add_column(column, justify="left" if column in ("study", "best trial") else "right", no_wrap=True)
-    for row in study_rows(status):
-        table.add_row(*(escape(cell) for cell in row))
+    from tunebook.cli.status import TABLE_COLUMNS
+
+    table = fitted_table(study_rows(status), TABLE_COLUMNS, width, title=headline(name, status))
     parts: list[Any] = [table]
     for label, lines, style in (("running", running_lines(status, metric), ""),
                                 ("failed or infeasible", problem_lines(status), "red"),
@@ -96,7 +97,6 @@ class PlainLog:
 
 
 def _ended_line(study_key: str, trial: Any) -> str:
-    from tunebook.core.records import trial_name
     from tunebook.core.states import TrialState
 
     name = trial_name(study_key, trial.number)

@@ -90,7 +90,7 @@ def fit(columns: Sequence[Column], cells: Sequence[Sequence[str]], width: int) -
     """
     headers = [c.title for c in columns]
     kept = list(range(len(columns)))
-    if _width(columns, cells, headers, kept) > width:
+    if _width(columns, cells, headers, kept, flex_min=True) > width:
         headers = [c.short or c.title for c in columns]
     order = sorted((i for i in kept if columns[i].keep < 100),
                    key=lambda i: (not _empty(cells, i), columns[i].keep, -i))
@@ -101,6 +101,7 @@ def fit(columns: Sequence[Column], cells: Sequence[Sequence[str]], width: int) -
     flex = [i for i in kept if columns[i].flex]
     if not flex or _width(columns, cells, headers, kept) <= width:
         return kept, headers, None
+    kept = [i for i in kept if columns[i].keep >= 100 or columns[i].flex or not _empty(cells, i)]  # room for it
     others = _width(columns, cells, headers, [i for i in kept if i not in flex]) + 3
     return kept, headers, max(width - others, FLEX_MIN, len(headers[flex[0]]))
 

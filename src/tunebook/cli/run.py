@@ -62,7 +62,8 @@ def run_with_progress(experiment, store, parallel: int, trials: int | None, runs
         if console.is_terminal:
             with Live(console=console, auto_refresh=False, transient=False) as live:
                 def tick(runner: Runner) -> None:
-                    live.update(live_view(experiment.name, metric, live_status(runner)), refresh=True)
+                    view = live_view(experiment.name, metric, live_status(runner), console.width)
+                    live.update(view, refresh=True)
 
                 runner = Runner(experiment, store, executor, runs_dir, trials=trials, on_tick=_every(1.0, tick))
                 progress = runner.run()

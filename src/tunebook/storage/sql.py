@@ -54,8 +54,9 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _same_json(stored: str, canonical: str) -> bool:
-    return dump_json(json.loads(stored), "stored JSON") == canonical
+def _same_json(stored: str, new: str) -> bool:
+    """Whether two JSON texts hold the same data, whatever the order of their keys."""
+    return dump_json(json.loads(stored), "stored JSON") == dump_json(json.loads(new), "new JSON")
 
 
 class SQLStore(Store):
@@ -128,7 +129,7 @@ class SQLStore(Store):
 
     # -- experiments -------------------------------------------------------
     def ensure_experiment(self, name: str, spec: Mapping[str, Any], source: str | None = None) -> ExperimentRecord:
-        spec_text = dump_json(spec, f"the spec of experiment {name!r}")
+        spec_text = dump_json(spec, f"the spec of experiment {name!r}", keep_order=True)
         return self._once_more_on_race(lambda: self._ensure_experiment(name, spec_text, source))
 
     def _ensure_experiment(self, name: str, spec_text: str, source: str | None) -> ExperimentRecord:
@@ -145,7 +146,7 @@ class SQLStore(Store):
         return experiment_record(row)
 
     def replace_spec(self, experiment_id: int, spec: Mapping[str, Any], source: str | None = None) -> ExperimentRecord:
-        spec_text = dump_json(spec, f"the spec of experiment {experiment_id}")
+        spec_text = dump_json(spec, f"the spec of experiment {experiment_id}", keep_order=True)
         with self._write(f"updating the spec of experiment {experiment_id}") as conn:
             row = conn.execute(
                 update(experiments).where(experiments.c.id == experiment_id)
@@ -157,7 +158,7 @@ class SQLStore(Store):
 
     def import_experiment(self, name: str, spec: Mapping[str, Any], studies: Sequence[FinishedStudy],
                           source: str | None = None, worker: str | None = None) -> ExperimentRecord:
-        spec_text = dump_json(spec, f"the spec of experiment {name!r}")
+        spec_text = dump_json(spec, f"the spec of experiment {name!r}", keep_order=True)
         keys = [study.key for study in studies]
         if len(set(keys)) != len(keys):
             raise ValueError(f"study keys must differ, got {keys!r}")
