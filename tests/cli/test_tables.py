@@ -70,16 +70,17 @@ def test_trials_fit_the_terminal_with_whole_headers(filled, width):
     rows = rows_by_name(lines)
     assert list(rows) == [f"width={w}/{n}" for w in (4, 16) for n in range(3)]  # STUDY/NUMBER, as users name them
     failed = rows["width=4/2"][headers.index("reason")]
-    assert rows["width=16/1"][headers.index("reason")] == "valid_loss is nan at step 10"
+    assert rows["width=16/1"][headers.index("reason")].startswith("valid_loss is nan at s")
     if width == 180:
         # scientific, then nuisance in the spec's order, then the outcome; attempt (always 0) made room
         assert headers == ["trial", "width", "lr", "weight_decay", "label_smoothing", "state", "objective",
                            "best step", "duration", "reason"]
         assert all(re.fullmatch(r"[\d.]+ s", row[headers.index("duration")]) for row in rows.values())
         assert failed.startswith("exit code 1 after 1 attempt(s): RuntimeError: CUDA out of memory")
+        assert rows["width=16/1"][headers.index("reason")] == "valid_loss is nan at step 10"
     else:  # the later nuisance hyperparameters and the bookkeeping give way to a readable reason
-        assert headers == ["trial", "lr", "state", "objective", "reason"]
-        assert failed.startswith("exit code 1 after 1 attempt(s)") and len(failed) >= 24
+        assert headers == ["trial", "lr", "wd", "state", "objective", "reason"]  # weight_decay as people write it
+        assert failed.startswith("exit code 1 after") and len(failed) >= 20
 
 
 @pytest.mark.parametrize("width", [80, 180])

@@ -20,7 +20,7 @@ import click
 
 FORMATS = ("table", "csv", "json")
 format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-FLEX_MIN = 24  # the flex column is never cut narrower than this (or its header)
+FLEX_MIN = 20  # the default narrowest a flex column is cut to
 EMPTY_CELLS = ("-", "", "0")
 
 
@@ -34,6 +34,7 @@ class Column:
     keep: int = 100  # columns with the lowest ``keep`` are dropped first; 100: never dropped
     justify: str = "left"
     flex: bool = False  # cut with an ellipsis to fit (one per table, e.g. a reason)
+    min_width: int = FLEX_MIN  # a flex column is never cut narrower than this (or its header)
 
     @property
     def title(self) -> str:
@@ -103,7 +104,7 @@ def fit(columns: Sequence[Column], cells: Sequence[Sequence[str]], width: int) -
         return kept, headers, None
     kept = [i for i in kept if columns[i].keep >= 100 or columns[i].flex or not _empty(cells, i)]  # room for it
     others = _width(columns, cells, headers, [i for i in kept if i not in flex]) + 3
-    return kept, headers, max(width - others, FLEX_MIN, len(headers[flex[0]]))
+    return kept, headers, max(width - others, columns[flex[0]].min_width, len(headers[flex[0]]))
 
 
 def _width(columns: Sequence[Column], cells: Sequence[Sequence[str]], headers: Sequence[str],
@@ -112,7 +113,7 @@ def _width(columns: Sequence[Column], cells: Sequence[Sequence[str]], headers: S
     for i in kept:
         natural = max([len(headers[i])] + [len(row[i]) for row in cells])
         if flex_min and columns[i].flex:
-            natural = min(natural, max(FLEX_MIN, len(headers[i])))
+            natural = min(natural, max(columns[i].min_width, len(headers[i])))
         total += natural + 3
     return total
 

@@ -30,7 +30,7 @@ TABLE_COLUMNS = (
     Column("study"), Column("trials", justify="right"), Column("complete", short="compl.", justify="right"),
     Column("infeasible", short="infeas.", keep=60, justify="right"),
     Column("failed", keep=70, justify="right"), Column("running", short="run.", keep=75, justify="right"),
-    Column("best objective", short="best", justify="right"), Column("best trial", keep=80, flex=True),
+    Column("best objective", short="best", justify="right"), Column("best trial", keep=80, flex=True, min_width=14),
 )
 
 

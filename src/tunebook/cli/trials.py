@@ -64,7 +64,8 @@ def table_columns(space: Any, param_ids: list[str], scientific_in_name: bool = T
     for role, keep in (("scientific", 55 if scientific_in_name else 90), ("nuisance", 70)):
         ids = [hp.id for hp in space if hp.role == role and hp.id in param_ids]
         for rank, hp_id in enumerate(ids):
-            short = plain_name(hp_id) if plain.count(plain_name(hp_id)) == 1 else hp_id
+            name = plain_name(hp_id) if plain.count(plain_name(hp_id)) == 1 else hp_id
+            short = _initials(name) if role == "nuisance" else name  # lr, wd: as people write them
             params.append(Column(hp_id, short=short, keep=keep - rank, justify="right"))
     unknown = [Column(i, keep=20, justify="right") for i in param_ids if i not in roles]
     return [
@@ -77,6 +78,13 @@ def table_columns(space: Any, param_ids: list[str], scientific_in_name: bool = T
         Column("attempt", short="att.", keep=10, justify="right"),
         Column("reason", keep=80, flex=True),
     ]
+
+
+def _initials(name: str) -> str:
+    """``learning_rate`` -> ``lr``, ``weight_decay`` -> ``wd`` (a branch id keeps its plain name); short names as they are."""
+    if "[" in name or "_" not in name or len(name) <= 8:
+        return name
+    return "".join(part[0] for part in name.split("_") if part)
 
 
 def _row(study_key: str, trial: Any) -> dict[str, Any]:

@@ -38,9 +38,10 @@ def reason_line(reason: str | None) -> str:
     """A trial's reason in one line: its first line, plus the last line of a quoted stderr tail.
 
     ``exit code 1 after 2 attempt(s); stderr ends:\n...\nRuntimeError: out of memory``
-    reads ``exit code 1 after 2 attempt(s): RuntimeError: out of memory``. '' for None.
+    reads ``exit code 1 after 2 attempt(s): RuntimeError: out of memory``. '' for None
+    (or a frame's NaN).
     """
-    if not reason:
+    if not isinstance(reason, str) or not reason:
         return ""
     lines = [line for line in reason.strip().splitlines() if line.strip()]
     if not lines:
