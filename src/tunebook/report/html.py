@@ -21,9 +21,11 @@ h1{margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #ddd;paddin
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem} th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f6f6;cursor:pointer} .problem{color:#b00020;font-weight:600} .warning{color:#a15c00;font-weight:600} .info{color:#555}
 .muted{color:#666} .plot{margin:1rem 0} code{background:#f4f4f4;padding:0 .2rem}
-.fit{max-width:100%;overflow-x:auto} table.trials{width:100%} table.trials td,table.trials th{white-space:nowrap}
+.fit{max-width:100%;overflow-x:auto} table.trials{width:100%;font-size:.82rem}
+table.trials td,table.trials th{white-space:nowrap;padding:.25rem .4rem} table.trials th small{font-weight:400;color:#666}
 table.trials .num{text-align:right;font-variant-numeric:tabular-nums}
-.cut{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:8rem} .cut.reason{max-width:26rem;min-width:14rem}
+.cut{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:8rem}
+table.trials td.rest{width:100%;max-width:0;min-width:10rem} .cut.reason{max-width:none}
 tr.infeasible td,tr.failed td{background:#fff6f5} ul.notes li{margin:.2rem 0}
 """
 
@@ -133,8 +135,7 @@ def _trials_table(data: ExperimentData) -> str:
     if data.trials.empty:
         return "<p class='muted'>None yet.</p>"
     params = _trial_columns(data)
-    head = "".join(f"<th title='{_e(c)}'><div class='cut'>{_e(c)}</div></th>" for c in
-                   ["trial", *params, "state", "objective", "best step", "duration", "reason"])
+    head = "".join(_header(c) for c in ["trial", *params, "state", "objective", "best step", "duration", "reason"])
     rows = []
     for row in data.trials.to_dict("records"):
         name = data.trial_name(row["trial_id"])
@@ -145,6 +146,13 @@ def _trials_table(data: ExperimentData) -> str:
         rows.append(f"<tr class='{_e(row['state'])}'>{''.join(cells)}</tr>")
     return (f"<div class='fit'><table class='sortable trials'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _header(column: str) -> str:
+    """A column header; a branch's id (``beta1[optimizer=adam]``) on two lines, its condition small."""
+    name, _, branch = column.partition("[")
+    below = f"<br><small>{_e(branch.rstrip(']'))}</small>" if branch else ""
+    return f"<th title='{_e(column)}'><div class='cut'>{_e(name)}{below}</div></th>"
 
 
 def _param_cell(value: Any) -> str:
@@ -171,9 +179,10 @@ def _number_cell(value: Any, text: str) -> str:
 def _text_cell(text: str, full: Any, kind: str = "") -> str:
     """A cell cut to its column's width, the full text in its tooltip."""
     if not text:
-        return "<td data-v=''></td>"
+        return "<td class='rest' data-v=''></td>" if kind == "reason" else "<td data-v=''></td>"
     title = _e(full if isinstance(full, str) and full else text)
-    return f"<td data-v='{_e(text)}'><div class='cut {kind}' title='{title}'>{_e(text)}</div></td>"
+    rest = " class='rest'" if kind == "reason" else ""  # the reason takes the width the others leave
+    return f"<td{rest} data-v='{_e(text)}'><div class='cut {kind}' title='{title}'>{_e(text)}</div></td>"
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str] | None, sortable: bool = False) -> str:
