@@ -32,7 +32,7 @@ from tunebook.storage.base import Store
 
 
 class Interrupted(TunebookError):
-    """The run was stopped (Ctrl-C); its running trials went back to WAITING."""
+    """The run was stopped (Ctrl-C, or SIGTERM under `tunebook run`); its running trials went back to WAITING."""
 
 
 @dataclasses.dataclass
