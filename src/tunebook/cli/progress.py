@@ -28,7 +28,7 @@ def headline(name: str, status: LiveStatus) -> str:
 def time_to_go(status: LiveStatus) -> str:
     """``about 3 min to go``, or why there is no estimate yet."""
     if status.eta is None:
-        return "estimate to finish after the first trial ends"
+        return "time to go: known once a trial ends"
     return "finishing" if status.eta == 0 else f"about {format_duration(status.eta)} to go"
 
 
