@@ -52,10 +52,10 @@ def status_command(experiment: str | None, store_url: str | None, fmt: str) -> N
     elif not rows:
         click.echo(f"no experiments in store {display_url(store.url)} yet; start one with: tunebook run SPEC")
     else:
-        _print_terminal(rows)
+        _print_terminal(rows, display_url(store.url))
 
 
-def _print_terminal(rows: list[dict[str, Any]]) -> None:
+def _print_terminal(rows: list[dict[str, Any]], url: str) -> None:
     """Per experiment: its words once, then one compact line per study."""
     from rich.console import Console
     from rich.markup import escape
@@ -74,7 +74,7 @@ def _print_terminal(rows: list[dict[str, Any]]) -> None:
                 console.print(f"  {label}: {escape(' '.join(str(first[label]).split()))}")
         table_rows = [{**r, "running": _running_cell(r)} for r in mine]
         emit(table_rows, "table", columns=TABLE_COLUMNS)
-        hint = stale_hint(mine)
+        hint = stale_hint(mine, url)
         if hint:
             console.print(f"[yellow]  ! {escape(hint)}[/yellow]")
 
@@ -127,15 +127,15 @@ def _stale(trials: list, now: datetime) -> list:
     ]
 
 
-def stale_hint(rows: list[dict[str, Any]]) -> str:
+def stale_hint(rows: list[dict[str, Any]], url: str) -> str:
     """What to do about an experiment's stale RUNNING trials ('' if none)."""
     names = [name for row in rows for name in row["stale_names"]]
     if not names:
         return ""
     oldest = max(row["stale_age"] for row in rows)
     shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
-    source, url = rows[0]["config"], rows[0]["reproduce"].rpartition(" --store ")[2]
-    again = f"tunebook run {source} --store {url}" if source != "-" else "tunebook run SPEC"
+    source = rows[0]["config"]
+    again = f"tunebook run {source if source != '-' else 'SPEC'} --store {url}"
     return (f"{len(names)} RUNNING trial(s) whose runner is gone ({shown}; last heartbeat up to "
             f"{format_duration(oldest)} ago, a live runner beats every few seconds). `{again}` re-queues them")
 
