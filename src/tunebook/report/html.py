@@ -25,7 +25,7 @@ th{background:#f6f6f6;cursor:pointer} .problem{color:#b00020;font-weight:600} .w
 table.trials td,table.trials th{white-space:nowrap;padding:.25rem .4rem} table.trials th small{font-weight:400;color:#666}
 table.trials .num{text-align:right;font-variant-numeric:tabular-nums}
 .cut{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:8rem}
-table.trials td.rest{width:100%;max-width:0;min-width:10rem} .cut.reason{max-width:none}
+table.trials .rest{width:100%;max-width:0;min-width:10rem} .cut.reason{max-width:none}
 tr.infeasible td,tr.failed td{background:#fff6f5} ul.notes li{margin:.2rem 0}
 """
 
@@ -139,7 +139,7 @@ def _trials_table(data: ExperimentData) -> str:
     rows = []
     for row in data.trials.to_dict("records"):
         name = data.trial_name(row["trial_id"])
-        cells = [f"<td data-v='{_e(name)}'>{_e(name)}</td>", *(_param_cell(row.get(p)) for p in params),
+        cells = [f"<td>{_e(name)}</td>", *(_param_cell(row.get(p)) for p in params),
                  f"<td>{_e(row['state'])}</td>", _param_cell(row["objective"]), _step_cell(row["best_step"]),
                  _number_cell(row["duration"], format_duration(row["duration"])),
                  _text_cell(reason_line(row["reason"]), row["reason"], "reason")]
@@ -152,7 +152,8 @@ def _header(column: str) -> str:
     """A column header; a branch's id (``beta1[optimizer=adam]``) on two lines, its condition small."""
     name, _, branch = column.partition("[")
     below = f"<br><small>{_e(branch.rstrip(']'))}</small>" if branch else ""
-    return f"<th title='{_e(column)}'><div class='cut'>{_e(name)}{below}</div></th>"
+    rest = " class='rest'" if column == "reason" else ""  # the reason column takes the width the others leave
+    return f"<th{rest} title='{_e(column)}'><div class='cut'>{_e(name)}{below}</div></th>"
 
 
 def _param_cell(value: Any) -> str:
@@ -179,7 +180,9 @@ def _number_cell(value: Any, text: str) -> str:
 def _text_cell(text: str, full: Any, kind: str = "") -> str:
     """A cell cut to its column's width, the full text in its tooltip."""
     if not text:
-        return "<td class='rest' data-v=''></td>" if kind == "reason" else "<td data-v=''></td>"
+        return "<td data-v=''></td>"
+    if len(text) <= 12 and text == full:  # short enough for any column: no cut, no tooltip
+        return f"<td>{_e(text)}</td>"
     title = _e(full if isinstance(full, str) and full else text)
     rest = " class='rest'" if kind == "reason" else ""  # the reason takes the width the others leave
     return f"<td{rest} data-v='{_e(text)}'><div class='cut {kind}' title='{title}'>{_e(text)}</div></td>"
