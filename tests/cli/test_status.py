@@ -175,3 +175,21 @@ def test_without_store_it_reads_tunebook_db_here(filled):
     folder, _, _ = filled
     rows = json.loads(run_cli("status", "--format", "json", cwd=folder).stdout)
     assert [r["study"] for r in rows] == ["width=4", "width=16"]
+
+
+def test_notes_keep_their_history_the_specs_first_with_dates(tmp_path):
+    write_program(tmp_path, "model.py", "def train(params, trial):\n    trial.log(0, {'valid_loss': params['lr']})\n")
+    spec = write_spec(tmp_path, {"function": "model:train"}, trials=1, notes="lr range from the last round")
+    url = store_url(tmp_path)
+    assert run_cli("run", str(spec), "--store", url, cwd=tmp_path).returncode == 0
+    for text in ("first look: lr matters", "second look: it does not"):
+        assert run_cli("note", "exp", text, "--store", url, cwd=tmp_path).returncode == 0
+    rows = json.loads(run_cli("status", "exp", "--store", url, "--format", "json", cwd=tmp_path).stdout)
+    notes = rows[0]["notes"]
+    assert [n["text"] for n in notes] == ["lr range from the last round", "first look: lr matters",
+                                          "second look: it does not"]
+    assert notes[0]["at"] is None and notes[1]["at"] <= notes[2]["at"]
+    lines = run_cli("status", "--store", url, cwd=tmp_path).stdout.splitlines()
+    shown = [line for line in lines if "look:" in line or "last round" in line]
+    assert shown[0] == "  notes: spec  lr range from the last round"
+    assert [line.split("UTC  ")[1] for line in shown[1:]] == ["first look: lr matters", "second look: it does not"]
