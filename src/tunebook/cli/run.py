@@ -82,6 +82,7 @@ def run_with_progress(experiment, store, parallel: int, trials: int | None, runs
 def _sigterm_as_ctrl_c() -> Iterator[None]:
     """SIGTERM (what schedulers and ``timeout`` send) stops the run the way Ctrl-C does."""
     def interrupt(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the hand-back short
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
