@@ -80,4 +80,4 @@ def test_html_report_is_one_self_contained_file(ran: Path, tmp_path: Path):
     assert page.count("<script") >= 2 and re.search(r"<script[^>]*\ssrc=", page) is None
     order = [page.index(h) for h in ("Isolation result", "Isolation plot: width", "<h2>Checklist", "Axis plot: lr", "<h2>Trials")]
     assert order == sorted(order)
-    assert "sampled_enough" in page and "class='sortable'" in page
+    assert "sampled_enough" in page and "class='sortable trials'" in page

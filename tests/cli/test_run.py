@@ -205,7 +205,8 @@ def test_an_unknown_placeholder_is_an_error_before_anything_runs(tmp_path):
     done = run_cli("run", str(spec), "--store", url, cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.strip() == (
-        "error: run.command uses {depth}, which is not a hyperparameter of this experiment"
+        f"error: invalid experiment spec {spec}: run.command: uses {{depth}}, which is not a hyperparameter "
+        "of this experiment (it has: lr)"
     )
     assert not (tmp_path / "tunebook-runs").exists()
     with SQLStore(url) as store:

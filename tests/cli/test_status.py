@@ -51,7 +51,7 @@ def test_status_table_is_the_tracking_spreadsheet(filled):
     assert list(table) == ["width=4", "width=16"]
     for cells, width in zip(table.values(), (4, 16)):
         assert cells[:5] == ["3/3", "1", "1", "1", "0"]  # trials, complete, infeasible, failed, running
-        assert float(cells[5]) == pytest.approx(width * 0.1 / 3, rel=1e-3) and cells[6] == "0 (step 20)"
+        assert float(cells[5]) == pytest.approx(width * 0.1 / 3, rel=1e-3) and cells[6] == f"width={width}/0 (step 20)"
 
 
 def test_status_csv_has_the_spreadsheet_columns_and_one_row_per_study(filled):
@@ -59,7 +59,7 @@ def test_status_csv_has_the_spreadsheet_columns_and_one_row_per_study(filled):
     done = run_cli("status", "--store", url, "--format", "csv", cwd=folder)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
-        "experiment,study,goal,notes,config,trials,complete,infeasible,failed,running,"
+        "experiment,study,goal,notes,config,trials,complete,infeasible,failed,running,stale,"
         "best objective,best trial,reproduce"
     )
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
@@ -69,7 +69,7 @@ def test_status_csv_has_the_spreadsheet_columns_and_one_row_per_study(filled):
             "3/3", "1", "1", "1", "0"
         )
         assert float(row["best objective"]) == pytest.approx(width * 0.1 / 3)
-        assert row["best trial"] == "0 (step 20)"
+        assert row["best trial"] == f"width={width}/0 (step 20)" and row["stale"] == "0"
         assert row["config"] == str(spec) and row["reproduce"] == f"tunebook run {spec} --store {url}"
 
 
@@ -82,14 +82,23 @@ def test_status_json_parses_and_holds_numbers(filled):
     assert rows[1]["best objective"] == pytest.approx(16 * 0.1 / 3)
 
 
-@pytest.mark.parametrize("command", ["status", "trials", "note"])
-def test_an_unknown_experiment_is_a_clear_error(filled, command):
+@pytest.mark.parametrize("command", ["status", "trials", "note", "report"])
+@pytest.mark.parametrize(("name", "hint"), [("nope", "; it has: exp"), ("epx", "; did you mean 'exp'?")])
+def test_an_unknown_experiment_is_a_clear_error_with_a_did_you_mean(filled, command, name, hint):
     folder, url, _ = filled
-    args = [command, "nope", *(["some text"] if command == "note" else []), "--store", url]
+    args = [command, name, *(["some text"] if command == "note" else []), "--store", url]
     done = run_cli(*args, cwd=folder)
     assert done.returncode == 1
-    assert done.stderr.strip() == f"error: no experiment named 'nope' in store {url}"
-    assert done.stdout == ""
+    assert done.stderr.strip() == f"error: no experiment named {name!r} in store {url}{hint}"
+    assert done.stdout == "" and not (folder / "tunebook-reports").exists()
+
+
+def test_an_unknown_experiment_in_an_empty_store_asks_whether_it_is_the_right_store(tmp_path):
+    url = store_url(tmp_path)
+    done = run_cli("trials", "digits-depth", "--store", url, cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (f"error: no experiment named 'digits-depth' in store {url} "
+                                   "(it is empty: is --store, or TUNEBOOK_STORE, the store the experiment ran with?)")
 
 
 def test_trials_json_lists_every_trial_with_its_outcome(filled):
@@ -103,8 +112,9 @@ def test_trials_json_lists_every_trial_with_its_outcome(filled):
         for n, (lr, state) in enumerate([(0.1, "complete"), (0.5, "infeasible"), (0.9, "failed")])
     ]
     for row in rows:
-        assert set(row) == {"study", "trial", "params", "state", "objective", "best step", "duration s", "attempt",
-                            "reason"}
+        assert set(row) == {"study", "trial", "name", "params", "state", "objective", "best step", "duration s",
+                            "attempt", "reason"}
+        assert row["name"] == f"{row['study']}/{row['trial']}"
         assert row["duration s"] >= 0 and row["attempt"] == 0
         if row["state"] == "complete":
             assert row["best step"] == 20 and row["reason"] is None
@@ -142,7 +152,7 @@ def test_a_note_shows_in_status(tmp_path, filled):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("noted on exp at ") and done.stdout.strip().endswith("UTC")
     rows = json.loads(run_cli("status", "--store", url, "--format", "json", cwd=folder).stdout)
-    assert {r["notes"] for r in rows} == {"lr above 0.8 runs out of memory"}
+    assert [[n["text"] for n in r["notes"]] for r in rows] == [["lr above 0.8 runs out of memory"]] * 2
     assert "lr above 0.8 runs out of memory" in run_cli("status", "--store", url, cwd=folder).stdout
 
 
@@ -165,3 +175,21 @@ def test_without_store_it_reads_tunebook_db_here(filled):
     folder, _, _ = filled
     rows = json.loads(run_cli("status", "--format", "json", cwd=folder).stdout)
     assert [r["study"] for r in rows] == ["width=4", "width=16"]
+
+
+def test_notes_keep_their_history_the_specs_first_with_dates(tmp_path):
+    write_program(tmp_path, "model.py", "def train(params, trial):\n    trial.log(0, {'valid_loss': params['lr']})\n")
+    spec = write_spec(tmp_path, {"function": "model:train"}, trials=1, notes="lr range from the last round")
+    url = store_url(tmp_path)
+    assert run_cli("run", str(spec), "--store", url, cwd=tmp_path).returncode == 0
+    for text in ("first look: lr matters", "second look: it does not"):
+        assert run_cli("note", "exp", text, "--store", url, cwd=tmp_path).returncode == 0
+    rows = json.loads(run_cli("status", "exp", "--store", url, "--format", "json", cwd=tmp_path).stdout)
+    notes = rows[0]["notes"]
+    assert [n["text"] for n in notes] == ["lr range from the last round", "first look: lr matters",
+                                          "second look: it does not"]
+    assert notes[0]["at"] is None and notes[1]["at"] <= notes[2]["at"]
+    lines = run_cli("status", "--store", url, cwd=tmp_path).stdout.splitlines()
+    shown = [line for line in lines if "look:" in line or "last round" in line]
+    assert shown[0] == "  notes: spec  lr range from the last round"
+    assert [line.split("UTC  ")[1] for line in shown[1:]] == ["first look: lr matters", "second look: it does not"]

@@ -15,6 +15,7 @@ from tunebook.core.records import trial_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
     import pandas as pd
 
@@ -35,11 +36,14 @@ class ExperimentData:
     scientific values of per-value studies are columns too. ``objective`` is
     as stored. ``curves``: long form ``trial_id, metric, step, value``, one
     value per (trial, metric, step) — the last one logged — sorted.
+    ``notes``: ``(when, text)``, the spec's notes first (``when`` None),
+    then each ``tunebook note`` (a UTC datetime), oldest first.
     """
 
     experiment: Experiment
     trials: "pd.DataFrame"
     curves: "pd.DataFrame"
+    notes: "tuple[tuple[datetime | None, str], ...]" = ()
 
     @property
     def objective(self) -> Objective:
@@ -93,7 +97,9 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None") -> Experim
         })
     trials = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS) + _param_columns(experiment, rows))
     curves = latest_points(store.load_curves(experiment_id=record.id, metrics=metrics))
-    return ExperimentData(experiment, trials, curves)
+    notes = ((None, experiment.notes),) if experiment.notes else ()
+    notes += tuple((n.created_at, n.text) for n in store.list_notes(record.id))
+    return ExperimentData(experiment, trials, curves, notes)
 
 
 def _param_columns(experiment: Experiment, rows: list[dict]) -> list[str]:

@@ -47,6 +47,7 @@ def report_command(
             "objective": {"metric": data.objective.metric, "mode": data.objective.mode, "reduce": data.objective.reduce},
             "best": json.loads(best.to_json(orient="records")),
             "findings": [f.to_dict() for f in findings],
+            "notes": [{"at": at.isoformat() if at else None, "text": text} for at, text in data.notes],
         }, indent=2, default=str))
         return
     _print_text(data, best, findings)
@@ -88,3 +89,14 @@ def _print_text(data: Any, best: Any, findings: list) -> None:
         severity = f"[{colour[f.severity.value]}]{f.severity.value}[/]"
         checks.add_row(severity, f.id, escape(f.study or "-"), escape(f.message), escape(f"{f.action} ({f.section})"))
     console.print(checks)
+    _print_notes(console, data.notes)
+
+
+def _print_notes(console: Any, notes: Any) -> None:
+    """The spec's notes, then each ``tunebook note`` with its date."""
+    from rich.markup import escape
+
+    if notes:
+        console.print("[bold]Notes[/bold]")
+    for at, text in notes:
+        console.print(f"  [dim]{f'{at:%Y-%m-%d %H:%M} UTC' if at else 'spec'}[/dim]  {escape(text)}")

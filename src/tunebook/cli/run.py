@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from pathlib import Path
+from typing import Iterator
 
 import click
 
 from tunebook.cli.options import open_cli_store, store_option
-from tunebook.cli.render import cell_text
+from tunebook.cli.progress import PlainLog, live_view
+from tunebook.cli.sample import warn_about_run
+from tunebook.core.errors import TunebookError
 
 
 @click.command("run")
@@ -18,34 +23,91 @@ from tunebook.cli.render import cell_text
 @click.option("--runs", "runs_dir", type=click.Path(file_okay=False), default="tunebook-runs", show_default=True,
               help="Folder for trial folders (logs, params, checkpoints).")
 def run_command(spec: str, store_url: str | None, parallel: int | None, trials: int | None, runs_dir: str) -> None:
-    """Run the trials of SPEC until every study reaches its budget; resumable."""
+    """Run the trials of SPEC until every study reaches its budget; resumable.
+
+    Ctrl-C or SIGTERM (a scheduler's or timeout's stop) hands running trials
+    back to the queue. Exits 1 if every trial this run ended failed.
+    """
     from tunebook.core.experiment import Experiment
 
     experiment = Experiment.from_yaml(spec)
     config = experiment.run_config()
+    warn_about_run(config)
     with open_cli_store(store_url) as store:
         progress = run_with_progress(experiment, store, parallel or config.parallel, trials, Path(runs_dir))
         click.echo(_summary(experiment.name, store.url, Path(runs_dir), progress))
 
 
+class EveryTrialFailed(TunebookError):
+    """Every trial a run ended, failed: nothing to analyse, something to fix first."""
+
+
 def run_with_progress(experiment, store, parallel: int, trials: int | None, runs_dir: Path):  # noqa: ANN001
-    """Run with a live table on a terminal (plain lines otherwise); the final progress."""
+    """Run with a live display (plain lines when stderr is not a terminal); the final progress.
+
+    Raises Interrupted on Ctrl-C or SIGTERM (running trials handed back), and
+    EveryTrialFailed when every trial this run ended failed.
+    """
     from rich.console import Console
     from rich.live import Live
 
     from tunebook.execution import LocalExecutor, Runner
+    from tunebook.execution.live import live_status
 
     config = experiment.run_config()
     executor = LocalExecutor(parallel, config.gpus_per_trial)
     console = Console(stderr=True)
-    with Live(console=console, auto_refresh=False, transient=False) as live:
-        def tick(runner: Runner) -> None:
-            live.update(progress_table(experiment.name, runner.progress()), refresh=True)
+    metric = experiment.objective.metric
+    with _sigterm_as_ctrl_c():
+        if console.is_terminal:
+            with Live(console=console, auto_refresh=False, transient=False) as live:
+                def tick(runner: Runner) -> None:
+                    view = live_view(experiment.name, metric, live_status(runner), console.width)
+                    live.update(view, refresh=True)
 
-        runner = Runner(experiment, store, executor, runs_dir, trials=trials, on_tick=_every(0.5, tick))
-        progress = runner.run()
-        tick(runner)
+                runner = Runner(experiment, store, executor, runs_dir, trials=trials, on_tick=_every(1.0, tick))
+                progress = runner.run()
+                tick(runner)
+        else:
+            log = PlainLog(experiment.name, lambda line: click.echo(line, err=True))
+            runner = Runner(experiment, store, executor, runs_dir, trials=trials,
+                            on_tick=_every(1.0, lambda r: log.update(live_status(r), r)))
+            progress = runner.run()
+            log.update(live_status(runner), runner)
+    _refuse_if_every_trial_failed(runner)
     return progress
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (what schedulers and ``timeout`` send) stops the run the way Ctrl-C does."""
+    def interrupt(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the hand-back short
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _refuse_if_every_trial_failed(runner) -> None:  # noqa: ANN001
+    from tunebook.core.readable import reason_line
+    from tunebook.core.records import trial_name
+    from tunebook.core.states import TrialState
+    from tunebook.execution.prepare import trial_dir
+
+    final = {t.id: (key, t) for key, t in runner.ended if t.state is not TrialState.WAITING}
+    if not final or any(t.state is not TrialState.FAILED for _, t in final.values()):
+        return
+    key, first = min(final.values(), key=lambda kt: (kt[1].study_id, kt[1].number))  # the first in the table
+    reason = reason_line(first.reason)
+    folder = trial_dir(runner.runs_dir, runner.experiment.name, key, first.number)
+    raise EveryTrialFailed(
+        f"every trial this run ended failed ({len(final)}); {trial_name(key, first.number)}: {reason} "
+        f"(its output: {folder}/stderr.log)"
+    )
 
 
 def _every(seconds: float, action):  # noqa: ANN001, ANN202
@@ -61,22 +123,8 @@ def _every(seconds: float, action):  # noqa: ANN001, ANN202
     return maybe
 
 
-def progress_table(name: str, progress):  # noqa: ANN001, ANN201
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=escape(f"tunebook run {name}"), title_justify="left")
-    for column in ("study", "done", "running", "infeasible", "failed", "budget", "best objective", "best trial"):
-        table.add_column(column, justify="left" if column == "study" else "right")
-    for p in progress:
-        table.add_row(
-            escape(p.key), str(p.complete), str(p.running), str(p.infeasible), str(p.failed),
-            str(p.budget), cell_text(p.best), "-" if p.best_trial is None else str(p.best_trial),
-        )
-    return table
-
-
 def _summary(name: str, store_url: str, runs_dir: Path, progress) -> str:  # noqa: ANN001
+    from tunebook.execution.prepare import experiment_dir
     from tunebook.storage.url import display_url
 
     total = sum(p.finished for p in progress)
@@ -84,7 +132,7 @@ def _summary(name: str, store_url: str, runs_dir: Path, progress) -> str:  # noq
     lines = [
         f"{name}: {total} trial(s) finished ({failed} failed).",
         f"  store:  {display_url(store_url)}",
-        f"  trials: {runs_dir.resolve() / name}",
+        f"  trials: {experiment_dir(runs_dir.resolve(), name)}",
         f"  next:   tunebook status --store {display_url(store_url)}",
         f"          tunebook trials {name} --store {display_url(store_url)}",
     ]

@@ -10,6 +10,13 @@ import click
 
 from tunebook.core.experiment import Experiment
 from tunebook.core.records import plain_name
+from tunebook.core.run_spec import RunConfig, run_warnings
+
+
+def warn_about_run(config: RunConfig) -> None:
+    """Print (to stderr) what in ``run:`` is legal but probably unintended."""
+    for warning in run_warnings(config):
+        click.echo(f"warning: {warning}", err=True)
 
 
 @click.command("sample")
@@ -22,6 +29,8 @@ def sample_command(spec: str, count: int | None, fmt: str) -> None:
     from tunebook.search import sample
 
     experiment = Experiment.from_yaml(spec)
+    if experiment.run:  # what `tunebook run` would refuse, refused here too
+        warn_about_run(experiment.run_config())
     planned = sample(experiment, count)
     if fmt == "json":
         rows = [

@@ -1,20 +1,37 @@
-"""``tunebook status``: the playbook's tracking spreadsheet, one row per study."""
+"""``tunebook status``: the playbook's tracking spreadsheet, one row per study.
+
+Per experiment it shows the goal, every note (the spec's first, then each
+``tunebook note`` with its date), the config and how to reproduce it, then
+one row per study. RUNNING trials whose heartbeat is older than a runner's
+``stale_after`` are marked stale: their runner is probably gone, and the
+next ``tunebook run`` re-queues them.
+"""
 
 from __future__ import annotations
 
 import collections
+from datetime import datetime, timezone
 from typing import Any
 
 import click
 
 from tunebook.cli.options import open_cli_store, store_option
-from tunebook.cli.render import emit, format_option
+from tunebook.cli.render import Column, emit, format_option
+from tunebook.core.readable import format_duration
+from tunebook.core.records import trial_name
 from tunebook.core.states import TrialState
+from tunebook.execution.base import STALE_AFTER_S
+from tunebook.execution.workers import dead_here
 from tunebook.storage.url import display_url
 
 COLUMNS = ("experiment", "study", "goal", "notes", "config", "trials", "complete", "infeasible",
-           "failed", "running", "best objective", "best trial", "reproduce")
-TABLE_COLUMNS = ("study", "trials", "complete", "infeasible", "failed", "running", "best objective", "best trial")
+           "failed", "running", "stale", "best objective", "best trial", "reproduce")
+TABLE_COLUMNS = (
+    Column("study"), Column("trials", justify="right"), Column("complete", short="compl.", justify="right"),
+    Column("infeasible", short="infeas.", keep=60, justify="right"),
+    Column("failed", keep=70, justify="right"), Column("running", short="run.", keep=75, justify="right"),
+    Column("best objective", short="best", justify="right"), Column("best trial", keep=80, flex=True, min_width=14),
+)
 
 
 @click.command("status")
@@ -22,7 +39,11 @@ TABLE_COLUMNS = ("study", "trials", "complete", "infeasible", "failed", "running
 @store_option
 @format_option
 def status_command(experiment: str | None, store_url: str | None, fmt: str) -> None:
-    """Every study in the store: goal, notes, config, trials by state, best objective."""
+    """Every study in the store: goal, notes, config, trials by state, best objective.
+
+    RUNNING trials whose runner is gone (a dead process here, or no heartbeat for a minute) are
+    marked stale, with the command that re-queues them.
+    """
     with open_cli_store(store_url) as store:
         records = [store.get_experiment(experiment)] if experiment else store.list_experiments()
         rows = [row for record in records for row in _study_rows(store, record)]
@@ -31,10 +52,10 @@ def status_command(experiment: str | None, store_url: str | None, fmt: str) -> N
     elif not rows:
         click.echo(f"no experiments in store {display_url(store.url)} yet; start one with: tunebook run SPEC")
     else:
-        _print_terminal(rows)
+        _print_terminal(rows, display_url(store.url))
 
 
-def _print_terminal(rows: list[dict[str, Any]]) -> None:
+def _print_terminal(rows: list[dict[str, Any]], url: str) -> None:
     """Per experiment: its words once, then one compact line per study."""
     from rich.console import Console
     from rich.markup import escape
@@ -44,36 +65,79 @@ def _print_terminal(rows: list[dict[str, Any]]) -> None:
         mine = [r for r in rows if r["experiment"] == name]
         first = mine[0]
         console.print(f"[bold]{escape(name)}[/bold]  {escape(first['goal'])}")
-        for label in ("notes", "config", "reproduce"):
+        for i, note in enumerate(first["notes"]):
+            label = "notes:" if i == 0 else "      "
+            when = note["at"][:16].replace("T", " ") + " UTC" if note["at"] else "spec"
+            console.print(f"  {label} [dim]{escape(when)}[/dim]  {escape(' '.join(note['text'].split()))}")
+        for label in ("config", "reproduce"):
             if first[label] and first[label] != "-":
                 console.print(f"  {label}: {escape(' '.join(str(first[label]).split()))}")
-        emit(mine, "table", columns=TABLE_COLUMNS)
+        table_rows = [{**r, "running": _running_cell(r)} for r in mine]
+        emit(table_rows, "table", columns=TABLE_COLUMNS)
+        hint = stale_hint(mine, url)
+        if hint:
+            console.print(f"[yellow]  ! {escape(hint)}[/yellow]")
+
+
+def _running_cell(row: dict[str, Any]) -> str:
+    return f"{row['running']} ({row['stale']} stale)" if row["stale"] else str(row["running"])
+
+
+def notes_of(store: Any, record: Any) -> list[dict[str, Any]]:
+    """The spec's notes first (``at`` None), then every ``tunebook note``, oldest first."""
+    notes = [{"at": None, "text": record.spec["notes"]}] if record.spec.get("notes") else []
+    return notes + [{"at": n.created_at.isoformat(), "text": n.text} for n in store.list_notes(record.id)]
 
 
 def _study_rows(store: Any, record: Any) -> list[dict[str, Any]]:
     spec = record.spec
     mode = spec.get("objective", {}).get("mode", "min")
-    notes = store.list_notes(record.id)
-    note = notes[-1].text if notes else spec.get("notes", "")
+    notes = notes_of(store, record)
     by_study = collections.defaultdict(list)
     for trial in store.list_trials(experiment_id=record.id):
         by_study[trial.study_id].append(trial)
+    now = datetime.now(timezone.utc)
     rows = []
     for study in store.list_studies(record.id):
         trials = by_study[study.id]
         counts = collections.Counter(t.state for t in trials)
         best = _best(trials, mode)
+        stale = _stale(trials, now)
         rows.append({
-            "experiment": record.name, "study": study.key, "goal": spec.get("goal", ""), "notes": note,
+            "experiment": record.name, "study": study.key, "goal": spec.get("goal", ""), "notes": notes,
             "config": record.source or "-",
             "trials": f"{sum(counts[s] for s in TrialState if s.is_finished)}/{study.budget}",
             "complete": counts[TrialState.COMPLETE], "infeasible": counts[TrialState.INFEASIBLE],
-            "failed": counts[TrialState.FAILED], "running": counts[TrialState.RUNNING],
+            "failed": counts[TrialState.FAILED], "running": counts[TrialState.RUNNING], "stale": len(stale),
             "best objective": best.objective if best else None,
-            "best trial": f"{best.number} (step {best.best_step})" if best else None,
+            "best trial": f"{trial_name(study.key, best.number)} (step {best.best_step})" if best else None,
             "reproduce": f"tunebook run {record.source} --store {display_url(store.url)}" if record.source else "-",
+            "stale_names": [trial_name(study.key, t.number) for t in stale],
+            "stale_age": max(((now - (t.heartbeat_at or t.started_at)).total_seconds() for t in stale), default=0.0),
         })
     return rows
+
+
+def _stale(trials: list, now: datetime) -> list:
+    """RUNNING trials whose runner is gone: a dead process on this host, or silent
+    (no heartbeat, else no start) for more than STALE_AFTER_S seconds."""
+    return [
+        t for t in trials if t.state is TrialState.RUNNING
+        and (dead_here(t.worker) or (now - (t.heartbeat_at or t.started_at or now)).total_seconds() > STALE_AFTER_S)
+    ]
+
+
+def stale_hint(rows: list[dict[str, Any]], url: str) -> str:
+    """What to do about an experiment's stale RUNNING trials ('' if none)."""
+    names = [name for row in rows for name in row["stale_names"]]
+    if not names:
+        return ""
+    oldest = max(row["stale_age"] for row in rows)
+    shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+    source = rows[0]["config"]
+    again = f"tunebook run {source if source != '-' else 'SPEC'} --store {url}"
+    return (f"{len(names)} RUNNING trial(s) whose runner is gone ({shown}; last heartbeat up to "
+            f"{format_duration(oldest)} ago, a live runner beats every few seconds). `{again}` re-queues them")
 
 
 def _best(trials: list, mode: str) -> Any:

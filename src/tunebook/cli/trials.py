@@ -7,7 +7,9 @@ from typing import Any
 import click
 
 from tunebook.cli.options import open_cli_store, store_option
-from tunebook.cli.render import emit, format_option
+from tunebook.cli.render import Column, emit, format_option
+from tunebook.core.readable import format_duration, reason_line
+from tunebook.core.records import plain_name, trial_name
 
 FIXED_COLUMNS = ("study", "trial", "state", "objective", "best step", "duration s", "attempt", "reason")
 
@@ -17,7 +19,14 @@ FIXED_COLUMNS = ("study", "trial", "state", "objective", "best step", "duration 
 @store_option
 @format_option
 def trials_command(experiment: str, store_url: str | None, fmt: str) -> None:
-    """Trials of EXPERIMENT: study, number, params, state, objective, best step, duration, reason."""
+    """Trials of EXPERIMENT: name (STUDY/NUMBER), params, state, objective, best step, duration, reason.
+
+    The table shows the scientific then the nuisance hyperparameters in the
+    spec's order (fixed ones are the same in every trial and left out) and
+    fits the terminal; csv and json hold every field in full.
+    """
+    from tunebook.core.experiment import Experiment
+
     with open_cli_store(store_url) as store:
         record = store.get_experiment(experiment)
         keys = {s.id: s.key for s in store.list_studies(record.id)}
@@ -28,8 +37,54 @@ def trials_command(experiment: str, store_url: str | None, fmt: str) -> None:
         return
     param_ids = list(dict.fromkeys(k for t in trials for k in t.params))
     flat = [{**{k: v for k, v in r.items() if k != "params"}, **r["params"]} for r in rows]
-    columns = list(FIXED_COLUMNS[:2]) + param_ids + list(FIXED_COLUMNS[2:])
+    if fmt == "csv":
+        emit(flat, fmt, columns=list(FIXED_COLUMNS[:2]) + param_ids + list(FIXED_COLUMNS[2:]))
+        return
+    for row, trial in zip(flat, trials):
+        row["name"] = trial_name(row["study"], row["trial"])
+        row["duration"] = format_duration(row["duration s"])
+        row["reason"] = reason_line(trial.reason)
+    spec = Experiment.from_dict(dict(record.spec))
+    per_value = spec.search.studies != "joint"
+    columns = table_columns(spec.space, param_ids, scientific_in_name=per_value)
     emit(flat, fmt, title=f"trials of {experiment}", columns=columns)
+
+
+def table_columns(space: Any, param_ids: list[str], scientific_in_name: bool = True) -> list[Column]:
+    """The terminal table's columns: name, scientific, nuisance (space order), outcome, reason.
+
+    On a narrow terminal the attempt, best step, duration and the later
+    nuisance hyperparameters give way first (and the scientific ones before
+    them when the trial's name, ``STUDY/NUMBER``, already holds their values);
+    the reason is cut to fit.
+    """
+    roles = {hp.id: hp.role for hp in space}
+    plain = [plain_name(i) for i in param_ids]
+    params = []
+    for role, keep in (("scientific", 55 if scientific_in_name else 90), ("nuisance", 70)):
+        ids = [hp.id for hp in space if hp.role == role and hp.id in param_ids]
+        for rank, hp_id in enumerate(ids):
+            name = plain_name(hp_id) if plain.count(plain_name(hp_id)) == 1 else hp_id
+            short = _initials(name) if role == "nuisance" else name  # lr, wd: as people write them
+            params.append(Column(hp_id, short=short, keep=keep - rank, justify="right"))
+    unknown = [Column(i, keep=20, justify="right") for i in param_ids if i not in roles]
+    return [
+        Column("name", header="trial"),
+        *params, *unknown,
+        Column("state", keep=95),
+        Column("objective", keep=95, justify="right"),
+        Column("best step", short="step", keep=40, justify="right"),
+        Column("duration", short="time", keep=45, justify="right"),
+        Column("attempt", short="att.", keep=10, justify="right"),
+        Column("reason", keep=80, flex=True),
+    ]
+
+
+def _initials(name: str) -> str:
+    """``learning_rate`` -> ``lr``, ``weight_decay`` -> ``wd`` (a branch id keeps its plain name); short names as they are."""
+    if "[" in name or "_" not in name or len(name) <= 8:
+        return name
+    return "".join(part[0] for part in name.split("_") if part)
 
 
 def _row(study_key: str, trial: Any) -> dict[str, Any]:
@@ -37,7 +92,8 @@ def _row(study_key: str, trial: Any) -> dict[str, Any]:
     if trial.started_at and trial.finished_at:
         duration = round((trial.finished_at - trial.started_at).total_seconds(), 2)
     return {
-        "study": study_key, "trial": trial.number, "params": dict(trial.params), "state": trial.state.value,
+        "study": study_key, "trial": trial.number, "name": trial_name(study_key, trial.number),
+        "params": dict(trial.params), "state": trial.state.value,
         "objective": trial.objective, "best step": trial.best_step, "duration s": duration,
         "attempt": trial.attempt, "reason": trial.reason,
     }

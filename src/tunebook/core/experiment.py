@@ -96,11 +96,12 @@ class Experiment:
     def run_config(self) -> "RunConfig":
         """The validated ``run:`` section; SpecError if it cannot run trials."""
         from tunebook.core.errors import SpecError
-        from tunebook.core.run_spec import parse_run
+        from tunebook.core.run_spec import check_runnable, parse_run
         from tunebook.core.spec import Problems
 
         problems = Problems()
         config = parse_run(self.run, problems)
+        check_runnable(config, self.objective.metric, {hp.name for hp in self.space}, problems)
         if problems:
             raise SpecError(problems, self.source)
         return config

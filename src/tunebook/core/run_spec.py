@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import TYPE_CHECKING, Any, Mapping
+import string
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 if TYPE_CHECKING:
     from tunebook.core.spec import Problems
@@ -79,6 +80,69 @@ def parse_run(run: Mapping[str, Any], problems: "Problems", need_program: bool =
         divergence_factor=factor,
         env=_env(run.get("env"), problems),
     )
+
+
+def placeholders(command: str | tuple[str, ...]) -> set[str]:
+    """The ``{name}`` fields a command line uses."""
+    parts = [command] if isinstance(command, str) else list(command)
+    return {field for part in parts for _, field, _, _ in string.Formatter().parse(part) if field}
+
+
+def check_runnable(config: RunConfig, objective_metric: str, names: Iterable[str], problems: "Problems") -> None:
+    """What would only show once trials ran, caught before any starts.
+
+    - every ``{placeholder}`` of ``run.command`` is a hyperparameter's plain name;
+    - when the command's metrics come only from regexes, one of them has a
+      group named for the objective metric (else every trial would end FAILED
+      with "the objective was never logged").
+    """
+    names = set(names)
+    try:
+        unknown = sorted(placeholders(config.command) - names) if config.command else []
+    except ValueError as exc:  # an unbalanced brace
+        problems.add("run.command", f"is not a valid command template ({exc}): {config.command!r}")
+        unknown = []
+    if unknown:
+        known = ", ".join(sorted(names)) or "none"
+        problems.add("run.command", f"uses {{{unknown[0]}}}, which is not a hyperparameter of this experiment "
+                                    f"(it has: {known})")
+    if config.command and config.metrics and JSON_LINES not in config.metrics:
+        captured = {g for p in config.metrics for g in _groups(p)} - {"step"}
+        if objective_metric not in captured and not objective_metric.isidentifier():
+            problems.add("run.metrics", (
+                f"a regex group cannot be named for the objective metric {objective_metric!r} (group names are "
+                "identifiers): name the objective like a captured group (e.g. valid_loss), or print JSON lines "
+                "with metrics: [json]"
+            ))
+        elif objective_metric not in captured:
+            problems.add("run.metrics", (
+                f"no regex has a group named for the objective metric {objective_metric!r} "
+                f"(they capture: {', '.join(sorted(captured)) or 'nothing'}); add (?P<{objective_metric}>\\S+) "
+                "to the regex of the line that prints it, or name the objective after a captured group"
+            ))
+
+
+def run_warnings(config: RunConfig) -> list[str]:
+    """Legal but probably unintended: each a message naming the field.
+
+    A metrics regex without a ``step`` group numbers its matching lines
+    0, 1, 2, ...: best steps and curves then count printed lines, not training
+    steps (a warning, not an error: a program that prints no step number can
+    still be tuned on its objective value).
+    """
+    return [
+        f"run.metrics[{i}]: has no (?P<step>\\d+) group, so steps count the matching lines (0, 1, 2, ...), "
+        f"not training steps; best steps and curves will use that count. Add a step group if the line prints one"
+        for i, pattern in enumerate(config.metrics)
+        if pattern != JSON_LINES and _groups(pattern) and "step" not in _groups(pattern)
+    ]
+
+
+def _groups(pattern: str) -> set[str]:
+    try:
+        return set(re.compile(pattern).groupindex)
+    except re.error:
+        return set()
 
 
 def _metrics(value: Any, problems: "Problems") -> tuple[str, ...]:

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Mapping
 
 
+STALE_AFTER_S = 60.0  # a RUNNING trial silent this long has lost its runner; the next runner re-queues it
+
+
 @dataclasses.dataclass(frozen=True)
 class Launch:
     """How to start one trial: its launcher command, where, with what, for how long."""

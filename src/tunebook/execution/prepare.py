@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shlex
-import string
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -14,7 +13,7 @@ from typing import Any, Iterable, Mapping
 from tunebook.core.errors import TunebookError
 from tunebook.core.experiment import Experiment
 from tunebook.core.records import Trial
-from tunebook.core.run_spec import RunConfig
+from tunebook.core.run_spec import RunConfig, placeholders
 from tunebook.execution.base import Launch
 from tunebook.execution.launch import ENV_PARENT_PID, LAUNCH_FILE
 from tunebook.storage.base import Store
@@ -27,13 +26,12 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.=,-]+")
 
 def trial_dir(runs_dir: Path, experiment: str, study_key: str, number: int) -> Path:
     """``runs_dir/experiment/study/0007``: one folder per trial, kept across retries."""
-    return runs_dir / _UNSAFE.sub("_", experiment) / _UNSAFE.sub("_", study_key) / f"{number:04d}"
+    return experiment_dir(runs_dir, experiment) / _UNSAFE.sub("_", study_key) / f"{number:04d}"
 
 
-def placeholders(command: str | tuple[str, ...]) -> set[str]:
-    """The ``{name}`` fields a command line uses."""
-    parts = [command] if isinstance(command, str) else list(command)
-    return {field for part in parts for _, field, _, _ in string.Formatter().parse(part) if field}
+def experiment_dir(runs_dir: Path, experiment: str) -> Path:
+    """``runs_dir/experiment``: the folder holding an experiment's trial folders."""
+    return runs_dir / _UNSAFE.sub("_", experiment)
 
 
 def command_argv(command: str | tuple[str, ...], params: Mapping[str, Any]) -> list[str]:

@@ -10,8 +10,6 @@ after handing its running trials back (Ctrl-C).
 from __future__ import annotations
 
 import dataclasses
-import os
-import socket
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -22,18 +20,19 @@ from tunebook.core.experiment import Experiment
 from tunebook.core.records import Trial
 from tunebook.core.run_spec import RunConfig
 from tunebook.core.states import TrialState
-from tunebook.execution.base import Executor, Exit
+from tunebook.execution.base import STALE_AFTER_S, Executor, Exit
 from tunebook.execution.identity import ensure_experiment
 from tunebook.execution.prepare import check_command, prepare_launch, trial_dir
 from tunebook.execution.progress import StudyProgress
 from tunebook.execution.settle import settle
+from tunebook.execution.workers import dead_here, worker_name
 from tunebook.search import make_sampler, study_budget
 from tunebook.search.base import Sampler
 from tunebook.storage.base import Store
 
 
 class Interrupted(TunebookError):
-    """The run was stopped (Ctrl-C); its running trials went back to WAITING."""
+    """The run was stopped (Ctrl-C, or SIGTERM under `tunebook run`); its running trials went back to WAITING."""
 
 
 @dataclasses.dataclass
@@ -50,13 +49,8 @@ class Timing:
 
     poll: float = 0.02
     heartbeat: float = 5.0
-    stale_after: float = 60.0
+    stale_after: float = STALE_AFTER_S
     wait_for_others: float = 1.0
-
-
-def worker_name() -> str:
-    """``host:pid`` of this runner; lets a later runner spot trials whose runner died."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Runner:
@@ -78,6 +72,9 @@ class Runner:
         self._running: dict[int, tuple[Trial, _Study]] = {}
         self._next_study = 0
         self._exhausted = False
+        self.started = time.monotonic()
+        self.notices: list[str] = []  # what the user should hear about, in order (budgets, re-queues)
+        self.ended: list[tuple[str, Trial]] = []  # (study key, trial) for each trial this runner ended
         self.studies = self._open_studies(trials)
 
     def _open_studies(self, trials: int | None) -> list[_Study]:
@@ -85,13 +82,33 @@ class Runner:
         check_command(self.config, names)
         self.record = ensure_experiment(self.store, self.experiment)
         studies = []
+        existing = self._trials_so_far()
         for plan in self.experiment.studies():
             sampler = make_sampler(self.experiment, plan)
             budget = study_budget(self.experiment, sampler) if trials is None else _capped(trials, sampler)
+            had = existing.get(plan.key, 0)
+            if had > budget:  # a budget never shrinks below the trials a study has: they exist and count
+                self.notices.append(
+                    f"study {plan.key} already has {had} trials, more than the {budget} asked for: its budget "
+                    f"stays {had}, nothing new to run (raise --trials or search.trials above {had} to extend it)"
+                )
+                budget = had
             record = self.store.ensure_study(self.record.id, plan.key, plan.scientific, budget)
             progress = StudyProgress(plan.key, budget, self.experiment.objective.mode)
             studies.append(_Study(record.id, plan.key, sampler, progress))
         return studies
+
+    def _trials_so_far(self) -> dict[str, int]:
+        """Study key -> how many trials it has in the store (its next trial number)."""
+        counts = {}
+        for study in self.store.list_studies(self.record.id):
+            numbers = [t.number for t in self.store.list_trials(study_id=study.id)]
+            counts[study.key] = max(numbers) + 1 if numbers else 0
+        return counts
+
+    def running_trials(self) -> list[tuple[str, Trial]]:
+        """(study key, trial) for each trial this runner has running now."""
+        return [(study.key, trial) for trial, study in self._running.values()]
 
     def progress(self) -> list[StudyProgress]:
         return [s.progress for s in self.studies]
@@ -123,6 +140,7 @@ class Runner:
             # settled trials may have been re-queued: only an empty claim ends the run
             if not self._running and self._fill_slots() and not self._running:
                 if not self._others_running():
+                    self._reload_progress()  # another runner's trial may have ended since the last recount
                     return
                 time.sleep(self.timing.wait_for_others)
                 self._recover()
@@ -146,7 +164,9 @@ class Runner:
             try:
                 launch = prepare_launch(trial, study.key, self.experiment, self.config, self.store, self.runs_dir, self.workdir)
             except TunebookError as exc:  # e.g. the command names a branch this trial is not in
-                study.progress.record(self.store.finish_trial(trial.id, TrialState.FAILED, reason=str(exc)))
+                failed = self.store.finish_trial(trial.id, TrialState.FAILED, reason=str(exc))
+                study.progress.record(failed)
+                self.ended.append((study.key, failed))
                 continue
             self.executor.start(launch)
             self._running[trial.id] = (trial, study)
@@ -171,6 +191,7 @@ class Runner:
             self._exhausted = False  # a retry to claim
         study.progress.running -= 1
         study.progress.record(done)
+        self.ended.append((study.key, done))
 
     def _heartbeat(self) -> None:
         for trial_id in self._running:
@@ -180,11 +201,24 @@ class Runner:
         """Take back trials whose runner is gone: dead here at once, elsewhere once silent."""
         stale = timedelta(seconds=self.timing.stale_after)
         self._exhausted = False
+        dead = silent = 0
         for study in self.studies:
             for trial in self.store.list_trials(study_id=study.id):
-                if trial.state is TrialState.RUNNING and trial.id not in self._running and _dead_here(trial.worker):
+                if trial.state is TrialState.RUNNING and trial.id not in self._running and dead_here(trial.worker):
                     self.store.release_trial(trial.id, reason=f"its runner {trial.worker} is gone; re-queued")
-            self.store.reclaim_stale(study.id, stale, max_attempts=self.config.retries + 1)
+                    dead += 1
+            silent += self.store.reclaim_stale(study.id, stale, max_attempts=self.config.retries + 1)
+        self._reload_progress()
+        if dead:
+            self.notices.append(f"re-queued {dead} trial(s) left RUNNING by a runner on this machine that is gone")
+        if silent:
+            self.notices.append(
+                f"took back {silent} trial(s) whose runner sent no heartbeat for {self.timing.stale_after:g} s "
+                "(re-queued, or failed if that was their last attempt)"
+            )
+
+    def _reload_progress(self) -> None:
+        for study in self.studies:
             study.progress.reload(self.store.list_trials(study_id=study.id), set(self._running))
 
     def _others_running(self) -> bool:
@@ -209,22 +243,6 @@ class Runner:
             self.store.release_trial(trial_id, reason="interrupted; resumes on the next run")
         self._running.clear()
         return len(stopped) + len(orphans)
-
-
-def _dead_here(worker: str | None) -> bool:
-    """Whether ``worker`` names a process on this host that no longer exists."""
-    if not worker or ":" not in worker:
-        return False
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _workdir(experiment: Experiment, config: RunConfig) -> Path:

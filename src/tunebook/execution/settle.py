@@ -8,6 +8,7 @@ import pandas  # noqa: F401 - loaded with the runner, not at the first trial's e
 
 from tunebook.core.experiment import Objective
 from tunebook.core.objective import reduce_curve
+from tunebook.core.readable import STDERR_MARK
 from tunebook.core.records import Trial
 from tunebook.core.states import TrialState
 from tunebook.execution.base import Exit
@@ -69,4 +70,4 @@ def _tail(folder: Path) -> str:
     except OSError:
         return ""
     tail = [line for line in lines if line.strip()][-TAIL_LINES:]
-    return ("; stderr ends:\n" + "\n".join(tail)) if tail else ""
+    return (f"{STDERR_MARK}\n" + "\n".join(tail)) if tail else ""

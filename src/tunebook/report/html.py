@@ -21,6 +21,12 @@ h1{margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #ddd;paddin
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem} th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f6f6;cursor:pointer} .problem{color:#b00020;font-weight:600} .warning{color:#a15c00;font-weight:600} .info{color:#555}
 .muted{color:#666} .plot{margin:1rem 0} code{background:#f4f4f4;padding:0 .2rem}
+.fit{max-width:100%;overflow-x:auto} table.trials{width:100%;font-size:.82rem}
+table.trials td,table.trials th{white-space:nowrap;padding:.25rem .4rem} table.trials th small{font-weight:400;color:#666}
+table.trials .num{text-align:right;font-variant-numeric:tabular-nums}
+.cut{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:8rem}
+table.trials .rest{width:100%;max-width:0;min-width:10rem} .cut.reason{max-width:none}
+tr.infeasible td,tr.failed td{background:#fff6f5} ul.notes li{margin:.2rem 0}
 """
 
 _SORT = """
@@ -50,8 +56,10 @@ def render_html(
         _findings(findings),
         "<h2>Plots</h2>",
         *(_figure(title, figure, not isolation and i == 0) for i, (title, figure) in enumerate(figures)),
-        "<h2>Trials</h2><p class='muted'>Click a column to sort.</p>",
-        _table(_trial_rows(data), None, sortable=True),
+        *_notes(data),
+        "<h2>Trials</h2><p class='muted'>Click a column to sort; hover a cut cell for its full text. "
+        "Fixed hyperparameters are the caveats above, not columns.</p>",
+        _trials_table(data),
     ]
     body = "\n".join(parts)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(experiment.name)} — tunebook report</title>"
@@ -98,9 +106,86 @@ def _plotly_js() -> str:
     return f"<script>{get_plotlyjs()}</script>"
 
 
-def _trial_rows(data: ExperimentData) -> list[dict[str, Any]]:
-    columns = ["study", "number", "state", "objective", "best_step", "duration", *data.param_ids(), "reason"]
-    return [{c: row.get(c) for c in columns} for row in data.trials.to_dict("records")]
+def _notes(data: ExperimentData) -> list[str]:
+    """A small Notes section: the spec's notes, then each ``tunebook note`` with its date (none: nothing)."""
+    notes = getattr(data, "notes", ())
+    if not notes:
+        return []
+    items = "".join(
+        f"<li><span class='muted'>{_e(f'{at:%Y-%m-%d %H:%M} UTC' if at else 'spec')}</span> {_e(text)}</li>"
+        for at, text in notes
+    )
+    return ["<h2>Notes</h2>", f"<ul class='notes'>{items}</ul>"]
+
+
+def _trial_columns(data: ExperimentData) -> list[str]:
+    """Scientific then nuisance hyperparameters, in the space's order (fixed ones are caveats, not columns)."""
+    return [hp.id for role in ("scientific", "nuisance") for hp in data.experiment.space.with_role(role)
+            if hp.id in data.trials.columns]
+
+
+def _trials_table(data: ExperimentData) -> str:
+    """Every trial, named STUDY/NUMBER, as one sortable table that fits the page.
+
+    Long cells are cut with an ellipsis and carry their full text as a
+    tooltip; durations read with units and sort by seconds.
+    """
+    from tunebook.core.readable import format_duration, reason_line
+
+    if data.trials.empty:
+        return "<p class='muted'>None yet.</p>"
+    params = _trial_columns(data)
+    head = "".join(_header(c) for c in ["trial", *params, "state", "objective", "best step", "duration", "reason"])
+    rows = []
+    for row in data.trials.to_dict("records"):
+        name = data.trial_name(row["trial_id"])
+        cells = [f"<td>{_e(name)}</td>", *(_param_cell(row.get(p)) for p in params),
+                 f"<td>{_e(row['state'])}</td>", _param_cell(row["objective"]), _step_cell(row["best_step"]),
+                 _number_cell(row["duration"], format_duration(row["duration"])),
+                 _text_cell(reason_line(row["reason"]), row["reason"], "reason")]
+        rows.append(f"<tr class='{_e(row['state'])}'>{''.join(cells)}</tr>")
+    return (f"<div class='fit'><table class='sortable trials'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _header(column: str) -> str:
+    """A column header; a branch's id (``beta1[optimizer=adam]``) on two lines, its condition small."""
+    name, _, branch = column.partition("[")
+    below = f"<br><small>{_e(branch.rstrip(']'))}</small>" if branch else ""
+    rest = " class='rest'" if column == "reason" else ""  # the reason column takes the width the others leave
+    return f"<th{rest} title='{_e(column)}'><div class='cut'>{_e(name)}{below}</div></th>"
+
+
+def _param_cell(value: Any) -> str:
+    """A hyperparameter value or objective: numbers right-aligned (4 significant digits), text cut to fit."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "dtype"):
+        text = "" if value is None else str(value)
+        return _text_cell(text, text) if text else "<td data-v=''>-</td>"
+    number = float(value)
+    whole = number.is_integer() and abs(number) < 1e6
+    return _number_cell(value, str(int(number)) if whole else f"{number:.4g}")
+
+
+def _step_cell(value: Any) -> str:
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    return _number_cell(None if missing else value, "" if missing else str(int(value)))
+
+
+def _number_cell(value: Any, text: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "<td class='num' data-v=''>-</td>"
+    return f"<td class='num' data-v='{float(value)!r}'>{_e(text)}</td>"
+
+
+def _text_cell(text: str, full: Any, kind: str = "") -> str:
+    """A cell cut to its column's width, the full text in its tooltip."""
+    if not text:
+        return "<td data-v=''></td>"
+    if len(text) <= 12 and text == full:  # short enough for any column: no cut, no tooltip
+        return f"<td>{_e(text)}</td>"
+    title = _e(full if isinstance(full, str) and full else text)
+    rest = " class='rest'" if kind == "reason" else ""  # the reason takes the width the others leave
+    return f"<td{rest} data-v='{_e(text)}'><div class='cut {kind}' title='{title}'>{_e(text)}</div></td>"
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str] | None, sortable: bool = False) -> str:

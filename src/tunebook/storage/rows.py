@@ -13,14 +13,16 @@ from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecor
 from tunebook.core.states import TrialState
 
 
-def dump_json(value: Mapping[str, Any], what: str) -> str:
-    """Canonical JSON text (sorted keys); NaN and infinities allowed.
+def dump_json(value: Mapping[str, Any], what: str, keep_order: bool = False) -> str:
+    """Canonical JSON text (sorted keys, unless ``keep_order``); NaN and infinities allowed.
 
+    ``keep_order`` keeps a spec's keys as written: the order of its
+    hyperparameters is the order tables and plots show them in.
     numpy scalars and arrays become plain numbers and lists; anything else
     that JSON cannot hold raises StoreError naming ``what`` and the value.
     """
     try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
+        return json.dumps(value, sort_keys=not keep_order, separators=(",", ":"), default=_plain)
     except (TypeError, ValueError) as exc:
         raise StoreError(f"cannot store {what} {value!r}: {exc}") from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from contextlib import contextmanager
@@ -38,12 +39,24 @@ _IN_BATCH = 500  # ids per IN (...) list, well under SQLite's bound-parameter li
 _BLOB_BATCH = 1000  # curve chunks decoded per fetch
 
 
+def unknown_experiment(name: str, names: list[str], url: str) -> str:
+    """Why ``name`` is not found, with the close names (difflib) or the names there are."""
+    message = f"no experiment named {name!r} in store {url}"
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    if close:
+        return message + f"; did you mean {' or '.join(repr(c) for c in close)}?"
+    if names:
+        return message + f"; it has: {', '.join(names[:10])}{', ...' if len(names) > 10 else ''}"
+    return message + " (it is empty: is --store, or TUNEBOOK_STORE, the store the experiment ran with?)"
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _same_json(stored: str, canonical: str) -> bool:
-    return dump_json(json.loads(stored), "stored JSON") == canonical
+def _same_json(stored: str, new: str) -> bool:
+    """Whether two JSON texts hold the same data, whatever the order of their keys."""
+    return dump_json(json.loads(stored), "stored JSON") == dump_json(json.loads(new), "new JSON")
 
 
 class SQLStore(Store):
@@ -116,7 +129,7 @@ class SQLStore(Store):
 
     # -- experiments -------------------------------------------------------
     def ensure_experiment(self, name: str, spec: Mapping[str, Any], source: str | None = None) -> ExperimentRecord:
-        spec_text = dump_json(spec, f"the spec of experiment {name!r}")
+        spec_text = dump_json(spec, f"the spec of experiment {name!r}", keep_order=True)
         return self._once_more_on_race(lambda: self._ensure_experiment(name, spec_text, source))
 
     def _ensure_experiment(self, name: str, spec_text: str, source: str | None) -> ExperimentRecord:
@@ -133,7 +146,7 @@ class SQLStore(Store):
         return experiment_record(row)
 
     def replace_spec(self, experiment_id: int, spec: Mapping[str, Any], source: str | None = None) -> ExperimentRecord:
-        spec_text = dump_json(spec, f"the spec of experiment {experiment_id}")
+        spec_text = dump_json(spec, f"the spec of experiment {experiment_id}", keep_order=True)
         with self._write(f"updating the spec of experiment {experiment_id}") as conn:
             row = conn.execute(
                 update(experiments).where(experiments.c.id == experiment_id)
@@ -145,7 +158,7 @@ class SQLStore(Store):
 
     def import_experiment(self, name: str, spec: Mapping[str, Any], studies: Sequence[FinishedStudy],
                           source: str | None = None, worker: str | None = None) -> ExperimentRecord:
-        spec_text = dump_json(spec, f"the spec of experiment {name!r}")
+        spec_text = dump_json(spec, f"the spec of experiment {name!r}", keep_order=True)
         keys = [study.key for study in studies]
         if len(set(keys)) != len(keys):
             raise ValueError(f"study keys must differ, got {keys!r}")
@@ -175,7 +188,7 @@ class SQLStore(Store):
         with self._read(f"reading experiment {name!r}") as conn:
             row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
         if row is None:
-            raise NotFoundError(f"no experiment named {name!r} in store {self.display_url}")
+            raise NotFoundError(unknown_experiment(name, [r.name for r in self.list_experiments()], self.display_url))
         return experiment_record(row)
 
     def list_experiments(self) -> list[ExperimentRecord]:
