@@ -26,6 +26,7 @@ def run_command(spec: str, store_url: str | None, parallel: int | None, trials: 
     with open_cli_store(store_url) as store:
         progress = run_with_progress(experiment, store, parallel or config.parallel, trials, Path(runs_dir))
         click.echo(_summary(experiment.name, store.url, Path(runs_dir), progress))
+        print_run_verdict(experiment.name, store, spec)
 
 
 def run_with_progress(experiment, store, parallel: int, trials: int | None, runs_dir: Path):  # noqa: ANN001
@@ -85,7 +86,24 @@ def _summary(name: str, store_url: str, runs_dir: Path, progress) -> str:  # noq
         f"{name}: {total} trial(s) finished ({failed} failed).",
         f"  store:  {display_url(store_url)}",
         f"  trials: {runs_dir.resolve() / name}",
-        f"  next:   tunebook status --store {display_url(store_url)}",
-        f"          tunebook trials {name} --store {display_url(store_url)}",
     ]
     return "\n".join(lines)
+
+
+def print_run_verdict(name: str, store, spec: str) -> None:  # noqa: ANN001
+    """The verdict on the experiment as it stands, its next commands, and where the full report is."""
+    import shlex
+
+    from tunebook.analysis import load
+    from tunebook.analysis.checklist import metrics_read, run_checklist
+    from tunebook.analysis.verdict import decide
+    from tunebook.cli.report import print_verdict
+    from tunebook.core.experiment import Experiment
+    from tunebook.storage.url import display_url
+
+    url = display_url(store.url)
+    metric = Experiment.from_dict(store.get_experiment(name).spec).objective.metric
+    data = load(name, store, metrics=metrics_read(metric))
+    print_verdict(decide(data, run_checklist(data), store=url, spec=spec))
+    click.echo("The whole report (isolation plot, checklist, every plot):\n      "
+               + shlex.join(["tunebook", "report", name, "--store", url]))
