@@ -326,7 +326,7 @@ def _summary(group: Group, data: "ExperimentData") -> dict[str, Any]:
 def _planned(data: "ExperimentData") -> list[str]:
     """The studies the spec plans, then any others stored."""
     planned = [p.key for p in data.experiment.studies()]
-    return planned + [s for s in dict.fromkeys(data.trials["study"]) if s not in planned]
+    return planned + [s for s in data.trials["study"].unique() if s not in planned]
 
 
 def _unfinished(data: "ExperimentData") -> bool:
