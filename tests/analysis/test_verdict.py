@@ -107,6 +107,8 @@ def test_no_scientific_hyperparameter_names_the_best_configuration():
     assert v.case == "no_scientific" and v.supported and v.runner_up is None
     assert v.best["trial"] == best_name(data, "default") and v.best["trial"] in v.headline
     assert "no scientific hyperparameter" in v.text and "interquartile range" in v.text
+    [note] = commands(v)
+    assert note[:3] == ["tunebook", "note", "synthetic"] and v.best["trial"] in note[3]
 
 
 def test_one_scientific_value_only_has_nothing_to_compare():

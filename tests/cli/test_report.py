@@ -138,3 +138,32 @@ def test_every_command_the_verdict_prints_runs_as_printed(tmp_path: Path):
     assert [s["command"].split()[:2] for s in verdict["next_steps"]] == [["tunebook", "note"]]
     status = run_cli("status", "exp", "--store", url, "--format", "json", cwd=tmp_path)
     assert "width=1 is best" in status.stdout
+
+
+UNSTABLE_PROGRAM = """
+import argparse, math
+p = argparse.ArgumentParser(); p.add_argument("--learning_rate", type=float)
+a = p.parse_args()
+for step in range(1, 6):
+    v = float("nan") if a.learning_rate > 0.1 else -0.1 * math.log10(a.learning_rate) + 1.0 / step
+    print(f"step {step} train_loss: {v} valid: {v}")
+"""
+
+
+@pytest.mark.slow
+def test_best_trials_at_the_edge_of_diverging_learning_rates_get_the_instability_plan_as_printed(tmp_path: Path):
+    write_program(tmp_path, "train.py", UNSTABLE_PROGRAM)
+    write_spec(tmp_path, {"command": "python train.py --learning_rate {learning_rate}", "parallel": 2,
+                          "metrics": [r"step (?P<step>\d+) train_loss: (?P<train_loss>\S+) valid: (?P<valid>\S+)"]},
+               nuisance={"learning_rate": {"low": 1e-4, "high": 1.0, "scale": "log"}},
+               objective={"metric": "valid", "mode": "min"}, trials=20, fixed={"max_train_steps": 5})
+    url = store_url(tmp_path)
+    assert run_cli("run", "spec.yaml", "--store", url, cwd=tmp_path).returncode == 0
+    verdict = json.loads(run_cli("report", "exp", "--store", url, "--format", "json", cwd=tmp_path).stdout)["verdict"]
+    assert verdict["case"] == "no_scientific" and not verdict["supported"]
+    assert any("infeasible region learning_rate" in c for c in verdict["concerns"])
+    [plan] = [s["command"] for s in verdict["next_steps"] if s["command"] and " plan " in s["command"]]
+    assert plan == f"tunebook plan instability exp/{verdict['best']['trial']} --store {url}"
+    done = run_printed(plan, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "exp-instability.yaml").is_file() and f"lr* = " in done.stdout

@@ -136,6 +136,7 @@ def _empty_verdict(data: "ExperimentData", where: Where) -> Verdict:
 # -- one group: no scientific hyperparameter, or one value only ----------------------------------------------------
 
 def _single(data: "ExperimentData", findings: Sequence[Finding], group: Group, where: Where) -> Verdict:
+    """One group of complete trials: the best configuration (no scientific hyperparameter), or one value only."""
     best, o = _summary(group, data), data.objective
     concerns, warnings, steps = _checklist_concerns(data, findings, [group], where)
     head = (f"The best {o.metric} ({o.mode}imized) is {best['objective']:.4g}, trial {best['trial']}, the best "
@@ -148,6 +149,9 @@ def _single(data: "ExperimentData", findings: Sequence[Finding], group: Group, w
             steps.insert(0, run_step(data, where, "sample more trials", more=True))
         text = _join("There is no scientific hyperparameter: this experiment tunes nuisance hyperparameters only.",
                      head, _spread_sentence(findings), _support_sentence(concerns, warnings))
+        if not concerns:
+            note = f"best configuration: trial {best['trial']}, {o.metric} {best['objective']:.4g}"
+            steps.append(NextStep("record the decision", where.command("note", where.experiment, note)))
         return _verdict("no_scientific", f"Best configuration: trial {best['trial']}", text, not concerns, data,
                         best, None, concerns, warnings, steps)
     missing = [s for s in _planned(data) if s != group.study]
@@ -179,6 +183,7 @@ def _spread_sentence(findings: Sequence[Finding]) -> str:
 # -- two or more scientific values --------------------------------------------------------------------------------
 
 def _comparison(data: "ExperimentData", findings: Sequence[Finding], groups: list[Group], where: Where) -> Verdict:
+    """Two or more scientific values: the winner against the runner-up, then what the checklist says."""
     reverse = data.objective.mode == "max"
     order = sorted(groups, key=lambda g: float(g.trials["objective"].iloc[0]), reverse=reverse)
     summaries = [_summary(g, data) for g in order]

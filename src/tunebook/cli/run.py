@@ -105,5 +105,5 @@ def print_run_verdict(name: str, store, spec: str) -> None:  # noqa: ANN001
     metric = Experiment.from_dict(store.get_experiment(name).spec).objective.metric
     data = load(name, store, metrics=metrics_read(metric))
     print_verdict(decide(data, run_checklist(data), store=url, spec=spec))
-    click.echo("The whole report (isolation plot, checklist, every plot):\n      "
+    click.echo("The whole report (isolation plot, checklist, every plot):\n    "
                + shlex.join(["tunebook", "report", name, "--store", url]))
