@@ -85,6 +85,7 @@ def report_json(result: Analysis) -> dict[str, Any]:
         "objective": {"metric": o.metric, "mode": o.mode, "reduce": o.reduce},
         "best": best_rows(result.data, result.best),
         "findings": [f.to_dict() for f in result.findings],
+        "notes": [{"at": at.isoformat() if at else None, "text": text} for at, text in _notes(result.data)],
     }
 
 
@@ -121,6 +122,7 @@ def print_report(result: Analysis, with_verdict: bool = True) -> None:
         print_verdict(result.verdict, console)
     console.print(_best_table(data, result.best))
     console.print(_checklist_table(result.findings))
+    _print_notes(console, _notes(data))
 
 
 def print_verdict(verdict: Any, console: Any = None) -> None:
@@ -173,3 +175,18 @@ def _checklist_table(findings: list) -> Any:
         severity = f"[{colour[f.severity.value]}]{f.severity.value}[/]"
         checks.add_row(severity, f.id, escape(f.study or "-"), escape(f.message), escape(f"{f.action} ({f.section})"))
     return checks
+
+
+def _notes(data: Any) -> tuple:
+    """(date or None for the spec's, text) pairs: ``ExperimentData.notes`` where the data carries them."""
+    return tuple(getattr(data, "notes", ()) or ())
+
+
+def _print_notes(console: Any, notes: Any) -> None:
+    """The spec's notes, then each ``tunebook note`` with its date."""
+    from rich.markup import escape
+
+    if notes:
+        console.print("[bold]Notes[/bold]")
+    for at, text in notes:
+        console.print(f"  [dim]{f'{at:%Y-%m-%d %H:%M} UTC' if at else 'spec'}[/dim]  {escape(text)}")
