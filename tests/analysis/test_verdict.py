@@ -42,7 +42,8 @@ def test_a_clear_winner_is_named_with_its_objective_and_trial_and_the_evidence_s
     assert f"{v.best['objective']:.4g}" in v.text and "loss" in v.text
     assert v.gap > 2 * v.spread and "evidence supports it" in v.text
     assert v.headline == "width=2 is best, and the evidence supports it"
-    [note] = commands(v)  # the decision, recorded
+    [note] = commands(v)  # the decision, recorded; then the playbook's retrain variance, in words
+    assert "trial variance" in v.next_steps[-1].what and v.next_steps[-1].command is None
     assert note[:3] == ["tunebook", "note", "synthetic"] and v.best["trial"] in note[3]
     assert note[-2:] == ["--store", STORE]
 

@@ -53,6 +53,9 @@ __all__ = ["CASES", "Verdict", "decide"]
 CASES = ("no_trials", "no_complete", "all_infeasible", "no_scientific", "one_value", "too_few",
          "not_distinguishable", "leaning", "clear")
 _JUDGED_ELSEWHERE = ("sampled_enough", "search_space_boundary", "fixed_caveats")
+# the spread judged above is study variance; the playbook asks for trial variance too before adopting a change
+RETRAIN = NextStep("before adopting it as the new baseline, consider running its best trial a few times with other "
+                   "seeds: the run-to-run trial variance can be as large as the gap")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,8 +154,10 @@ def _single(data: "ExperimentData", findings: Sequence[Finding], group: Group, w
                      head, _spread_sentence(findings), _support_sentence(concerns, warnings))
         if not concerns:
             note = f"best configuration: trial {best['trial']}, {o.metric} {best['objective']:.4g}"
-            steps.append(NextStep("record the decision", where.command("note", where.experiment, note)))
-        return _verdict("no_scientific", f"Best configuration: trial {best['trial']}", text, not concerns, data,
+            steps += [NextStep("record the decision", where.command("note", where.experiment, note)), RETRAIN]
+        headline = f"Best configuration: trial {best['trial']}" + (
+            "" if not concerns else "; the evidence does not yet support it")
+        return _verdict("no_scientific", headline, text, not concerns, data,
                         best, None, concerns, warnings, steps)
     missing = [s for s in _planned(data) if s != group.study]
     steps.insert(0, run_step(data, where, "run the other studies", more=False) if _unfinished(data)
@@ -200,7 +205,7 @@ def _comparison(data: "ExperimentData", findings: Sequence[Finding], groups: lis
     if supported:
         o = data.objective
         note = f"{best['group']} is best: {o.metric} {best['objective']:.4g} (trial {best['trial']})"
-        steps.append(NextStep("record the decision", where.command("note", where.experiment, note)))
+        steps += [NextStep("record the decision", where.command("note", where.experiment, note)), RETRAIN]
     tied = [x["group"] for x in summaries if x["objective"] == best["objective"]]
     return _verdict(case, _headline(case, best, second, supported, tied), text, supported, data, best, second,
                     concerns, warnings, steps, gap=gap, spread=spread)

@@ -12,6 +12,7 @@ import click
 from tunebook.cli.options import open_cli_store, store_option
 
 BEST_COLUMNS = ("group", "trial", "objective", "best_step", "n_complete")
+BEST_HEADERS = ("scientific value", "best trial", "objective", "best step", "complete trials")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +144,7 @@ def print_verdict(verdict: Any, console: Any = None) -> None:
     if verdict.next_steps:
         console.print("[bold]Next:[/bold]")
     for step in verdict.next_steps:
-        console.print(Padding(f"- {escape(step.what)}" + (":" if step.command else ""), (0, 0, 0, 2)))
+        console.print(Padding(f"- {escape(step.what)}" + (":" if step.command else ""), (0, 0, 0, 2), expand=False))
         if step.command:
             console.print(f"    {step.command}", soft_wrap=True, markup=False, highlight=False)
     console.print()
@@ -156,8 +157,8 @@ def _best_table(data: Any, best: Any) -> Any:
     from tunebook.cli.render import cell_text
 
     table = Table(title="Best trial per scientific value (the isolation result)", title_justify="left")
-    for column in BEST_COLUMNS:
-        table.add_column(column.replace("_", " "))
+    for header in BEST_HEADERS:
+        table.add_column(header)
     for row in best_rows(data, best):
         table.add_row(*(escape(cell_text(row.get(c))) for c in BEST_COLUMNS))
     return table
