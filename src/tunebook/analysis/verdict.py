@@ -214,7 +214,7 @@ def _comparison(data: "ExperimentData", findings: Sequence[Finding], groups: lis
 def _result_sentence(data: "ExperimentData", summaries: list[dict]) -> str:
     """Which value has the best objective (or which tie for it), and the runner-up, trials by name."""
     o, best = data.objective, summaries[0]
-    lead = f"After optimizing away the nuisance hyperparameters, "
+    lead = "After optimizing away the nuisance hyperparameters, "
     tied = [s for s in summaries if s["objective"] == best["objective"]]
     if len(tied) > 1:
         trials = ", ".join(s["trial"] for s in tied)
