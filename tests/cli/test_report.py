@@ -32,9 +32,19 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "metrics": [r"step (?P<step>\d+) valid: (?P<valid>\S+) final_only: (?P<final_only>\S+)"]},
         scientific={"width": [1, 20]}, objective={"metric": "valid", "mode": "min"}, trials=6,
     )
-    done = run_cli("run", "spec.yaml", "--store", store_url(folder), cwd=folder)
+    done = run_cli("run", "spec.yaml", "--store", store_url(folder), "--runs", "runs", cwd=folder)
     assert done.returncode == 0, done.stderr
+    (folder / "run.out").write_text(done.stdout)
     return folder
+
+
+def test_tunebook_run_ends_with_the_verdict_and_the_report_command(ran: Path):
+    out = (ran / "run.out").read_text()
+    verdict = out[out.index("Verdict: "):]
+    assert re.search(r"width=1/\d", verdict)  # the best trial by name
+    assert out.rstrip().endswith(f"tunebook report exp --store {store_url(ran)}")
+    runs = [line.split() for line in verdict.splitlines() if line.strip().startswith("tunebook run")]
+    assert runs and all(r[2:5] == ["spec.yaml", "--runs", "runs"] for r in runs)  # as typed, with its own --runs
 
 
 def test_json_names_the_best_per_scientific_value_and_the_findings(ran: Path):

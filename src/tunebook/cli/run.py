@@ -9,13 +9,15 @@ import click
 from tunebook.cli.options import open_cli_store, store_option
 from tunebook.cli.render import cell_text
 
+DEFAULT_RUNS = "tunebook-runs"
+
 
 @click.command("run")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @store_option
 @click.option("--parallel", type=click.IntRange(min=1), default=None, help="Trials at once (overrides run.parallel).")
 @click.option("--trials", type=click.IntRange(min=1), default=None, help="Trials per study (overrides search.trials).")
-@click.option("--runs", "runs_dir", type=click.Path(file_okay=False), default="tunebook-runs", show_default=True,
+@click.option("--runs", "runs_dir", type=click.Path(file_okay=False), default=DEFAULT_RUNS, show_default=True,
               help="Folder for trial folders (logs, params, checkpoints).")
 def run_command(spec: str, store_url: str | None, parallel: int | None, trials: int | None, runs_dir: str) -> None:
     """Run the trials of SPEC until every study reaches its budget; resumable."""
@@ -26,7 +28,7 @@ def run_command(spec: str, store_url: str | None, parallel: int | None, trials: 
     with open_cli_store(store_url) as store:
         progress = run_with_progress(experiment, store, parallel or config.parallel, trials, Path(runs_dir))
         click.echo(_summary(experiment.name, store.url, Path(runs_dir), progress))
-        print_run_verdict(experiment.name, store, spec)
+        print_run_verdict(experiment.name, store, spec, runs=None if runs_dir == DEFAULT_RUNS else runs_dir)
 
 
 def run_with_progress(experiment, store, parallel: int, trials: int | None, runs_dir: Path):  # noqa: ANN001
@@ -90,8 +92,9 @@ def _summary(name: str, store_url: str, runs_dir: Path, progress) -> str:  # noq
     return "\n".join(lines)
 
 
-def print_run_verdict(name: str, store, spec: str) -> None:  # noqa: ANN001
-    """The verdict on the experiment as it stands, its next commands, and where the full report is."""
+def print_run_verdict(name: str, store, spec: str, runs: str | None = None) -> None:  # noqa: ANN001
+    """The verdict on the experiment as it stands, its next commands (``--runs runs`` in a ``tunebook run`` when
+    given), and where the full report is."""
     import shlex
 
     from tunebook.analysis import load
@@ -104,6 +107,6 @@ def print_run_verdict(name: str, store, spec: str) -> None:  # noqa: ANN001
     url = display_url(store.url)
     metric = Experiment.from_dict(store.get_experiment(name).spec).objective.metric
     data = load(name, store, metrics=metrics_read(metric))
-    print_verdict(decide(data, run_checklist(data), store=url, spec=spec))
+    print_verdict(decide(data, run_checklist(data), store=url, spec=spec, runs=runs))
     click.echo("The whole report (isolation plot, checklist, every plot):\n    "
                + shlex.join(["tunebook", "report", name, "--store", url]))
