@@ -9,15 +9,13 @@ import click
 from tunebook.cli.options import open_cli_store, store_option
 from tunebook.cli.render import cell_text
 
-DEFAULT_RUNS = "tunebook-runs"
-
 
 @click.command("run")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @store_option
 @click.option("--parallel", type=click.IntRange(min=1), default=None, help="Trials at once (overrides run.parallel).")
 @click.option("--trials", type=click.IntRange(min=1), default=None, help="Trials per study (overrides search.trials).")
-@click.option("--runs", "runs_dir", type=click.Path(file_okay=False), default=DEFAULT_RUNS, show_default=True,
+@click.option("--runs", "runs_dir", type=click.Path(file_okay=False), default="tunebook-runs", show_default=True,
               help="Folder for trial folders (logs, params, checkpoints).")
 def run_command(spec: str, store_url: str | None, parallel: int | None, trials: int | None, runs_dir: str) -> None:
     """Run the trials of SPEC until every study reaches its budget; resumable."""
@@ -28,7 +26,7 @@ def run_command(spec: str, store_url: str | None, parallel: int | None, trials: 
     with open_cli_store(store_url) as store:
         progress = run_with_progress(experiment, store, parallel or config.parallel, trials, Path(runs_dir))
         click.echo(_summary(experiment.name, store.url, Path(runs_dir), progress))
-        print_run_verdict(experiment.name, store, spec, runs=None if runs_dir == DEFAULT_RUNS else runs_dir)
+        print_run_verdict(experiment.name, store, spec, runs=_given("runs_dir", runs_dir))
 
 
 def run_with_progress(experiment, store, parallel: int, trials: int | None, runs_dir: Path):  # noqa: ANN001
@@ -110,3 +108,11 @@ def print_run_verdict(name: str, store, spec: str, runs: str | None = None) -> N
     print_verdict(decide(data, run_checklist(data), store=url, spec=spec, runs=runs))
     click.echo("The whole report (isolation plot, checklist, every plot):\n    "
                + shlex.join(["tunebook", "report", name, "--store", url]))
+
+
+def _given(parameter: str, value: str) -> str | None:
+    """``value`` if the user gave ``parameter`` on the command line or in the environment, None for its default."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(parameter)
+    return None if source in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP) else value
