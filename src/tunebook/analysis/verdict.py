@@ -38,6 +38,7 @@ printed, or edits in words.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import TYPE_CHECKING, Any, Sequence
 
 from tunebook.analysis.best import Group, scientific_groups
@@ -379,8 +380,8 @@ def _finding(findings: Sequence[Finding], check: str) -> Finding | None:
 
 
 def _first_sentence(text: str) -> str:
-    head, dot, _ = text.partition(". ")
-    return head.rstrip(".")
+    """Up to the first full stop that ends a sentence (not the one in "e.g." or "i.e.")."""
+    return re.split(r"(?<!e\.g)(?<!i\.e)\.\s+(?=[A-Z])", text.strip(), maxsplit=1)[0].rstrip(".")
 
 
 def _in(study: str | None) -> str:
