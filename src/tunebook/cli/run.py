@@ -106,8 +106,9 @@ def print_run_verdict(name: str, store, spec: str, runs: str | None = None) -> N
     metric = Experiment.from_dict(store.get_experiment(name).spec).objective.metric
     data = load(name, store, metrics=metrics_read(metric))
     print_verdict(decide(data, run_checklist(data), store=url, spec=spec, runs=runs))
-    click.echo("The whole report (isolation plot, checklist, every plot):\n    "
-               + shlex.join(["tunebook", "report", name, "--store", url]))
+    click.echo("Every trial, and the whole report (isolation plot, checklist, every plot):")
+    for command in ("trials", "report"):
+        click.echo("    " + shlex.join(["tunebook", command, name, "--store", url]))
 
 
 def _given(parameter: str, value: str) -> str | None:
