@@ -26,8 +26,11 @@ def url(tmp_path: Path) -> str:
 def test_instability_names_the_unstable_rate_and_the_next_command(url: str, capsys):
     assert main(["advise", "instability", "check", "--store", url]) == 0
     out = capsys.readouterr().out
-    assert "learning_rate 0.2: stable" in out and "learning_rate 0.5: unstable" in out
-    assert "next: tunebook plan warmup --unstable-lr 0.5 --from check/learning_rate=0.5/0 --max-steps 300" in out
+    assert "learning_rate 0.2 (check/learning_rate=0.2/0): stable" in out
+    assert "learning_rate 0.5 (check/learning_rate=0.5/0): unstable" in out
+    # lr* is the best stable trial, and the warmup plan starts from it
+    assert "Reference: lr* = 0.2 is check/learning_rate=0.2/0 (the best stable trial here by train/loss" in out
+    assert "next: tunebook plan warmup --unstable-lr 0.5 --from check/learning_rate=0.2/0 --max-steps 300" in out
 
 
 def test_instability_names_a_rate_that_stalled_far_above_lr_stars_loss(tmp_path: Path, capsys):
@@ -41,8 +44,8 @@ def test_instability_names_a_rate_that_stalled_far_above_lr_stars_loss(tmp_path:
     assert main(["advise", "instability", "stall", "--store", url]) == 0
     out = capsys.readouterr().out
     assert "Reference: lr* = 0.1 is sweep/default/0 (the trial the plan was made from)" in out
-    assert "learning_rate 0.2: stable" in out
-    assert "learning_rate 0.5: unstable — training stalled at a loss far above lr*'s" in out
+    assert "learning_rate 0.2 (stall/learning_rate=0.2/0): stable" in out
+    assert "learning_rate 0.5 (stall/learning_rate=0.5/0): unstable — training stalled at a loss far above lr*'s" in out
     assert "next: tunebook plan warmup --unstable-lr 0.5 --from sweep/default/0 --max-steps 300" in out
 
 
@@ -70,3 +73,13 @@ def test_bad_input_exits_1_without_a_traceback(url: str, capsys, args, message):
     assert main([*args, "--store", url]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["advise", "instability", "check"],
+                                  ["advise", "max-steps", "check", "--fit", "train/loss<=0.2"]])
+def test_json_names_trials_as_tunebook_trials_does_never_by_store_id(url: str, capsys, args):
+    assert main([*args, "--store", url, "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert "trial_id" not in out and '"number"' not in out
+    trials = [row["trial"] for row in json.loads(out)["numbers"]["trials"]]
+    assert trials == ["check/learning_rate=0.2/0", "check/learning_rate=0.5/0"]

@@ -113,12 +113,12 @@ def test_the_stall_rule_needs_more_than_a_third_of_lr_stars_progress_given_back(
     assert verdict == {0.2: False, 0.5: True}
 
 
-def test_without_the_plans_source_the_lowest_learning_rate_is_the_reference_and_the_advice_says_so(tmp_path: Path):
+def test_without_the_plans_source_lr_star_is_the_best_stable_trial_and_the_advice_says_so(tmp_path: Path):
     url = _stalled(tmp_path, {0.2: falling(300, start=4.2, rate=0.004, noise=0.01), 0.5: collapsing(300)},
                    with_source=False)
     advice = instability_advice("check", url)
     assert advice.numbers["reference"]["trial"] == "check/learning_rate=0.2/0"
-    assert "the lowest learning rate here, since the trial the plan was made from, sweep/default/0, is not in the " \
-           "store" in advice.lines[0]
+    assert "the best stable trial here by train/loss (min), since the trial the plan was made from, " \
+           "sweep/default/0, is not in the store" in advice.lines[0]
     verdict = {row["learning_rate"]: row["unstable"] for row in advice.numbers["trials"]}
     assert verdict == {0.2: False, 0.5: True}  # the reference itself is never judged against itself

@@ -106,7 +106,7 @@ def test_a_warmup_run_stalled_far_above_the_plans_source_is_not_stable(tmp_path:
     outcomes = {10: "infeasible", 100: collapsing(300), 1000: falling(3000, start=4.2, rate=0.0005, noise=0.01)}
     advice = warmup_advice("w", _warmed(tmp_path, outcomes, base="sweep/default/0"))
     assert advice.numbers["warmup_steps"] == 1000
-    assert any(line.startswith("warmup_steps 100: unstable — training stalled at a loss far above lr*'s")
+    assert any(line.startswith("warmup_steps 100 (w/warmup_steps=100/0): unstable — training stalled at a loss far above lr*'s")
                for line in advice.lines)
     assert advice.lines[0].startswith("Reference: lr* = 0.1 is sweep/default/0")
 

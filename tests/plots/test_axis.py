@@ -1,5 +1,9 @@
+import math
+
+import numpy as np
+
 from tests.analysis import synthetic as syn
-from tunebook.plots.axis import get_axis_info, get_axis_infos
+from tunebook.plots.axis import DODGE, get_axis_info, get_axis_infos
 
 
 def test_one_plot_per_varied_hyperparameter(two_studies):
@@ -17,27 +21,68 @@ def test_points_complete_and_infeasible(two_studies):
     for s in info.series:
         rows = trials.set_index("trial_id").loc[list(s.trial_ids)]
         assert s.x == tuple(rows["lr"]) and s.y == tuple(rows["objective"])
+        assert s.names == tuple(f"{s.study}/{n}" for n in rows["number"])  # as `tunebook trials` names them
     assert all(x > 0.5 for s in info.infeasible for x in s.x)
-    worst = trials["objective"].max()
-    assert info.infeasible_y > worst and all(y == info.infeasible_y for s in info.infeasible for y in s.y)
+    # infeasible trials carry no objective: they are drawn in the strip above, not on the value axis
+    assert all(math.isnan(y) for s in info.infeasible for y in s.y)
 
 
-def test_scale_edges_and_categories(two_studies):
+def test_studies_sharing_points_are_drawn_apart(two_studies):
+    """The studies share their quasi-random lr values; each study's markers move by its own offset."""
+    info = get_axis_info(two_studies, "lr")
+    relu, gelu = info.series
+    shared = set(relu.x) & set(gelu.x)
+    assert len(shared) >= 5  # the sweep does share points: the case the offsets are for
+    low, high = info.x_range
+    decades = math.log10(high / low)
+    for s, sign in ((relu, -1), (gelu, 1)):
+        moved = [math.log10(p / x) / decades for x, p in zip(s.x, s.positions)]
+        assert np.allclose(moved, sign * DODGE / 2)  # half a dodge either side, the same for every point
+    at = {x: p for x, p in zip(gelu.x, gelu.positions)}
+    assert all(at[x] > p for x, p in zip(relu.x, relu.positions) if x in shared)
+
+
+def test_range_edges_sit_inside_the_axis(two_studies):
     lr, wd, act = (get_axis_info(two_studies, p) for p in ("lr", "wd", "act"))
     assert lr.log_x and lr.edges == (1e-4, 1.0) and lr.categories is None
-    assert not wd.log_x and wd.edges == (0.0, 0.1)
+    assert lr.x_range[0] < 1e-4 and lr.x_range[1] > 1.0  # the dashed edges never sit on the tick labels
+    assert not wd.log_x and wd.edges == (0.0, 0.1) and wd.x_range[0] < 0.0 < 0.1 < wd.x_range[1]
     assert act.categories == ("relu", "gelu") and act.edges is None and not act.log_x
     assert set(act.series[0].x) == {"relu"}
+    all_positions = [p for s in lr.series + lr.infeasible for p in s.positions]
+    assert lr.x_range[0] < min(all_positions) and max(all_positions) < lr.x_range[1]
 
 
-def test_infeasible_below_worst_for_max_and_no_complete():
+def test_choice_points_spread_within_their_slot(two_studies):
+    info = get_axis_info(two_studies, "act")
+    relu, gelu = info.series
+    # one study per value: the value's trials spread evenly around its slot, in the order of their numbers
+    for s, slot in ((relu, 0.0), (gelu, 1.0)):
+        assert all(abs(p - slot) < 0.25 for p in s.positions)
+        assert list(s.positions) == sorted(s.positions) and len(set(s.positions)) == len(s.positions)
+        assert abs(np.mean(s.positions) - slot) < 1e-9
+
+
+def test_choice_shared_by_studies_gets_one_offset_per_study():
+    exp = syn.experiment(nuisance={"opt": ["sgd", "adam"], "lr": syn.LR}, scientific={"act": ["relu", "gelu"]},
+                         trials=4)
+    data = syn.sweep(exp, lambda p: p["lr"])
+    info = get_axis_info(data, "opt")
+    by_study = {s.study: s for s in info.series}
+    for value, slot in (("sgd", 0), ("adam", 1)):
+        centres = [np.mean([p for x, p in zip(s.x, s.positions) if x == value]) for s in by_study.values()
+                   if value in s.x]
+        assert len(centres) == 2 and centres[0] < slot < centres[1]
+
+
+def test_max_mode_and_no_complete_trial():
     exp = syn.experiment(objective="acc:max", trials=6)
     data = syn.sweep(exp, lambda p: None if p["lr"] > 0.1 else 1.0 - p["lr"])
     info = get_axis_info(data, "lr")
-    assert info.mode == "max" and info.infeasible_y < min(y for s in info.series for y in s.y)
+    assert info.mode == "max" and info.series and info.infeasible
     none = syn.sweep(exp, lambda p: None)
     info = get_axis_info(none, "lr")
-    assert info.series == () and info.infeasible_y == 0.0 and len(info.infeasible[0].trial_ids) == 6
+    assert info.series == () and len(info.infeasible[0].trial_ids) == 6
 
 
 def test_failed_trials_are_left_out():

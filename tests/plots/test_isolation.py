@@ -5,7 +5,8 @@ import pytest
 
 from tests.analysis import synthetic as syn
 from tunebook.analysis.best import best_per_scientific_value
-from tunebook.plots.isolation import get_isolation_info, get_isolation_infos
+from tunebook.analysis.checks.sampled_enough import bootstrap_best_of_k
+from tunebook.plots.isolation import NOISE_SPANS, get_isolation_info, get_isolation_infos
 
 
 def test_per_study_best_per_value(two_studies):
@@ -48,3 +49,40 @@ def test_retrains_give_error_bars():
     assert relu.best == 0.30 and relu.trial_id == 1 and relu.repeats == 3
     assert relu.mean == pytest.approx(0.34) and relu.std == pytest.approx(np.std([0.30, 0.34, 0.38], ddof=1))
     assert gelu.repeats == 1 and gelu.std is None and gelu.mean == 0.2 and gelu.n_complete == 2
+
+
+def test_points_carry_the_checklists_bootstrap_spread(two_studies):
+    (info,) = get_isolation_infos(two_studies)
+    trials = two_studies.trials
+    for p in info.points:
+        values = trials.loc[(trials.study == p.group) & (trials.state == "complete"), "objective"].to_numpy(float)
+        boot = bootstrap_best_of_k(values, "min", budgets=(len(values) // 2,))
+        assert p.spread_k == len(values) // 2
+        assert p.spread == pytest.approx(tuple(float(boot.quantile(q)[0]) for q in (0.25, 0.5, 0.75)))
+        assert p.best <= p.spread[0] <= p.spread[2]  # the best of all n is at least as good as half of them
+        assert p.name == f"{p.group}/{int(trials.set_index('trial_id').at[p.trial_id, 'number'])}"
+
+
+def test_axis_is_never_tighter_than_the_noise():
+    """Two values 0.001 apart whose trials spread over 0.5: the gap must not fill the plot."""
+    exp = syn.experiment(scientific={"act": ["relu", "gelu"]}, trials=8)
+    spread = np.linspace(0.0, 0.5, 8)
+    rows = [("act=relu", {"act": "relu", "lr": 10.0 ** -i}, 1.0 + v) for i, v in enumerate(spread, 1)]
+    rows += [("act=gelu", {"act": "gelu", "lr": 10.0 ** -i}, 1.001 + v) for i, v in enumerate(spread, 1)]
+    info = get_isolation_info(syn.frames(exp, rows), "act")
+    low, high = info.y_range
+    noise = max(p.spread_size for p in info.points)
+    assert noise > 0.05 and high - low >= NOISE_SPANS * noise
+    gap = abs(info.points[0].best - info.points[1].best)
+    assert gap / (high - low) < 0.01  # a gap within noise looks like one
+    assert all(low <= v <= high for p in info.points for v in (p.best, *p.spread))
+
+
+def test_axis_takes_in_clear_gaps_and_too_few_trials_get_no_spread():
+    exp = syn.experiment(scientific={"act": ["relu", "gelu"]}, trials=6)
+    rows = [("act=relu", {"act": "relu", "lr": 10.0 ** -i}, 1.0 + 0.01 * i) for i in range(1, 7)]
+    rows += [("act=gelu", {"act": "gelu", "lr": 10.0 ** -i}, 5.0 + 0.01 * i) for i in range(1, 4)]
+    relu, gelu = (info := get_isolation_info(syn.frames(exp, rows), "act")).points
+    assert relu.spread is not None and gelu.spread is None and gelu.spread_size is None  # 3 < MIN_TRIALS
+    low, high = info.y_range
+    assert low < relu.best and gelu.best < high and high - low < 1.5 * (gelu.best - relu.best)

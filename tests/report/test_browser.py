@@ -44,12 +44,23 @@ def _data():
                 "valid/loss": cc.noisy(cc.u_shape(40, floor=0.3 + 0.05 * j + 0.02 * depth), 0.01, rng),
                 "grad_norm": abs(cc.noisy(cc.np.full(40, 1.0 + j), 0.2, rng))}})
     trials.append({"depth": 1, "lr": 0.9, "state": "infeasible", "curves": {"train/loss": cc.np.array([2.0, 50.0])}})
+    # a trial that diverged: its losses run to 1e30, then NaN (step 5250 is where it passes 10x its start)
+    loss, valid = cc.decay(40), cc.decay(40, floor=0.5)
+    loss[20:], valid[20:] = cc.np.geomspace(30.0, 1e30, 20), cc.np.geomspace(1.0, 1e30, 20)
+    loss[35:], valid[30:] = cc.np.nan, cc.np.nan
+    trials.append({"depth": 2, "lr": 0.7, "state": "infeasible", "curves": {"train/loss": loss, "valid/loss": valid}})
     return cc.make_data(trials)
 
 
-def test_the_report_opens_offline_draws_every_plot_and_sorts(browser, tmp_path):
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """(data, path of its HTML report), written once for the module."""
     data = _data()
-    path = write_html_report(data, tmp_path)
+    return data, write_html_report(data, tmp_path_factory.mktemp("report"))
+
+
+def test_the_report_opens_offline_draws_every_plot_and_sorts(browser, report):
+    data, path = report
     isolation, others = figures(data)
     page = browser.new_page()
     requests, errors = [], []
@@ -76,4 +87,18 @@ def test_the_report_opens_offline_draws_every_plot_and_sorts(browser, tmp_path):
     values = table.locator(column).evaluate_all("tds => tds.map(t => t.dataset.v)")
     numbers = [float(v) for v in values if v]
     assert numbers == sorted(numbers, reverse=True)
+    page.close()
+
+
+def test_diverged_trials_do_not_flatten_the_curves(browser, report):
+    """As drawn: the curve panels' y-axes stay at the losses' scale, the divergence is marked and labelled."""
+    page = browser.new_page()
+    page.goto(report[1].as_uri())
+    page.wait_for_selector(".plot .main-svg")
+    curves = page.locator(".plot .js-plotly-plot").filter(has_text="Training curves")
+    ranges = curves.evaluate("gd => [gd._fullLayout.yaxis.range, gd._fullLayout.yaxis2.range]")
+    assert all(high < 3.0 for _, high in ranges)  # the 1e30 of the diverged trial sets nothing
+    assert curves.locator("text", has_text="diverged at step 5250").count() == 1
+    axis = page.locator(".plot .js-plotly-plot").filter(has_text="valid/loss (min) vs lr")
+    assert axis.locator("text", has_text="infeasible").count() >= 1  # the strip's label
     page.close()

@@ -54,7 +54,11 @@ def clipping_command(trial: str, threshold: float | None, store_url: str | None,
 @store_option
 @format_option
 def max_steps_command(experiment: str, fit: str, store_url: str | None, fmt: str) -> None:
-    """The initial max_train_steps from a finished learning rate sweep, with the boundary check."""
+    """The initial max_train_steps from a finished learning rate sweep, with the boundary check.
+
+    EXPERIMENT must be a sweep of one configuration: only learning_rate (and seed) may vary; anything else
+    varying is refused, naming it.
+    """
     from tunebook.plans import max_steps
 
     _show(max_steps(experiment, fit, store_url), fmt)
@@ -65,7 +69,12 @@ def max_steps_command(experiment: str, fit: str, store_url: str | None, fmt: str
 @store_option
 @format_option
 def instability_command(experiment: str, store_url: str | None, fmt: str) -> None:
-    """Which learning rates of EXPERIMENT trained unstably, and the --unstable-lr for tunebook plan warmup."""
+    """Which learning rates of EXPERIMENT trained unstably, and the --unstable-lr for tunebook plan warmup.
+
+    lr* is the trial the plan was made from, else the best stable trial by the objective. EXPERIMENT must be a
+    sweep of one configuration: only learning_rate (and seed) may vary; anything else varying is refused,
+    naming it. Says "too few trials to tell" without a stable lr* or a rate above it.
+    """
     from tunebook.plans import instability_advice
 
     _show(instability_advice(experiment, store_url), fmt)

@@ -10,50 +10,52 @@ runs ``MULTIPLES`` = 2x, 5x and 10x lr*, everything else at the best trial's
 values. And for early instability: "train for an abbreviated run of just ~500
 steps using lr = 2 * current best, but evaluate every step".
 
-The advice reads each trial's training loss with the checklist's own rules
-(``analysis.checks.training_loss``: a sudden, sustained rise after a steady
-decline, or a loss that ends well above its lowest point); a diverged
-(infeasible) trial is unstable too. One more rule catches the run that
-collapses in its first steps to a plateau and stays there, which neither
-rule sees: the playbook counts "uncharacteristically high values of the
-loss" as infeasible, and instability matters "when it forces us to use a
-learning rate that's too small". A run above lr* has **stalled** when its
-training loss ends (the median of its last 10 % of points) more than a third
-of lr*'s progress back: ``end - ref_end > (ref_start - ref_end) / 3``, where
-``ref_start`` is the reference run's first logged training loss (the common
-starting loss) and ``ref_end`` the median of its points over the same steps
-as the run's last 10 %. A third, not a half: on the charlm example the runs
-that collapsed to the character-frequency plateau gave back 47-57 % of lr*'s
-progress, the 2x lr* run that trained well 7 %. The reference is the trial the plan was made from
-(its ``notes``), or, when that is not in the store, the lowest learning rate
-of the experiment; the advice says which. The smallest unstable learning
-rate is the ``unstable_base_learning_rate`` of the warmup plan.
+The advice, step by step:
+
+1. **Scope.** It reads a learning-rate sweep of one configuration: when any
+   other hyperparameter varies among the finished trials (mixed optimizers,
+   a ``num_layers``, a ``beta1``) it refuses, naming them (``scope``).
+2. **lr*.** The trial the plan was made from (its ``notes``), when that is in
+   the store; otherwise the best trial by the experiment's objective among
+   the *stable* ones here (``stability``: not diverged, no spike, no rise;
+   blips small in absolute terms ignored). Never the lowest learning rate: a
+   rate too small to train is not lr*.
+3. **Stable or unstable** for every finished trial (``stability``), runs
+   above lr* also judged by the stall rule against lr*'s run.
+4. **The unstable_base_learning_rate** is the smallest unstable rate above
+   the highest stable one. An unstable rate *below* a stable one (stability
+   not monotonic in the learning rate) is named in a warning: the procedure
+   assumes every rate above the first unstable one is unstable too, so that
+   rate is a chance event or a bug to repeat with another seed, not the
+   boundary.
+5. **Too few trials to tell** when the procedure cannot conclude: it needs at
+   least two learning rates, a stable one (lr*) and one above it
+   (``MIN_RATES``); with fewer, it says so and names the plan that runs them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+import pandas as pd
 
-from tunebook.analysis.checks.curves import MIN_POINTS, Curve, train_loss_metric, trial_curves
-from tunebook.analysis.checks.training_loss import rise_evidence, spike_evidence
+from tunebook.analysis.best import ranked
 from tunebook.analysis.data import ExperimentData
-from tunebook.core.errors import NotFoundError
 from tunebook.plans.base import SCHEDULE_KEYS, assemble
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note, read_plan_note
 from tunebook.plans.reference import ResolvedTrial, load_experiment, resolve_trial
+from tunebook.plans.scope import LR, finished, require_lr_sweep, varying
+from tunebook.plans.stability import (
+    GIVEN_BACK_WORDS, Reference, base_reference, stall_evidence, train_curve, unstable_trials,
+)
 from tunebook.storage import with_store
 
 if TYPE_CHECKING:
     from tunebook.storage.base import Store
 
 __all__ = [
-    "EARLY_MULTIPLE", "EARLY_STEPS", "GIVEN_BACK", "GIVEN_BACK_WORDS", "MULTIPLES", "TAIL_SHARE", "Reference",
-    "base_reference", "early_instability", "instability", "instability_advice", "plan_reference", "stall_evidence",
-    "unstable_trials",
+    "EARLY_MULTIPLE", "EARLY_STEPS", "MIN_RATES", "MULTIPLES", "TOO_FEW", "early_instability", "instability",
+    "instability_advice", "stall_evidence", "unstable_trials",
 ]
 
 SECTION = "Identifying unstable workloads"
@@ -61,10 +63,8 @@ WHEN_WARMUP = "When to apply learning rate warmup"
 MULTIPLES = (2, 5, 10)
 EARLY_MULTIPLE = 2
 EARLY_STEPS = 500
-LR = "learning_rate"
-TAIL_SHARE = 0.10  # a run's end: the median of its last 10 % of training loss points
-GIVEN_BACK = 1 / 3  # stalled: it ends more than a third of lr*'s progress from the starting loss back
-GIVEN_BACK_WORDS = "a third"
+MIN_RATES = 2  # lr* and at least one rate above it
+TOO_FEW = "too few trials to tell"
 
 
 def instability(trial: "str | ResolvedTrial", store: "Store | str | None" = None, *, name: str | None = None) -> Plan:
@@ -74,8 +74,7 @@ def instability(trial: "str | ResolvedTrial", store: "Store | str | None" = None
     others = {k: v for k, v in base.params.items() if k != LR}
     rates = [_round(m * lr_star) for m in MULTIPLES]
     reasons = [
-        Reason(f"lr* = {lr_star:.4g}: the learning rate of {base.canonical} (the best trial of a learning rate "
-               "sweep)", SECTION),
+        Reason(_lr_star_reason(base, lr_star), SECTION),
         Reason(f"learning_rate: {', '.join(f'{r:g}' for r in rates)} = {', '.join(f'{m}x' for m in MULTIPLES)} lr*: "
                "\"plot training loss curves for learning rates just above lr*\"; Figure 7b looks at 5x or 10x",
                WHEN_WARMUP),
@@ -119,6 +118,18 @@ def early_instability(
     return Plan("early-instability", spec, tuple(reasons))
 
 
+def _lr_star_reason(base: ResolvedTrial, lr_star: float) -> str:
+    """Where lr* comes from; when more than the learning rate varies in its experiment, that it is not swept."""
+    others = varying(base.data, finished(base.data))
+    if not others:
+        return f"lr* = {lr_star:.4g}: the learning rate of {base.canonical} (the best trial of a learning rate sweep)"
+    names = ", ".join(v.name for v in others)
+    return (f"lr* = {lr_star:.4g}: the learning rate of {base.canonical}, from an experiment where {names} "
+            f"{'vary' if len(others) > 1 else 'varies'} too: the plan holds them at this trial's values, so lr* is "
+            "the best rate seen for this configuration, not one a learning rate sweep found (tunebook plan lr-sweep "
+            "SPEC --pin NAME=VALUE sweeps it)")
+
+
 def _lr_star(base: ResolvedTrial) -> float:
     lr = base.params.get(LR)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
@@ -135,178 +146,136 @@ def _round(value: float) -> float:
     return float(f"{value:.6g}")
 
 
-@dataclasses.dataclass(frozen=True)
-class Reference:
-    """The lr* run a stalled run is measured against: its learning rate, its training loss, and why it was chosen."""
-
-    learning_rate: float
-    trial: str  # EXPERIMENT/STUDY/NUMBER
-    origin: str  # why this run: "the trial the plan was made from" or the fallback's reason
-    curve: Curve
-
-    @property
-    def start(self) -> float:
-        """The common starting loss: the reference run's first logged training loss."""
-        return float(self.curve.values[0])
-
-    def end_over(self, steps: np.ndarray) -> float:
-        """The median of the reference's loss over ``steps``' span (its own last 10 % when it ends before them)."""
-        inside = self.curve.values[(self.curve.steps >= steps[0]) & (self.curve.steps <= steps[-1])]
-        return float(np.median(inside)) if len(inside) else _tail_median(self.curve)[1]
-
-    def describe(self) -> str:
-        end = _tail_median(self.curve)[1]
-        return (f"lr* = {self.learning_rate:.4g} is {self.trial} ({self.origin}): training loss "
-                f"{self.start:.4g} at its first point, {end:.4g} at the end (median of the last 10 % of points)")
-
-
-def _tail_median(curve: Curve) -> tuple[np.ndarray, float]:
-    """The steps of a curve's last 10 % of points (at least one) and the median of their values."""
-    count = max(1, math.ceil(TAIL_SHARE * len(curve)))
-    return curve.steps[-count:], float(np.median(curve.values[-count:]))
-
-
-def stall_evidence(curve: Curve, reference: Reference) -> dict[str, Any] | None:
-    """How far ``curve`` ended above lr*'s loss, if it gave back more than a third of lr*'s progress; else None.
-
-    ``curve`` is a run above lr*: it stalled when ``end - ref_end > GIVEN_BACK x (start - ref_end)``,
-    ``end`` the median of its last 10 % of points, ``ref_end`` the reference's median over the same steps.
-    None too when either curve is too short to judge or the reference made no progress.
-    """
-    if len(curve) < MIN_POINTS or len(reference.curve) < MIN_POINTS:
-        return None
-    steps, end = _tail_median(curve)
-    ref_end = reference.end_over(steps)
-    progress = reference.start - ref_end
-    if not progress > 0:
-        return None
-    given_back = (end - ref_end) / progress
-    if given_back <= GIVEN_BACK:
-        return None
-    return {"trial_id": curve.trial_id, "end": round(end, 4), "reference_end": round(ref_end, 4),
-            "start": round(reference.start, 4), "given_back": round(given_back, 3)}
-
-
-def unstable_trials(data: ExperimentData, reference: Reference | None = None) -> dict[int, str]:
-    """trial id -> why it counts as unstable: diverged (infeasible), its training loss spikes or rises, or
-    (with a ``reference``) it runs above lr* and stalled at a loss far above lr*'s (``stall_evidence``)."""
-    found = {int(t): f"diverged ({r})" if isinstance(r, str) and r else "diverged"
-             for t, r in data.trials.loc[data.trials["state"] == "infeasible", ["trial_id", "reason"]].itertuples(index=False)}
-    metric = train_loss_metric(data.curves)
-    if metric is None:
-        return found
-    complete = data.trials.loc[data.trials["state"] == "complete", "trial_id"]
-    above = set() if reference is None or LR not in data.trials.columns else {
-        int(t) for t in data.trials.loc[data.trials[LR] > reference.learning_rate, "trial_id"]}
-    for trial_id, curve in trial_curves(data.curves, metric, complete).items():
-        why = _curve_instability(curve, metric, reference if trial_id in above else None)
-        if why is not None:
-            found[trial_id] = why
-    return found
-
-
-def _curve_instability(curve: Curve, metric: str, reference: Reference | None) -> str | None:
-    """Why a complete trial's training loss counts as unstable (the first rule that fires), or None."""
-    spike = spike_evidence(curve)
-    if spike is not None:
-        return (f"{metric} rises suddenly after a steady decline at step {spike['step']} "
-                f"(from {spike['floor']} to {spike['level_after']})")
-    rise = rise_evidence(curve)
-    if rise is not None:
-        return f"{metric} goes up: lowest {rise['lowest']} at step {rise['lowest_step']}, {rise['end']} at the end"
-    stall = None if reference is None else stall_evidence(curve, reference)
-    if stall is not None:
-        return (f"training stalled at a loss far above lr*'s: {metric} ends at {stall['end']:.4g} "
-                f"(median of the last 10 % of points) against {stall['reference_end']:.4g} for lr* "
-                f"from a common start of {stall['start']:.4g}, giving back {stall['given_back']:.0%} "
-                "of lr*'s progress: instability at initialization / early in training")
-    return None
-
-
-def base_reference(base: str | None, store: "Store") -> tuple[Reference | None, str]:
-    """The stored trial ``base`` (a plan's source) as the lr* reference, or None and why it cannot be."""
-    if not base:
-        return None, "the experiment does not record the trial its plan was made from"
-    try:
-        found = resolve_trial(str(base), store)
-    except (NotFoundError, PlanInputError):
-        return None, f"the trial the plan was made from, {base}, is not in the store"
-    lr = found.params.get(LR)
-    curve = _train_curve(found.data, found.trial.id)
-    if curve is None or isinstance(lr, bool) or not isinstance(lr, (int, float)):
-        return None, f"the trial the plan was made from, {base}, has no training loss curve or learning_rate"
-    return Reference(float(lr), found.canonical, "the trial the plan was made from", curve), ""
-
-
-def plan_reference(record: Any, data: ExperimentData, store: "Store") -> Reference | None:
-    """The lr* run for the stall rule: the trial the plan's ``notes`` name, else the experiment's lowest
-    learning rate; None when neither has a training loss curve."""
-    note = read_plan_note(record.spec.get("notes") or "", "instability")
-    reference, why = base_reference(note.get("base"), store)
-    if reference is not None:
-        return reference
-    done = data.trials[data.trials["state"] == "complete"].sort_values(LR, kind="stable")
-    for _, t in done.iterrows():
-        curve = _train_curve(data, int(t["trial_id"]))
-        if curve is not None:
-            name = f"{record.name}/{t['study']}/{int(t['number'])}"
-            return Reference(float(t[LR]), name, f"the lowest learning rate here, since {why}", curve)
-    return None
-
-
-def _train_curve(data: ExperimentData, trial_id: int) -> Curve | None:
-    metric = train_loss_metric(data.curves)
-    return None if metric is None else trial_curves(data.curves, metric, [trial_id]).get(trial_id)
-
 
 def instability_advice(experiment: str, store: "Store | str | None" = None) -> Advice:
-    """Which learning rates of ``experiment`` trained unstably, and the --unstable-lr for the warmup plan."""
-    def read(opened: "Store") -> tuple[Any, ExperimentData, Reference | None]:
-        record, data = load_experiment(experiment, opened)
-        if LR not in data.trials.columns:
-            raise PlanInputError([(LR, f"experiment {experiment!r} has no learning_rate hyperparameter")])
-        return record, data, plan_reference(record, data, opened)
+    """Which learning rates of ``experiment`` trained unstably, and the --unstable-lr for the warmup plan.
 
-    record, data, reference = with_store(store, read)
-    judged = data.trials[data.trials["state"].isin(["complete", "infeasible"])].sort_values(LR, kind="stable")
+    NotASweepError when anything but the learning rate varies; an Advice
+    saying "too few trials to tell" when there is no stable lr* or nothing
+    above it (module docstring).
+    """
+    def read(opened: "Store") -> tuple[Any, ExperimentData, Reference | None, str]:
+        record, data = load_experiment(experiment, opened)
+        note = read_plan_note(record.spec.get("notes") or "", "instability")
+        return (record, data, *base_reference(note.get("base"), opened))
+
+    record, data, reference, why_not = with_store(store, read)
+    judged = finished(data)
+    require_lr_sweep(data, judged, experiment, "advise instability", _remedy(experiment))
+    if LR not in data.trials.columns:
+        raise PlanInputError([(LR, f"experiment {experiment!r} has no learning_rate hyperparameter")])
+    judged = judged[judged[LR].notna()].sort_values(LR, kind="stable")
     if not len(judged):
         raise PlanInputError([("experiment", f"{experiment!r} has no finished (complete or infeasible) trial to read")])
+    if reference is None:
+        reference = _best_stable(record.name, data, judged, why_not)
     unstable = unstable_trials(data, reference)
-    rows, lines = [], []
-    if reference is not None:
-        lines.append(f"Reference: {reference.describe()}. A run above lr* that ends more than {GIVEN_BACK_WORDS} of "
-                     "that progress back has stalled.")
-    for _, t in judged.iterrows():
-        why = unstable.get(int(t["trial_id"]))
-        rows.append({LR: float(t[LR]), "trial": f"{experiment}/{t['study']}/{int(t['number'])}",
-                     "trial_id": int(t["trial_id"]),
-                     "unstable": why is not None, "why": why})
-        lines.append(f"learning_rate {float(t[LR]):.4g}: " + (f"unstable — {why}" if why else "stable"))
-    numbers: dict[str, Any] = {"trials": rows, "reference": None if reference is None else {
-        LR: reference.learning_rate, "trial": reference.trial, "origin": reference.origin,
-        "start": round(reference.start, 4), "end": round(_tail_median(reference.curve)[1], 4)}}
-    bad = [r for r in rows if r["unstable"]]
-    if not bad:
-        lines.append("No learning rate here shows instability: instability is not what holds the learning rate "
-                     "back (any workload becomes unstable if the learning rate is too large; it is only an issue "
-                     "when it forces a learning rate that is too small).")
-        return Advice("instability", experiment, tuple(lines), numbers, SECTION)
-    first = bad[0]
+    rows = [{LR: float(t[LR]), "trial": f"{record.name}/{data.trial_name(t['trial_id'])}",
+             "unstable": int(t["trial_id"]) in unstable, "why": unstable.get(int(t["trial_id"]))}
+            for _, t in judged.iterrows()]
+    lines = [] if reference is None else [
+        f"Reference: {reference.describe()}. A run above lr* that ends more than {GIVEN_BACK_WORDS} of that "
+        "progress back has stalled."]
+    lines += [f"learning_rate {r[LR]:.4g} ({r['trial']}): " + (f"unstable — {r['why']}" if r["why"] else "stable")
+              for r in rows]
+    numbers: dict[str, Any] = {"trials": rows, "reference": _reference_numbers(reference)}
+    too_few = _too_few(experiment, rows, reference)
+    if too_few is not None:
+        numbers["verdict"] = TOO_FEW
+        return Advice("instability", experiment, tuple(lines + [too_few[0]]), numbers, SECTION,
+                      next_command=too_few[1])
+    return _conclude(record, data, judged, rows, reference, lines, numbers)
+
+
+def _remedy(experiment: str) -> str:
+    return (f"one configuration swept over the learning rate. `tunebook plan instability {experiment}` runs 2x, "
+            "5x and 10x lr* with every other hyperparameter at the best trial's values; or sweep with the others "
+            "pinned: `tunebook plan lr-sweep SPEC --pin NAME=VALUE` for each hyperparameter above.")
+
+
+def _best_stable(name: str, data: ExperimentData, judged: pd.DataFrame, why_not: str) -> Reference | None:
+    """lr*: the best trial by the objective among the stable ones (no divergence, spike or rise), or None."""
+    unstable = unstable_trials(data)
+    objective = data.objective
+    candidates = set(judged["trial_id"]) - set(unstable)
+    for _, t in ranked(data).iterrows():
+        if int(t["trial_id"]) not in candidates:
+            continue
+        origin = (f"the best stable trial here by {objective.metric} ({objective.mode}), since {why_not}")
+        return Reference(float(t[LR]), f"{name}/{data.trial_name(t['trial_id'])}", origin,
+                         train_curve(data, int(t["trial_id"])))
+    return None
+
+
+def _reference_numbers(reference: Reference | None) -> dict[str, Any] | None:
+    if reference is None:
+        return None
+    out: dict[str, Any] = {LR: reference.learning_rate, "trial": reference.trial, "origin": reference.origin}
+    if reference.curve is not None:
+        out.update(start=round(reference.start, 4), end=round(reference.end, 4))
+    return out
+
+
+def _too_few(experiment: str, rows: list[dict[str, Any]], reference: Reference | None) -> tuple[str, str] | None:
+    """("too few trials to tell: ...", the command that would run what is missing), or None when enough."""
+    if reference is None:
+        return (f"{TOO_FEW.capitalize()}: no trial here trained stably, so there is no lr* to look above (the "
+                f"procedure needs at least {MIN_RATES} learning rates: a stable one, lr*, and one above it). Sweep "
+                "lower learning rates first.", "tunebook plan lr-sweep SPEC --low LOW --high HIGH")
+    if not any(r[LR] > reference.learning_rate for r in rows):
+        return (f"{TOO_FEW.capitalize()}: no learning rate above lr* = {reference.learning_rate:.4g} was tried here "
+                f"(the procedure needs at least {MIN_RATES} learning rates: lr* and one above it).",
+                f"tunebook plan instability {reference.trial}")
+    return None
+
+
+def _conclude(record: Any, data: ExperimentData, judged: pd.DataFrame, rows: list[dict[str, Any]],
+              reference: Reference, lines: list[str], numbers: dict[str, Any]) -> Advice:
+    """The unstable_base_learning_rate (the first unstable rate above every stable one) and the warnings."""
+    experiment = record.name
+    unstable_at = {r[LR] for r in rows if r["unstable"]}
+    stable_at = {r[LR] for r in rows if r[LR] not in unstable_at} | {reference.learning_rate}
+    highest_stable = max(stable_at)
+    isolated = sorted(lr for lr in unstable_at if lr < highest_stable)
+    above = sorted(lr for lr in unstable_at if lr > highest_stable)
+    warnings = [] if not isolated else [_not_monotonic(isolated, stable_at, rows)]
+    numbers.update({"highest_stable_lr": highest_stable, "not_monotonic": isolated})
+    if not above:
+        numbers["verdict"] = "stable"
+        where = "here" if not isolated else f"above the highest stable one ({highest_stable:.4g})"
+        lines.append(f"No learning rate {where} shows instability: "
+                     "instability is not what holds the learning rate back (any workload becomes unstable if the "
+                     "learning rate is too large; it is only an issue when it forces a learning rate that is too "
+                     "small).")
+        return Advice("instability", experiment, tuple(lines), numbers, SECTION, warnings=tuple(warnings))
+    first = above[0]
     note = read_plan_note(record.spec.get("notes") or "", "instability")
-    steps = note.get("max_train_steps") or _trial_steps(data, first["trial_id"])
-    origin = note.get("base") or first["trial"]
-    numbers.update({"unstable_lr": first[LR], "max_train_steps": steps, "base": origin})
-    lines.append(f"The smallest unstable learning rate is {first[LR]:.4g}: the unstable_base_learning_rate. "
-                 "If it is close above lr*, fixing the instability (warmup, best for early instability, or "
-                 "gradient clipping) is likely to result in better training.")
-    command = f"tunebook plan warmup --unstable-lr {first[LR]:.6g} --from {origin}"
+    first_row = judged[judged[LR] == first].iloc[0]
+    steps = note.get("max_train_steps") or _trial_steps(first_row)
+    origin = note.get("base") or reference.trial
+    numbers.update({"verdict": "unstable", "unstable_lr": first, "max_train_steps": steps, "base": origin})
+    lines.append(f"The smallest unstable learning rate above the highest stable one ({highest_stable:.4g}) is "
+                 f"{first:.4g}: the unstable_base_learning_rate. If it is close above lr*, fixing the instability "
+                 "(warmup, best for early instability, or gradient clipping) is likely to result in better "
+                 "training.")
+    command = f"tunebook plan warmup --unstable-lr {first:.6g} --from {origin}"
     if steps:
         command += f" --max-steps {int(steps)}"
-    return Advice("instability", experiment, tuple(lines), numbers, SECTION, next_command=command)
+    return Advice("instability", experiment, tuple(lines), numbers, SECTION, warnings=tuple(warnings),
+                  next_command=command)
 
 
-def _trial_steps(data: ExperimentData, trial_id: int) -> int | None:
-    row = data.trials[data.trials["trial_id"] == trial_id]
-    if "max_train_steps" not in row.columns or not len(row) or row["max_train_steps"].isna().all():
-        return None
-    return int(row["max_train_steps"].iloc[0])
+def _not_monotonic(isolated: list[float], stable_at: set[float], rows: list[dict[str, Any]]) -> str:
+    """The warning for unstable rates below a stable one: what they are and what the procedure would need."""
+    higher = sorted(lr for lr in stable_at if lr > isolated[0])
+    names = ", ".join(r["trial"] for r in rows if r[LR] in isolated and r["unstable"])
+    return (f"Stability is not monotonic in the learning rate here: {', '.join(f'{lr:.4g}' for lr in isolated)} "
+            f"({names}) counted as unstable while {', '.join(f'{lr:.4g}' for lr in higher)} above trained stably. "
+            "The procedure assumes every rate above the first unstable one is unstable too, so these are not the "
+            "boundary: repeat them with another seed (a chance event) or look at their curves for a bug; the "
+            "unstable_base_learning_rate above is read from the rates above every stable one.")
+
+
+def _trial_steps(row: pd.Series) -> int | None:
+    steps = row.get("max_train_steps")
+    return None if steps is None or steps != steps else int(steps)

@@ -42,6 +42,7 @@ from tunebook.core.spec import Problems
 from tunebook.plans.base import REGULARIZATION, SCHEDULE_KEYS, assemble, load_spec, pin_space, run_section
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note
 from tunebook.plans.reference import load_experiment
+from tunebook.plans.scope import LR, finished, require_lr_sweep
 from tunebook.storage import with_store
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ SECTION = "Algorithm for picking an initial candidate for max_train_steps using 
 NOT_BOUND = "Deciding how long to train when training is *not* compute-bound"
 BOUNDARY = "Identifying bad search space boundaries"
 INSTABILITY = "How can optimization failures be debugged and mitigated?"
-LR = "learning_rate"
 
 
 def default_points(low: float, high: float) -> int:
@@ -181,6 +181,10 @@ def max_steps(experiment: str, fit: "str | Fit", store: "Store | str | None" = N
     fit = parse_fit(fit) if isinstance(fit, str) else fit
     _, data = with_store(store, lambda opened: load_experiment(experiment, opened))
     trials = data.trials
+    require_lr_sweep(data, finished(data), experiment, "advise max-steps",
+                     "a constant learning-rate grid of one configuration: `tunebook plan lr-sweep SPEC` pins every "
+                     "other searched hyperparameter (or `--pin NAME=VALUE`), turns regularization off and trains "
+                     "each trial for the same N steps.")
     if LR not in trials.columns:
         raise PlanInputError([("learning_rate", f"experiment {experiment!r} has no learning_rate hyperparameter to judge "
                                            "a sweep by")])
@@ -201,13 +205,38 @@ def max_steps(experiment: str, fit: "str | Fit", store: "Store | str | None" = N
     numbers.update({"max_train_steps": fastest["steps"], "fastest": fastest})
     lines = [f"{'learning_rate':>14}  steps to {fit}"]
     lines += [f"{r[LR]:>14.4g}  {_reached(r)}" for r in rows]
-    lines += [f"Initial max_train_steps: {fastest['steps']} (the fastest trial, #{fastest['number']} at "
+    lines += [f"Initial max_train_steps: {fastest['steps']} (the fastest trial, {fastest['trial']} at "
               f"learning_rate={fastest[LR]:.4g}, reached {fit} at step {fastest['steps']}).",
               "Use it for every trial of the next studies; never tune max_train_steps in a study, refine it "
               "from the best steps that retrospective checkpoint selection finds."]
     edge, warnings = _edge(data, rows, fastest)
     numbers["edge"] = edge
+    warnings += _off_procedure(data)
+    if len({r[LR] for r in rows}) < 2:
+        warnings.append("Only one learning rate was tried: too few trials to tell whether a faster one exists "
+                        "(a sweep needs at least 2; tunebook plan lr-sweep SPEC writes one).")
     return Advice("max-steps", experiment, tuple(lines), numbers, SECTION, warnings=tuple(warnings))
+
+
+def _off_procedure(data: Any) -> list[str]:
+    """Warnings for a sweep that is not the playbook's: a schedule that is not constant, warmup, regularization on.
+
+    Read from the values the finished trials received (they do not vary: ``require_lr_sweep`` saw to it).
+    """
+    tried = finished(data)
+    first = {hp.name: tried[hp.id].dropna().iloc[0] for hp in data.experiment.space
+             if hp.id in tried.columns and len(tried[hp.id].dropna())}
+    off = []
+    if first.get("schedule", "constant") != "constant":
+        off.append(f"schedule is {first['schedule']!r}, not constant")
+    if first.get("warmup_steps", 0):
+        off.append(f"warmup_steps is {first['warmup_steps']}, not 0")
+    off += [f"{k} is {first[k]}, not 0" for k in REGULARIZATION if first.get(k, 0)]
+    if not off:
+        return []
+    return [f"Not the playbook's sweep: {'; '.join(off)}. The procedure is \"a constant learning rate sweep ... "
+            "without data augmentation and without regularization\"; with these the steps to fit are not the "
+            f"initial max_train_steps it defines (tunebook plan lr-sweep SPEC writes that sweep) [{SECTION}]."]
 
 
 def _reached(row: dict[str, Any]) -> str:
@@ -226,8 +255,8 @@ def _steps_to_fit(data: Any, fit: Fit) -> list[dict[str, Any]]:
         curve = index.points(int(t["trial_id"]), fit.metric) if t["state"] == "complete" else None
         steps = None if curve is None else fit.first_step(*curve)
         mts = t.get("max_train_steps")
-        rows.append({LR: float(t[LR]), "trial_id": int(t["trial_id"]), "number": int(t["number"]),
-                     "study": str(t["study"]), "state": str(t["state"]), "steps": steps,
+        rows.append({LR: float(t[LR]), "trial": f"{data.experiment.name}/{data.trial_name(t['trial_id'])}",
+                     "state": str(t["state"]), "steps": steps,
                      "max_train_steps": None if mts is None or mts != mts else int(mts)})
     return rows
 

@@ -29,9 +29,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from tunebook.plans.base import SCHEDULE_KEYS, assemble
-from tunebook.plans.instability import GIVEN_BACK_WORDS, Reference, base_reference, unstable_trials
 from tunebook.plans.records import Advice, Plan, PlanInputError, Reason, plan_note, read_plan_note
 from tunebook.plans.reference import load_experiment, resolve_trial
+from tunebook.plans.stability import GIVEN_BACK_WORDS, Reference, base_reference, unstable_trials
 from tunebook.storage import with_store
 
 if TYPE_CHECKING:
@@ -133,9 +133,11 @@ def warmup_advice(experiment: str, store: "Store | str | None" = None, *, max_tr
                      "that progress back (against lr* at the same steps) has stalled.")
     for _, t in data.trials.sort_values("warmup_steps", kind="stable").iterrows():
         why = unstable.get(int(t["trial_id"])) or (None if t["state"] == "complete" else str(t["state"]))
-        rows.append({"warmup_steps": int(t["warmup_steps"]), "trial_id": int(t["trial_id"]), "state": t["state"],
+        name = f"{experiment}/{data.trial_name(t['trial_id'])}"
+        rows.append({"warmup_steps": int(t["warmup_steps"]), "trial": name, "state": t["state"],
                      "stable": why is None, "why": why})
-        lines.append(f"warmup_steps {int(t['warmup_steps'])}: " + ("stable" if why is None else f"unstable — {why}"))
+        lines.append(f"warmup_steps {int(t['warmup_steps'])} ({name}): "
+                     + ("stable" if why is None else f"unstable — {why}"))
     numbers: dict[str, Any] = {"trials": rows, "max_train_steps": int(steps), "base_lr": note.get("base_lr")}
     stable = [r for r in rows if r["stable"]]
     if not stable:

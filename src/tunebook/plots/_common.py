@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunebook.core.imports import require
+from tunebook.core.records import trial_name
 
 # D3's category10: one colour per study / scientific value, in order
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -36,3 +37,12 @@ def plain(value: Any) -> Any:
 def floats(values: Any) -> tuple[float, ...]:
     return tuple(float(v) for v in values)
 
+
+
+def numbered(study: str, field: str) -> str:
+    """A hover-template piece naming a trial of ``study`` from its number in ``field`` (``STUDY/NUMBER``).
+
+    Spelt as ``core.records.trial_name`` does; figures ship numbers, which
+    plotly stores compactly, instead of one name string per point.
+    """
+    return trial_name(study, 0).removesuffix("0") + field

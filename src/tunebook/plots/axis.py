@@ -3,14 +3,28 @@
 The playbook ("Identifying bad search space boundaries"): one point per
 trial, the validation objective against e.g. the learning rate, so that a
 best trial crowding the edge of the search space shows; infeasible trials
-are drawn apart (a red X, as in Figure 7a), here just beyond the worst
-objective so that they never hide the good region. A log-scaled range gets
-a log x axis; the range's edges are vertical lines; each study is a colour.
+are drawn apart (a red X, as in Figure 7a). Here they sit in a strip above
+the plot labelled "infeasible", outside the objective's axis, so they never
+read as values. A log-scaled range gets a log x axis; the range's edges are
+dashed vertical lines inside a padded x range (never on the tick labels);
+each study is a colour.
+
+Studies share their nuisance points (the same quasi-random sequence), so
+their markers would sit on top of each other and only the last colour show.
+Each study is drawn at a small fixed offset instead: study i of m moves by
+(i - (m - 1) / 2) x ``DODGE`` of the axis width (in decades on a log axis).
+A choice's values sit at 0, 1, 2 ...; the studies with trials at one value
+spread evenly over ``CHOICE_DODGE`` of its slot (one study: centred), and
+one study's trials there over ``STRIP`` / (studies there), in the order of
+their numbers, so that a value's trials can be counted. Hover
+texts give the true value and the trial's name (``STUDY/NUMBER``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,18 +38,28 @@ from tunebook.plots import _common
 if TYPE_CHECKING:
     from tunebook.analysis.data import ExperimentData
 
-BEYOND = 0.05  # infeasible trials sit this share of the objective's span beyond the worst value
+DODGE = 0.012  # offset between neighbouring studies, as a share of the axis width
+CHOICE_DODGE = 0.4  # ... of a choice: the studies of one value spread over at most this share of a slot
+STRIP = 0.3  # a study's trials at one value of a choice spread over this share of the slot (split between studies)
+PAD = 0.04  # the x range extends this share of its width beyond the edges and the points
 
 __all__ = ["AxisInfo", "AxisSeries", "get_axis_info", "get_axis_infos", "render_axis"]
 
 
 @dataclasses.dataclass(frozen=True)
 class AxisSeries:
-    """Trials of one study: ids, hyperparameter values (x) and objectives (y)."""
+    """Trials of one study: ids, names, hyperparameter values (x), plotted positions and objectives (y).
+
+    ``positions`` are where the markers go: ``x`` moved by the study's offset
+    (a choice's values are at 0, 1, 2 ... in ``categories`` order first).
+    """
 
     study: str
     trial_ids: tuple[int, ...]
+    names: tuple[str, ...]
+    numbers: tuple[int, ...]
     x: tuple[Any, ...]
+    positions: tuple[float, ...]
     y: tuple[float, ...]
 
 
@@ -43,9 +67,11 @@ class AxisSeries:
 class AxisInfo:
     """One axis plot. ``x`` of a choice is its formatted value; ``categories`` its spec order.
 
-    ``infeasible`` holds the infeasible trials (and complete ones without a
-    finite objective), their ``y`` all ``infeasible_y``. ``edges`` are the
-    range's (low, high), None for a choice.
+    ``series``: complete trials with a finite objective, one per study;
+    ``infeasible``: the infeasible trials (and complete ones without a finite
+    objective), drawn in the strip above (their ``y`` NaN). ``edges`` are the
+    range's (low, high), None for a choice; ``x_range`` the plotted range in
+    data units (positions for a choice), the edges and every point inside it.
     """
 
     param: str
@@ -56,7 +82,7 @@ class AxisInfo:
     categories: tuple[str, ...] | None
     series: tuple[AxisSeries, ...]
     infeasible: tuple[AxisSeries, ...]
-    infeasible_y: float
+    x_range: tuple[float, float]
 
 
 def get_axis_infos(data: "ExperimentData") -> list[AxisInfo]:
@@ -66,71 +92,155 @@ def get_axis_infos(data: "ExperimentData") -> list[AxisInfo]:
 
 
 def get_axis_info(data: "ExperimentData", param: str) -> AxisInfo:
-    hp = data.experiment.space[param]
-    domain = hp.domain
+    domain = data.experiment.space[param].domain
     trials = data.trials[data.trials[param].notna()].copy()
     trials["objective"] = pd.to_numeric(trials["objective"], errors="coerce").astype(float)
     good = (trials["state"] == "complete") & np.isfinite(trials["objective"].to_numpy(dtype=float))
     bad = (trials["state"] == "infeasible") | ((trials["state"] == "complete") & ~good)
-    is_choice = isinstance(domain, Choice)
-    series, infeasible = [], []
-    for key in study_keys(data):
-        in_study = trials["study"] == key
-        for mask, out in ((good, series), (bad, infeasible)):
-            rows = trials[in_study & mask].sort_values("number", kind="stable")
-            if len(rows):
-                xs = tuple(format_value(_common.plain(v)) if is_choice else float(v) for v in rows[param])
-                out.append(AxisSeries(key, tuple(int(t) for t in rows["trial_id"]), xs,
-                                      _common.floats(rows["objective"])))
-    y_bad = _beyond_worst(trials.loc[good, "objective"].to_numpy(dtype=float), data.objective.mode)
-    infeasible = [dataclasses.replace(s, y=(y_bad,) * len(s.trial_ids)) for s in infeasible]
+    categories = tuple(format_value(v) for v in domain.values) if isinstance(domain, Choice) else None
     is_range = isinstance(domain, Range)
-    return AxisInfo(
-        param=param, metric=data.objective.metric, mode=data.objective.mode,
-        log_x=is_range and domain.scale == "log",
-        edges=(float(domain.low), float(domain.high)) if is_range else None,
-        categories=tuple(format_value(v) for v in domain.values) if is_choice else None,
-        series=tuple(series), infeasible=tuple(infeasible), infeasible_y=y_bad,
-    )
+    log_x = is_range and domain.scale == "log"
+    edges = (float(domain.low), float(domain.high)) if is_range else None
+    keys = study_keys(data)
+    x_range = _x_range(trials[param], edges, categories, log_x)
+    sharing = _studies_per_value(trials, param) if categories is not None else {}
+    series, infeasible = [], []
+    for i, key in enumerate(keys):
+        offset = (i - (len(keys) - 1) / 2) * DODGE
+        for mask, out in ((good, series), (bad, infeasible)):
+            rows = trials[(trials["study"] == key) & mask].sort_values("number", kind="stable")
+            if len(rows):
+                out.append(_series(data, key, rows, param, categories, offset, x_range, log_x, sharing))
+    return AxisInfo(param=param, metric=data.objective.metric, mode=data.objective.mode, log_x=log_x, edges=edges,
+                    categories=categories, series=tuple(series), infeasible=tuple(infeasible), x_range=x_range)
 
 
-def _beyond_worst(values: np.ndarray, mode: str) -> float:
-    """Just past the worst finite objective (above it for min, below for max); 0 when there is none."""
-    if not len(values):
+def _series(data: "ExperimentData", key: str, rows: pd.DataFrame, param: str, categories: tuple[str, ...] | None,
+            offset: float, x_range: tuple[float, float], log_x: bool, sharing: dict[str, list[str]]) -> AxisSeries:
+    ids = tuple(int(t) for t in rows["trial_id"])
+    if categories is not None:
+        xs = tuple(format_value(_common.plain(v)) for v in rows[param])
+        positions = _strip(xs, categories, sharing, key)
+    else:
+        xs = _common.floats(rows[param])
+        positions = tuple(_moved(x, offset, x_range, log_x) for x in xs)
+    return AxisSeries(key, ids, tuple(data.trial_name(t) for t in ids), tuple(int(n) for n in rows["number"]), xs,
+                      positions, _common.floats(rows["objective"]))
+
+
+def _studies_per_value(trials: pd.DataFrame, param: str) -> dict[str, list[str]]:
+    """Each formatted value of a choice -> the studies with a trial at it, in the order they come."""
+    out: dict[str, list[str]] = {}
+    for value, study in zip(trials[param], trials["study"]):
+        studies = out.setdefault(format_value(_common.plain(value)), [])
+        if study not in studies:
+            studies.append(study)
+    return out
+
+
+def _strip(xs: tuple[str, ...], categories: tuple[str, ...], sharing: dict[str, list[str]], study: str
+           ) -> tuple[float, ...]:
+    """A study's positions at a choice: its slot's offset, its trials spread evenly over ``STRIP`` / studies there."""
+    counts = Counter(xs)
+    seen: Counter[str] = Counter()
+    out = []
+    for x in xs:
+        j, n = seen[x], counts[x]
+        seen[x] += 1
+        spread = (j / (n - 1) - 0.5) * STRIP / len(sharing[x]) if n > 1 else 0.0
+        out.append(_slot(categories, x) + _choice_offset(sharing[x], study) + spread)
+    return tuple(out)
+
+
+def _choice_offset(studies: list[str], study: str) -> float:
+    """Where ``study`` sits in a choice's slot: the slot's studies spread over ``CHOICE_DODGE``, centred."""
+    if len(studies) < 2:
         return 0.0
-    low, high = float(values.min()), float(values.max())
-    span = (high - low) or abs(high) or 1.0
-    return high + BEYOND * span if mode == "min" else low - BEYOND * span
+    return (studies.index(study) / (len(studies) - 1) - 0.5) * CHOICE_DODGE
+
+
+def _slot(categories: tuple[str, ...], value: str) -> float:
+    return float(categories.index(value)) if value in categories else float(len(categories))
+
+
+def _moved(x: float, offset: float, x_range: tuple[float, float], log_x: bool) -> float:
+    """``x`` moved by ``offset`` of the axis width (multiplicatively on a log axis)."""
+    low, high = x_range
+    if log_x and x > 0:
+        return x * 10 ** (offset * math.log10(high / low))
+    return x + offset * (high - low)
+
+
+def _x_range(values: pd.Series, edges: tuple[float, float] | None, categories: tuple[str, ...] | None,
+             log_x: bool) -> tuple[float, float]:
+    """The edges and every value, widened by ``PAD`` of the width on each side (-0.5 .. m - 0.5 for a choice)."""
+    if categories is not None:
+        return -0.5, len(categories) - 0.5
+    points = [float(v) for v in values if not log_x or float(v) > 0] + list(edges or ())
+    low, high = (min(points), max(points)) if points else (0.0, 1.0)
+    if log_x:
+        a, b = math.log10(low), math.log10(high)
+        pad = PAD * (b - a) or 0.5
+        return 10 ** (a - pad), 10 ** (b + pad)
+    pad = PAD * (high - low) or 0.5
+    return low - pad, high + pad
 
 
 def render_axis(info: AxisInfo):
-    """One marker trace per study, one red-X trace per study with infeasible trials, edges as vlines."""
+    """Markers per study; the infeasible trials in a strip above labelled "infeasible"; edges as dashed lines."""
     go = _common.go()
-    fig = go.Figure()
+    rows = 2 if info.infeasible else 1
+    fig = _common.make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                                row_heights=[0.12, 0.88] if rows == 2 else None)
     colors = {study: _common.color(i) for i, study in enumerate(_studies(info))}
     for s in info.series:
-        fig.add_trace(go.Scatter(x=_xs(s.x), y=np.asarray(s.y), mode="markers", name=s.study,
-                                 marker={"color": colors[s.study], "size": 7}, customdata=np.asarray(s.trial_ids),
-                                 hovertemplate="trial %{customdata}<br>%{x}: %{y}<extra>" + s.study + "</extra>"))
-    for s in info.infeasible:
-        fig.add_trace(go.Scatter(x=_xs(s.x), y=np.asarray(s.y), mode="markers", name=f"{s.study} (infeasible)",
-                                 marker={"symbol": "x", "color": _common.INFEASIBLE_COLOR, "size": 9},
-                                 customdata=np.asarray(s.trial_ids), hovertemplate="trial %{customdata} infeasible"
-                                 "<br>%{x}<extra>" + s.study + "</extra>"))
+        fig.add_trace(go.Scatter(
+            x=np.asarray(s.positions), y=np.asarray(s.y), mode="markers", name=s.study,
+            marker={"color": colors[s.study], "size": 8, "opacity": 0.85, "line": {"color": "white", "width": 1}},
+            legendgroup=s.study, **_hover(info, s, f"<br>{info.metric} %{{y:.4g}}")), row=rows, col=1)
+    for i, s in enumerate(info.infeasible):
+        fig.add_trace(go.Scatter(
+            x=np.asarray(s.positions), y=np.zeros(len(s.positions)), mode="markers", name="infeasible",
+            marker={"symbol": "x", "color": _common.INFEASIBLE_COLOR, "size": 9}, legendgroup="infeasible",
+            showlegend=i == 0, legendrank=1000, **_hover(info, s, " infeasible")), row=1, col=1)
     for edge in info.edges or ():
-        fig.add_vline(x=edge, line={"color": "black", "dash": "dash", "width": 1})
-    xaxis: dict[str, Any] = {"title": info.param, "type": "log" if info.log_x else "linear"}
-    if info.categories is not None:
-        xaxis = {"title": info.param, "type": "category", "categoryorder": "array",
-                 "categoryarray": list(info.categories)}
-    fig.update_layout(title=f"{info.metric} ({info.mode}) vs {info.param}", xaxis=xaxis,
-                      yaxis={"title": info.metric}, template="plotly_white")
+        for row in range(1, rows + 1):
+            fig.add_vline(x=edge, line={"color": "#444", "dash": "dash", "width": 1.5}, layer="above", opacity=0.7, row=row, col=1)
+    _layout_x(fig, info, rows)
+    if rows == 2:
+        fig.update_yaxes(range=[-1, 1], tickvals=[0], ticktext=["infeasible"], showgrid=False, zeroline=False,
+                         fixedrange=True, tickfont={"color": _common.INFEASIBLE_COLOR}, row=1, col=1)
+    fig.update_yaxes(title_text=info.metric, row=rows, col=1)
+    fig.update_layout(title=f"{info.metric} ({info.mode}) vs {info.param}", template="plotly_white")
     return fig
 
 
-def _xs(values: tuple) -> Any:
-    """Numbers as an array (plotly takes arrays fast and stores them compactly); categories as a list."""
-    return np.asarray(values, dtype=float) if all(isinstance(v, float) for v in values) else list(values)
+def _hover(info: AxisInfo, s: AxisSeries, outcome: str) -> dict[str, Any]:
+    """customdata and hovertemplate: the trial's name, the true value (not the offset position), ``outcome``.
+
+    Numbers travel as one float32 array, compact for 10,000 trials (exact
+    for trial numbers below 16 million, 7 digits of a value where the hover
+    shows 4): the trial's number and a range's value; a choice's label is
+    the point's text.
+    """
+    name = _common.numbered(s.study, "%{customdata[0]}")
+    if info.categories is None:
+        data, value, extra = np.column_stack([s.numbers, s.x]).astype(np.float32), "%{customdata[1]:.4g}", {}
+    else:
+        data, value, extra = np.asarray(s.numbers, dtype=np.int32)[:, None], "%{text}", {"text": list(s.x)}
+    return {"customdata": data, "hovertemplate": f"{name}{outcome}<br>{info.param} {value}<extra></extra>", **extra}
+
+
+def _layout_x(fig, info: AxisInfo, rows: int) -> None:
+    """The x axes: log or linear over ``x_range``; a choice's values as ticks at 0, 1, 2 ..."""
+    low, high = info.x_range
+    axis: dict[str, Any] = {"type": "log" if info.log_x else "linear", "zeroline": False,  # would hide an edge at 0
+                            "range": [math.log10(low), math.log10(high)] if info.log_x else [low, high]}
+    if info.categories is not None:
+        axis.update(tickvals=list(range(len(info.categories))), ticktext=list(info.categories), showgrid=False)
+    for row in range(1, rows + 1):
+        fig.update_xaxes(**axis, row=row, col=1)
+    fig.update_xaxes(title_text=info.param, row=rows, col=1)
 
 
 def _studies(info: AxisInfo) -> list[str]:

@@ -5,6 +5,13 @@ plots of the best performances for each trial budget": with few trials the
 best is largely luck. One box series per scientific value (one per study for
 per-value studies), from ``bootstrap_best_of_k`` with its fixed seed. Boxes
 are quartiles; whiskers reach the furthest bootstrapped best within 1.5 IQR.
+
+Every group shares one k axis (``budgets``): every integer 1..K where K,
+the largest group's trial count, is at most ``EVERY_K`` (16); beyond, 16
+values evenly spaced on a log scale from 1 to K (rounded, 1 and K kept),
+since the best moves most at small k. A group has a box at each k up to its
+own n: beyond, best-of-k would resample its n trials more often than it
+has them.
 """
 
 from __future__ import annotations
@@ -21,7 +28,11 @@ from tunebook.plots import _common
 if TYPE_CHECKING:
     from tunebook.analysis.data import ExperimentData
 
-__all__ = ["BootstrapBox", "BootstrapInfo", "BootstrapSeries", "get_bootstrap_info", "render_bootstrap"]
+EVERY_K = 16
+
+__all__ = [
+    "BootstrapBox", "BootstrapInfo", "BootstrapSeries", "common_budgets", "get_bootstrap_info", "render_bootstrap",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,27 +56,36 @@ class BootstrapSeries:
 
 @dataclasses.dataclass(frozen=True)
 class BootstrapInfo:
-    """``skipped``: groups with fewer than ``MIN_TRIALS`` complete trials (no boxes)."""
+    """``skipped``: groups with fewer than ``MIN_TRIALS`` complete trials (no boxes); ``budgets``: the common k axis."""
 
     metric: str
     mode: str
     series: tuple[BootstrapSeries, ...]
     skipped: tuple[str, ...]
+    budgets: tuple[int, ...] = ()
 
 
 def get_bootstrap_info(data: "ExperimentData", min_trials: int = MIN_TRIALS) -> BootstrapInfo:
-    series, skipped = [], []
     mode = data.objective.mode
-    for group in scientific_groups(data):
+    groups = scientific_groups(data)
+    kept = [g for g in groups if len(g.trials) >= min_trials]
+    budgets = common_budgets(max((len(g.trials) for g in kept), default=0))
+    series = []
+    for group in kept:
         values = group.trials["objective"].to_numpy(dtype=float)
-        if len(values) < min_trials:
-            skipped.append(group.label)
-            continue
-        boot = bootstrap_best_of_k(values, mode)
+        boot = bootstrap_best_of_k(values, mode, budgets=[k for k in budgets if k <= len(values)])
         boxes = tuple(_box(k, row) for k, row in zip(boot.budgets, boot.samples))
         series.append(BootstrapSeries(group.label, group.study, len(values), float(group.trials["objective"].iloc[0]),
                                       boxes))
-    return BootstrapInfo(data.objective.metric, mode, tuple(series), tuple(skipped))
+    skipped = tuple(g.label for g in groups if len(g.trials) < min_trials)
+    return BootstrapInfo(data.objective.metric, mode, tuple(series), skipped, budgets)
+
+
+def common_budgets(largest: int, every: int = EVERY_K) -> tuple[int, ...]:
+    """1..``largest`` when that is at most ``every`` values, else ``every`` log-spaced values from 1 to it."""
+    if largest <= every:
+        return tuple(range(1, largest + 1))
+    return tuple(int(k) for k in np.unique(np.geomspace(1, largest, every).round().astype(int)))
 
 
 def _box(k: int, samples: np.ndarray) -> BootstrapBox:
@@ -84,7 +104,7 @@ def render_bootstrap(info: BootstrapInfo):
             x=[str(b.k) for b in s.boxes], q1=[b.q1 for b in s.boxes], median=[b.median for b in s.boxes],
             q3=[b.q3 for b in s.boxes], lowerfence=[b.lower for b in s.boxes], upperfence=[b.upper for b in s.boxes],
             name=f"{s.group} (n={s.n})", marker={"color": _common.color(i)}, boxpoints=False))
-    ks = sorted({b.k for s in info.series for b in s.boxes})
+    ks = info.budgets or sorted({b.k for s in info.series for b in s.boxes})
     fig.update_layout(title=f"Best {info.metric} ({info.mode}) among k trials, bootstrapped",
                       xaxis={"title": "trial budget k", "type": "category", "categoryorder": "array",
                              "categoryarray": [str(k) for k in ks]},

@@ -6,8 +6,24 @@ scientific values compare apples to apples. The groups are
 ``analysis.best.scientific_groups``: one per study for per-value studies,
 quantile buckets of a continuous scientific value in a joint study ("bucketing
 the x-axis values ... and taking the best trial in each vertical slice").
-When the best trial's exact parameters were trained more than once (retrains),
-the mean ± std of those runs gives an error bar.
+
+A best is partly luck. Each point carries its bootstrap spread, the one the
+checklist's ``sampled_enough`` judges gaps by: the quartiles (and median)
+of the best of n/2 trials drawn with replacement from the value's n
+complete trials (``bootstrap_best_of_k``, its fixed seed). Values with fewer
+than ``MIN_TRIALS`` complete trials get none: too few trials to tell.
+When the best trial's exact parameters were trained more than once
+(retrains), the mean ± std of those runs gives a second error bar.
+
+The y-axis does not exaggerate: it spans every best, spread and retrains'
+mean ± std, and at least ``NOISE_SPANS`` (4) times the largest spread,
+centred on what it shows, plus a 10 % margin. The checklist calls a gap of
+up to one spread untrustworthy and up to two comparable, so such a gap
+fills at most a quarter (a half) of the height and never looks large.
+Without any spread (every value has fewer than ``MIN_TRIALS`` complete
+trials) nothing bounds the noise: the axis spans the points and the title
+says there are too few trials to tell. Categorical values are points, with no line between them; buckets of a
+range are joined by a thin line, since their x is ordered.
 """
 
 from __future__ import annotations
@@ -19,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tunebook.analysis.best import BUCKETS, scientific_groups
+from tunebook.analysis.checks.sampled_enough import MIN_TRIALS, bootstrap_best_of_k
 from tunebook.core.domains import Choice, Range, same_value
 from tunebook.core.space import format_value
 from tunebook.plots import _common
@@ -27,6 +44,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from tunebook.analysis.data import ExperimentData
+
+NOISE_SPANS = 4.0  # the y-axis is at least this many spreads tall
+MARGIN = 0.1
+SPREAD_SHIFT = 0.12  # a choice's spread bar sits this share of a slot right of its best
 
 __all__ = ["IsolationInfo", "IsolationPoint", "get_isolation_info", "get_isolation_infos", "render_isolation"]
 
@@ -40,7 +61,9 @@ class IsolationPoint:
     scale). ``series`` names the other scientific values the group holds.
     ``repeats`` counts complete trials with exactly the best trial's params
     (1 without retrains); ``mean``/``std`` are theirs (std with ddof=1, None
-    for a single run).
+    for a single run). ``name`` is the best trial's (``STUDY/NUMBER``);
+    ``spread`` the (q1, median, q3) of the bootstrapped best of ``spread_k``
+    (n/2) trials, None with fewer than ``MIN_TRIALS`` complete trials.
     """
 
     group: str
@@ -53,16 +76,27 @@ class IsolationPoint:
     repeats: int
     mean: float
     std: float | None
+    name: str = ""
+    spread: tuple[float, float, float] | None = None
+    spread_k: int = 0
+
+    @property
+    def spread_size(self) -> float | None:
+        """The interquartile range of the bootstrapped best of n/2: how far luck moves this best."""
+        return None if self.spread is None else self.spread[2] - self.spread[0]
 
 
 @dataclasses.dataclass(frozen=True)
 class IsolationInfo:
+    """``y_range``: the y-axis (low, high) by the rule above; None without points."""
+
     param: str
     metric: str
     mode: str
     log_x: bool
     categories: tuple[str, ...] | None
     points: tuple[IsolationPoint, ...]
+    y_range: tuple[float, float] | None = None
 
     @property
     def has_error_bars(self) -> bool:
@@ -94,15 +128,44 @@ def get_isolation_info(data: "ExperimentData", param: str, buckets: int = BUCKET
         best = group.trials.iloc[0]
         same = _same_params(group.trials, best, params)
         runs = same["objective"].to_numpy(dtype=float)
+        values = group.trials["objective"].to_numpy(dtype=float)
         points.append(IsolationPoint(
             group=group.label, series=others, x=x, x_range=x_range, best=float(best["objective"]),
             trial_id=int(best["trial_id"]), n_complete=len(group.trials), repeats=len(runs),
             mean=float(np.mean(runs)), std=float(np.std(runs, ddof=1)) if len(runs) > 1 else None,
+            name=data.trial_name(int(best["trial_id"])), spread=_spread(values, data.objective.mode),
+            spread_k=max(1, len(values) // 2),
         ))
     if not is_choice:
         points.sort(key=lambda p: (p.series, p.x))
     return IsolationInfo(param, data.objective.metric, data.objective.mode, log_x,
-                         tuple(format_value(v) for v in domain.values) if is_choice else None, tuple(points))
+                         tuple(format_value(v) for v in domain.values) if is_choice else None, tuple(points),
+                         _y_range(points))
+
+
+def _spread(values: np.ndarray, mode: str) -> tuple[float, float, float] | None:
+    """(q1, median, q3) of the bootstrapped best of n/2 of ``values``, as ``sampled_enough`` judges; None if too few."""
+    if len(values) < MIN_TRIALS:
+        return None
+    boot = bootstrap_best_of_k(values, mode, budgets=(max(1, len(values) // 2),))
+    q1, median, q3 = (float(boot.quantile(q)[0]) for q in (0.25, 0.5, 0.75))
+    return q1, median, q3
+
+
+def _y_range(points: list[IsolationPoint]) -> tuple[float, float] | None:
+    """Every best, spread and mean ± std, at least ``NOISE_SPANS`` spreads tall, plus ``MARGIN`` each side."""
+    shown = [p.best for p in points] + [v for p in points if p.spread for v in p.spread]
+    shown += [p.mean + sign * p.std for p in points if p.std is not None for sign in (-1, 1)]
+    shown = [v for v in shown if math.isfinite(v)]
+    if not shown:
+        return None
+    low, high = min(shown), max(shown)
+    noise = max((p.spread_size for p in points if p.spread_size is not None), default=0.0)
+    if high - low < NOISE_SPANS * noise:
+        middle, half = (low + high) / 2, NOISE_SPANS * noise / 2
+        low, high = middle - half, middle + half
+    pad = MARGIN * (high - low) or MARGIN * abs(high) or 0.05
+    return low - pad, high + pad
 
 
 def _same_params(trials: "pd.DataFrame", best: "pd.Series", params: list[str]) -> "pd.DataFrame":
@@ -127,34 +190,77 @@ def _label(value: Any) -> str:
 
 
 def render_isolation(info: IsolationInfo):
-    """Per series: the bests (markers + line, bucket widths as x error bars); retrains' mean ± std apart."""
+    """Per series: the bests as points (a thin line only between buckets of a range), each with its spread bar.
+
+    The spread (bootstrapped best of n/2: quartiles, a hollow marker at the
+    median) sits just right of a choice's best; retrains' mean ± std apart.
+    """
     go = _common.go()
     fig = go.Figure()
     series = list(dict.fromkeys(p.series for p in info.points))
     for i, name in enumerate(series):
         pts = [p for p in info.points if p.series == name]
         color = _common.color(i)
-        error_x = None
-        if any(p.x_range for p in pts):
-            error_x = {"type": "data", "symmetric": False,
-                       "array": [p.x_range[1] - p.x if p.x_range else 0 for p in pts],
-                       "arrayminus": [p.x - p.x_range[0] if p.x_range else 0 for p in pts], "thickness": 1}
+        xs = [_position(info, p) for p in pts]
         fig.add_trace(go.Scatter(
-            x=[p.x for p in pts], y=[p.best for p in pts], mode="lines+markers", name=name or "best",
-            marker={"color": color, "size": 9}, line={"color": color}, error_x=error_x,
-            customdata=[[p.trial_id, p.n_complete, p.group] for p in pts],
-            hovertemplate="%{customdata[2]}<br>best %{y} (trial %{customdata[0]} of %{customdata[1]})<extra></extra>"))
+            x=xs, y=[p.best for p in pts], mode="markers" if info.categories is not None else "lines+markers",
+            name=f"{name} best" if name else "best", marker={"color": color, "size": 11}, line={"color": color,
+                                                                                              "width": 1},
+            error_x=_bucket_widths(pts), customdata=[[p.name, p.n_complete, p.group] for p in pts],
+            hovertemplate="%{customdata[2]}<br>best %{y:.4g}: %{customdata[0]} (best of %{customdata[1]})"
+                          "<extra></extra>"))
+        _add_spreads(fig, info, pts, color, name)
         again = [p for p in pts if p.repeats > 1]
         if again:
             fig.add_trace(go.Scatter(
-                x=[p.x for p in again], y=[p.mean for p in again], mode="markers",
+                x=[_position(info, p) for p in again], y=[p.mean for p in again], mode="markers",
                 name=f"{name + ' ' if name else ''}retrains mean ± std",
                 marker={"color": color, "symbol": "diamond-open", "size": 9},
                 error_y={"type": "data", "array": [p.std for p in again], "visible": True}))
-    xaxis: dict[str, Any] = {"title": info.param, "type": "log" if info.log_x else "linear"}
-    if info.categories is not None:
-        xaxis = {"title": info.param, "type": "category", "categoryorder": "array",
-                 "categoryarray": list(info.categories)}
-    fig.update_layout(title=f"Isolation plot: best {info.metric} ({info.mode}) per {info.param}",
-                      xaxis=xaxis, yaxis={"title": f"best {info.metric}"}, template="plotly_white")
+    title = f"Isolation plot: best {info.metric} ({info.mode}) per {info.param}"
+    if info.points and all(p.spread is None for p in info.points):
+        title += f" — too few trials to tell the spread (< {MIN_TRIALS} per value)"
+    fig.update_layout(title=title,
+                      xaxis=_xaxis(info), yaxis={"title": f"best {info.metric}", "range": info.y_range},
+                      template="plotly_white", legend={"orientation": "h", "y": -0.25})
     return fig
+
+
+def _add_spreads(fig, info: IsolationInfo, pts: list[IsolationPoint], color: str, name: str) -> None:
+    """The bootstrap spread of each best that has one: a bar over its quartiles, a hollow marker at the median."""
+    spread = [p for p in pts if p.spread is not None]
+    if not spread:
+        return
+    go = _common.go()
+    shift = SPREAD_SHIFT if info.categories is not None else 0.0
+    fig.add_trace(go.Scatter(
+        x=[_position(info, p) + shift for p in spread], y=[p.spread[1] for p in spread], mode="markers",
+        name=f"{name + ': ' if name else ''}best of n/2 trials, bootstrapped (median, quartiles)",
+        marker={"color": color, "symbol": "circle-open", "size": 8},
+        error_y={"type": "data", "symmetric": False, "array": [p.spread[2] - p.spread[1] for p in spread],
+                 "arrayminus": [p.spread[1] - p.spread[0] for p in spread], "thickness": 2, "width": 6},
+        customdata=[[p.group, p.spread_k, p.n_complete, p.spread[0], p.spread[2]] for p in spread],
+        hovertemplate="%{customdata[0]}: best of %{customdata[1]} of its %{customdata[2]} trials, bootstrapped"
+                      "<br>median %{y:.4g}, quartiles %{customdata[3]:.4g} to %{customdata[4]:.4g}<extra></extra>"))
+
+
+def _position(info: IsolationInfo, point: IsolationPoint) -> Any:
+    """A choice's value at its slot 0, 1, 2 ... (so the spread can sit beside it); a number as is."""
+    if info.categories is None:
+        return point.x
+    return float(info.categories.index(point.x)) if point.x in info.categories else float(len(info.categories))
+
+
+def _bucket_widths(pts: list[IsolationPoint]) -> dict[str, Any] | None:
+    if not any(p.x_range for p in pts):
+        return None
+    return {"type": "data", "symmetric": False, "array": [p.x_range[1] - p.x if p.x_range else 0 for p in pts],
+            "arrayminus": [p.x - p.x_range[0] if p.x_range else 0 for p in pts], "thickness": 1}
+
+
+def _xaxis(info: IsolationInfo) -> dict[str, Any]:
+    if info.categories is not None:
+        return {"title": info.param, "tickvals": list(range(len(info.categories))),
+                "ticktext": list(info.categories), "range": [-0.5, len(info.categories) - 0.5],
+                "showgrid": False, "zeroline": False}
+    return {"title": info.param, "type": "log" if info.log_x else "linear"}

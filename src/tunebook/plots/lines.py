@@ -11,12 +11,12 @@ figure faithful and small:
   their ranking (best to worst, then the infeasible ones), so the faint
   cloud shows the whole range of outcomes;
 - ``joined`` draws the background lines as one trace, separated by gaps,
-  with each point's trial id kept for the hover text.
+  with each point's trial name kept for the hover text.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -66,13 +66,16 @@ def others_label(shown: int, total: int) -> str:
     return "other trials" if shown >= total else f"{shown} of {total} other trials (a spread)"
 
 
-def joined(lines: Iterable[tuple[int, Sequence[float], Sequence[float]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x, y, trial ids) of ``(trial_id, steps, values)`` lines laid end to end, a NaN gap between lines."""
+def joined(lines: Iterable[tuple[Any, Sequence[float], Sequence[float]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, y, labels) of ``(label, steps, values)`` lines laid end to end, a NaN gap between lines.
+
+    ``label`` (a trial's name) is repeated for each point of its line, for the hover text.
+    """
     xs, ys, ids = [], [], []
-    for trial_id, steps, values in lines:
+    for label, steps, values in lines:
         xs += [np.asarray(steps, dtype=float), [np.nan]]
         ys += [np.asarray(values, dtype=float), [np.nan]]
-        ids += [np.full(len(steps) + 1, trial_id)]
+        ids += [np.full(len(steps) + 1, label)]
     if not xs:
         return np.empty(0), np.empty(0), np.empty(0, dtype=int)
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(ids)
