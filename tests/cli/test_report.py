@@ -70,6 +70,14 @@ def test_json_names_the_best_per_scientific_value_and_the_findings(ran: Path):
         assert finding["severity"] in ("info", "warning", "problem") and finding["message"] and finding["action"]
 
 
+def test_the_trials_command_a_verdict_offers_runs_as_printed(ran: Path):
+    from tunebook.analysis.next_steps import Where
+
+    done = run_printed(Where("exp", store_url(ran)).command("trials", "exp"), cwd=ran.parent)
+    assert done.returncode == 0, done.stderr
+    assert "width=1" in done.stdout and "width=20" in done.stdout
+
+
 def test_objective_changes_after_the_fact_without_rerunning(ran: Path):
     done = run_cli("report", "exp", "--store", store_url(ran), "--format", "json",
                    "--objective", "final_only:min", "--reduce", "final", cwd=ran)
