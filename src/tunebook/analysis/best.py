@@ -50,7 +50,7 @@ class Group:
 
 def study_keys(data: "ExperimentData") -> list[str]:
     """The studies that have trials, in the experiment's order (then any others, as stored)."""
-    present = list(dict.fromkeys(data.trials["study"]))
+    present = list(pd.unique(data.trials["study"].to_numpy()))  # in order of appearance; fast at 10,000 trials
     planned = [plan.key for plan in data.experiment.studies() if plan.key in present]
     return planned + [key for key in present if key not in planned]
 

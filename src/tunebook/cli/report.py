@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import click
 
 from tunebook.cli.options import open_cli_store, store_option
+
+BEST_COLUMNS = ("group", "trial", "objective", "best_step", "n_complete")
+BEST_HEADERS = ("scientific value", "best trial", "objective", "best step", "complete trials")
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """What every format of the report shows: the frames, the best per scientific value, findings, verdict."""
+
+    data: Any
+    best: Any
+    findings: list
+    verdict: Any
 
 
 @click.command("report")
@@ -24,63 +39,135 @@ from tunebook.cli.options import open_cli_store, store_option
 def report_command(
     experiment: str, store_url: str | None, fmt: str, out_dir: str, objective: str | None, reduce: str | None
 ) -> None:
-    """The isolation result (best per scientific value) and the playbook's checklist for EXPERIMENT."""
+    """The verdict, the isolation result (best per scientific value) and the playbook's checklist for EXPERIMENT."""
+    result = analyse(experiment, store_url, objective, reduce)
+    if fmt == "json":
+        click.echo(json.dumps(report_json(result), indent=2, default=str))
+        return
+    print_report(result)
+    if fmt == "html":
+        path = write_html(result, Path(out_dir))
+        click.echo(f"\nreport: {path.resolve()} (opens offline in any browser)")
+
+
+def analyse(experiment: str, store_url: str | None, objective: str | None = None,
+            reduce: str | None = None, runs: str | None = None) -> Analysis:
+    """Load EXPERIMENT (judged by ``objective``/``reduce`` if given), run the checklist and decide the verdict;
+    ``runs``: the trial folders' root, for the verdict's ``tunebook run`` commands."""
     from tunebook.analysis import load
     from tunebook.analysis.best import best_per_scientific_value
     from tunebook.analysis.checklist import metrics_read, run_checklist
     from tunebook.analysis.objective import parse_objective, with_objective
+    from tunebook.analysis.verdict import decide
     from tunebook.core.experiment import Experiment
+    from tunebook.storage.url import display_url
 
     with open_cli_store(store_url) as store:
+        record = store.get_experiment(experiment)
         # the curves the report reads; with --objective all of them, so a misspelt metric is named with the others
-        metrics = None if objective else metrics_read(Experiment.from_dict(store.get_experiment(experiment).spec)
-                                                      .objective.metric)
+        metrics = None if objective else metrics_read(Experiment.from_dict(record.spec).objective.metric)
         data = load(experiment, store, metrics=metrics)
+        url = display_url(store.url)
     if objective or reduce:
         target = parse_objective(objective) if objective else data.objective
         data = with_objective(data, target.metric, target.mode if objective else None, reduce)
-    best = best_per_scientific_value(data)
     findings = run_checklist(data)
-    if fmt == "json":
-        click.echo(json.dumps({
-            "experiment": experiment,
-            "objective": {"metric": data.objective.metric, "mode": data.objective.mode, "reduce": data.objective.reduce},
-            "best": json.loads(best.to_json(orient="records")),
-            "findings": [f.to_dict() for f in findings],
-            "notes": [{"at": at.isoformat() if at else None, "text": text} for at, text in data.notes],
-        }, indent=2, default=str))
-        return
-    _print_text(data, best, findings)
-    if fmt == "html":
-        from pathlib import Path
-
-        from tunebook.core.imports import require
-        from tunebook.report import write_html_report
-
-        require("plotly", "report", "the HTML report")
-        path = write_html_report(data, Path(out_dir), findings, best)
-        click.echo(f"\nreport: {path.resolve()} (opens offline in any browser)")
+    spec = record.source if record.source and Path(record.source).is_file() else None
+    verdict = decide(data, findings, store=url, spec=spec, runs=runs)
+    return Analysis(data, best_per_scientific_value(data), findings, verdict)
 
 
-def _print_text(data: Any, best: Any, findings: list) -> None:
+def report_json(result: Analysis) -> dict[str, Any]:
+    """The report for scripts: the verdict first, then the objective, the best rows (trials by name), findings."""
+    o = result.data.objective
+    return {
+        "experiment": result.data.experiment.name,
+        "verdict": result.verdict.to_dict(),
+        "objective": {"metric": o.metric, "mode": o.mode, "reduce": o.reduce},
+        "best": best_rows(result.data, result.best),
+        "findings": [f.to_dict() for f in result.findings],
+        "notes": [{"at": at.isoformat() if at else None, "text": text} for at, text in result.data.notes],
+    }
+
+
+def best_rows(data: Any, best: Any) -> list[dict[str, Any]]:
+    """The best per scientific value as plain rows, the trial named ``STUDY/NUMBER`` (no store ids)."""
+    rows = json.loads(best.to_json(orient="records"))
+    out = []
+    for row in rows:
+        name = data.trial_name(row.pop("trial_id"))
+        row.pop("number", None)
+        out.append({"group": row.pop("group"), "trial": name, **row})
+    return out
+
+
+def write_html(result: Analysis, out_dir: Path) -> Path:
+    """The self-contained HTML report of ``result`` in ``out_dir``."""
+    from tunebook.core.imports import require
+    from tunebook.report import write_html_report
+
+    require("plotly", "report", "the HTML report")
+    return write_html_report(result.data, out_dir, result.findings, result.best, result.verdict)
+
+
+def print_report(result: Analysis, with_verdict: bool = True) -> None:
+    """The text report: the verdict (unless ``with_verdict`` is False), the best per value, the checklist."""
     from rich.console import Console
+    from rich.markup import escape
+
+    console = Console()
+    data, o = result.data, result.data.objective
+    console.print(f"[bold]{escape(data.experiment.name)}[/bold]  {escape(data.experiment.goal)}")
+    console.print(f"objective: {escape(o.metric)} ({o.mode}, {o.reduce} over training)")
+    if with_verdict:
+        print_verdict(result.verdict, console)
+    console.print(_best_table(data, result.best))
+    console.print(_checklist_table(result.findings))
+    _print_notes(console, data.notes)
+
+
+def print_verdict(verdict: Any, console: Any = None) -> None:
+    """The verdict as a reader meets it: headline, paragraph, then each next step with its command unwrapped.
+
+    Commands are printed with ``soft_wrap`` so a narrow terminal never breaks
+    one in two: they copy and paste as printed.
+    """
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.padding import Padding
+
+    console = console or Console()
+    colour = "green" if verdict.supported else "yellow"
+    console.print()
+    console.print(f"[bold {colour}]Verdict: {escape(verdict.headline)}[/]")
+    console.print(escape(verdict.text))
+    if verdict.next_steps:
+        console.print("[bold]Next:[/bold]")
+    for step in verdict.next_steps:
+        console.print(Padding(f"- {escape(step.what)}" + (":" if step.command else ""), (0, 0, 0, 2), expand=False))
+        if step.command:
+            console.print(f"    {step.command}", soft_wrap=True, markup=False, highlight=False)
+    console.print()
+
+
+def _best_table(data: Any, best: Any) -> Any:
     from rich.markup import escape
     from rich.table import Table
 
     from tunebook.cli.render import cell_text
 
-    console = Console()
-    o = data.objective
-    console.print(f"[bold]{escape(data.experiment.name)}[/bold]  {escape(data.experiment.goal)}")
-    console.print(f"objective: {escape(o.metric)} ({o.mode}, {o.reduce} over training)")
     table = Table(title="Best trial per scientific value (the isolation result)", title_justify="left")
-    for column in ("group", "n_complete", "objective", "number", "best_step"):
-        if column in best.columns:
-            table.add_column(column)
-    shown = [c for c in ("group", "n_complete", "objective", "number", "best_step") if c in best.columns]
-    for _, row in best.iterrows():
-        table.add_row(*(escape(cell_text(row[c])) for c in shown))
-    console.print(table)
+    for header in BEST_HEADERS:
+        table.add_column(header)
+    for row in best_rows(data, best):
+        table.add_row(*(escape(cell_text(row.get(c))) for c in BEST_COLUMNS))
+    return table
+
+
+def _checklist_table(findings: list) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
     checks = Table(title="Checklist (problems first)", title_justify="left", show_lines=True)
     for column in ("severity", "check", "study", "finding", "what to do"):
         checks.add_column(column, overflow="fold")
@@ -88,8 +175,7 @@ def _print_text(data: Any, best: Any, findings: list) -> None:
     for f in findings:
         severity = f"[{colour[f.severity.value]}]{f.severity.value}[/]"
         checks.add_row(severity, f.id, escape(f.study or "-"), escape(f.message), escape(f"{f.action} ({f.section})"))
-    console.print(checks)
-    _print_notes(console, data.notes)
+    return checks
 
 
 def _print_notes(console: Any, notes: Any) -> None:

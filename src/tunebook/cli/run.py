@@ -36,6 +36,7 @@ def run_command(spec: str, store_url: str | None, parallel: int | None, trials: 
     with open_cli_store(store_url) as store:
         progress = run_with_progress(experiment, store, parallel or config.parallel, trials, Path(runs_dir))
         click.echo(_summary(experiment.name, store.url, Path(runs_dir), progress))
+        print_run_verdict(experiment.name, store, spec, runs=_given("runs_dir", runs_dir))
 
 
 class EveryTrialFailed(TunebookError):
@@ -133,7 +134,34 @@ def _summary(name: str, store_url: str, runs_dir: Path, progress) -> str:  # noq
         f"{name}: {total} trial(s) finished ({failed} failed).",
         f"  store:  {display_url(store_url)}",
         f"  trials: {experiment_dir(runs_dir.resolve(), name)}",
-        f"  next:   tunebook status --store {display_url(store_url)}",
-        f"          tunebook trials {name} --store {display_url(store_url)}",
     ]
     return "\n".join(lines)
+
+
+def print_run_verdict(name: str, store, spec: str, runs: str | None = None) -> None:  # noqa: ANN001
+    """The verdict on the experiment as it stands, its next commands (``--runs runs`` in a ``tunebook run`` when
+    given), and where the full report is."""
+    import shlex
+
+    from tunebook.analysis import load
+    from tunebook.analysis.checklist import metrics_read, run_checklist
+    from tunebook.analysis.verdict import decide
+    from tunebook.cli.report import print_verdict
+    from tunebook.core.experiment import Experiment
+    from tunebook.storage.url import display_url
+
+    url = display_url(store.url)
+    metric = Experiment.from_dict(store.get_experiment(name).spec).objective.metric
+    data = load(name, store, metrics=metrics_read(metric))
+    print_verdict(decide(data, run_checklist(data), store=url, spec=spec, runs=runs))
+    click.echo("Every trial, and the whole report (isolation plot, checklist, every plot):")
+    for command in ("trials", "report"):
+        click.echo("    " + shlex.join(["tunebook", command, name, "--store", url]))
+
+
+def _given(parameter: str, value: str) -> str | None:
+    """``value`` if the user gave ``parameter`` on the command line or in the environment, None for its default."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(parameter)
+    return None if source in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP) else value

@@ -1,4 +1,4 @@
-"""The report: the isolation result, the checklist and the playbook's plots, in one HTML file."""
+"""The report: the verdict, the isolation result, the checklist and the playbook's plots, in one HTML file."""
 
 from __future__ import annotations
 
@@ -28,21 +28,25 @@ def figures(data: ExperimentData) -> tuple[list[tuple[str, Any]], list[tuple[str
 
 
 def write_html_report(
-    data: ExperimentData, out_dir: Path, findings: list | None = None, best: Any = None,
+    data: ExperimentData, out_dir: Path, findings: list | None = None, best: Any = None, verdict: Any = None,
 ) -> Path:
     """Write ``out_dir/<experiment>.html`` and return its path.
 
-    ``findings`` (``run_checklist``) and ``best`` (``best_per_scientific_value``)
-    are computed here unless the caller already has them.
+    ``findings`` (``run_checklist``), ``best`` (``best_per_scientific_value``)
+    and ``verdict`` (``analysis.verdict.decide``) are computed here unless the
+    caller already has them; a verdict made here knows no store or spec, so
+    its commands name neither (the caller's ``decide(..., store, spec)`` does).
     """
     from tunebook.analysis.best import best_per_scientific_value
     from tunebook.analysis.checklist import run_checklist
+    from tunebook.analysis.verdict import decide
     from tunebook.report.html import render_html
 
     findings = run_checklist(data) if findings is None else findings
     best = best_per_scientific_value(data) if best is None else best
+    verdict = decide(data, findings) if verdict is None else verdict
     isolation, others = figures(data)
-    page = render_html(data, best, findings, isolation, others)
+    page = render_html(data, best, findings, isolation, others, verdict)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{data.experiment.name}.html"
     path.write_text(page, encoding="utf-8")

@@ -1,8 +1,9 @@
 """One self-contained HTML report: opens offline, plotly bundled once, no CDN.
 
-Order, as a reader needs it: the goal, roles and caveats; the isolation
-result (which scientific value won); the checklist (can it be trusted, what
-next); the plots; every trial in a sortable table.
+Order, as a reader needs it: the verdict (which value won, whether to trust
+it, the commands to run next); the goal, roles and caveats; the isolation
+result (the best trial per scientific value); the checklist; the plots; every
+trial in a sortable table.
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ table.trials .rest{width:100%;max-width:0;min-width:10rem} .cut.reason{max-width
 tr.infeasible td,tr.failed td{background:#fff6f5} ul.notes li{margin:.2rem 0}
 """
 
+_VERDICT_STYLE = """
+.verdict{margin:1.2rem 0 1.6rem;padding:1rem 1.3rem;border-left:8px solid #a15c00;background:#fff8ec;border-radius:4px}
+.verdict.supported{border-left-color:#1b7f3b;background:#eef8f0}
+.verdict .label{text-transform:uppercase;letter-spacing:.08em;font-size:.75rem;color:#666;margin:0}
+.verdict .headline{font-size:1.45rem;font-weight:700;margin:.2rem 0 .6rem}
+.verdict .text{font-size:1.02rem;line-height:1.5;margin:.4rem 0}
+.verdict ol{margin:.3rem 0 0;padding-left:1.3rem} .verdict li{margin:.35rem 0}
+.verdict pre{margin:.25rem 0 0;padding:.35rem .6rem;background:#f4f4f4;border:1px solid #ddd;border-radius:3px;overflow-x:auto;white-space:pre}
+.verdict pre code{background:none;padding:0}
+"""
+
 _SORT = """
 document.querySelectorAll('table.sortable th').forEach(function(th, i){th.addEventListener('click', function(){
  var table=th.closest('table'), body=table.tBodies[0], rows=Array.from(body.rows), asc=th.dataset.asc!=='1';
@@ -40,17 +52,18 @@ document.querySelectorAll('table.sortable th').forEach(function(th, i){th.addEve
 
 def render_html(
     data: ExperimentData, best: Any, findings: Sequence[Finding],
-    isolation: Sequence[tuple[str, Any]], figures: Sequence[tuple[str, Any]],
+    isolation: Sequence[tuple[str, Any]], figures: Sequence[tuple[str, Any]], verdict: Any,
 ) -> str:
-    """The report page. ``isolation`` and ``figures`` are (title, plotly Figure) pairs."""
+    """The report page. ``isolation`` and ``figures`` are (title, plotly Figure) pairs; ``verdict`` opens it."""
     experiment = data.experiment
     parts = [
         f"<h1>{_e(experiment.name)}</h1>",
         f"<p><b>Goal:</b> {_e(experiment.goal or '(none given)')}</p>",
+        _verdict(verdict),
         _roles(data),
         "<h2>Isolation result: the best trial per scientific value</h2>",
         _objective_line(data),
-        _table(best.to_dict("records"), [c for c in ("group", "n_complete", "objective", "number", "best_step") if c in best.columns]),
+        _best_table(data, best),
         *(_figure(title, figure, i == 0) for i, (title, figure) in enumerate(isolation)),
         "<h2>Checklist</h2>",
         _findings(findings),
@@ -63,7 +76,41 @@ def render_html(
     ]
     body = "\n".join(parts)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(experiment.name)} — tunebook report</title>"
-            f"<style>{_STYLE}</style></head><body>{body}<script>{_SORT}</script></body></html>")
+            f"<style>{_STYLE}{_VERDICT_STYLE}</style></head><body>{body}<script>{_SORT}</script></body></html>")
+
+
+def _verdict(verdict: Any) -> str:
+    """The verdict box: headline, paragraph, and the next steps with their commands (unbroken, to copy)."""
+    steps = "".join(
+        f"<li>{_e(step.what)}" + (f"<pre><code>{_e(step.command)}</code></pre>" if step.command else "") + "</li>"
+        for step in verdict.next_steps
+    )
+    kind = "supported" if verdict.supported else "unsupported"
+    return (f"<section class='verdict {kind}' id='verdict' data-case='{_e(verdict.case)}'>"
+            f"<p class='label'>Verdict</p><p class='headline'>{_e(verdict.headline)}</p>"
+            f"<p class='text'>{_e(verdict.text)}</p>"
+            + (f"<p><b>Next</b></p><ol>{steps}</ol>" if steps else "") + "</section>")
+
+
+def _best_table(data: ExperimentData, best: Any) -> str:
+    """The isolation result: one row per scientific value, its best trial named ``STUDY/NUMBER``."""
+    if not len(best):
+        return "<p class='muted'>No complete trial yet.</p>"
+    head = "".join(f"<th>{h}</th>" for h in ("scientific value", "best trial", "objective", "best step",
+                                             "complete trials"))
+    rows = "".join(
+        f"<tr><td>{_e(r['group'])}</td><td>{_e(data.trial_name(r['trial_id']))}</td>"
+        f"<td>{_e(_number(r['objective']))}</td><td>{_e(_number(r['best_step']))}</td>"
+        f"<td>{_e(r['n_complete'])}</td></tr>"
+        for r in best.to_dict("records")
+    )
+    return f"<table class='best'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _number(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.4g}" if isinstance(value, float) and not float(value).is_integer() else f"{value:g}"
 
 
 def _roles(data: ExperimentData) -> str:
