@@ -37,11 +37,14 @@ def study(rng: np.random.Generator, shape, sigma: float = 0.02, mode: str = "min
 
 
 def test_still_decreasing_at_the_end_is_the_compute_bound_regime():
-    [finding] = check_still_improving(study(np.random.default_rng(0), still_falling))
+    data = study(np.random.default_rng(0), still_falling)
+    [finding] = check_still_improving(data)
     assert finding.severity is Severity.INFO and finding.id == "still_improving"
     assert "still improving at the end of training" in finding.message and "compute-bound" in finding.message
     assert "training steps" in finding.action and "learning rate schedule" in finding.action
-    assert [t["trial_id"] for t in finding.evidence["trials"]] == [1, 3]  # the best trial of each value
+    # the best trial of each value, by the names users read (evidence is shown as-is)
+    assert [t["trial"] for t in finding.evidence["trials"]] == [data.trial_name(1), data.trial_name(3)] == ["depth=1/0", "depth=2/0"]
+    assert "(depth=1/0)" in finding.message and "trial 1" not in finding.message
     assert all(t["late_improvement"] > t["late_margin"] > 0 for t in finding.evidence["trials"])
     assert finding.section == "Determining the number of steps for each training run"
     json.dumps(finding.to_dict())  # evidence is plain data

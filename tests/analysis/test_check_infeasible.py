@@ -32,9 +32,9 @@ def test_severity_grows_with_the_share(n_bad, severity):
     assert finding.severity is severity and finding.section == SECTION and finding.study == "default"
     assert finding.evidence["kind"] == "infeasible" and finding.evidence["n"] == n_bad
     assert finding.evidence["share"] == pytest.approx(n_bad / 20)
-    bad = planted(n_bad).trials.query("state == 'infeasible'")
-    assert finding.evidence["trial_ids"] == bad["trial_id"].tolist()
-    assert finding.evidence["numbers"] == bad["number"].tolist()
+    data = planted(n_bad)
+    bad = data.trials.query("state == 'infeasible'")
+    assert finding.evidence["trials"] == [data.trial_name(t) for t in bad["trial_id"]]  # names, never store ids
     assert f"{n_bad} of 20 finished trials ({n_bad / 20:.0%})" in finding.message and "infeasible" in finding.message
 
 
@@ -58,7 +58,8 @@ def test_infeasible_trials_above_a_threshold_are_located():
         assert region["param"] == "lr" and region["side"] == "above"
         assert region["threshold"] == infeasible["lr"].min()
         assert region["nearest_ok"] == trials.loc[trials["state"] == "complete", "lr"].max()
-        assert sorted(region["trial_ids"]) == sorted(infeasible["trial_id"]) and region["p_value"] < 0.01
+        assert sorted(region["trials"]) == sorted(data.trial_name(t) for t in infeasible["trial_id"])
+        assert region["p_value"] < 0.01
         assert f"lr ≥ {region['threshold']:.3g}" in finding.message and "concentrate" in finding.message
         assert f"keep lr below {region['threshold']:.3g}" in finding.action
 

@@ -74,9 +74,10 @@ def test_one_study_compares_its_top_two_trials():
     rng = np.random.default_rng(3)
     trials = [{"depth": 1, "curves": {"valid/loss": decay(POINTS, floor=f) + late_noise(0.05, rng)}}
               for f in (0.30, 0.32, 0.8)]
-    [finding] = check_late_variance(make_data(trials, depths=(1,)))
+    data = make_data(trials, depths=(1,))
+    [finding] = check_late_variance(data)
     assert finding.evidence["compared"] == "top trials"
-    assert [t["trial_id"] for t in finding.evidence["trials"]] == [1, 2]
+    assert [t["trial"] for t in finding.evidence["trials"]] == [data.trial_name(1), data.trial_name(2)]
     far = [{"depth": 1, "curves": {"valid/loss": decay(POINTS, floor=f) + late_noise(0.005, rng)}}
            for f in (0.30, 0.5)]
     assert check_late_variance(make_data(far, depths=(1,))) == []

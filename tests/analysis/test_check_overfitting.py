@@ -47,7 +47,8 @@ def test_best_trial_that_overfits_is_a_problem_with_its_evidence():
     assert finding.severity is Severity.PROBLEM and finding.id == "overfitting"
     assert finding.study == "depth=2" and "problematic overfitting" in finding.message.lower()
     [evidence] = finding.evidence["best_trials"]
-    assert evidence["trial_id"] == 4 and evidence["scientific_value"] == "depth=2"
+    assert evidence["trial"] == data.trial_name(4) and evidence["scientific_value"] == "depth=2"
+    assert f"depth=2 ({data.trial_name(4)})" in finding.message
     assert evidence["best_step"] < 0.6 * evidence["end_step"]
     assert evidence["end"] - evidence["best"] == pytest.approx(0.3, abs=0.06)
     assert "regularization" in finding.action and finding.section == "Examining the training curves"
@@ -70,9 +71,10 @@ def test_overfitting_outside_the_best_trials_is_one_info_with_counts():
     rng = np.random.default_rng(1)
     trials = [{"depth": 1, "curves": {"valid/loss": noisy(decay(POINTS, floor=0.1), 0.01, rng)}}]
     trials += [{"depth": 1, "curves": {"valid/loss": noisy(overfit(), 0.01, rng)}} for _ in range(2)]
-    [finding] = check_overfitting(make_data(trials))
+    data = make_data(trials)
+    [finding] = check_overfitting(data)
     assert finding.severity is Severity.INFO
-    assert [e["trial_id"] for e in finding.evidence["trials"]] == [2, 3]
+    assert [e["trial"] for e in finding.evidence["trials"]] == [data.trial_name(2), data.trial_name(3)]
     assert finding.evidence["checked_trials"] == 3 and finding.message.startswith("2 of 3")
 
 

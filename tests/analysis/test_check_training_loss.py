@@ -46,11 +46,13 @@ def study(rng: np.random.Generator, *losses) -> object:
 
 
 def test_rising_training_loss_in_a_best_trial_is_a_likely_bug():
-    [finding] = check_training_loss_increasing(study(np.random.default_rng(0), rising, falling, falling))
+    data = study(np.random.default_rng(0), rising, falling, falling)
+    [finding] = check_training_loss_increasing(data)
     assert finding.severity is Severity.PROBLEM and finding.id == "training_loss_increasing"
     assert "bug in the training pipeline" in finding.message and "depth=1" in finding.message
     [evidence] = finding.evidence["trials"]
-    assert evidence["trial_id"] == 1 and evidence["lowest_step"] < 0.3 * MAX_STEPS
+    assert evidence["trial"] == data.trial_name(1) and evidence["lowest_step"] < 0.3 * MAX_STEPS
+    assert f"depth=1 ({data.trial_name(1)})" in finding.message
     assert evidence["end"] > 3 * evidence["lowest"]
     json.dumps(finding.to_dict())
 
@@ -82,12 +84,14 @@ def test_rising_training_loss_fires_over_seeds():
 
 
 def test_spike_after_a_steady_decline_is_instability():
-    [finding] = check_instability(study(np.random.default_rng(0), spiked, falling))
+    data = study(np.random.default_rng(0), spiked, falling)
+    [finding] = check_instability(data)
     assert finding.severity is Severity.WARNING and finding.id == "instability"
     assert "after a steady decline" in finding.message and finding.section == "Identifying unstable workloads"
     assert "warmup" in finding.action and "clipping" in finding.action
     [evidence] = finding.evidence["trials"]
-    assert evidence["trial_id"] == 1 and abs(evidence["step"] - 0.6 * MAX_STEPS) <= 50
+    assert evidence["trial"] == data.trial_name(1) and abs(evidence["step"] - 0.6 * MAX_STEPS) <= 50
+    assert data.trial_name(1) in finding.message and "trial 1 " not in finding.message
     assert evidence["level_after"] > 3 * evidence["floor"] and evidence["noise_units"] > 10
     json.dumps(finding.to_dict())  # evidence is plain data
 

@@ -40,6 +40,7 @@ from tunebook.analysis.best import ranked, study_keys
 from tunebook.analysis.curve_index import curve_index
 from tunebook.analysis.findings import Finding, Severity
 from tunebook.core.domains import Fixed
+from tunebook.core.records import trial_name
 
 if TYPE_CHECKING:
     from tunebook.analysis.data import ExperimentData
@@ -114,7 +115,8 @@ def _finding(key: str, frame: pd.DataFrame) -> Finding:
     evidence = {
         "study": key, "n": n, "early": early, "late": late,
         "median_fraction": float(np.median(fractions)) if n else None,
-        "trials": frame.to_dict("records"),
+        "trials": [{"trial": trial_name(r["study"], r["number"]), "best_step": r["best_step"], "length": r["length"],
+                    "fraction": r["fraction"]} for r in frame.to_dict("records")],
     }
     if n < MIN_TRIALS:
         message = f"Study '{key}' has {n} complete trial(s) with a best step: too few to judge max_train_steps."

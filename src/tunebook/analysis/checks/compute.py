@@ -8,8 +8,11 @@ performance ... saturated long before the final training step?" (then we are
 
 Both look at the best trial of each scientific value, on the objective
 metric's curve (the training loss when the objective has no usable curve),
-oriented so that lower is better. A curve is judged only if it improved at
-all: its smoothed range exceeds ``K_IMPROVED`` noise units.
+oriented so that lower is better. ``noise`` is the curve's noise model
+(``noise``) asked about the stretch both findings judge, from 65 % of the
+step span to the end. A curve is judged only if it improved at all: its
+smoothed range exceeds ``K_IMPROVED`` noise units; one under ``MIN_POINTS``
+(8) points is too short to tell and is not judged.
 
 still_improving: the median of the points at 65-85 % of the step span minus
 the median of the last 10 % (the improvement over the last fifth of
@@ -41,8 +44,9 @@ import numpy as np
 
 from tunebook.analysis.checks.curves import (
     MIN_POINTS, Curve, best_trials, median_error, orientation, rounded, smooth, smoothing_window,
-    study_of, tail_noise, train_loss_metric, trial_curves,
+    study_of, train_loss_metric, trial_curves, trial_names,
 )
+from tunebook.analysis.checks.noise import noise_model
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
 
@@ -52,6 +56,12 @@ K_LATE = 4.0  # standard errors a late improvement (or the saturation tolerance)
 REL_LATE = 0.08  # the last fifth's share of the improvement since a quarter of training that is "still improving"
 REL_SATURATION = 0.05  # within this share of the total improvement of the best level is "saturated"
 SATURATED_BY = 0.5  # saturated "long before the final step": by half of training
+LATE_FROM = 0.65  # the stretch both findings judge, from this share of the step span to the end
+
+
+def _at(curve: Curve, share: float) -> float:
+    """The step at ``share`` of the curve's step span."""
+    return float(curve.steps[0] + share * (curve.steps[-1] - curve.steps[0]))
 
 
 def judged_curves(data: ExperimentData) -> tuple[str | None, dict[str, Curve]]:
@@ -76,10 +86,10 @@ def curve_shape(curve: Curve, sign: float) -> dict[str, Any] | None:
     valid = np.flatnonzero(~np.isnan(smoothed))
     start, lowest = float(smoothed[valid[0]]), int(np.nanargmin(smoothed))
     improvement = start - float(smoothed[lowest])
-    noise = tail_noise(curve)
+    noise = noise_model(curve).sigma(int(np.searchsorted(curve.steps, _at(curve, LATE_FROM))))
     if not math.isfinite(noise) or improvement <= K_IMPROVED * noise:
         return None
-    quarter, late, end = curve.between(0.15, 0.35), curve.between(0.65, 0.85), curve.between(0.9, 1.0)
+    quarter, late, end = curve.between(0.15, 0.35), curve.between(LATE_FROM, 0.85), curve.between(0.9, 1.0)
     late_drop, late_margin = math.nan, math.inf
     if len(quarter) and len(late) and len(end):
         late_drop = float(np.median(late) - np.median(end))
@@ -110,12 +120,12 @@ def check_still_improving(data: ExperimentData) -> list[Finding]:
     improving = {label: s for label, s in shapes.items() if s["still_improving"]}
     if not shapes or 2 * len(improving) < len(shapes):
         return []
-    labels = ", ".join(f"{label} (trial {s['trial_id']})" for label, s in improving.items())
+    labels = ", ".join(f"{label} ({data.trial_name(s['trial_id'])})" for label, s in improving.items())
     return [Finding(
         "still_improving", Severity.INFO,
         f"{len(improving)} of {len(shapes)} best trials are still improving at the end of training on "
         f"{metric}: {labels}. This indicates the compute-bound regime.",
-        {"metric": metric, "trials": list(improving.values()), "judged": len(shapes)},
+        {"metric": metric, "trials": trial_names(data, list(improving.values())), "judged": len(shapes)},
         "Consider increasing the number of training steps (in rounds of increasing length, reserving the "
         "longest runs for launch candidates) or changing the learning rate schedule.",
         SECTION, study_of(data, [s["trial_id"] for s in improving.values()]),
@@ -132,9 +142,10 @@ def check_saturated_early(data: ExperimentData) -> list[Finding]:
         "saturated_early", Severity.INFO,
         f"Performance on {metric} saturated long before the final training step: every best trial came within "
         f"{REL_SATURATION:.0%} of its best level by {latest['saturated_fraction']:.0%} of training at the latest "
-        f"(trial {latest['trial_id']}, step {latest['saturated_step']} of {latest['last_step']}). "
+        f"({data.trial_name(latest['trial_id'])}, step {latest['saturated_step']} of {latest['last_step']}). "
         "This indicates training is not compute-bound.",
-        {"metric": metric, "trials": list(shapes.values()), "latest_saturated_step": latest["saturated_step"]},
+        {"metric": metric, "trials": trial_names(data, list(shapes.values())),
+         "latest_saturated_step": latest["saturated_step"]},
         "The number of training steps may be decreased (keep one max_train_steps for all trials; when in "
         "doubt, err on the side of training longer, and re-tune the learning rate decay for the new length).",
         SECTION, study_of(data, [s["trial_id"] for s in shapes.values()]),

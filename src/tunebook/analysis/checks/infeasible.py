@@ -137,11 +137,18 @@ def _finding(data: "ExperimentData", key: str, trials: pd.DataFrame, kind: str) 
     reasons = collections.Counter(str(r) for r in bad_trials["reason"] if isinstance(r, str) and r)
     evidence = {
         "study": key, "kind": kind, "n_finished": len(trials), "n": len(bad_trials), "share": share,
-        "trial_ids": [int(t) for t in bad_trials["trial_id"]], "numbers": [int(n) for n in bad_trials["number"]],
-        "regions": [r.to_dict() for r in regions], "reasons": dict(reasons.most_common(3)),
+        "trials": [data.trial_name(t) for t in bad_trials["trial_id"]],
+        "regions": [_region_evidence(data, r) for r in regions], "reasons": dict(reasons.most_common(3)),
     }
     message, action = (_infeasible_words if kind == "infeasible" else _failed_words)(key, evidence, regions)
     return Finding(ID, _severity(share), message, evidence, action, SECTION, study=key)
+
+
+def _region_evidence(data: "ExperimentData", region: Region) -> dict[str, Any]:
+    """A region as evidence: its trials by the names users read, no store ids."""
+    out = region.to_dict()
+    out["trials"] = [data.trial_name(t) for t in out.pop("trial_ids")]
+    return out
 
 
 def _regions(data: "ExperimentData", population: pd.DataFrame, bad: pd.Series) -> list[Region]:
