@@ -148,3 +148,38 @@ def test_real_runs_through_a_real_store_give_plain_findings(tmp_path):
         json.dumps(finding.to_dict())
     assert {f.id for f in findings if f.severity is Severity.PROBLEM} == {"overfitting"}
     assert not [f for f in findings if f.id in ("training_loss_increasing", "instability")]
+
+
+def quiet_then_noisy(rng: np.random.Generator, rise: float = 0.0, late_sigma: float = 0.05) -> np.ndarray:
+    """Issue 13's case: quiet early (sigma 0.002), high step-to-step variance over the last 60 % of training."""
+    t = steps(POINTS) / steps(POINTS)[-1]
+    clean = decay(POINTS, tau=0.08) + rise * np.clip((t - 0.4) / 0.6, 0, None)
+    sigma = np.where(t < 0.4, 0.002, late_sigma)
+    return clean + rng.normal(0.0, 1.0, POINTS) * sigma
+
+
+def test_late_variance_alone_is_not_overfitting():
+    # the noise a rise is compared with is the noise around and after the best point, not the whole
+    # curve's: a curve quiet early and noisy late once fired here
+    case = lambda rng: make_data([{"depth": 1, "curves": {"valid/loss": quiet_then_noisy(rng)}}])  # noqa: E731
+    assert fire_rate(check_overfitting, case, seeds=100) <= 0.05
+
+
+def test_a_rise_well_above_the_late_noise_still_fires():
+    case = lambda rng: make_data([{"depth": 1, "curves": {"valid/loss": quiet_then_noisy(rng, rise=0.4)}}])  # noqa: E731
+    assert fire_rate(lambda d: [f for f in check_overfitting(d) if f.severity is Severity.PROBLEM], case) >= 0.95
+
+
+def test_overfitting_and_late_variance_read_the_same_noise_on_the_same_stretch():
+    from tunebook.analysis.checks.late_variance import late_noise
+    from tunebook.analysis.checks.noise import noise_model
+    from tunebook.analysis.checks.curves import Curve
+
+    rng = np.random.default_rng(0)
+    values = quiet_then_noisy(rng, rise=0.4)
+    curve = Curve(1, steps(POINTS), values)
+    late = len(curve) - int(np.ceil(0.25 * len(curve)))
+    assert late_noise(curve) == noise_model(curve).measured(late)
+    [finding] = check_overfitting(make_data([{"depth": 1, "curves": {"valid/loss": values}}]))
+    noise = finding.evidence["best_trials"][0]["noise"]
+    assert 0.02 < noise < 0.1  # the late noise (0.05, read within the model's 0.42x-1.9x), not the start's 0.002
