@@ -114,6 +114,17 @@ def _shapes(data: ExperimentData) -> tuple[str | None, dict[str, dict[str, Any]]
     return metric, shapes
 
 
+def length_verdict(data: ExperimentData) -> str | None:
+    """What the best trials' curves say about the training length: "still_improving" when
+    ``check_still_improving`` fires, "saturated" when ``check_saturated_early`` does, None otherwise.
+
+    ``best_step`` reads it so that the checks of this one question never contradict each other.
+    """
+    if check_still_improving(data):
+        return "still_improving"
+    return "saturated" if check_saturated_early(data) else None
+
+
 def check_still_improving(data: ExperimentData) -> list[Finding]:
     """INFO when at least half of the best trials still improve meaningfully over the last fifth of training."""
     metric, shapes = _shapes(data)
