@@ -1,0 +1,1 @@
+"""The labeled corpus of real training curves that every check is measured against (see harness)."""
