@@ -17,9 +17,19 @@ that worse is up, so a ``max`` metric worsens downward):
   *around and after* the best point, from a smoothing window before it to the
   end: the stretch the rise is judged on. A curve quiet early and noisy late
   is judged by its late noise, the noise late_variance reads as well;
-- problematic overfitting when ``end - best`` exceeds both ``K_NOISE``
-  standard errors of a smoothed point (1.25 noise / sqrt(window)) and
-  ``REL_RANGE`` of the smoothed curve's range. The smoothed minimum is biased
+- problematic overfitting when ``end - best`` exceeds ``K_NOISE`` standard
+  errors of a smoothed point (1.25 noise / sqrt(window)), ``K_SCATTER`` (2)
+  times the scatter of the same stretch's points around the smoothed curve
+  (noise correlated from point to point, e.g. an error rate on 100 validation
+  images that sits on a value then jumps by several images, is invisible to
+  second differences and to a standard error that assumes independent points;
+  for independent noise this margin is about 2 sigma, below the first one
+  up to ~200 points) and ``REL_RANGE`` of the smoothed curve's range;
+- and the rise is sustained: over the later half of the smoothed curve after
+  its best point, every smoothed point stays more than ``SUSTAINED`` (35 %)
+  the threshold above the best. A curve that wanders (a high constant
+  learning rate: down to its best, back up, down again) comes back near its
+  best and is late variance, not overfitting, which "starts increasing". The smoothed minimum is biased
   low (a minimum over many positions) and a noise estimate from 16 points can
   read half the truth; 7 standard errors (3.9 noise units with a 5-point
   window) keep a clean curve that flattens under noise silent (see the tests'
@@ -55,6 +65,8 @@ from tunebook.analysis.findings import Finding, Severity
 SECTION = "Examining the training curves"
 K_NOISE = 7.0  # rise from the best to the end, in standard errors of a smoothed point
 REL_RANGE = 0.03  # ... and as a share of the smoothed curve's range
+K_SCATTER = 2.0  # ... and in units of the points' scatter around the smoothed curve
+SUSTAINED = 0.35  # the later half after the best must stay this share of the threshold above the best
 PLAYBOOK_EXCEPTION = (
     "This may not apply if the scientific hyperparameters include regularization parameters, since then it "
     "would not be surprising if low-strength settings of those regularization parameters resulted in "
@@ -76,16 +88,20 @@ def overfitting_evidence(curve: Curve, sign: float) -> dict[str, Any] | None:
     smoothed = smooth(curve.values, window)
     lowest = int(np.nanargmin(smoothed))
     best, end = float(smoothed[lowest]), float(np.median(curve.values[-window:]))
-    noise = noise_model(curve).sigma(lowest - window)
+    model = noise_model(curve)
+    noise, scatter = model.sigma(lowest - window), model.scatter(lowest - window)
     span = float(np.nanmax(smoothed) - best)
-    threshold = max(K_NOISE * median_error(noise, window) if np.isfinite(noise) else 0.0, REL_RANGE * span)
+    threshold = max(K_NOISE * median_error(noise, window) if np.isfinite(noise) else 0.0,
+                    K_SCATTER * scatter if np.isfinite(scatter) else 0.0, REL_RANGE * span)
     rise = end - best
-    if rise <= threshold or rise <= 0:
+    later = smoothed[lowest:][np.isfinite(smoothed[lowest:])]
+    held = float(np.min(later[len(later) // 2:])) - best if len(later) else rise
+    if rise <= threshold or rise <= 0 or held <= SUSTAINED * threshold:
         return None
     return {
         "trial_id": curve.trial_id, "best_step": int(curve.steps[lowest]), "best": rounded(sign * best),
         "end_step": int(curve.steps[-1]), "end": rounded(sign * end), "rise": rounded(rise),
-        "noise": rounded(noise), "threshold": rounded(threshold),
+        "noise": rounded(noise), "scatter": rounded(scatter), "threshold": rounded(threshold),
     }
 
 

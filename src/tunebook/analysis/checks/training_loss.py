@@ -8,7 +8,8 @@ training usually indicates a bug in the training pipeline". Rule: the last
 smoothed point (centred rolling median, see ``curves``) lies above the
 lowest smoothed point by more than ``K_RISE`` standard errors of a smoothed
 point (noise: the curve's noise model, ``noise``, asked about the stretch
-around and after the lowest point, as overfitting asks it) and by more than ``REL_RISE`` of the smoothed curve's range: the loss
+around and after the lowest point, as overfitting asks it), ``K_SCATTER`` (2)
+times the scatter of those points around the smoothed curve and by more than ``REL_RISE`` of the smoothed curve's range: the loss
 gave back at least a quarter of its range, or never came down and rose. A
 noisy but falling or flat curve stays below both margins. The smoothed range
 starts half a window (5 % of the points) in, so a loss that fell from 2.3 to
@@ -77,6 +78,7 @@ TRAINING_CURVES = "Examining the training curves"
 UNSTABLE = "Identifying unstable workloads"
 K_RISE = 6.0  # standard errors of a smoothed point the end must sit above the lowest point
 REL_RISE = 0.25  # ... and the share of the curve's range it must have given back
+K_SCATTER = 2.0  # ... and the points' scatter around the smoothed curve (correlated noise), as overfitting
 SPIKE_POINTS = 30
 K_SPIKE = 6.0  # local noise units a spike must clear (and the decline before it)
 REL_SPIKE = 0.1  # share of the progress so far that a spike must undo
@@ -92,8 +94,10 @@ def rise_evidence(curve: Curve) -> dict[str, Any] | None:
     valid = np.flatnonzero(~np.isnan(smoothed))
     lowest = int(np.nanargmin(smoothed))
     best, end, top = float(smoothed[lowest]), float(smoothed[valid[-1]]), float(np.nanmax(smoothed))
-    noise = noise_model(curve).sigma(lowest - window)
-    threshold = max(K_RISE * median_error(noise, window) if math.isfinite(noise) else 0.0, REL_RISE * (top - best))
+    model = noise_model(curve)
+    noise, scatter = model.sigma(lowest - window), model.scatter(lowest - window)
+    threshold = max(K_RISE * median_error(noise, window) if math.isfinite(noise) else 0.0, REL_RISE * (top - best),
+                    K_SCATTER * scatter if math.isfinite(scatter) else 0.0)
     if end - best <= threshold:
         return None
     return {
