@@ -183,3 +183,46 @@ def test_overfitting_and_late_variance_read_the_same_noise_on_the_same_stretch()
     [finding] = check_overfitting(make_data([{"depth": 1, "curves": {"valid/loss": values}}]))
     noise = finding.evidence["best_trials"][0]["noise"]
     assert 0.02 < noise < 0.1  # the late noise (0.05, read within the model's 0.42x-1.9x), not the start's 0.002
+
+
+def regularizer_sweep(rng: np.random.Generator, overfits: tuple[float, ...], regularizers=None) -> object:
+    """Scientific dropout 0.0 / 0.3, two trials each; the best trial of each value in ``overfits`` overfits."""
+    from . import synthetic
+    from .curve_cases import MAX_STEPS
+
+    exp = synthetic.experiment(scientific={"dropout": [0.0, 0.3]}, objective="valid/loss:min", trials=2)
+    if regularizers is not None:
+        exp = Experiment.from_dict({**exp.to_dict(), "regularizers": regularizers})
+    at = steps(POINTS)
+    rows = []
+    for dropout in (0.0, 0.3):
+        for k in range(2):
+            clean = overfit() - 0.1 if (dropout in overfits and k == 0) else decay(POINTS, floor=0.5 + 0.1 * k)
+            values = noisy(clean, 0.01, rng)
+            rows.append((f"dropout={dropout}", {"dropout": dropout, "lr": 1e-3},
+                         {"valid/loss": list(zip(at.tolist(), values.tolist()))}))
+    assert at[-1] == MAX_STEPS
+    return synthetic.frames(exp, rows)
+
+
+def test_overfitting_at_a_weak_scientific_regularizer_is_expected_not_a_problem():
+    data = regularizer_sweep(np.random.default_rng(0), overfits=(0.0,))
+    findings = check_overfitting(data)
+    assert all(f.severity is Severity.INFO for f in findings)
+    [expected] = [f for f in findings if f.evidence.get("expected")]
+    assert "it would not be surprising if low-strength settings of those regularization" in expected.message
+    assert expected.evidence["best_trials"][0]["weak_regularizers"] == ["dropout=0.0"]
+    assert data.trial_name(expected_trial := 1) in expected.message and expected_trial
+    [listed] = [f for f in findings if "regularizers" in f.evidence]
+    assert "dropout (scientific, by common name)" in listed.message
+
+
+def test_overfitting_at_a_strong_setting_is_still_a_problem():
+    findings = check_overfitting(regularizer_sweep(np.random.default_rng(0), overfits=(0.0, 0.3)))
+    [problem] = [f for f in findings if f.severity is Severity.PROBLEM]
+    assert [e["scientific_value"] for e in problem.evidence["best_trials"]] == ["dropout=0.3"]
+
+
+def test_a_spec_that_says_there_are_no_regularizers_is_believed():
+    findings = check_overfitting(regularizer_sweep(np.random.default_rng(0), overfits=(0.0,), regularizers=[]))
+    assert [f.severity for f in findings] == [Severity.PROBLEM]
