@@ -89,4 +89,7 @@ def test_noiseless_tie_and_unjudgeable_cases_are_silent():
     alone = [{"depth": 1, "curves": {"valid/loss": noisy(decay(POINTS), 0.1, np.random.default_rng(4))}}]
     assert check_late_variance(make_data(alone, depths=(1,))) == []  # nothing to compare with
     short = [{"depth": d, "curves": {"valid/loss": decay(5) + 0.1 * d}} for d in (1, 2)]
-    assert check_late_variance(make_data(short)) == []
+    # too short to judge is said, not left silent (issue 13: "too few to tell" where the test cannot reach its level)
+    [finding] = check_late_variance(make_data(short))
+    assert finding.severity is Severity.INFO and "Too few evaluations to tell" in finding.message
+    assert finding.evidence["needed"] == 8

@@ -44,7 +44,7 @@ import numpy as np
 
 from tunebook.analysis.checks.curves import (
     MIN_POINTS, Curve, best_trials, median_error, orientation, rounded, smooth, smoothing_window,
-    study_of, train_loss_metric, trial_curves, trial_names,
+    study_of, too_short, train_loss_metric, trial_curves, trial_names,
 )
 from tunebook.analysis.checks.noise import noise_model
 from tunebook.analysis.data import ExperimentData
@@ -129,6 +129,10 @@ def check_still_improving(data: ExperimentData) -> list[Finding]:
     """INFO when at least half of the best trials still improve meaningfully over the last fifth of training."""
     metric, shapes = _shapes(data)
     improving = {label: s for label, s in shapes.items() if s["still_improving"]}
+    if metric is None:
+        short = too_short("still_improving", data.objective.metric, trial_curves(
+            data.curves, data.objective.metric, best_trials(data).values()).values(), MIN_POINTS, SECTION)
+        return [short] if short else []
     if not shapes or 2 * len(improving) < len(shapes):
         return []
     labels = ", ".join(f"{label} ({data.trial_name(s['trial_id'])})" for label, s in improving.items())

@@ -28,6 +28,7 @@ import pandas as pd
 from tunebook.analysis.best import ranked, scientific_groups
 from tunebook.analysis.curve_index import curve_index
 from tunebook.analysis.data import ExperimentData
+from tunebook.analysis.findings import Finding, Severity
 from tunebook.core.run_spec import DEFAULT_LOSS_METRICS
 
 TRAIN_LOSS_METRICS = DEFAULT_LOSS_METRICS  # what run.divergence.loss defaults to
@@ -183,3 +184,17 @@ def rounded(value: float, digits: int = 4) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return float(f"{value:.{digits}g}")
+
+
+def too_short(check_id: str, metric: str, curves: Iterable[Curve], needed: int, section: str) -> Finding | None:
+    """One INFO saying "too few to tell" when curves exist but none has ``needed`` points; else None."""
+    lengths = [len(c) for c in curves]
+    if not lengths or max(lengths) >= needed:
+        return None
+    return Finding(
+        check_id, Severity.INFO,
+        f"Too few evaluations to tell: the {metric} curves read by {check_id} have at most {max(lengths)} points, "
+        f"and its test needs at least {needed}.",
+        {"metric": metric, "points": max(lengths), "needed": needed},
+        "Log the curve more often (at regular step intervals) if you want this checked.", section,
+    )

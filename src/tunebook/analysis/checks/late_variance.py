@@ -35,7 +35,7 @@ import numpy as np
 
 from tunebook.analysis.best import scientific_groups
 from tunebook.analysis.checks.curves import (
-    MIN_POINTS, Curve, best_trials, orientation, rounded, smooth, study_of, trial_curves,
+    MIN_POINTS, Curve, best_trials, orientation, rounded, smooth, study_of, too_short, trial_curves,
 )
 from tunebook.analysis.checks.noise import noise_model
 from tunebook.analysis.data import ExperimentData
@@ -82,8 +82,11 @@ def late_noise_evidence(data: ExperimentData) -> dict[str, Any] | None:
     noise = []
     for _, tid, _ in pair:
         curve = curves.get(tid)
-        if curve is None or len(curve) < MIN_POINTS:
+        if curve is None:
             return None
+        if len(curve) < MIN_POINTS:
+            return {"too_short": too_short("late_variance", data.objective.metric, curves.values(), MIN_POINTS,
+                                           SECTION)}
         noise.append(late_noise(curve))
     combined = math.hypot(*noise)
     if not math.isfinite(combined):
@@ -100,6 +103,8 @@ def late_noise_evidence(data: ExperimentData) -> dict[str, Any] | None:
 def check_late_variance(data: ExperimentData) -> list[Finding]:
     """WARNING when late step-to-step noise of the objective is comparable to the difference being judged."""
     evidence = late_noise_evidence(data)
+    if evidence is not None and "too_short" in evidence:
+        return [evidence["too_short"]] if evidence["too_short"] else []
     if evidence is None or not evidence.pop("fires"):
         return []
     first, second = evidence["trials"]

@@ -55,7 +55,7 @@ import numpy as np
 
 from tunebook.analysis.checks.curves import (
     MIN_POINTS, Curve, best_trials, examined_note, examined_trials, median_error, orientation, rounded, smooth,
-    smoothing_window, study_of, trial_curves, trial_names,
+    smoothing_window, study_of, too_short, trial_curves, trial_names,
 )
 from tunebook.analysis.checks.noise import noise_model
 from tunebook.analysis.checks.regularizers import is_low_strength, regularizers
@@ -128,7 +128,7 @@ def check_overfitting(data: ExperimentData) -> list[Finding]:
     in_best = [(label, tid) for label, tid in best.items() if tid in hits]
     expected = {tid: weak for _, tid in in_best if (weak := weak_regularizers(data, tid))}
     problems = [(label, tid) for label, tid in in_best if tid not in expected]
-    findings = []
+    findings = [f for f in [too_short("overfitting", metric, curves.values(), MIN_POINTS, SECTION)] if f]
     if problems:
         findings.append(_best_finding(data, metric, problems, hits, len(best)))
     if expected:

@@ -68,7 +68,7 @@ import pandas as pd
 
 from tunebook.analysis.checks.curves import (
     MIN_POINTS, Curve, best_trials, examined_note, examined_trials, median_error, rounded, smooth, smoothing_window,
-    study_of, train_loss_metric, trial_curves, trial_names,
+    study_of, too_short, train_loss_metric, trial_curves, trial_names,
 )
 from tunebook.analysis.checks.noise import noise_model
 from tunebook.analysis.data import ExperimentData
@@ -142,14 +142,15 @@ def spike_evidence(curve: Curve) -> dict[str, Any] | None:
     }
 
 
-def _scan(data: ExperimentData, evidence) -> tuple[str | None, dict[int, dict], dict[str, int], int]:
-    """(metric, {trial: evidence} where ``evidence`` fired, best trials, complete trials with a curve)."""
+def _scan(data: ExperimentData, evidence, check_id: str, needed: int, section: str):
+    """(metric, {trial: evidence} where ``evidence`` fired, best trials, complete trials with a curve,
+    a "too few to tell" finding or None)."""
     metric = train_loss_metric(data.curves)
     if metric is None:
-        return None, {}, {}, 0
+        return None, {}, {}, 0, None
     curves = trial_curves(data.curves, metric, examined_trials(data))
     hits = {tid: ev for tid, curve in curves.items() if (ev := evidence(curve)) is not None}
-    return metric, hits, best_trials(data), len(curves)
+    return metric, hits, best_trials(data), len(curves), too_short(check_id, metric, curves.values(), needed, section)
 
 
 def _where(data: ExperimentData, hits: dict[int, dict], in_best: list[str], best: dict[str, int], checked: int) -> str:
@@ -162,9 +163,10 @@ def _where(data: ExperimentData, hits: dict[int, dict], in_best: list[str], best
 
 def check_training_loss_increasing(data: ExperimentData) -> list[Finding]:
     """PROBLEM when a best trial's (or most trials') training loss rises over training; WARNING for a few others."""
-    metric, hits, best, checked = _scan(data, rise_evidence)
+    metric, hits, best, checked, short = _scan(data, rise_evidence, "training_loss_increasing", MIN_POINTS,
+                                               TRAINING_CURVES)
     if not hits:
-        return []
+        return [short] if short else []
     in_best = [label for label, tid in best.items() if tid in hits]
     severe = bool(in_best) or 2 * len(hits) >= checked
     where = _where(data, hits, in_best, best, checked)
@@ -182,9 +184,9 @@ def check_training_loss_increasing(data: ExperimentData) -> list[Finding]:
 
 def check_instability(data: ExperimentData) -> list[Finding]:
     """WARNING when a best trial's training loss spikes after a steady decline; INFO for other trials only."""
-    metric, hits, best, checked = _scan(data, spike_evidence)
+    metric, hits, best, checked, short = _scan(data, spike_evidence, "instability", SPIKE_POINTS, UNSTABLE)
     if not hits:
-        return []
+        return [short] if short else []
     in_best = [label for label, tid in best.items() if tid in hits]
     first = hits[best[in_best[0]]] if in_best else hits[min(hits)]
     where = _where(data, hits, in_best, best, checked)
