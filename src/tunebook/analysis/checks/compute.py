@@ -18,7 +18,10 @@ still_improving: the median of the points at 65-85 % of the step span minus
 the median of the last 10 % (the improvement over the last fifth of
 training, from ~75 % to ~95 %) exceeds ``K_LATE`` standard errors of that
 difference and ``REL_LATE`` of the improvement since a quarter of training
-(median of the points at 15-35 % minus the smoothed best). Measuring against the
+(or since the smoothed curve's steepest descent when that came later, up to
+55 %: a curve that starts on a plateau, as plain SGD does, is measured from
+where it really started to fall; the median of the points within 10 % of
+the span around that point, minus the smoothed best). Measuring against the
 improvement since a quarter, not since the first evaluation, keeps the rule
 independent of how early the first evaluation came. The shares this gives
 (noise-free): an exponential approach with time constant 1/2 of training
@@ -89,7 +92,8 @@ def curve_shape(curve: Curve, sign: float) -> dict[str, Any] | None:
     noise = noise_model(curve).sigma(int(np.searchsorted(curve.steps, _at(curve, LATE_FROM))))
     if not math.isfinite(noise) or improvement <= K_IMPROVED * noise:
         return None
-    quarter, late, end = curve.between(0.15, 0.35), curve.between(LATE_FROM, 0.85), curve.between(0.9, 1.0)
+    at = min(max(_steepest(curve, smoothed, valid), 0.25), 0.55)  # a quarter, or the steepest descent if later
+    quarter, late, end = curve.between(at - 0.1, at + 0.1), curve.between(LATE_FROM, 0.85), curve.between(0.9, 1.0)
     late_drop, late_margin = math.nan, math.inf
     if len(quarter) and len(late) and len(end):
         late_drop = float(np.median(late) - np.median(end))
@@ -105,6 +109,15 @@ def curve_shape(curve: Curve, sign: float) -> dict[str, Any] | None:
         "saturated_step": int(curve.steps[reached]), "last_step": int(curve.steps[-1]),
         "saturated_fraction": rounded((curve.steps[reached] - curve.steps[0]) / span if span else 1.0, 3),
     }
+
+
+def _steepest(curve: Curve, smoothed: np.ndarray, valid: np.ndarray) -> float:
+    """Where (as a share of the step span) the smoothed curve falls fastest."""
+    if len(valid) < 3:
+        return 0.0
+    span = float(curve.steps[-1] - curve.steps[0]) or 1.0
+    fall = np.diff(smoothed[valid]) / np.maximum(np.diff(curve.steps[valid]), 1e-12)
+    return float((curve.steps[valid][int(np.argmin(fall))] - curve.steps[0]) / span)
 
 
 def _shapes(data: ExperimentData) -> tuple[str | None, dict[str, dict[str, Any]]]:
