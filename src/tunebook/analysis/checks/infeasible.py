@@ -186,7 +186,7 @@ def _finding(data: "ExperimentData", key: str, trials: pd.DataFrame, kind: str) 
         "trials": [data.trial_name(t) for t in bad_trials["trial_id"]],
         "regions": [_region_evidence(data, r) for r in regions], "reasons": dict(reasons.most_common(3)),
         "pooled_studies": pooled, "region_trials": n_pool, "can_tell": can_tell(n_pool, bad_pool),
-        "needed_trials": needed_trials(bad_pool),
+        "needed_trials": needed_trials(bad_pool), "n_bad_judged": bad_pool,
     }
     message, action = (_infeasible_words if kind == "infeasible" else _failed_words)(key, evidence, regions)
     return Finding(ID, _severity(share), message, evidence, action, SECTION, study=key)
@@ -236,9 +236,10 @@ def _infeasible_words(key: str, ev: dict, regions: list[Region]) -> tuple[str, s
                   "requires reparameterizing the search space. If the best trials sit at the edge of that "
                   "region, look for training instability first (see search_space_boundary).")
     elif ev["share"] >= WARNING_SHARE and not ev["can_tell"]:
+        why = ("a single infeasible trial cannot show where they concentrate" if ev["n_bad_judged"] < REGION_MIN_TRIALS
+               else f"even a perfect separation could be chance (at least {ev['needed_trials']} trials are needed)")
         message += (f" Too few trials to tell whether a range hyperparameter separates them from the feasible "
-                    f"ones{among}: even a perfect separation could be chance (at least {ev['needed_trials']} "
-                    "trials are needed).")
+                    f"ones{among}: {why}.")
         action = ("Read why they were infeasible (tunebook trials) and look at their hyperparameters; run more trials "
                   "before concluding where the infeasible region lies. A large number of infeasible points can "
                   "indicate a bug in the training code.")
