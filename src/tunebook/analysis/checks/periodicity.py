@@ -57,6 +57,7 @@ SKIP = 0.10
 BACKGROUND = 8  # bins on each side whose median is a peak's background
 PAD = 4  # the periodogram is read on a grid this many times finer than the FFT's own
 GUARD = 2  # bins next to a peak left out of its background (the taper spreads a peak over them)
+MAX_GRID = 2000  # longer curves are averaged in blocks down to at most this many points (periods of 3+ blocks)
 K_PEAK = 40.0  # a peak this many times its background is periodic
 WINDOW_SHARE = 0.3  # the detrending moving average spans this share of the points
 CAUSES = ("test data having overlap with training data, or training data not being properly shuffled")
@@ -96,7 +97,12 @@ def periodic_evidence(curve: Curve) -> dict[str, Any] | None:
     if len(curve) < MIN_PERIOD_POINTS:
         return None
     grid = np.linspace(curve.steps[0], curve.steps[-1], len(curve))
-    ratio, period = peak_ratio(np.interp(grid, curve.steps, curve.values))
+    values = np.interp(grid, curve.steps, curve.values)
+    block = -(-len(values) // MAX_GRID)  # a very long curve is read as means of consecutive blocks
+    if block > 1:
+        values = values[: len(values) // block * block].reshape(-1, block).mean(axis=1)
+        grid = grid[: len(grid) // block * block].reshape(-1, block).mean(axis=1)
+    ratio, period = peak_ratio(values)
     if not ratio > K_PEAK:
         return None
     spacing = float(grid[1] - grid[0])
