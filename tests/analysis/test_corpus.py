@@ -108,3 +108,13 @@ def test_the_markdown_table_has_a_row_per_labeled_check(scores):
     table = markdown(scores).splitlines()
     assert table[0].startswith("| check |") and len(table) == 2 + len(scores)
     assert all(f"`{check}`" in "\n".join(table) for check in scores)
+
+
+@pytest.mark.slow
+def test_make_corpus_reproduces_a_stored_entry_exactly():
+    from tests.analysis.corpus.make_corpus import build_entry
+    from tests.analysis.corpus.runs import train_run
+
+    case = next(c for c in CASES if c.id == "mlp/instability/lr-jump-s0")
+    stored = next(e for e in ENTRIES if e["id"] == case.id)
+    assert build_entry(case, [train_run(run) for run in case.runs]) == stored
