@@ -65,16 +65,25 @@ def _finding(check: str, severity: Severity) -> Finding:
     return Finding(check, severity, "m", {}, "a", "s")
 
 
+def test_a_too_few_to_tell_finding_is_no_verdict():
+    undecided = Finding("still_improving", Severity.INFO, "Too few evaluations to tell: ...", {}, "a", "s")
+    assert observed([undecided], "still_improving") == "none"
+    assert not agrees("still_improving", "fire", "none") and agrees("still_improving", "silent", "none")
+
+
 def test_what_counts_as_firing_follows_each_checks_severities():
     info, warning = [_finding("best_step", Severity.INFO)], [_finding("best_step", Severity.WARNING)]
     assert observed([], "best_step") == "none"
     assert not fires("best_step", observed(info, "best_step"))  # best_step's all-clear summary
     assert fires("best_step", observed(warning, "best_step"))
     assert fires("still_improving", observed([_finding("still_improving", Severity.INFO)], "still_improving"))
-    overfit_info = observed([_finding("overfitting", Severity.INFO)], "overfitting")
+    listing = observed([_finding("overfitting", Severity.INFO)], "overfitting")  # e.g. the regularizers named
+    assert listing == "info" and not agrees("overfitting", "expected", listing)
+    expected = Finding("overfitting", Severity.INFO, "as expected", {"expected": True}, "a", "s")
+    overfit_info = observed([expected, _finding("overfitting", Severity.INFO)], "overfitting")
     assert not fires("overfitting", overfit_info) and agrees("overfitting", "expected", overfit_info)
-    problem = observed([_finding("overfitting", Severity.PROBLEM), _finding("overfitting", Severity.INFO)],
-                       "overfitting")
+    assert agrees("overfitting", "silent", "info")  # an INFO is no overfitting problem
+    problem = observed([_finding("overfitting", Severity.PROBLEM), expected], "overfitting")
     assert problem == "problem" and not agrees("overfitting", "expected", problem)
     assert agrees("overfitting", "fire", problem) and not agrees("overfitting", "silent", problem)
 
@@ -99,3 +108,13 @@ def test_the_markdown_table_has_a_row_per_labeled_check(scores):
     table = markdown(scores).splitlines()
     assert table[0].startswith("| check |") and len(table) == 2 + len(scores)
     assert all(f"`{check}`" in "\n".join(table) for check in scores)
+
+
+@pytest.mark.slow
+def test_make_corpus_reproduces_a_stored_entry_exactly():
+    from tests.analysis.corpus.make_corpus import build_entry
+    from tests.analysis.corpus.runs import train_run
+
+    case = next(c for c in CASES if c.id == "mlp/instability/lr-jump-s0")
+    stored = next(e for e in ENTRIES if e["id"] == case.id)
+    assert build_entry(case, [train_run(run) for run in case.runs]) == stored

@@ -19,7 +19,9 @@ What a label asks of a check's findings on the entry (``observed``):
   all-clear summary they always give);
 - ``silent``: no finding of that id at ``FIRE_AT`` or above;
 - ``expected`` (overfitting of the low-strength trials when the scientific
-  hyperparameter is a regularizer): reported, but only as INFO, not a problem.
+  hyperparameter is a regularizer): reported, but only as INFO, not a problem,
+  by a finding whose ``evidence["expected"]`` is true (an INFO that merely
+  lists the regularizers does not count).
 
 ``score(entries)`` gives, per check, the counts and precision (caught / all
 it raised on labeled entries) and recall (caught / labeled ``fire``);
@@ -108,9 +110,26 @@ def entry_data(entry: Mapping[str, Any]) -> ExperimentData:
 
 
 def observed(findings: Iterable[Finding], check: str) -> str:
-    """The most severe finding ``check`` gave: ``"none"``, ``"info"``, ``"warning"`` or ``"problem"``."""
-    levels = [f.severity for f in findings if f.id == check]
-    return max(levels, key=LEVEL.__getitem__).value if levels else "none"
+    """The most severe finding ``check`` gave: ``"none"``, ``"info"``, ``"warning"`` or ``"problem"``;
+    ``"expected"`` when the most severe is INFO and one INFO says the pattern is expected
+    (``evidence["expected"]`` true: overfitting at a weak setting of a scientific regularizer).
+
+    A finding that says its test has "too few" points or trials "to tell" is
+    no verdict either way and counts as none: a miss where the label says
+    fire, no false alarm where it says silent.
+    """
+    mine = [f for f in findings if f.id == check and not undecided(f)]
+    if not mine:
+        return "none"
+    worst = max((f.severity for f in mine), key=LEVEL.__getitem__)
+    if worst == Severity.INFO and any(f.evidence.get("expected") is True for f in mine):
+        return "expected"
+    return worst.value
+
+
+def undecided(finding: Finding) -> bool:
+    """Whether a finding only says that there is too little data for its test ("too few ... to tell")."""
+    return "too few" in finding.message.lower()
 
 
 def fires(check: str, seen: str) -> bool:
@@ -121,12 +140,14 @@ def fires(check: str, seen: str) -> bool:
 def agrees(check: str, label: str, seen: str) -> bool:
     """Whether what ``check`` said is what the label asks of it."""
     if label == "expected":
-        return seen == Severity.INFO.value
+        return seen == "expected"
     return fires(check, seen) == (label == "fire")
 
 
 def _level(seen: str) -> int:
-    return 0 if seen == "none" else LEVEL[Severity(seen)]
+    if seen == "none":
+        return 0
+    return LEVEL[Severity.INFO] if seen == "expected" else LEVEL[Severity(seen)]
 
 
 @dataclasses.dataclass

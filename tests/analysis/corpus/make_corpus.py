@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import resource
 import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Mapping
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", help="regenerate only the cases whose id contains this (others kept as stored)")
     parser.add_argument("--jobs", type=int, default=1, help="training processes side by side")
     parser.add_argument("--relabel", action="store_true",
-                        help="train nothing: copy the labels and notes of cases.py onto the stored entries")
+                        help="train only the cases not stored yet; copy cases.py's labels and notes onto the others")
     args = parser.parse_args(argv)
     kept: dict[str, Any] = {}
     if (args.only or args.relabel) and CORPUS.exists():
@@ -107,7 +108,9 @@ def main(argv: list[str] | None = None) -> None:
     text = json.dumps({"version": 1, "entries": ordered}, separators=(",", ":"))
     with gzip.GzipFile(CORPUS, "wb", compresslevel=9, mtime=0) as handle:  # mtime 0: same bytes every time
         handle.write(text.encode("utf-8"))
-    print(f"wrote {len(ordered)} entries to {CORPUS} ({CORPUS.stat().st_size / 1024:.0f} KiB)")
+    cpu = sum(resource.getrusage(who).ru_utime for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    print(f"wrote {len(ordered)} entries to {CORPUS} ({CORPUS.stat().st_size / 1024:.0f} KiB); "
+          f"trained {len(chosen)} case(s) in {cpu / 60:.1f} CPU-minutes")
 
 
 if __name__ == "__main__":
