@@ -94,6 +94,33 @@ class CurveNoise:
         spread = 1.4826 * float(np.median(np.abs(residuals - np.median(residuals))))
         return max(spread, self.quantum)
 
+    def level_error(self, start: int, window: int) -> float:
+        """Standard error of the median of ``window`` consecutive points in the stretch from ``start`` on.
+
+        1.25 x noise / sqrt(w_eff): for independent noise ``sigma`` over all ``window`` points; where the
+        points scatter more than their second differences say (``scatter`` > ``sigma``: noise correlated from
+        point to point), ``scatter`` over w_eff = window x (sigma / scatter)^2 effective points (at least 1).
+        """
+        sigma, scatter = self.sigma(start), self.scatter(start)
+        if not math.isfinite(sigma):
+            return math.nan
+        if not math.isfinite(scatter) or scatter <= sigma:
+            return 1.2533 * sigma / math.sqrt(max(window, 1))
+        effective = max(1.0, window * (sigma / scatter) ** 2)
+        return 1.2533 * scatter / math.sqrt(effective)
+
+    def wander(self, smoothed: np.ndarray, start: int) -> float:
+        """How far the smoothed curve from ``start`` on strays from its own straight-line fit (1.4826 x MAD):
+        the slow wandering of a level (a high constant learning rate) that no per-point estimate sees; about 0
+        for a steady rise or fall. NaN under 3 smoothed points."""
+        after = np.asarray(smoothed[max(int(start), 0):], dtype=float)
+        x = np.arange(len(after))[np.isfinite(after)]
+        after = after[np.isfinite(after)]
+        if len(after) < 3:
+            return math.nan
+        residual = after - np.polyval(np.polyfit(x, after, 1), x)
+        return float(1.4826 * np.median(np.abs(residual - np.median(residual))))
+
     def before(self, length: int) -> np.ndarray:
         """``sigma`` of the ``length`` points before each point (NaN where fewer than half exist)."""
         rolled = pd.Series(self.deviations).rolling(length, min_periods=max(3, length // 2)).median()

@@ -18,18 +18,22 @@ that worse is up, so a ``max`` metric worsens downward):
   end: the stretch the rise is judged on. A curve quiet early and noisy late
   is judged by its late noise, the noise late_variance reads as well;
 - problematic overfitting when ``end - best`` exceeds ``K_NOISE`` standard
-  errors of a smoothed point (1.25 noise / sqrt(window)), ``K_SCATTER`` (2)
-  times the scatter of the same stretch's points around the smoothed curve
-  (noise correlated from point to point, e.g. an error rate on 100 validation
-  images that sits on a value then jumps by several images, is invisible to
-  second differences and to a standard error that assumes independent points;
-  for independent noise this margin is about 2 sigma, below the first one
-  up to ~200 points) and ``REL_RANGE`` of the smoothed curve's range;
-- and the rise is sustained: over the later half of the smoothed curve after
-  its best point, every smoothed point stays more than ``SUSTAINED`` (35 %)
-  the threshold above the best. A curve that wanders (a high constant
-  learning rate: down to its best, back up, down again) comes back near its
-  best and is late variance, not overfitting, which "starts increasing". The smoothed minimum is biased
+  errors of a smoothed point (``level_error``: 1.25 noise / sqrt(window) for
+  independent noise; noise correlated from point to point, e.g. an error rate
+  on 100 validation images that sits on a value then jumps by several images,
+  is invisible to second differences, so where the points scatter more than
+  that, the scatter over fewer effective points) and ``REL_RANGE`` of the
+  smoothed curve's range;
+- and at least ``K_QUANTA`` (3) quanta of the metric: a validation error at
+  2 % on 540 examples has a binomial standard error of 3.2 examples, so a
+  rise of two examples is no evidence;
+- and the rise is a trend, not a wander: it exceeds ``K_WANDER`` (7) times
+  how far the smoothed curve after the best strays from its own straight
+  line (``noise.wander``). A steady rise strays little; a curve that wanders
+  (a high constant learning rate: down to its best, back up, down again) is
+  late variance, not overfitting, which "starts increasing". On the labeled
+  corpus of real runs, overfitting best trials had rise / wander 11 to 37,
+  wandering or flat ones 2.9 and 4.8. The smoothed minimum is biased
   low (a minimum over many positions) and a noise estimate from 16 points can
   read half the truth; 7 standard errors (3.9 noise units with a 5-point
   window) keep a clean curve that flattens under noise silent (see the tests'
@@ -54,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from tunebook.analysis.checks.curves import (
-    MIN_POINTS, Curve, best_trials, examined_note, examined_trials, median_error, orientation, rounded, smooth,
+    MIN_POINTS, Curve, best_trials, examined_note, examined_trials, orientation, rounded, smooth,
     smoothing_window, study_of, too_short, trial_curves, trial_names,
 )
 from tunebook.analysis.checks.noise import noise_model
@@ -65,8 +69,8 @@ from tunebook.analysis.findings import Finding, Severity
 SECTION = "Examining the training curves"
 K_NOISE = 7.0  # rise from the best to the end, in standard errors of a smoothed point
 REL_RANGE = 0.03  # ... and as a share of the smoothed curve's range
-K_SCATTER = 2.0  # ... and in units of the points' scatter around the smoothed curve
-SUSTAINED = 0.35  # the later half after the best must stay this share of the threshold above the best
+K_WANDER = 7.0  # ... and in units of how far the smoothed curve after the best strays from a straight line
+K_QUANTA = 3  # ... and at least this many quanta of the metric (3 validation examples for an error rate)
 PLAYBOOK_EXCEPTION = (
     "This may not apply if the scientific hyperparameters include regularization parameters, since then it "
     "would not be surprising if low-strength settings of those regularization parameters resulted in "
@@ -89,19 +93,20 @@ def overfitting_evidence(curve: Curve, sign: float) -> dict[str, Any] | None:
     lowest = int(np.nanargmin(smoothed))
     best, end = float(smoothed[lowest]), float(np.median(curve.values[-window:]))
     model = noise_model(curve)
-    noise, scatter = model.sigma(lowest - window), model.scatter(lowest - window)
+    noise, scatter, error = model.sigma(lowest - window), model.scatter(lowest - window), model.level_error(
+        lowest - window, window)
     span = float(np.nanmax(smoothed) - best)
-    threshold = max(K_NOISE * median_error(noise, window) if np.isfinite(noise) else 0.0,
-                    K_SCATTER * scatter if np.isfinite(scatter) else 0.0, REL_RANGE * span)
+    threshold = max(K_NOISE * error if np.isfinite(error) else 0.0, REL_RANGE * span)
     rise = end - best
-    later = smoothed[lowest:][np.isfinite(smoothed[lowest:])]
-    held = float(np.min(later[len(later) // 2:])) - best if len(later) else rise
-    if rise <= threshold or rise <= 0 or held <= SUSTAINED * threshold:
+    threshold = max(threshold, K_QUANTA * model.quantum)
+    wander = model.wander(smoothed, lowest)
+    if rise <= threshold or rise <= 0 or (np.isfinite(wander) and rise <= K_WANDER * wander):
         return None
     return {
         "trial_id": curve.trial_id, "best_step": int(curve.steps[lowest]), "best": rounded(sign * best),
         "end_step": int(curve.steps[-1]), "end": rounded(sign * end), "rise": rounded(rise),
-        "noise": rounded(noise), "scatter": rounded(scatter), "threshold": rounded(threshold),
+        "noise": rounded(noise), "scatter": rounded(scatter), "wander": rounded(wander),
+        "threshold": rounded(threshold),
     }
 
 

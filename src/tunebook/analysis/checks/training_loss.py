@@ -8,8 +8,8 @@ training usually indicates a bug in the training pipeline". Rule: the last
 smoothed point (centred rolling median, see ``curves``) lies above the
 lowest smoothed point by more than ``K_RISE`` standard errors of a smoothed
 point (noise: the curve's noise model, ``noise``, asked about the stretch
-around and after the lowest point, as overfitting asks it), ``K_SCATTER`` (2)
-times the scatter of those points around the smoothed curve and by more than ``REL_RISE`` of the smoothed curve's range: the loss
+around and after the lowest point, and its ``level_error``, as overfitting
+asks them) and by more than ``REL_RISE`` of the smoothed curve's range: the loss
 gave back at least a quarter of its range, or never came down and rose. A
 noisy but falling or flat curve stays below both margins. The smoothed range
 starts half a window (5 % of the points) in, so a loss that fell from 2.3 to
@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 from tunebook.analysis.checks.curves import (
-    MIN_POINTS, Curve, best_trials, examined_note, examined_trials, median_error, rounded, smooth, smoothing_window,
+    MIN_POINTS, Curve, best_trials, examined_note, examined_trials, rounded, smooth, smoothing_window,
     study_of, too_short, train_loss_metric, trial_curves, trial_names,
 )
 from tunebook.analysis.checks.noise import noise_model
@@ -78,7 +78,6 @@ TRAINING_CURVES = "Examining the training curves"
 UNSTABLE = "Identifying unstable workloads"
 K_RISE = 6.0  # standard errors of a smoothed point the end must sit above the lowest point
 REL_RISE = 0.25  # ... and the share of the curve's range it must have given back
-K_SCATTER = 2.0  # ... and the points' scatter around the smoothed curve (correlated noise), as overfitting
 SPIKE_POINTS = 30
 K_SPIKE = 6.0  # local noise units a spike must clear (and the decline before it)
 REL_SPIKE = 0.1  # share of the progress so far that a spike must undo
@@ -94,10 +93,8 @@ def rise_evidence(curve: Curve) -> dict[str, Any] | None:
     valid = np.flatnonzero(~np.isnan(smoothed))
     lowest = int(np.nanargmin(smoothed))
     best, end, top = float(smoothed[lowest]), float(smoothed[valid[-1]]), float(np.nanmax(smoothed))
-    model = noise_model(curve)
-    noise, scatter = model.sigma(lowest - window), model.scatter(lowest - window)
-    threshold = max(K_RISE * median_error(noise, window) if math.isfinite(noise) else 0.0, REL_RISE * (top - best),
-                    K_SCATTER * scatter if math.isfinite(scatter) else 0.0)
+    error = noise_model(curve).level_error(lowest - window, window)
+    threshold = max(K_RISE * error if math.isfinite(error) else 0.0, REL_RISE * (top - best))
     if end - best <= threshold:
         return None
     return {
