@@ -40,16 +40,22 @@ rise: too few to tell), with ``w`` ~ 2 % of the points (at least 5) and
 - ``noise``: the noise model's (``noise``) per-point noise of the ``local``
   points before t;
 - a spike when ``jump`` exceeds ``K_PACE`` (3) times ``pace``, ``K_SPIKE``
-  (6) noise units and ``REL_SPIKE`` (10 %) of the progress made so far (the
-  first window's median minus the lowest ``before`` yet), after that progress
-  itself exceeded ``K_SPIKE`` noise units: a steady decline came first.
+  (4) standard errors of a difference of two ``w``-point medians (1.25 noise
+  x sqrt(2 / w): 2.7 noise units for w = 7, 2.2 for w = 11) and
+  ``REL_SPIKE`` (10 %) of the progress made so far (the first window's
+  median minus the lowest ``before`` yet), after that progress itself
+  exceeded ``K_SPIKE`` noise units: a steady decline came first.
 
 What the numbers imply: a linear rise changes by the same amount over every
 window, so jump / pace stays near 1 and never fires however quiet the curve;
 a rise counts as sudden when it happens within a few windows (~2-6 % of the
 points) after and before a slower pace. On a flat noisy stretch, pace is
-about 0.5 noise units for ``w`` = 5, so the noise margin (6 units) decides
-there. The reported step is the first point of the window above the
+about 0.5 noise units for ``w`` = 5, so the noise margin decides there.
+Measured on falling losses with log-normal per-batch noise and no spike
+(150 seeds each): spread 0.05 and 0.2 fire in at most 0.7 % of curves, a
+very noisy spread of 0.5 in 3.3 % at 300 points and 0 % at 2,000; the
+corpus's real jumps (a charlm learning rate x10 mid-run: 2.4 noise-level
+standard errors of a point but 6 of the jump) are found. The reported step is the first point of the window above the
 threshold.
 
 WARNING when the best trial of some scientific value has a spike (its result
@@ -79,7 +85,7 @@ UNSTABLE = "Identifying unstable workloads"
 K_RISE = 6.0  # standard errors of a smoothed point the end must sit above the lowest point
 REL_RISE = 0.25  # ... and the share of the curve's range it must have given back
 SPIKE_POINTS = 30
-K_SPIKE = 6.0  # local noise units a spike must clear (and the decline before it)
+K_SPIKE = 4.0  # standard errors of the jump it must clear (and local noise units the decline before it)
 REL_SPIKE = 0.1  # share of the progress so far that a spike must undo
 K_PACE = 3.0  # times the curve's own change over a window, before and after, that a spike must exceed
 
@@ -120,14 +126,15 @@ def spike_evidence(curve: Curve) -> dict[str, Any] | None:
     pace_after = change[::-1].rolling(local, min_periods=1).median()[::-1].shift(-reach).fillna(0.0)
     pace = np.maximum(pace_before, pace_after)
     noise = pd.Series(noise_model(curve).before(local))
+    jump_error = noise * 1.2533 * math.sqrt(2.0 / window)  # standard error of a difference of two w-point medians
     floor = before.cummin()
     progress = float(np.median(curve.values[:window])) - floor
-    spikes = ((jump > K_PACE * pace) & (jump > K_SPIKE * noise) & (jump > REL_SPIKE * progress)
+    spikes = ((jump > K_PACE * pace) & (jump > K_SPIKE * jump_error) & (jump > REL_SPIKE * progress)
               & (progress > K_SPIKE * noise))
     if not spikes.any():
         return None
     at = int(np.argmax(spikes.to_numpy()))
-    threshold = max(K_SPIKE * noise[at], REL_SPIKE * progress[at], K_PACE * pace[at])
+    threshold = max(K_SPIKE * jump_error[at], REL_SPIKE * progress[at], K_PACE * pace[at])
     above = curve.values[at:at + window] > before[at] + threshold
     onset = at + int(np.argmax(above)) if above.any() else at
     return {
