@@ -358,4 +358,34 @@ def _extra_cases() -> list[Case]:
     return cases
 
 
-CASES: list[Case] = _mlp_cases() + _saturated_cases() + _cnn_cases() + _charlm_cases() + _extra_cases()
+def _late_variance_cases() -> list[Case]:
+    """A high constant learning rate and a small validation set on the CNN and charlm, two seeds; and decayed."""
+    cnn = dict(model="cnn", lr=1e-2, batch_size=16, valid_size=100, steps=1000, eval_every=5, log_every=5)
+    lm = dict(model="charlm", lr=1e-2, batch_size=16, valid_size=512, steps=400, eval_every=4, log_every=2)
+    return [
+        Case("cnn/late-variance/lr0.01-s01", "late_variance",
+             "CNN, Adam 1e-2 constant, batch 16, valid/error on 100 images, two seeds: to the end the error jumps "
+             "between 0 and 8 images from one evaluation to the next; both seeds touch 0.",
+             "valid/error", _labels(late_variance="fire", training_loss_increasing="silent"),
+             _seeds(cnn, (0, 1)), metrics=("train/loss", "valid/error")),
+        Case("cnn/late-variance-decayed/lr0.01-s01", "clean",
+             "As cnn/late-variance but the learning rate decays to 0 (cosine): both seeds sit at 0 errors from "
+             "step ~500.",
+             "valid/error", _labels(late_variance="silent", training_loss_increasing="silent"),
+             _seeds({**cnn, "schedule": "cosine"}, (0, 1)), metrics=("train/loss", "valid/error")),
+        Case("charlm/still-improving/lr0.01-small-valid-s01", "still_improving",
+             "charlm, Adam 1e-2 constant, valid/loss on 512 held-out characters, 400 steps, two seeds: meant "
+             "for late variance, but the wiggles (~0.03 nats) are small next to the gap between the seeds "
+             "(~0.1) and the curves still fall steadily at the end (not labeled for late_variance).",
+             "valid/loss", _labels(still_improving="fire", training_loss_increasing="silent", instability="silent"),
+             _seeds(lm, (0, 1)), metrics=("train/loss", "valid/loss")),
+        Case("charlm/clean/lr0.01-cosine-s01", "clean",
+             "As charlm/still-improving/lr0.01-small-valid with the learning rate decayed to 0 (cosine): smooth "
+             "and flat at the end.",
+             "valid/loss", _labels(late_variance="silent", training_loss_increasing="silent", instability="silent"),
+             _seeds({**lm, "schedule": "cosine"}, (0, 1)), metrics=("train/loss", "valid/loss")),
+    ]
+
+
+CASES: list[Case] = (_mlp_cases() + _saturated_cases() + _cnn_cases() + _charlm_cases() + _extra_cases()
+                     + _late_variance_cases())
