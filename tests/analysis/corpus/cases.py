@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from tests.analysis.corpus.case import Case, labels, seeds
 from tests.analysis.corpus.cases_more import (
-    best_step_cases, charlm_cases, cnn_cases, extra_cases, late_variance_cases,
+    best_step_cases, charlm_cases, cnn_cases, extra_cases, holdout_cases, late_variance_cases,
 )
 
 
@@ -170,4 +170,4 @@ def _saturated_cases() -> list[Case]:
 
 
 CASES: list[Case] = (_mlp_cases() + _saturated_cases() + cnn_cases() + charlm_cases() + extra_cases()
-                     + late_variance_cases() + best_step_cases())
+                     + late_variance_cases() + best_step_cases() + holdout_cases())
