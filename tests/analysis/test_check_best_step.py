@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 
 from tunebook.analysis.checks.best_step import SECTION, best_step_fractions, check_best_step
@@ -93,3 +95,31 @@ def test_one_finding_per_study_with_complete_trials():
     rows = [(f"width={w}", {"width": w, "lr": 0.01}, curve(500)) for w in (1, 2) for _ in range(3)]
     rows.append(("width=3", {"width": 3, "lr": 0.01}, None))
     assert [f.study for f in check_best_step(synthetic.frames(exp, rows))] == ["width=1", "width=2"]
+
+
+def _creeping(rng: np.random.Generator, points: int = 50) -> np.ndarray:
+    """Saturates by a fifth of training, then creeps down by 0.01 under noise 0.003: best steps late."""
+    from .curve_cases import MAX_STEPS, decay, steps
+
+    t = steps(points) / MAX_STEPS
+    return decay(points, tau=0.06, floor=0.3) - 0.01 * np.clip((t - 0.3) / 0.7, 0, None) + rng.normal(0, 0.003, points)
+
+
+def test_training_length_checks_never_contradict_each_other():
+    # issue 13: best_step warned "still improving at the end ... train longer" while saturated_early said
+    # "the number of training steps may be decreased", in one report. Over seeds, the same curves now give
+    # one consistent answer: saturated, with the late best steps reported as small gains.
+    from tunebook.analysis.checks.compute import check_saturated_early, check_still_improving
+    from .curve_cases import make_data
+
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        data = make_data([{"depth": d, "curves": {"valid/loss": _creeping(rng) + 0.01 * k}}
+                          for d in (1, 2) for k in range(4)])
+        findings = check_best_step(data)
+        saturated, improving = check_saturated_early(data), check_still_improving(data)
+        warns_longer = [f for f in findings if f.severity is Severity.WARNING and "still improving" in f.message]
+        assert not (warns_longer and saturated) and not (saturated and improving)
+        if saturated:
+            late = [f for f in findings if f.evidence.get("curve_shape") == "saturated"]
+            assert all("saturated early" in f.message and f.severity is Severity.INFO for f in late)

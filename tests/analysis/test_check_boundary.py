@@ -49,9 +49,8 @@ def test_an_optimum_outside_the_range_says_expand_it(optimum, side):
     assert "not wide enough" in finding.message and "expanded" in finding.action
     assert ("above 1" if side == "high" else "below 0.0001") in finding.action
     best = ranked(data, finding.study).iloc[0]
-    assert finding.evidence["best"]["trial_id"] == best["trial_id"]
-    assert finding.evidence["best"]["number"] == best["number"]
-    assert f"trial #{best['number']}" in finding.message
+    assert finding.evidence["best"]["trial"] == data.trial_name(best["trial_id"])
+    assert data.trial_name(best["trial_id"]) in finding.message
     assert finding.evidence["k"] == 3 and len(finding.evidence["top"]) == 3
     assert finding.evidence["region"] is None and finding.evidence["p_value"] < 0.05
 
@@ -100,7 +99,7 @@ def test_the_best_at_the_edge_of_an_infeasible_region_is_a_sign_of_instability()
     assert finding.evidence["side"] == "high"
     region = finding.evidence["region"]
     infeasible = data.trials[data.trials["state"] == "infeasible"]
-    assert sorted(region["trial_ids"]) == sorted(infeasible["trial_id"])
+    assert sorted(region["trials"]) == sorted(data.trial_name(t) for t in infeasible["trial_id"])
     assert region["threshold"] == infeasible["lr"].min() and region["threshold"] > 0.1
     assert "stability issues" in finding.message and "infeasible" in finding.message
     assert "not wide enough" not in finding.message and "warmup" in finding.action

@@ -79,14 +79,15 @@ def test_clean_norms_never_warn_over_seeds():
 
 def test_best_trial_whose_late_norms_dwarf_the_threshold_warns_to_lower_the_learning_rate():
     grows = lambda rng: norms(rng, late_scale=3.0)  # noqa: E731
-    findings = check_grad_norm(study(np.random.default_rng(2), grows, norms, norms, norms))
+    data = study(np.random.default_rng(2), grows, norms, norms, norms)
+    findings = check_grad_norm(data)
     info, warning = findings
     assert info.severity is Severity.INFO and warning.severity is Severity.WARNING
-    assert "extremely aggressive" in warning.message and "depth=1 (trial 1" in warning.message
+    assert "extremely aggressive" in warning.message and f"depth=1 ({data.trial_name(1)}" in warning.message
     assert "Lower the learning rate" in warning.action
-    [best] = [t for t in warning.evidence["best_trials"] if t["trial_id"] == 1]
+    [best] = [t for t in warning.evidence["best_trials"] if t["trial"] == data.trial_name(1)]
     assert best["late_share_clipped"] > 0.9
-    assert warning.evidence["aggressive_trials"] == [1]
+    assert warning.evidence["aggressive_trials"] == [data.trial_name(1)]
     json.dumps(warning.to_dict()), json.dumps(info.to_dict())  # evidence is plain data
 
 
@@ -98,8 +99,9 @@ def test_planted_aggressive_clipping_fires_over_seeds():
 def test_other_trials_over_the_line_are_counted_but_do_not_warn():
     big = lambda rng: norms(rng, scale=5.0)  # noqa: E731
     # one trial in eight: under a tenth of the pooled norms, so the p90 stays with the others
-    [info] = check_grad_norm(study(np.random.default_rng(3), norms, norms, big, *[norms] * 5))
-    assert info.evidence["aggressive_trials"] == [3] and "1 trial(s)" in info.message
+    data = study(np.random.default_rng(3), norms, norms, big, *[norms] * 5)
+    [info] = check_grad_norm(data)
+    assert info.evidence["aggressive_trials"] == [data.trial_name(3)] and "1 trial(s)" in info.message
 
 
 def test_train_grad_norm_name_and_missing_norms():

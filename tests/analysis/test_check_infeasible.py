@@ -32,9 +32,9 @@ def test_severity_grows_with_the_share(n_bad, severity):
     assert finding.severity is severity and finding.section == SECTION and finding.study == "default"
     assert finding.evidence["kind"] == "infeasible" and finding.evidence["n"] == n_bad
     assert finding.evidence["share"] == pytest.approx(n_bad / 20)
-    bad = planted(n_bad).trials.query("state == 'infeasible'")
-    assert finding.evidence["trial_ids"] == bad["trial_id"].tolist()
-    assert finding.evidence["numbers"] == bad["number"].tolist()
+    data = planted(n_bad)
+    bad = data.trials.query("state == 'infeasible'")
+    assert finding.evidence["trials"] == [data.trial_name(t) for t in bad["trial_id"]]  # names, never store ids
     assert f"{n_bad} of 20 finished trials ({n_bad / 20:.0%})" in finding.message and "infeasible" in finding.message
 
 
@@ -58,7 +58,11 @@ def test_infeasible_trials_above_a_threshold_are_located():
         assert region["param"] == "lr" and region["side"] == "above"
         assert region["threshold"] == infeasible["lr"].min()
         assert region["nearest_ok"] == trials.loc[trials["state"] == "complete", "lr"].max()
-        assert sorted(region["trial_ids"]) == sorted(infeasible["trial_id"]) and region["p_value"] < 0.01
+        # both studies saw the same quasi-random nuisance points: the region is judged over both
+        assert finding.evidence["pooled_studies"] == [finding.study, *({"width=1", "width=2"} - {finding.study})]
+        pooled = data.trials[data.trials["state"] == "infeasible"]
+        assert sorted(region["trials"]) == sorted(data.trial_name(t) for t in pooled["trial_id"])
+        assert region["p_value"] < 0.01
         assert f"lr ≥ {region['threshold']:.3g}" in finding.message and "concentrate" in finding.message
         assert f"keep lr below {region['threshold']:.3g}" in finding.action
 
@@ -119,3 +123,31 @@ def test_two_bad_trials_at_the_top_of_ten_could_be_chance():
     assert bad_region(values, bad, ids, "lr", "above") is None  # C(2, 2) / C(10, 2) = 1/45 >= 1 %
     many = pd.Series(range(40), dtype=float)
     assert bad_region(many, pd.Series([False] * 38 + [True] * 2), pd.Series(range(40)), "lr", "above") is not None
+
+
+def issue13_study(studies: int = 1):
+    """Issue 13's case: 8 trials per study, infeasible at lr 1.58 and 6.67, feasible at 0.375 and below."""
+    exp = synthetic.experiment(nuisance={"lr": {"low": 1e-3, "high": 10.0, "scale": "log"}},
+                               scientific={"width": list(range(1, studies + 1))} if studies > 1 else None, trials=8)
+    lrs = [0.002, 0.0058, 0.0112, 0.021, 0.089, 0.375, 1.58, 6.67]
+    keys = [f"width={w}" for w in range(1, studies + 1)] if studies > 1 else ["default"]
+    rows = [(key, {"lr": lr}, "infeasible" if lr > 1 else 1.0) for key in keys for lr in lrs]
+    return synthetic.frames(exp, rows)
+
+
+def test_eight_trials_are_too_few_to_tell_not_evidence_of_no_region():
+    # the learning rate separates them perfectly, but with 2 bad of 8 even that has p = 1/28: the honest
+    # statement is "too few trials to tell", not "no single range hyperparameter separates them"
+    [finding] = check_infeasible_fraction(issue13_study())
+    assert finding.severity is Severity.WARNING and finding.evidence["regions"] == []
+    assert "Too few trials to tell" in finding.message and "No single range" not in finding.message
+    assert finding.evidence["needed_trials"] == 15 and not finding.evidence["can_tell"]
+
+
+def test_studies_that_saw_the_same_nuisance_points_are_pooled():
+    findings = check_infeasible_fraction(issue13_study(studies=3))
+    assert len(findings) == 3
+    for finding in findings:
+        [region] = finding.evidence["regions"]
+        assert region["param"] == "lr" and region["side"] == "above" and region["threshold"] == 1.58
+        assert len(finding.evidence["pooled_studies"]) == 3 and "pooled with" in finding.message

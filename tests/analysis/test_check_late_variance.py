@@ -74,9 +74,10 @@ def test_one_study_compares_its_top_two_trials():
     rng = np.random.default_rng(3)
     trials = [{"depth": 1, "curves": {"valid/loss": decay(POINTS, floor=f) + late_noise(0.05, rng)}}
               for f in (0.30, 0.32, 0.8)]
-    [finding] = check_late_variance(make_data(trials, depths=(1,)))
+    data = make_data(trials, depths=(1,))
+    [finding] = check_late_variance(data)
     assert finding.evidence["compared"] == "top trials"
-    assert [t["trial_id"] for t in finding.evidence["trials"]] == [1, 2]
+    assert [t["trial"] for t in finding.evidence["trials"]] == [data.trial_name(1), data.trial_name(2)]
     far = [{"depth": 1, "curves": {"valid/loss": decay(POINTS, floor=f) + late_noise(0.005, rng)}}
            for f in (0.30, 0.5)]
     assert check_late_variance(make_data(far, depths=(1,))) == []
@@ -88,4 +89,7 @@ def test_noiseless_tie_and_unjudgeable_cases_are_silent():
     alone = [{"depth": 1, "curves": {"valid/loss": noisy(decay(POINTS), 0.1, np.random.default_rng(4))}}]
     assert check_late_variance(make_data(alone, depths=(1,))) == []  # nothing to compare with
     short = [{"depth": d, "curves": {"valid/loss": decay(5) + 0.1 * d}} for d in (1, 2)]
-    assert check_late_variance(make_data(short)) == []
+    # too short to judge is said, not left silent (issue 13: "too few to tell" where the test cannot reach its level)
+    [finding] = check_late_variance(make_data(short))
+    assert finding.severity is Severity.INFO and "Too few evaluations to tell" in finding.message
+    assert finding.evidence["needed"] == 8

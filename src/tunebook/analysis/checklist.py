@@ -13,6 +13,7 @@ from tunebook.analysis.checks.grad_norm import GRAD_NORM_METRICS, check_grad_nor
 from tunebook.analysis.checks.infeasible import check_infeasible_fraction
 from tunebook.analysis.checks.late_variance import check_late_variance
 from tunebook.analysis.checks.overfitting import check_overfitting
+from tunebook.analysis.checks.periodicity import check_periodicity
 from tunebook.analysis.checks.sampled_enough import check_sampled_enough
 from tunebook.analysis.checks.training_loss import check_instability, check_training_loss_increasing
 from tunebook.analysis.data import ExperimentData
@@ -31,6 +32,7 @@ CHECKS: dict[str, Check] = {
     "instability": check_instability,
     "overfitting": check_overfitting,
     "late_variance": check_late_variance,
+    "periodicity": check_periodicity,
     "still_improving": check_still_improving,
     "saturated_early": check_saturated_early,
     "best_step": check_best_step,

@@ -70,6 +70,9 @@ class Experiment:
     goal: str = ""
     notes: str = ""
     run: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # plain names of the hyperparameters that regularize (spec ``regularizers:``); None: not given, the
+    # analysis recognizes common names (analysis.checks.regularizers)
+    regularizers: tuple[str, ...] | None = None
     # the spec file it was read from (absolute), if any; not part of its identity
     source: str | None = dataclasses.field(default=None, compare=False)
 

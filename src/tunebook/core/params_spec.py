@@ -8,6 +8,7 @@ choice PARENT (scientific or nuisance, defined at the same level) takes VALUE.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from typing import TYPE_CHECKING, Any, Mapping
@@ -255,3 +256,29 @@ def check_search(experiment: "Experiment", problems: "Problems") -> None:
     from tunebook.core.search_checks import check_search_fits
 
     check_search_fits(experiment, problems)
+
+
+def parse_regularizers(value: Any, space: SearchSpace, problems: "Problems") -> tuple[str, ...] | None:
+    """The spec's ``regularizers: [name, ...]``: plain names of hyperparameters it defines, each once.
+
+    None when the field is absent (the analysis then recognizes common names);
+    a given list, even ``[]``, is the whole list.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)):
+        problems.add("regularizers", f"must be a list of hyperparameter names, e.g. [dropout], got {value!r}")
+        return None
+    names = sorted({hp.name for hp in space})
+    seen: list[str] = []
+    for i, name in enumerate(value):
+        where = f"regularizers[{i}]"
+        if not isinstance(name, str) or name not in names:
+            hint = difflib.get_close_matches(str(name), names, n=1)
+            known = f"did you mean '{hint[0]}'?" if hint else f"defined: {', '.join(names) or 'none'}"
+            problems.add(where, f"{name!r} is not a hyperparameter of this spec ({known})")
+        elif name in seen:
+            problems.add(where, f"'{name}' is listed more than once")
+        else:
+            seen.append(name)
+    return tuple(seen)

@@ -21,7 +21,7 @@ from tunebook.core.experiment import ALGORITHMS, STUDY_LAYOUTS, Experiment, Obje
 from tunebook.core.space import ROLES
 from tunebook.core.yaml_loader import load_yaml
 
-TOP_LEVEL = ("name", "goal", "notes", "objective", *ROLES, "search", "run")
+TOP_LEVEL = ("name", "goal", "notes", "objective", *ROLES, "regularizers", "search", "run")
 SEARCH_FIELDS = ("algorithm", "trials", "studies", "seed", "resolution", "points")
 OBJECTIVE_FIELDS = ("metric", "mode", "reduce")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -58,6 +58,7 @@ def parse_experiment(spec: Any, source: str | None = None) -> Experiment:
     notes = _text(spec, "notes", problems)
     objective = _objective(spec.get("objective"), problems)
     space = params_spec.parse_space({r: spec.get(r) for r in ROLES}, problems)
+    regularizers = params_spec.parse_regularizers(spec.get("regularizers"), space, problems)
     search = _search(spec.get("search"), problems)
     run = spec.get("run")
     run = {} if run is None else run
@@ -67,7 +68,7 @@ def parse_experiment(spec: Any, source: str | None = None) -> Experiment:
     parse_run(run, problems, need_program=False)
     if problems:
         raise SpecError(problems, source)
-    experiment = Experiment(name, objective, space, search, goal, notes, dict(run))
+    experiment = Experiment(name, objective, space, search, goal, notes, dict(run), regularizers)
     params_spec.check_search(experiment, problems)
     if problems:
         raise SpecError(problems, source)
@@ -177,12 +178,14 @@ def experiment_to_dict(experiment: Experiment) -> dict[str, Any]:
     if s.points:
         search["points"] = [dict(p) for p in s.points]
     o = experiment.objective
+    regularizers = {} if experiment.regularizers is None else {"regularizers": list(experiment.regularizers)}
     return {
         "name": experiment.name,
         "goal": experiment.goal,
         "notes": experiment.notes,
         "objective": {"metric": o.metric, "mode": o.mode, "reduce": o.reduce},
         **params_spec.space_to_dict(experiment.space),
+        **regularizers,
         "search": search,
         "run": dict(experiment.run),
     }

@@ -26,10 +26,19 @@ WARNING rather than PROBLEM: neither pattern makes this round's comparison
 wrong by itself, but its conclusions may not hold at a better-chosen number
 of steps ("there is always a risk that our conclusions at this time limit
 will not apply" to longer runs).
+
+One question, one answer: ``still_improving`` and ``saturated_early`` judge
+the training length too, from the shape of the best trials' curves
+(``compute.length_verdict``). When that shape contradicts a pattern here
+(best steps late while the curves saturated by half of training: the late
+best steps are gains within 5 % of the total; best steps early while the
+curves still improve), the pattern is reported as INFO saying so, never as a
+WARNING next to a finding that says the opposite.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING
 
@@ -37,9 +46,11 @@ import numpy as np
 import pandas as pd
 
 from tunebook.analysis.best import ranked, study_keys
+from tunebook.analysis.checks.compute import length_verdict
 from tunebook.analysis.curve_index import curve_index
 from tunebook.analysis.findings import Finding, Severity
 from tunebook.core.domains import Fixed
+from tunebook.core.records import trial_name
 
 if TYPE_CHECKING:
     from tunebook.analysis.data import ExperimentData
@@ -101,11 +112,31 @@ def _length(budget: object, last_step: float) -> float:
 def check_best_step(data: "ExperimentData") -> list[Finding]:
     """One finding per study with complete trials: WARNING for the two playbook patterns, else INFO."""
     findings = []
+    verdict = length_verdict(data)
     for key in study_keys(data):
         frame = best_step_fractions(data, key)
         if len(ranked(data, key)):
-            findings.append(_finding(key, frame))
+            findings.append(_reconciled(_finding(key, frame), verdict))
     return findings
+
+
+def _reconciled(finding: Finding, verdict: str | None) -> Finding:
+    """The finding, as INFO saying so, when the curves' shape contradicts its pattern (module docstring)."""
+    if finding.severity is not Severity.WARNING:
+        return finding
+    late = "still improving at the end" in finding.message
+    if late and verdict == "saturated":
+        note = (" But the best trials' curves saturated early (see saturated_early): those late best steps gain "
+                "less than 5 % of the total improvement, so training longer would buy little.")
+        action = "Nothing to gain from longer runs; see saturated_early for decreasing the number of steps."
+    elif not late and verdict == "still_improving":
+        note = (" But the best trials' curves are still improving at the end (see still_improving): the early best "
+                "steps are early minima of noisy curves, not a sign of too many steps.")
+        action = "Do not lower max_train_steps on this evidence; see still_improving."
+    else:
+        return finding
+    return dataclasses.replace(finding, severity=Severity.INFO, message=finding.message + note, action=action,
+                               evidence={**finding.evidence, "curve_shape": verdict})
 
 
 def _finding(key: str, frame: pd.DataFrame) -> Finding:
@@ -114,7 +145,8 @@ def _finding(key: str, frame: pd.DataFrame) -> Finding:
     evidence = {
         "study": key, "n": n, "early": early, "late": late,
         "median_fraction": float(np.median(fractions)) if n else None,
-        "trials": frame.to_dict("records"),
+        "trials": [{"trial": trial_name(r["study"], r["number"]), "best_step": r["best_step"], "length": r["length"],
+                    "fraction": r["fraction"]} for r in frame.to_dict("records")],
     }
     if n < MIN_TRIALS:
         message = f"Study '{key}' has {n} complete trial(s) with a best step: too few to judge max_train_steps."

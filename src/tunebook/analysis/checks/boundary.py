@@ -172,6 +172,17 @@ def check_search_space_boundary(data: "ExperimentData") -> list[Finding]:
     return findings
 
 
+def _named(data: "ExperimentData", row: dict[str, Any]) -> dict[str, Any]:
+    """A top-trial row as evidence: the trial by the name users read, no store id."""
+    return {"trial": data.trial_name(row["trial_id"]), **{k: v for k, v in row.items() if k not in ("trial_id", "number")}}
+
+
+def _region_named(data: "ExperimentData", region: Region) -> dict[str, Any]:
+    out = region.to_dict()
+    out["trials"] = [data.trial_name(t) for t in out.pop("trial_ids")]
+    return out
+
+
 def _finding(data: "ExperimentData", c: Crowding) -> Finding:
     domain = data.experiment.space[c.param].domain
     best, k = c.top[0], len(c.top)
@@ -179,9 +190,10 @@ def _finding(data: "ExperimentData", c: Crowding) -> Finding:
     evidence = {
         "study": c.study, "param": c.param, "side": c.side, "low": domain.low, "high": domain.high,
         "scale": domain.scale, "n": c.n, "k": k, "near": c.near, "p_value": c.p_value,
-        "best": best, "top": list(c.top), "region": None if c.region is None else c.region.to_dict(),
+        "best": _named(data, best), "top": [_named(data, t) for t in c.top],
+        "region": None if c.region is None else _region_named(data, c.region),
     }
-    where = f"trial #{best['number']}, {c.param}={best['value']:.3g}"
+    where = f"{data.trial_name(best['trial_id'])}, {c.param}={best['value']:.3g}"
     if c.region is None:
         end = domain.high if c.side == "high" else domain.low
         message = (

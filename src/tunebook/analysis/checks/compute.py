@@ -8,14 +8,20 @@ performance ... saturated long before the final training step?" (then we are
 
 Both look at the best trial of each scientific value, on the objective
 metric's curve (the training loss when the objective has no usable curve),
-oriented so that lower is better. A curve is judged only if it improved at
-all: its smoothed range exceeds ``K_IMPROVED`` noise units.
+oriented so that lower is better. ``noise`` is the curve's noise model
+(``noise``) asked about the stretch both findings judge, from 65 % of the
+step span to the end. A curve is judged only if it improved at all: its
+smoothed range exceeds ``K_IMPROVED`` noise units; one under ``MIN_POINTS``
+(8) points is too short to tell and is not judged.
 
 still_improving: the median of the points at 65-85 % of the step span minus
 the median of the last 10 % (the improvement over the last fifth of
 training, from ~75 % to ~95 %) exceeds ``K_LATE`` standard errors of that
 difference and ``REL_LATE`` of the improvement since a quarter of training
-(median of the points at 15-35 % minus the smoothed best). Measuring against the
+(or since the smoothed curve's steepest descent when that came later, up to
+55 %: a curve that starts on a plateau, as plain SGD does, is measured from
+where it really started to fall; the median of the points within 10 % of
+the span around that point, minus the smoothed best). Measuring against the
 improvement since a quarter, not since the first evaluation, keeps the rule
 independent of how early the first evaluation came. The shares this gives
 (noise-free): an exponential approach with time constant 1/2 of training
@@ -41,8 +47,9 @@ import numpy as np
 
 from tunebook.analysis.checks.curves import (
     MIN_POINTS, Curve, best_trials, median_error, orientation, rounded, smooth, smoothing_window,
-    study_of, tail_noise, train_loss_metric, trial_curves,
+    study_of, too_short, train_loss_metric, trial_curves, trial_names,
 )
+from tunebook.analysis.checks.noise import noise_model
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
 
@@ -52,6 +59,12 @@ K_LATE = 4.0  # standard errors a late improvement (or the saturation tolerance)
 REL_LATE = 0.08  # the last fifth's share of the improvement since a quarter of training that is "still improving"
 REL_SATURATION = 0.05  # within this share of the total improvement of the best level is "saturated"
 SATURATED_BY = 0.5  # saturated "long before the final step": by half of training
+LATE_FROM = 0.65  # the stretch both findings judge, from this share of the step span to the end
+
+
+def _at(curve: Curve, share: float) -> float:
+    """The step at ``share`` of the curve's step span."""
+    return float(curve.steps[0] + share * (curve.steps[-1] - curve.steps[0]))
 
 
 def judged_curves(data: ExperimentData) -> tuple[str | None, dict[str, Curve]]:
@@ -76,10 +89,11 @@ def curve_shape(curve: Curve, sign: float) -> dict[str, Any] | None:
     valid = np.flatnonzero(~np.isnan(smoothed))
     start, lowest = float(smoothed[valid[0]]), int(np.nanargmin(smoothed))
     improvement = start - float(smoothed[lowest])
-    noise = tail_noise(curve)
+    noise = noise_model(curve).sigma(int(np.searchsorted(curve.steps, _at(curve, LATE_FROM))))
     if not math.isfinite(noise) or improvement <= K_IMPROVED * noise:
         return None
-    quarter, late, end = curve.between(0.15, 0.35), curve.between(0.65, 0.85), curve.between(0.9, 1.0)
+    at = min(max(_steepest(curve, smoothed, valid), 0.25), 0.55)  # a quarter, or the steepest descent if later
+    quarter, late, end = curve.between(at - 0.1, at + 0.1), curve.between(LATE_FROM, 0.85), curve.between(0.9, 1.0)
     late_drop, late_margin = math.nan, math.inf
     if len(quarter) and len(late) and len(end):
         late_drop = float(np.median(late) - np.median(end))
@@ -97,6 +111,15 @@ def curve_shape(curve: Curve, sign: float) -> dict[str, Any] | None:
     }
 
 
+def _steepest(curve: Curve, smoothed: np.ndarray, valid: np.ndarray) -> float:
+    """Where (as a share of the step span) the smoothed curve falls fastest."""
+    if len(valid) < 3:
+        return 0.0
+    span = float(curve.steps[-1] - curve.steps[0]) or 1.0
+    fall = np.diff(smoothed[valid]) / np.maximum(np.diff(curve.steps[valid]), 1e-12)
+    return float((curve.steps[valid][int(np.argmin(fall))] - curve.steps[0]) / span)
+
+
 def _shapes(data: ExperimentData) -> tuple[str | None, dict[str, dict[str, Any]]]:
     metric, curves = judged_curves(data)
     sign = orientation(data.objective.mode) if metric == data.objective.metric else 1.0
@@ -104,18 +127,33 @@ def _shapes(data: ExperimentData) -> tuple[str | None, dict[str, dict[str, Any]]
     return metric, shapes
 
 
+def length_verdict(data: ExperimentData) -> str | None:
+    """What the best trials' curves say about the training length: "still_improving" when
+    ``check_still_improving`` fires, "saturated" when ``check_saturated_early`` does, None otherwise.
+
+    ``best_step`` reads it so that the checks of this one question never contradict each other.
+    """
+    if check_still_improving(data):
+        return "still_improving"
+    return "saturated" if check_saturated_early(data) else None
+
+
 def check_still_improving(data: ExperimentData) -> list[Finding]:
     """INFO when at least half of the best trials still improve meaningfully over the last fifth of training."""
     metric, shapes = _shapes(data)
     improving = {label: s for label, s in shapes.items() if s["still_improving"]}
+    if metric is None:
+        short = too_short("still_improving", data.objective.metric, trial_curves(
+            data.curves, data.objective.metric, best_trials(data).values()).values(), MIN_POINTS, SECTION)
+        return [short] if short else []
     if not shapes or 2 * len(improving) < len(shapes):
         return []
-    labels = ", ".join(f"{label} (trial {s['trial_id']})" for label, s in improving.items())
+    labels = ", ".join(f"{label} ({data.trial_name(s['trial_id'])})" for label, s in improving.items())
     return [Finding(
         "still_improving", Severity.INFO,
         f"{len(improving)} of {len(shapes)} best trials are still improving at the end of training on "
         f"{metric}: {labels}. This indicates the compute-bound regime.",
-        {"metric": metric, "trials": list(improving.values()), "judged": len(shapes)},
+        {"metric": metric, "trials": trial_names(data, list(improving.values())), "judged": len(shapes)},
         "Consider increasing the number of training steps (in rounds of increasing length, reserving the "
         "longest runs for launch candidates) or changing the learning rate schedule.",
         SECTION, study_of(data, [s["trial_id"] for s in improving.values()]),
@@ -132,9 +170,10 @@ def check_saturated_early(data: ExperimentData) -> list[Finding]:
         "saturated_early", Severity.INFO,
         f"Performance on {metric} saturated long before the final training step: every best trial came within "
         f"{REL_SATURATION:.0%} of its best level by {latest['saturated_fraction']:.0%} of training at the latest "
-        f"(trial {latest['trial_id']}, step {latest['saturated_step']} of {latest['last_step']}). "
+        f"({data.trial_name(latest['trial_id'])}, step {latest['saturated_step']} of {latest['last_step']}). "
         "This indicates training is not compute-bound.",
-        {"metric": metric, "trials": list(shapes.values()), "latest_saturated_step": latest["saturated_step"]},
+        {"metric": metric, "trials": trial_names(data, list(shapes.values())),
+         "latest_saturated_step": latest["saturated_step"]},
         "The number of training steps may be decreased (keep one max_train_steps for all trials; when in "
         "doubt, err on the side of training longer, and re-tune the learning rate decay for the new length).",
         SECTION, study_of(data, [s["trial_id"] for s in shapes.values()]),

@@ -7,14 +7,9 @@ same thing everywhere:
   that lower is better (a ``max`` metric is negated): "worse" is always "up".
 - ``smooth`` is a centred rolling median over about a tenth of the points: it
   follows the trend and ignores single lucky or unlucky evaluations.
-- ``noise_sigma`` estimates the per-point noise around the local trend from
-  the median absolute *second* difference (1.4826 * MAD / sqrt(6) for
-  independent noise). Second differences cancel a locally linear trend, so a
-  curve that is still falling (or rising) is not mistaken for a noisy one; the
-  median makes one spike irrelevant. ``tail_noise`` never reads less than
-  the metric's quantum (``resolution``): an error rate on a small validation
-  set sits on a few values and would otherwise read 0. Checks also pair noise
-  margins with margins relative to the curve's own range.
+- Noise is the business of ``noise`` (one model per curve, asked about the
+  stretch a check judges); ``resolution`` gives a metric's quantum and
+  ``median_error`` the standard error of a median, for it and the checks.
 - ``best_trials`` picks, for each scientific value, the best complete trial
   (``analysis.best.scientific_groups``, shared by every check): the trials
   an isolation plot compares after optimizing away the nuisance
@@ -25,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,11 +28,11 @@ import pandas as pd
 from tunebook.analysis.best import ranked, scientific_groups
 from tunebook.analysis.curve_index import curve_index
 from tunebook.analysis.data import ExperimentData
+from tunebook.analysis.findings import Finding, Severity
 from tunebook.core.run_spec import DEFAULT_LOSS_METRICS
 
 TRAIN_LOSS_METRICS = DEFAULT_LOSS_METRICS  # what run.divergence.loss defaults to
 MIN_POINTS = 8  # fewer points than this cannot tell a trend from noise: checks skip the curve
-_MAD_TO_SIGMA = 1.4826  # MAD of a normal sample times this is its standard deviation
 EXAMINED = 200  # the most complete trials a check over every trial reads (see examined_trials)
 TOP_EXAMINED = 5  # ... always including this many best trials of each scientific value
 _MEDIAN_EFFICIENCY = 1.2533  # standard error of a median of n normal points: this * sigma / sqrt(n)
@@ -110,19 +105,11 @@ def smooth(values: np.ndarray, window: int | None = None) -> np.ndarray:
     return pd.Series(values).rolling(window, center=True).median().to_numpy()
 
 
-def noise_sigma(values: np.ndarray) -> float:
-    """Robust per-point noise around a locally linear trend (NaN with fewer than 5 points)."""
-    second = np.diff(np.asarray(values, dtype=float), 2)
-    if len(second) < 3:
-        return math.nan
-    return float(_MAD_TO_SIGMA * np.median(np.abs(second - np.median(second))) / math.sqrt(6.0))
-
-
 def resolution(values: np.ndarray) -> float:
     """The smallest gap between distinct values: the quantum of a metric such as an error rate.
 
     An error rate on n validation examples moves in steps of 1/n and can sit
-    on one value for long stretches, where ``noise_sigma`` reads 0; a change
+    on one value for long stretches, where a noise estimate reads 0; a change
     of one quantum is then no evidence of anything. For a continuous metric
     the gap is tiny and changes nothing.
     """
@@ -131,20 +118,6 @@ def resolution(values: np.ndarray) -> float:
     scale = max(float(np.max(np.abs(distinct))), 1e-300) if len(distinct) else 1.0
     gaps = gaps[gaps > 1e-9 * scale]  # float rounding of equal counts is not a gap
     return float(gaps.min()) if len(gaps) else 0.0
-
-
-def tail_noise(curve: Curve, fraction: float = 0.5, at_least: int = 16, quantum: bool = True) -> float:
-    """``noise_sigma`` of the last ``fraction`` of the points, but at least ``at_least`` of them.
-
-    A MAD from a handful of differences is itself very noisy (from 6 it is
-    below half the true noise one time in twenty); borrowing earlier points,
-    where a falling curve bends more, can only overstate the noise. With
-    ``quantum`` the result is at least the metric's ``resolution``.
-    """
-    count = max(at_least, int(math.ceil(fraction * len(curve))))
-    tail = curve.values[-count:]
-    sigma = noise_sigma(tail)
-    return max(sigma, resolution(tail)) if quantum and math.isfinite(sigma) else sigma
 
 
 def median_error(sigma: float, count: int) -> float:
@@ -200,8 +173,28 @@ def study_of(data: ExperimentData, trial_ids: Iterable[int]) -> str | None:
     return next(iter(studies)) if len(studies) == 1 else None
 
 
+def trial_names(data: ExperimentData, evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Evidence rows with their ``trial_id`` replaced by ``trial``, the name users read (``STUDY/NUMBER``)."""
+    return [{"trial": data.trial_name(row["trial_id"]), **{k: v for k, v in row.items() if k != "trial_id"}}
+            for row in evidence]
+
+
 def rounded(value: float, digits: int = 4) -> float | None:
     """A number for evidence: significant digits kept, NaN as None (evidence is JSON)."""
     if value is None or not math.isfinite(value):
         return None
     return float(f"{value:.{digits}g}")
+
+
+def too_short(check_id: str, metric: str, curves: Iterable[Curve], needed: int, section: str) -> Finding | None:
+    """One INFO saying "too few to tell" when curves exist but none has ``needed`` points; else None."""
+    lengths = [len(c) for c in curves]
+    if not lengths or max(lengths) >= needed:
+        return None
+    return Finding(
+        check_id, Severity.INFO,
+        f"Too few evaluations to tell: the {metric} curves read by {check_id} have at most {max(lengths)} points, "
+        f"and its test needs at least {needed}.",
+        {"metric": metric, "points": max(lengths), "needed": needed},
+        "Log the curve more often (at regular step intervals) if you want this checked.", section,
+    )

@@ -33,7 +33,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from tunebook.analysis.checks.curves import (
-    Curve, best_trials, examined_note, examined_trials, pick_metric, rounded, trial_curves,
+    Curve, best_trials, examined_note, examined_trials, pick_metric, rounded, trial_curves, trial_names,
 )
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
@@ -80,8 +80,8 @@ def check_grad_norm(data: ExperimentData) -> list[Finding]:
     aggressive = {tid for tid, s in shares.items() if (s["late_share_clipped"] or 0.0) > AGGRESSIVE}
     evidence = {
         "metric": metric, "threshold": rounded(threshold), "quantile": CLIP_QUANTILE, "trials": len(curves),
-        "best_trials": [{"scientific_value": label, **shares[tid]} for label, tid in best.items()],
-        "aggressive_trials": sorted(aggressive),
+        "best_trials": trial_names(data, [{"scientific_value": label, **shares[tid]} for label, tid in best.items()]),
+        "aggressive_trials": [data.trial_name(t) for t in sorted(aggressive)],
     }
     findings = [Finding(
         "grad_norm", Severity.INFO,
@@ -95,7 +95,7 @@ def check_grad_norm(data: ExperimentData) -> list[Finding]:
     )]
     hit = [(label, tid) for label, tid in best.items() if tid in aggressive]
     if hit:
-        names = ", ".join(f"{label} (trial {tid}: {shares[tid]['late_share_clipped']:.0%})" for label, tid in hit)
+        names = ", ".join(f"{label} ({data.trial_name(tid)}: {shares[tid]['late_share_clipped']:.0%})" for label, tid in hit)
         findings.append(Finding(
             "grad_norm", Severity.WARNING,
             f"Clipping at the p90 threshold {evidence['threshold']} would clip more than {AGGRESSIVE:.0%} of "

@@ -22,6 +22,15 @@ not, and this is unlikely by chance: if bad trials were placed without
 regard to this parameter, the L most extreme of n trials would all be among
 the b bad ones with probability C(b, L) / C(n, L); a region needs L ≥ 2 and
 that probability < 0.01 (so a few random crashes never make one).
+
+Too few trials to tell: with b bad trials among n, even a perfect separation
+(all b beyond every other trial) has probability 1 / C(n, b); when that is not
+under 0.01 no region can be found, and the finding says "too few trials to
+tell" instead of "no single range hyperparameter separates them". The fewest
+trials that can tell: 15 for 2 bad trials, 9 for 3, 8 for 4 (``needed_trials``).
+Studies that saw the same nuisance points (per-value studies sample the same
+quasi-random points: same trial number, same nuisance values) are pooled for
+the region test, so 8 trials in each of three such studies are judged as 24.
 """
 
 from __future__ import annotations
@@ -49,7 +58,7 @@ REGION_MAX_P = 0.01
 REGION_MIN_TRIALS = 2
 FINISHED = ("complete", "infeasible", "failed")
 
-__all__ = ["Region", "bad_region", "check_infeasible_fraction", "range_params"]
+__all__ = ["Region", "bad_region", "can_tell", "check_infeasible_fraction", "needed_trials", "range_params"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +124,40 @@ def bad_region(values: pd.Series, bad: pd.Series, trial_ids: pd.Series, param: s
     return Region(param, side, threshold, nearest_ok, tuple(members), n_bad, n, p_value)
 
 
+def can_tell(n: int, n_bad: int) -> bool:
+    """Whether a region of ``n_bad`` bad trials among ``n`` can pass the test at all (1 / C(n, b) < 0.01)."""
+    return REGION_MIN_TRIALS <= n_bad < n and 1.0 / math.comb(n, n_bad) < REGION_MAX_P
+
+
+def needed_trials(n_bad: int) -> int:
+    """The fewest trials among which ``n_bad`` bad ones (at least 2) could form a region."""
+    n = max(n_bad, REGION_MIN_TRIALS) + 1
+    while not can_tell(n, max(n_bad, REGION_MIN_TRIALS)):
+        n += 1
+    return n
+
+
+def same_points_studies(data: "ExperimentData", key: str) -> list[str]:
+    """``key`` and the other studies whose trials got the same nuisance values at the same trial numbers."""
+    nuisance = [hp.id for hp in data.experiment.space.with_role("nuisance") if hp.id in data.trials.columns]
+    if not nuisance:
+        return [key]
+
+    def points(study: str) -> dict[int, tuple]:
+        rows = data.trials[data.trials["study"] == study]
+        return {int(n): tuple(round(float(v), 12) if isinstance(v, (int, float)) else v for v in vals)
+                for n, vals in zip(rows["number"], rows[nuisance].itertuples(index=False))}
+
+    mine = points(key)
+    shared = [key]
+    for other in study_keys(data):
+        theirs = points(other) if other != key else {}
+        common = set(mine) & set(theirs)
+        if other != key and common and all(mine[n] == theirs[n] for n in common):
+            shared.append(other)
+    return shared
+
+
 def check_infeasible_fraction(data: "ExperimentData") -> list[Finding]:
     """One finding per study and kind (infeasible, failed) that has any; silent for clean studies."""
     findings = []
@@ -132,16 +175,28 @@ def _finding(data: "ExperimentData", key: str, trials: pd.DataFrame, kind: str) 
     if bad_trials.empty:
         return None
     share = len(bad_trials) / len(trials)
-    population = trials if kind == "failed" else trials[trials["state"] != "failed"]
+    pooled = same_points_studies(data, key)
+    everyone = data.trials[data.trials["study"].isin(pooled) & data.trials["state"].isin(FINISHED)]
+    population = everyone if kind == "failed" else everyone[everyone["state"] != "failed"]
     regions = _regions(data, population, population["state"] == kind)
+    n_pool, bad_pool = len(population), int((population["state"] == kind).sum())
     reasons = collections.Counter(str(r) for r in bad_trials["reason"] if isinstance(r, str) and r)
     evidence = {
         "study": key, "kind": kind, "n_finished": len(trials), "n": len(bad_trials), "share": share,
-        "trial_ids": [int(t) for t in bad_trials["trial_id"]], "numbers": [int(n) for n in bad_trials["number"]],
-        "regions": [r.to_dict() for r in regions], "reasons": dict(reasons.most_common(3)),
+        "trials": [data.trial_name(t) for t in bad_trials["trial_id"]],
+        "regions": [_region_evidence(data, r) for r in regions], "reasons": dict(reasons.most_common(3)),
+        "pooled_studies": pooled, "region_trials": n_pool, "can_tell": can_tell(n_pool, bad_pool),
+        "needed_trials": needed_trials(bad_pool), "n_bad_judged": bad_pool,
     }
     message, action = (_infeasible_words if kind == "infeasible" else _failed_words)(key, evidence, regions)
     return Finding(ID, _severity(share), message, evidence, action, SECTION, study=key)
+
+
+def _region_evidence(data: "ExperimentData", region: Region) -> dict[str, Any]:
+    """A region as evidence: its trials by the names users read, no store ids."""
+    out = region.to_dict()
+    out["trials"] = [data.trial_name(t) for t in out.pop("trial_ids")]
+    return out
 
 
 def _regions(data: "ExperimentData", population: pd.DataFrame, bad: pd.Series) -> list[Region]:
@@ -171,14 +226,25 @@ def _where(regions: list[Region]) -> str:
 def _infeasible_words(key: str, ev: dict, regions: list[Region]) -> tuple[str, str]:
     message = (f"{ev['n']} of {ev['n_finished']} finished trials ({ev['share']:.0%}) in study '{key}' are "
                "infeasible (diverged or otherwise unusable).")
+    pooled = ev["pooled_studies"][1:]
+    among = (f" (judged over {ev['region_trials']} trials pooled with {', '.join(repr(p) for p in pooled)}, "
+             "which saw the same nuisance points)") if pooled else ""
     if regions:
-        message += f" They concentrate: infeasible are {_where(regions)}."
+        message += f" They concentrate: infeasible are {_where(regions)}{among}."
         limits = ", ".join(f"{r.param} {'below' if r.side == 'above' else 'above'} {r.threshold:.3g}" for r in regions)
         action = (f"Adjust the search space to avoid sampling such points (keep {limits}), which sometimes "
                   "requires reparameterizing the search space. If the best trials sit at the edge of that "
                   "region, look for training instability first (see search_space_boundary).")
+    elif ev["share"] >= WARNING_SHARE and not ev["can_tell"]:
+        why = ("a single infeasible trial cannot show where they concentrate" if ev["n_bad_judged"] < REGION_MIN_TRIALS
+               else f"even a perfect separation could be chance (at least {ev['needed_trials']} trials are needed)")
+        message += (f" Too few trials to tell whether a range hyperparameter separates them from the feasible "
+                    f"ones{among}: {why}.")
+        action = ("Read why they were infeasible (tunebook trials) and look at their hyperparameters; run more trials "
+                  "before concluding where the infeasible region lies. A large number of infeasible points can "
+                  "indicate a bug in the training code.")
     elif ev["share"] >= WARNING_SHARE:
-        message += " No single range hyperparameter separates them from the feasible trials."
+        message += f" No single range hyperparameter separates them from the feasible trials{among}."
         action = ("Read why they were infeasible (tunebook trials) and adjust the search space to avoid sampling "
                   "such points, reparameterizing it if needed. A large number of infeasible points can "
                   "indicate a bug in the training code.")

@@ -11,9 +11,10 @@ Rule, on the objective metric's curves of complete trials:
   the best two scientific values (as in an isolation plot), or, with a single
   scientific value (one study, or none), the top two trials;
 - ``gap``: the difference between their objectives;
-- each one's late noise: the per-point noise (median absolute second
-  difference, see ``curves``) of the last ``LATE_FRACTION`` of its points,
-  at least ``LATE_POINTS`` of them; curves with fewer points are not judged;
+- each one's late noise: its curve's noise model (``noise``) asked about the
+  last ``LATE_FRACTION`` of its points (widened to the model's 16 points):
+  the same number overfitting reads for that stretch; curves with fewer than
+  ``MIN_POINTS`` (8) points are not judged (too few to tell);
 - WARNING when ``gap <= Z * sqrt(noise_1**2 + noise_2**2)``: the difference of
   two values with that noise has that standard deviation, so a gap within
   ``Z`` (1.5) of it is no larger than what landing on a different step could
@@ -34,14 +35,14 @@ import numpy as np
 
 from tunebook.analysis.best import scientific_groups
 from tunebook.analysis.checks.curves import (
-    MIN_POINTS, Curve, best_trials, orientation, rounded, smooth, study_of, tail_noise, trial_curves,
+    MIN_POINTS, Curve, best_trials, orientation, rounded, smooth, study_of, too_short, trial_curves,
 )
+from tunebook.analysis.checks.noise import noise_model
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
 
 SECTION = "Examining the training curves"
 LATE_FRACTION = 0.25  # "late in training": the last quarter of the evaluations
-LATE_POINTS = 8  # ... but at least this many points, to measure noise at all
 Z = 1.5  # a gap within Z standard deviations of the difference is noise-level
 NEGLIGIBLE = 1e-3  # late noise under this share of the curve's range is no variance at all
 
@@ -66,7 +67,7 @@ def compared_trials(data: ExperimentData) -> tuple[str, list[tuple[str, int, flo
 
 def late_noise(curve: Curve) -> float:
     """Per-point noise of the last quarter of the curve; 0 when negligible next to the curve's range."""
-    sigma = tail_noise(curve, LATE_FRACTION, LATE_POINTS, quantum=False)
+    sigma = noise_model(curve).measured(len(curve) - math.ceil(LATE_FRACTION * len(curve)))
     smoothed = smooth(curve.values)
     return sigma if sigma > NEGLIGIBLE * float(np.nanmax(smoothed) - np.nanmin(smoothed)) else 0.0
 
@@ -81,8 +82,11 @@ def late_noise_evidence(data: ExperimentData) -> dict[str, Any] | None:
     noise = []
     for _, tid, _ in pair:
         curve = curves.get(tid)
-        if curve is None or len(curve) < MIN_POINTS:
+        if curve is None:
             return None
+        if len(curve) < MIN_POINTS:
+            return {"too_short": too_short("late_variance", data.objective.metric, curves.values(), MIN_POINTS,
+                                           SECTION)}
         noise.append(late_noise(curve))
     combined = math.hypot(*noise)
     if not math.isfinite(combined):
@@ -90,7 +94,7 @@ def late_noise_evidence(data: ExperimentData) -> dict[str, Any] | None:
     gap = abs(pair[0][2] - pair[1][2])
     return {
         "compared": kind, "metric": data.objective.metric, "gap": rounded(gap), "combined_noise": rounded(combined),
-        "trials": [{"label": label, "trial_id": tid, "objective": rounded(obj), "late_noise": rounded(n)}
+        "trials": [{"label": label, "trial": data.trial_name(tid), "objective": rounded(obj), "late_noise": rounded(n)}
                    for (label, tid, obj), n in zip(pair, noise)],
         "fires": combined > 0 and gap <= Z * combined,
     }
@@ -99,6 +103,8 @@ def late_noise_evidence(data: ExperimentData) -> dict[str, Any] | None:
 def check_late_variance(data: ExperimentData) -> list[Finding]:
     """WARNING when late step-to-step noise of the objective is comparable to the difference being judged."""
     evidence = late_noise_evidence(data)
+    if evidence is not None and "too_short" in evidence:
+        return [evidence["too_short"]] if evidence["too_short"] else []
     if evidence is None or not evidence.pop("fires"):
         return []
     first, second = evidence["trials"]
@@ -106,9 +112,9 @@ def check_late_variance(data: ExperimentData) -> list[Finding]:
                if evidence["compared"] == "scientific values" else "the top two trials")
     message = (
         f"High step-to-step variance of {evidence['metric']} late in training: its late noise "
-        f"(trials {first['trial_id']} and {second['trial_id']}: {first['late_noise']}, {second['late_noise']}) "
+        f"({first['trial']} and {second['trial']}: {first['late_noise']}, {second['late_noise']}) "
         f"is comparable to the gap of {evidence['gap']} between {between}; each trial may have ended on "
         "a lucky or unlucky step, so the comparison and the best result may not reproduce."
     )
-    study = study_of(data, [first["trial_id"], second["trial_id"]])
+    study = study_of(data, [tid for _, tid, _ in compared_trials(data)[1]])
     return [Finding("late_variance", Severity.WARNING, message, evidence, _ACTION, SECTION, study)]

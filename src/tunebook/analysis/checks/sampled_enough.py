@@ -33,6 +33,7 @@ import numpy as np
 
 from tunebook.analysis.best import Group, scientific_groups, study_keys
 from tunebook.analysis.findings import Finding, Severity
+from tunebook.core.records import trial_name
 
 if TYPE_CHECKING:
     from tunebook.analysis.data import ExperimentData
@@ -129,7 +130,7 @@ def _group_stats(group: Group, mode: str) -> dict[str, Any]:
     values = group.trials["objective"].to_numpy(dtype=float)
     n, best = len(values), group.trials.iloc[0]
     out = {"group": group.label, "study": group.study, "n": n, "best": float(best["objective"]),
-           "best_trial_id": int(best["trial_id"]), "best_number": int(best["number"]),
+           "best_trial": trial_name(str(best["study"]), int(best["number"])),
            "half": max(1, n // 2), "iqr_half": None, "best_of_k": []}
     if n >= MIN_TRIALS:
         boot = bootstrap_best_of_k(values, mode)
@@ -140,7 +141,7 @@ def _group_stats(group: Group, mode: str) -> dict[str, Any]:
 
 def _empty_stats(study: str) -> dict[str, Any]:
     """A study with trials but no complete one: nothing to compare yet."""
-    return {"group": study, "study": study, "n": 0, "best": None, "best_trial_id": None, "best_number": None,
+    return {"group": study, "study": study, "n": 0, "best": None, "best_trial": None,
             "half": 0, "iqr_half": None, "best_of_k": []}
 
 
