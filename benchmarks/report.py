@@ -68,8 +68,12 @@ def curves(params: dict, num_layers: int, steps: int, rng: np.random.Generator) 
     return {"train/loss": train, "valid/loss": valid, "valid/error": error}
 
 
-def write_tunebook(exp, steps: int, db: Path, rng: np.random.Generator) -> list[tuple]:
-    """Store every trial and its curves; returns (num_layers, params, curves or None) per trial for Optuna."""
+def write_tunebook(exp, steps: int, db: Path, seed: int) -> list[tuple]:
+    """Store every trial and its curves; returns (num_layers, params) per trial, in the order made.
+
+    The curves are not kept: ``optuna_study`` makes them again from the same
+    seed, so tunebook is timed without Optuna's data in memory.
+    """
     from tunebook.core import TrialState
     from tunebook.core.objective import reduce_curve
     from tunebook.search import make_sampler
@@ -77,7 +81,7 @@ def write_tunebook(exp, steps: int, db: Path, rng: np.random.Generator) -> list[
 
     store = SQLStore(f"sqlite:///{db}")
     record = store.ensure_experiment(exp.name, exp.to_dict())
-    rows = []
+    rows, rng = [], np.random.default_rng(seed)
     step_ids = np.arange(1, steps + 1)
     for plan in exp.studies():
         sampler = make_sampler(exp, plan)
@@ -91,7 +95,7 @@ def write_tunebook(exp, steps: int, db: Path, rng: np.random.Generator) -> list[
                 store.log_curves(trial.id, {m: (step_ids, v) for m, v in made.items()})
                 value, best = reduce_curve(step_ids, made["valid/loss"], "min", "best")
                 store.finish_trial(trial.id, TrialState.COMPLETE, objective=value, best_step=best)
-            rows.append((layers, dict(trial.params), made))
+            rows.append((layers, dict(trial.params)))
     store.close()
     return rows
 
@@ -134,7 +138,8 @@ def time_tunebook(db: Path, out: Path) -> tuple[dict[str, tuple[float, float]], 
     return clock.total(), path
 
 
-def optuna_study(rows: list[tuple]):
+def optuna_study(rows: list[tuple], steps: int, seed: int):
+    """The trials of ``write_tunebook`` (same params, same curves from the same seed) in Optuna's memory."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -144,8 +149,9 @@ def optuna_study(rows: list[tuple]):
            for name, r in NUISANCE.items()},
     }
     study = optuna.create_study(direction="minimize")
-    trials = []
-    for layers, params, made in rows:
+    trials, rng = [], np.random.default_rng(seed)
+    for layers, params in rows:
+        made = curves(params, layers, steps, rng)
         params = {"num_layers": layers, **{k: params[k] for k in NUISANCE}}
         if made is None:
             trials.append(optuna.trial.create_trial(params=params, distributions=distributions,
@@ -224,11 +230,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         mark = time.perf_counter()
-        rows = write_tunebook(exp, args.steps, workdir / "tunebook.db", np.random.default_rng(0))
+        rows = write_tunebook(exp, args.steps, workdir / "tunebook.db", seed=0)
         print(f"data written in {time.perf_counter() - mark:.0f} s (not timed)")
         ours, page_file = time_tunebook(workdir / "tunebook.db", workdir / "tunebook-report")
         gc.collect()
-        study = optuna_study(rows)  # built after tunebook's turn: neither side runs beside the other's data
+        study = optuna_study(rows, args.steps, seed=0)  # after tunebook's turn: neither runs beside the other's data
         del rows
         gc.collect()
         theirs = time_optuna(study, workdir / "optuna-report")
