@@ -34,3 +34,18 @@ def test_the_index_is_built_once_per_frame():
     assert curve_index(data.curves) is curve_index(data.curves)
     copy = data.curves.copy()
     assert curve_index(copy) is not curve_index(data.curves)
+
+
+def test_any_row_order_gives_each_curve_sorted_by_step():
+    # curves split into several runs, steps falling inside a run, runs of other curves in between
+    rng = np.random.default_rng(3)
+    rows = [(int(t), m, int(s), float(rng.normal())) for t in range(6) for m in ("a", "b") for s in rng.permutation(8)]
+    for frame in (_frame(rows), _frame([rows[i] for i in rng.permutation(len(rows))]),
+                  _frame(sorted(rows, key=lambda r: (r[0], r[1])))):  # grouped by curve, steps unsorted within
+        index = curve_index(frame)
+        for t in range(6):
+            for m in ("a", "b"):
+                want = frame[(frame.trial_id == t) & (frame.metric == m)].sort_values("step", kind="stable")
+                steps, values = index.points(t, m)
+                assert steps.tolist() == want.step.tolist() == list(range(8))
+                assert values.tolist() == want.value.tolist()

@@ -71,3 +71,32 @@ def test_trials_are_named_by_study_and_number_as_tunebook_trials_prints_them(sto
     for row in data.trials.itertuples():
         assert data.trial_name(row.trial_id) == f"{row.study}/{row.number}"
     assert len({data.trial_name(t) for t in data.trials["trial_id"]}) == len(data.trials)
+
+
+def _long(rows):
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["trial_id", "metric", "step", "value"])
+    frame["metric"] = frame["metric"].astype("category")
+    return frame
+
+
+def test_latest_points_drops_only_the_earlier_value_of_a_step_logged_twice_in_one_curve():
+    from tunebook.analysis import latest_points
+
+    # trial 1's "a" ends at step 5 where its "b" starts, trial 2 starts at step 5 too: different curves, all kept
+    frame = _long([(1, "a", 4, 0.1), (1, "a", 5, 0.2), (1, "a", 5, 0.3), (1, "b", 5, 9.0), (1, "b", 6, 8.0),
+                   (2, "a", 5, 7.0), (2, "a", 5, 6.0), (2, "a", 5, 5.0)])
+    kept = latest_points(frame)
+    assert list(zip(kept["trial_id"], kept["metric"].astype(str), kept["step"], kept["value"])) == [
+        (1, "a", 4, 0.1), (1, "a", 5, 0.3), (1, "b", 5, 9.0), (1, "b", 6, 8.0), (2, "a", 5, 5.0)]
+    assert kept.index.tolist() == list(range(5))
+
+
+def test_latest_points_gives_back_a_frame_without_repeated_steps_as_it_is():
+    from tunebook.analysis import latest_points
+
+    frame = _long([(1, "a", 1, 0.1), (1, "a", 2, 0.2), (1, "b", 2, 0.5), (2, "a", 2, 0.3)])
+    assert latest_points(frame) is frame
+    shifted = frame.set_axis(range(10, 14))
+    assert latest_points(shifted).index.tolist() == [0, 1, 2, 3]

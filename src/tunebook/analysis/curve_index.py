@@ -72,7 +72,8 @@ def _run_bounds(trial: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Row offsets where a (trial, metric) run starts, plus the end."""
     if len(trial) == 0:
         return np.zeros(1, dtype=np.int64)
-    change = np.flatnonzero((trial[1:] != trial[:-1]) | (codes[1:] != codes[:-1])) + 1
+    # the few rows where the trial or the metric changes, found one column at a time (no row-wide OR)
+    change = np.union1d(np.flatnonzero(trial[1:] != trial[:-1]), np.flatnonzero(codes[1:] != codes[:-1])) + 1
     return np.concatenate([[0], change, [len(trial)]])
 
 
@@ -93,6 +94,5 @@ def _contiguous(trial: np.ndarray, codes: np.ndarray, step: np.ndarray, bounds: 
         return True
     starts = bounds[:-1]
     pairs = len(set(zip(trial[starts].tolist(), codes[starts].tolist())))
-    same = np.ones(len(trial) - 1, dtype=bool)
-    same[bounds[1:-1] - 1] = False  # no run continues across a boundary
-    return pairs == len(starts) and not np.any(same & (step[1:] < step[:-1]))
+    falling = np.flatnonzero(step[1:] < step[:-1]) + 1  # rows whose step is below the row before
+    return pairs == len(starts) and bool(np.isin(falling, starts).all())  # only where a new run starts

@@ -112,19 +112,26 @@ def latest_points(curves: "pd.DataFrame") -> "pd.DataFrame":
     """One value per (trial, metric, step): the one logged last (a resumed trial's re-logged steps win).
 
     ``curves`` comes sorted by trial, metric, step with logging order kept
-    within a step, as ``Store.load_curves`` returns it.
+    within a step, as ``Store.load_curves`` returns it. A frame without
+    repeated steps comes back as it is (the same object, no copy): one pass
+    over the steps finds the rows equal to their successor, and only those
+    few are compared by trial and metric.
     """
     import numpy as np
+    import pandas as pd
 
     from tunebook.analysis.curve_index import row_keys
 
-    if len(curves) < 2:
-        return curves.reset_index(drop=True)
-    trial, code, _ = row_keys(curves)
-    step = curves["step"].to_numpy()
-    # sorted input: a point is superseded exactly when the next row has the same key
-    superseded = (trial[1:] == trial[:-1]) & (code[1:] == code[:-1]) & (step[1:] == step[:-1])
-    if not superseded.any():
-        return curves.reset_index(drop=True)
-    keep = np.append(~superseded, True)
-    return curves[keep].reset_index(drop=True)
+    if len(curves) >= 2:
+        step = curves["step"].to_numpy()
+        repeated = np.flatnonzero(step[1:] == step[:-1])  # row i has the step of row i + 1
+        if len(repeated):
+            trial, code, _ = row_keys(curves)
+            superseded = repeated[(trial[repeated] == trial[repeated + 1]) & (code[repeated] == code[repeated + 1])]
+            if len(superseded):
+                keep = np.ones(len(curves), dtype=bool)
+                keep[superseded] = False
+                return curves[keep].reset_index(drop=True)
+    if isinstance(curves.index, pd.RangeIndex) and curves.index.start == 0 and curves.index.step == 1:
+        return curves
+    return curves.reset_index(drop=True)

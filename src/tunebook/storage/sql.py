@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 _IN_BATCH = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 _BLOB_BATCH = 1000  # curve chunks decoded per fetch
+_SQLITE_MMAP_BYTES = 1 << 30  # the first GiB of a SQLite file is read through mmap when loading curves
 
 
 def unknown_experiment(name: str, names: list[str], url: str) -> str:
@@ -326,6 +327,8 @@ class SQLStore(Store):
         if metrics is not None:
             heads, blobs = heads.where(c.metric.in_(list(metrics))), blobs.where(c.metric.in_(list(metrics)))
         with self._read("loading curves") as conn:
+            if conn.dialect.name == "sqlite":  # blobs read from the mapped file: no read() call per page
+                conn.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}")
             if experiment_id is not None:
                 self._require(conn, experiments, experiment_id, "experiment")
                 in_experiment = curve_chunks.join(trials).join(studies)
