@@ -1,9 +1,10 @@
 import math
 
 import numpy as np
+import pytest
 
 from tests.analysis import synthetic as syn
-from tunebook.plots.axis import DODGE, get_axis_info, get_axis_infos
+from tunebook.plots.axis import DODGE, get_axis_info, get_axis_infos, render_axis
 
 
 def test_one_plot_per_varied_hyperparameter(two_studies):
@@ -92,3 +93,45 @@ def test_failed_trials_are_left_out():
     failed = set(data.trials.loc[data.trials.state == "failed", "trial_id"])
     shown = {t for s in info.series + info.infeasible for t in s.trial_ids}
     assert failed and not failed & shown
+
+
+def _stuck_runs(mode: str = "min"):
+    """The digits demo's shape: most trials near 0.02 error, the lowest learning rates stuck at 0.5-0.9."""
+    exp = syn.experiment(objective=f"error:{mode}", trials=24)
+    sign = 1.0 if mode == "min" else -1.0
+
+    def outcome(p):
+        good = 0.02 + 0.01 * abs(math.log10(p["lr"]) + 2) / 2
+        return sign * (0.5 + 0.4 * (-math.log10(p["lr"]) - 3.4) if p["lr"] < 4e-4 else good)
+
+    return syn.sweep(exp, outcome)
+
+
+def test_trials_far_worse_than_the_good_cluster_go_to_the_edge_and_keep_its_scale():
+    data = _stuck_runs()
+    info = get_axis_info(data, "lr")
+    ys = sorted(y for s in info.series for y in s.y)
+    stuck = [y for y in ys if y > 0.3]
+    assert stuck and info.outside == len(stuck)  # every stuck run, and only those, is off the axis
+    low, high = info.y_range
+    assert low < ys[0] and max(y for y in ys if y < 0.3) < high < 0.1  # the good cluster fills the axis
+    fig = render_axis(info)
+    edge = [t for t in fig.data if t.legendgroup == "outside"]
+    assert [t.marker.symbol for t in edge] == ["triangle-up"] * len(edge)
+    assert sum(len(t.y) for t in edge) == len(stuck) and all(y == high for t in edge for y in t.y)
+    # the hover still tells the true value of a point drawn on the edge
+    assert sorted(v for t in edge for v in t.customdata[:, 2]) == pytest.approx(stuck, rel=1e-6)
+    assert sum(len(t.y) for t in fig.data if t.legendgroup not in ("outside", "infeasible")) == len(ys) - len(stuck)
+
+
+def test_a_maximized_objective_is_focused_from_below():
+    info = get_axis_info(_stuck_runs("max"), "lr")
+    ys = [y for s in info.series for y in s.y]
+    assert info.outside == sum(y < -0.3 for y in ys) > 0 and info.y_range[0] > -0.1
+
+
+def test_a_u_shaped_sweep_keeps_both_arms_on_the_axis(two_studies):
+    """The learning rate's U is what the axis plot is for: no arm of it counts as far out."""
+    info = get_axis_info(two_studies, "lr")
+    ys = [y for s in info.series for y in s.y]
+    assert info.outside == 0 and info.y_range[0] < min(ys) and max(ys) < info.y_range[1]

@@ -18,6 +18,11 @@ spread evenly over ``CHOICE_DODGE`` of its slot (one study: centred), and
 one study's trials there over ``STRIP`` / (studies there), in the order of
 their numbers, so that a value's trials can be counted. Hover
 texts give the true value and the trial's name (``STUDY/NUMBER``).
+
+The objective axis spans the trials in focus (``scale.focus``): trials that
+barely trained, far worse than the cluster of good ones, are drawn on the
+axis' edge as triangles labelled "worse than shown" (their true value in the
+hover), so the good region keeps its scale and nothing is hidden.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import pandas as pd
 from tunebook.analysis.best import study_keys
 from tunebook.core.domains import Choice, Range
 from tunebook.core.space import format_value
-from tunebook.plots import _common
+from tunebook.plots import _common, scale
 
 if TYPE_CHECKING:
     from tunebook.analysis.data import ExperimentData
@@ -71,7 +76,9 @@ class AxisInfo:
     ``infeasible``: the infeasible trials (and complete ones without a finite
     objective), drawn in the strip above (their ``y`` NaN). ``edges`` are the
     range's (low, high), None for a choice; ``x_range`` the plotted range in
-    data units (positions for a choice), the edges and every point inside it.
+    data units (positions for a choice), the edges and every point inside it;
+    ``y_range`` the objective axis (``scale.focus``; None without a value),
+    ``outside`` how many complete trials lie beyond it, drawn on its edge.
     """
 
     param: str
@@ -83,6 +90,8 @@ class AxisInfo:
     series: tuple[AxisSeries, ...]
     infeasible: tuple[AxisSeries, ...]
     x_range: tuple[float, float]
+    y_range: tuple[float, float] | None = None
+    outside: int = 0
 
 
 def get_axis_infos(data: "ExperimentData") -> list[AxisInfo]:
@@ -111,8 +120,12 @@ def get_axis_info(data: "ExperimentData", param: str) -> AxisInfo:
             rows = trials[(trials["study"] == key) & mask].sort_values("number", kind="stable")
             if len(rows):
                 out.append(_series(data, key, rows, param, categories, offset, x_range, log_x, sharing))
+    ys = [y for s in series for y in s.y]
+    y_range = scale.focus(ys, data.objective.mode)
+    outside = sum(not y_range[0] <= y <= y_range[1] for y in ys) if y_range else 0
     return AxisInfo(param=param, metric=data.objective.metric, mode=data.objective.mode, log_x=log_x, edges=edges,
-                    categories=categories, series=tuple(series), infeasible=tuple(infeasible), x_range=x_range)
+                    categories=categories, series=tuple(series), infeasible=tuple(infeasible), x_range=x_range,
+                    y_range=y_range, outside=outside)
 
 
 def _series(data: "ExperimentData", key: str, rows: pd.DataFrame, param: str, categories: tuple[str, ...] | None,
@@ -193,11 +206,15 @@ def render_axis(info: AxisInfo):
     fig = _common.make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.03,
                                 row_heights=[0.12, 0.88] if rows == 2 else None)
     colors = {study: _common.color(i) for i, study in enumerate(_studies(info))}
+    low, high = info.y_range or (-math.inf, math.inf)
     for s in info.series:
+        y = np.asarray(s.y)
+        shown = (y >= low) & (y <= high)
         fig.add_trace(go.Scatter(
-            x=np.asarray(s.positions), y=np.asarray(s.y), mode="markers", name=s.study,
+            x=np.asarray(s.positions)[shown], y=y[shown], mode="markers", name=s.study,
             marker={"color": colors[s.study], "size": 8, "opacity": 0.85, "line": {"color": "white", "width": 1}},
-            legendgroup=s.study, **_hover(info, s, f"<br>{info.metric} %{{y:.4g}}")), row=rows, col=1)
+            legendgroup=s.study, **_hover(info, s, f"<br>{info.metric} %{{y:.4g}}", shown)), row=rows, col=1)
+    _add_outside(fig, info, colors, rows)
     for i, s in enumerate(info.infeasible):
         fig.add_trace(go.Scatter(
             x=np.asarray(s.positions), y=np.zeros(len(s.positions)), mode="markers", name="infeasible",
@@ -211,11 +228,36 @@ def render_axis(info: AxisInfo):
         fig.update_yaxes(range=[-1, 1], tickvals=[0], ticktext=["infeasible"], showgrid=False, zeroline=False,
                          fixedrange=True, tickfont={"color": _common.INFEASIBLE_COLOR}, row=1, col=1)
     fig.update_yaxes(title_text=info.metric, row=rows, col=1)
+    if info.y_range:
+        fig.update_yaxes(range=list(info.y_range), row=rows, col=1)
     fig.update_layout(title=f"{info.metric} ({info.mode}) vs {info.param}", template="plotly_white")
     return fig
 
 
-def _hover(info: AxisInfo, s: AxisSeries, outcome: str) -> dict[str, Any]:
+def _add_outside(fig, info: AxisInfo, colors: dict[str, str], row: int) -> None:
+    """The trials beyond ``y_range``: triangles on its worse edge, in their study's colour, true value in the hover."""
+    if not info.outside:
+        return
+    go = _common.go()
+    low, high = info.y_range
+    edge, symbol = (high, "triangle-up") if info.mode == "min" else (low, "triangle-down")
+    first = True
+    for s in info.series:
+        y = np.asarray(s.y)
+        out = (y < low) | (y > high)
+        if not out.any():
+            continue
+        fig.add_trace(go.Scatter(
+            x=np.asarray(s.positions)[out], y=np.full(int(out.sum()), edge), mode="markers",
+            name=f"worse than shown ({info.outside})", legendgroup="outside", showlegend=first, legendrank=999,
+            marker={"symbol": symbol, "color": colors[s.study], "size": 10, "line": {"color": "#333", "width": 1}},
+            cliponaxis=False, **_hover(info, s, f"<br>{info.metric} %{{customdata[2]:.4g}} (off the axis)", out,
+                                       with_y=True)), row=row, col=1)
+        first = False
+
+
+def _hover(info: AxisInfo, s: AxisSeries, outcome: str, keep: np.ndarray | None = None,
+           with_y: bool = False) -> dict[str, Any]:
     """customdata and hovertemplate: the trial's name, the true value (not the offset position), ``outcome``.
 
     Numbers travel as one float32 array, compact for 10,000 trials (exact
@@ -224,10 +266,15 @@ def _hover(info: AxisInfo, s: AxisSeries, outcome: str) -> dict[str, Any]:
     the point's text.
     """
     name = _common.numbered(s.study, "%{customdata[0]}")
+    keep = np.ones(len(s.numbers), dtype=bool) if keep is None else keep
+    x = np.asarray(s.x, dtype=object)[keep]
     if info.categories is None:
-        data, value, extra = np.column_stack([s.numbers, s.x]).astype(np.float32), "%{customdata[1]:.4g}", {}
+        columns, value, extra = [np.asarray(s.numbers)[keep], x.astype(float)], "%{customdata[1]:.4g}", {}
     else:
-        data, value, extra = np.asarray(s.numbers, dtype=np.int32)[:, None], "%{text}", {"text": list(s.x)}
+        columns, value, extra = [np.asarray(s.numbers)[keep], np.zeros(int(keep.sum()))], "%{text}", {"text": list(x)}
+    if with_y:  # the true objective of a point drawn on the edge
+        columns.append(np.asarray(s.y)[keep])
+    data = np.column_stack(columns).astype(np.float32)
     return {"customdata": data, "hovertemplate": f"{name}{outcome}<br>{info.param} {value}<extra></extra>", **extra}
 
 

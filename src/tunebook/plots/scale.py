@@ -14,7 +14,14 @@ flattens every useful curve into a line at 0. The rules the plots share:
   least ``LOG_DECADES`` decades (largest / smallest >= 100): on a linear
   axis the lower part would then hold less than 1 % of the height;
 - ``padded``: a margin of ``MARGIN`` of the span on each side (in decades on
-  a log axis), so the extreme values do not sit on the frame.
+  a log axis), so the extreme values do not sit on the frame;
+- ``focus``: the objective range of a plot of many trials. A few trials that
+  barely trained (an error of 0.5-0.9 next to a cluster at 0.02) would
+  otherwise squash every good trial into one line, which is where a reader
+  needs to see the trend. A value farther from the best than ``FAR`` times
+  the distance from the best to the median is out of focus; it is drawn on
+  the edge and labelled, never dropped. With fewer than ``FOCUS_MIN``
+  values, or nothing that far out, the range holds every value.
 """
 
 from __future__ import annotations
@@ -30,8 +37,10 @@ if TYPE_CHECKING:
 LOG_DECADES = 2.0
 MARGIN = 0.05
 DEFAULT_FACTOR = 10.0  # run.divergence.factor's default
+FAR = 10.0  # focus: out of focus beyond the best + FAR x (median - best)
+FOCUS_MIN = 5  # focus: fewer values than this are all shown
 
-__all__ = ["divergence_factor", "diverged_at", "log_is_better", "padded", "value_range"]
+__all__ = ["divergence_factor", "diverged_at", "focus", "log_is_better", "padded", "value_range"]
 
 
 def divergence_factor(experiment: "Experiment") -> float | None:
@@ -81,3 +90,23 @@ def padded(low: float, high: float, log: bool = False, margin: float = MARGIN) -
         return 10 ** (a - pad), 10 ** (b + pad)
     pad = margin * (high - low) or margin * abs(high) or 0.05
     return low - pad, high + pad
+
+
+def focus(values: Iterable[float], mode: str, far: float = FAR) -> tuple[float, float] | None:
+    """The padded range that holds the values in focus (see the module's rule); None without a finite value.
+
+    ``mode`` is the objective's: ``min`` (out of focus above) or ``max``
+    (out of focus below). Callers draw values outside the range on its edge.
+    """
+    values = np.asarray([v for v in values if math.isfinite(v)], dtype=float)
+    if not len(values):
+        return None
+    oriented = values if mode == "min" else -values
+    best = float(oriented.min())
+    if len(values) >= FOCUS_MIN:
+        limit = best + far * (float(np.median(oriented)) - best)
+        oriented = oriented[oriented <= limit]
+    low, high = best, float(oriented.max())
+    if mode != "min":
+        low, high = -high, -low
+    return padded(low, high)
