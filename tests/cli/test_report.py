@@ -96,6 +96,18 @@ def test_text_report_puts_the_isolation_result_before_the_checklist(ran: Path):
     assert re.search(r"width=1/\d+", out)  # the best trial by name, in the verdict and the table
 
 
+def test_the_checklist_reads_at_80_columns(ran: Path):
+    """Each finding is a block: its headline whole on one line, its message at nearly the full width."""
+    done = subprocess.run([str(TUNEBOOK), "report", "exp", "--store", store_url(ran), "--format", "text"], cwd=ran,
+                          env=clean_env(COLUMNS="80"), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout[done.stdout.index("Checklist"):].splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any(re.match(r"info +fixed_caveats$", line.strip()) for line in lines)
+    prose = [line for line in lines if line.startswith(" " * 9) and len(line.split()) > 3]
+    assert prose and sum(len(line.rstrip()) > 60 for line in prose) >= len(prose) / 2  # not a ribbon of 2 words
+
+
 def test_a_mistyped_metric_is_named_with_the_metrics_logged(ran: Path):
     done = run_cli("report", "exp", "--store", store_url(ran), "--objective", "vaild", cwd=ran)
     assert done.returncode == 1

@@ -165,17 +165,27 @@ def _best_table(data: Any, best: Any) -> Any:
 
 
 def _checklist_table(findings: list) -> Any:
-    from rich.markup import escape
-    from rich.table import Table
+    """The findings as a list, problems first: one headed block each, readable at 80 columns.
 
-    checks = Table(title="Checklist (problems first)", title_justify="left", show_lines=True)
-    for column in ("severity", "check", "study", "finding", "what to do"):
-        checks.add_column(column, overflow="fold")
-    colour = {"problem": "red", "warning": "yellow", "info": "dim"}
+    A five-column table folds every message into a ribbon a few words wide
+    on a terminal; a block keeps the message and what to do at full width.
+    """
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.padding import Padding
+    from rich.text import Text
+
+    colour = {"problem": "bold red", "warning": "bold yellow", "info": "dim"}
+    blocks: list[Any] = [Text("Checklist (problems first)", style="italic")]
     for f in findings:
-        severity = f"[{colour[f.severity.value]}]{f.severity.value}[/]"
-        checks.add_row(severity, f.id, escape(f.study or "-"), escape(f.message), escape(f"{f.action} ({f.section})"))
-    return checks
+        where = f"  [dim]{escape(f.study)}[/dim]" if f.study else ""
+        blocks.append(f"[{colour[f.severity.value]}]{f.severity.value:<8}[/] [bold]{escape(f.id)}[/bold]{where}")
+        blocks.append(Padding(escape(f.message), (0, 0, 0, 9)))
+        blocks.append(Padding(f"[dim]what to do:[/dim] {escape(f.action)} [dim]({escape(f.section)})[/dim]",
+                              (0, 0, 1, 9)))
+    if not findings:
+        blocks.append("  no findings")
+    return Group(*blocks)
 
 
 def _print_notes(console: Any, notes: Any) -> None:
