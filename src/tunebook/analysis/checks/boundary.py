@@ -104,7 +104,7 @@ def needed_trials() -> int:
     """The fewest trials a dimension can be judged on: 2k + 1 of them, and the most extreme
     arrangement of the top k must be able to pass the test (1 / C(n, k) < MAX_P)."""
     n = 2 * TOP_MIN + 1
-    while n < 2 * top_count(n) + 1 or 1 / math.comb(n, top_count(n)) >= MAX_P:
+    while n < 2 * top_count(n) + 1 or math.comb(n, top_count(n)) <= 1 / MAX_P:
         n += 1
     return n
 

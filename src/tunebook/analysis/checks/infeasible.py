@@ -126,7 +126,7 @@ def bad_region(values: pd.Series, bad: pd.Series, trial_ids: pd.Series, param: s
 
 def can_tell(n: int, n_bad: int) -> bool:
     """Whether a region of ``n_bad`` bad trials among ``n`` can pass the test at all (1 / C(n, b) < 0.01)."""
-    return REGION_MIN_TRIALS <= n_bad < n and 1.0 / math.comb(n, n_bad) < REGION_MAX_P
+    return REGION_MIN_TRIALS <= n_bad < n and math.comb(n, n_bad) > 1.0 / REGION_MAX_P  # ints: no overflow
 
 
 def needed_trials(n_bad: int) -> int:
