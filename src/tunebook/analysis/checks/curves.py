@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from tunebook.analysis.best import ranked, scientific_groups
+from tunebook.analysis.checks.rolling import rolling_median
 from tunebook.analysis.curve_index import curve_index
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
@@ -102,7 +103,7 @@ def smooth(values: np.ndarray, window: int | None = None) -> np.ndarray:
     window at the end would lean towards the last points of a falling curve).
     """
     window = window or smoothing_window(len(values))
-    return pd.Series(values).rolling(window, center=True).median().to_numpy()
+    return rolling_median(values, window, center=True)
 
 
 def resolution(values: np.ndarray) -> float:

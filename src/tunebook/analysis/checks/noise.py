@@ -39,9 +39,9 @@ import dataclasses
 import math
 
 import numpy as np
-import pandas as pd
 
 from tunebook.analysis.checks.curves import Curve, resolution, smooth
+from tunebook.analysis.checks.rolling import rolling_median
 
 MIN_NOISE_POINTS = 16  # a stretch is widened to at least this many points
 CENTER = 15  # second differences in the running median their deviations are taken from
@@ -123,9 +123,9 @@ class CurveNoise:
 
     def before(self, length: int) -> np.ndarray:
         """``sigma`` of the ``length`` points before each point (NaN where fewer than half exist)."""
-        rolled = pd.Series(self.deviations).rolling(length, min_periods=max(3, length // 2)).median()
+        rolled = rolling_median(self.deviations, length, min_periods=max(3, length // 2))
         # the deviations of points t-length..t-1 end at index t-2
-        at = np.concatenate([[np.nan, np.nan], rolled.to_numpy()])[: self.points]
+        at = np.concatenate([[np.nan, np.nan], rolled])[: self.points]
         return np.maximum(SCALE * at, self.quantum)
 
 
@@ -134,7 +134,7 @@ def noise_model(curve: Curve | np.ndarray) -> CurveNoise:
     values = np.asarray(curve.values if isinstance(curve, Curve) else curve, dtype=float)
     second = np.diff(values, 2)
     if len(second):
-        center = pd.Series(second).rolling(CENTER, center=True, min_periods=1).median().to_numpy()
+        center = rolling_median(second, CENTER, min_periods=1, center=True)
         deviations = np.abs(second - center)
     else:
         deviations = second
