@@ -9,12 +9,19 @@ the two coincide; a joint study is split by its scientific columns, a
 continuous (range) one into quantile buckets, as the playbook approximates an
 isolation plot from quasi-random data "by bucketing the x-axis values ... and
 taking the best trial in each vertical slice".
+
+Almost every check asks for the same rankings, so ``ranked`` and
+``scientific_groups`` are computed once per ``ExperimentData`` object and
+cached while it lives (each call returns its own shallow copies: pandas'
+copy-on-write keeps a caller's changes out of the cache). Treat a data
+object as a value: do not mutate its frames after analysing it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+import weakref
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -55,8 +62,28 @@ def study_keys(data: "ExperimentData") -> list[str]:
     return planned + [key for key in present if key not in planned]
 
 
+_CACHE: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def _cached(data: "ExperimentData", key: tuple, make: Callable[[], Any]) -> Any:
+    """``make()``, computed once per (data object, key) while the data object lives."""
+    entry = _CACHE.get(id(data))
+    if entry is None or entry[0]() is not data:
+        entry = (weakref.ref(data), {})
+        _CACHE[id(data)] = entry
+        weakref.finalize(data, _CACHE.pop, id(data), None)
+    memo = entry[1]
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
 def ranked(data: "ExperimentData", study: str | None = None) -> pd.DataFrame:
     """Complete trials with a finite objective (of ``study``, or all), best first, index 0..n-1."""
+    return _cached(data, ("ranked", study), lambda: _ranked(data, study)).copy(deep=False)
+
+
+def _ranked(data: "ExperimentData", study: str | None) -> pd.DataFrame:
     trials = data.trials
     if study is not None:
         trials = trials[trials["study"] == study]
@@ -108,6 +135,11 @@ def scientific_groups(data: "ExperimentData", buckets: int = BUCKETS) -> list[Gr
     finely at its low end as at its high end). No scientific
     hyperparameters: one group per study.
     """
+    groups = _cached(data, ("groups", buckets), lambda: _scientific_groups(data, buckets))
+    return [dataclasses.replace(g, trials=g.trials.copy(deep=False), scientific=dict(g.scientific)) for g in groups]
+
+
+def _scientific_groups(data: "ExperimentData", buckets: int) -> list[Group]:
     scientific = [hp for hp in data.experiment.space.with_role("scientific") if hp.id in data.trials.columns]
     groups = []
     for key in study_keys(data):
