@@ -36,6 +36,7 @@ The model (``CurveNoise``):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -45,6 +46,7 @@ from tunebook.analysis.checks.rolling import rolling_median
 
 MIN_NOISE_POINTS = 16  # a stretch is widened to at least this many points
 CENTER = 15  # second differences in the running median their deviations are taken from
+CACHED_MODELS = 512  # curves whose noise model is kept (all the checks of one report read the same few hundred)
 SCALE = 0.622  # median deviation -> per-point sigma for independent normal noise (see measure_scale)
 
 __all__ = ["CENTER", "MIN_NOISE_POINTS", "SCALE", "CurveNoise", "measure_scale", "noise_model"]
@@ -130,15 +132,28 @@ class CurveNoise:
 
 
 def noise_model(curve: Curve | np.ndarray) -> CurveNoise:
-    """The noise model of a curve (or of plain values in step order)."""
-    values = np.asarray(curve.values if isinstance(curve, Curve) else curve, dtype=float)
+    """The noise model of a curve (or of plain values in step order).
+
+    Several checks ask about the same curve: the model is cached by the
+    curve's values (its bytes), for the last ``CACHED_MODELS`` curves; its
+    arrays are read-only.
+    """
+    values = np.ascontiguousarray(curve.values if isinstance(curve, Curve) else curve, dtype=float)
+    return _model_of(values.tobytes())
+
+
+@functools.lru_cache(maxsize=CACHED_MODELS)
+def _model_of(raw: bytes) -> CurveNoise:
+    values = np.frombuffer(raw, dtype=float)
     second = np.diff(values, 2)
     if len(second):
         center = rolling_median(second, CENTER, min_periods=1, center=True)
         deviations = np.abs(second - center)
     else:
         deviations = second
-    residuals = values - smooth(values) if len(values) else values
+    residuals = values - smooth(values) if len(values) else values.copy()
+    for array in (deviations, residuals):
+        array.flags.writeable = False
     return CurveNoise(deviations, resolution(values), len(values), residuals)
 
 
