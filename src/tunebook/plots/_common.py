@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tunebook.core.imports import require
 from tunebook.core.records import trial_name
 
@@ -35,6 +37,10 @@ def plain(value: Any) -> Any:
 
 
 def floats(values: Any) -> tuple[float, ...]:
+    """The values as a tuple of Python floats (numeric arrays converted in one call)."""
+    array = np.asarray(values)
+    if array.dtype.kind in "biuf":
+        return tuple(array.astype(float).tolist())
     return tuple(float(v) for v in values)
 
 

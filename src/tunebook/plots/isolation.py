@@ -176,6 +176,8 @@ def _same_params(trials: "pd.DataFrame", best: "pd.Series", params: list[str]) -
         column = trials[p]
         if _missing(want):
             keep &= column.isna().to_numpy()
+        elif isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":
+            keep &= column.to_numpy() == want  # one type throughout: same_value is ==, and NaN equals nothing
         else:
             keep &= np.array([not _missing(v) and same_value(_common.plain(v), _common.plain(want)) for v in column])
     return trials[keep]
