@@ -11,21 +11,20 @@ isolation plot from quasi-random data "by bucketing the x-axis values ... and
 taking the best trial in each vertical slice".
 
 Almost every check asks for the same rankings, so ``ranked`` and
-``scientific_groups`` are computed once per ``ExperimentData`` object and
-cached while it lives (each call returns its own shallow copies: pandas'
-copy-on-write keeps a caller's changes out of the cache). Treat a data
-object as a value: do not mutate its frames after analysing it.
+``scientific_groups`` are computed once per ``ExperimentData`` object
+(``memo.cached``); each call returns its own shallow copies (pandas'
+copy-on-write keeps a caller's changes out of the cache).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import weakref
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from tunebook.analysis.memo import cached
 from tunebook.core.domains import Choice, Range, same_value
 from tunebook.core.space import format_value
 
@@ -62,25 +61,9 @@ def study_keys(data: "ExperimentData") -> list[str]:
     return planned + [key for key in present if key not in planned]
 
 
-_CACHE: dict[int, tuple[weakref.ref, dict]] = {}
-
-
-def _cached(data: "ExperimentData", key: tuple, make: Callable[[], Any]) -> Any:
-    """``make()``, computed once per (data object, key) while the data object lives."""
-    entry = _CACHE.get(id(data))
-    if entry is None or entry[0]() is not data:
-        entry = (weakref.ref(data), {})
-        _CACHE[id(data)] = entry
-        weakref.finalize(data, _CACHE.pop, id(data), None)
-    memo = entry[1]
-    if key not in memo:
-        memo[key] = make()
-    return memo[key]
-
-
 def ranked(data: "ExperimentData", study: str | None = None) -> pd.DataFrame:
     """Complete trials with a finite objective (of ``study``, or all), best first, index 0..n-1."""
-    return _cached(data, ("ranked", study), lambda: _ranked(data, study)).copy(deep=False)
+    return cached(data, ("ranked", study), lambda: _ranked(data, study)).copy(deep=False)
 
 
 def _ranked(data: "ExperimentData", study: str | None) -> pd.DataFrame:
@@ -135,7 +118,7 @@ def scientific_groups(data: "ExperimentData", buckets: int = BUCKETS) -> list[Gr
     finely at its low end as at its high end). No scientific
     hyperparameters: one group per study.
     """
-    groups = _cached(data, ("groups", buckets), lambda: _scientific_groups(data, buckets))
+    groups = cached(data, ("groups", buckets), lambda: _scientific_groups(data, buckets))
     return [dataclasses.replace(g, trials=g.trials.copy(deep=False), scientific=dict(g.scientific)) for g in groups]
 
 

@@ -146,10 +146,11 @@ def _crowding(
     p_value = float(stats.mannwhitneyu(top, rest, alternative="less").pvalue)
     if p_value >= MAX_P:
         return None
+    top_rows = trials.head(k)
     rows = tuple(
-        {"trial_id": int(r["trial_id"]), "number": int(r["number"]), "value": float(r[hp.id]),
-         "position": float(p), "objective": float(r["objective"])}
-        for (_, r), p in zip(trials.head(k).iterrows(), position[:k])
+        {"trial_id": int(t), "number": int(n), "value": float(v), "position": float(p), "objective": float(o)}
+        for t, n, v, o, p in zip(top_rows["trial_id"], top_rows["number"], top_rows[hp.id], top_rows["objective"],
+                                 position[:k])
     )
     return Crowding(study, hp.id, side, len(trials), rows, near, p_value, region)
 
