@@ -27,6 +27,12 @@ def make_subplots(**kwargs: Any):
     return require("plotly.subplots", "report", "plots").make_subplots(**kwargs)
 
 
+def white_template():
+    """plotly's "plotly_white" template object: passing it (not its name) skips a look-up and copy per figure."""
+    require("plotly", "report", "plots")
+    return require("plotly.io", "report", "plots").templates["plotly_white"]
+
+
 def color(i: int) -> str:
     return COLORS[i % len(COLORS)]
 

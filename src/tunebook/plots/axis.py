@@ -211,7 +211,7 @@ def render_axis(info: AxisInfo):
         fig.update_yaxes(range=[-1, 1], tickvals=[0], ticktext=["infeasible"], showgrid=False, zeroline=False,
                          fixedrange=True, tickfont={"color": _common.INFEASIBLE_COLOR}, row=1, col=1)
     fig.update_yaxes(title_text=info.metric, row=rows, col=1)
-    fig.update_layout(title=f"{info.metric} ({info.mode}) vs {info.param}", template="plotly_white")
+    fig.update_layout(title=f"{info.metric} ({info.mode}) vs {info.param}", template=_common.white_template())
     return fig
 
 

@@ -193,7 +193,7 @@ def render_curves(info: CurvesInfo):
         fig.update_xaxes(title_text="step", row=1, col=col)
         fig.update_yaxes(**yaxis, row=1, col=col)
     fig.update_layout(title="Training curves (best trials of each scientific value highlighted)",
-                      template="plotly_white")
+                      template=_common.white_template())
     return fig
 
 

@@ -224,7 +224,7 @@ def render_isolation(info: IsolationInfo):
         title += f" — too few trials to tell the spread (< {MIN_TRIALS} per value)"
     fig.update_layout(title=title,
                       xaxis=_xaxis(info), yaxis={"title": f"best {info.metric}", "range": info.y_range},
-                      template="plotly_white", legend={"orientation": "h", "y": -0.25})
+                      template=_common.white_template(), legend={"orientation": "h", "y": -0.25})
     return fig
 
 
