@@ -20,7 +20,10 @@ seconds, steadier on a shared machine), the ratio, and how long tunebook's
 HTML takes to open in headless Chromium (Playwright) until every plot has
 drawn.
 
-    python benchmarks/report.py [--trials 10000] [--steps 1000] [--chromium /usr/bin/chromium]
+    python benchmarks/report.py [--trials 10000] [--steps 1000] [--chromium /usr/bin/chromium] [--store FILE]
+
+``--store FILE`` times tunebook alone on a kept SQLite file (written first when
+missing): for quick iterations, no Optuna, no Chromium, no ratio.
 """
 
 from __future__ import annotations
