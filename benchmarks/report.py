@@ -20,7 +20,10 @@ seconds, steadier on a shared machine), the ratio, and how long tunebook's
 HTML takes to open in headless Chromium (Playwright) until every plot has
 drawn.
 
-    python benchmarks/report.py [--trials 10000] [--steps 1000] [--chromium /usr/bin/chromium]
+    python benchmarks/report.py [--trials 10000] [--steps 1000] [--chromium /usr/bin/chromium] [--store FILE]
+
+``--store FILE`` times tunebook alone on a kept SQLite file (written first when
+missing): for quick iterations, no Optuna, no Chromium, no ratio.
 """
 
 from __future__ import annotations
@@ -224,9 +227,15 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=10_000, help="trials in all (split over 4 studies)")
     parser.add_argument("--steps", type=int, default=1000, help="steps per curve")
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="the browser that opens the report")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="tunebook-only quick run: reuse this SQLite file (written first when missing); "
+                             "Optuna and Chromium are skipped")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     exp = experiment(args.trials // len(SCIENTIFIC), args.steps)
+    if args.store is not None:
+        quick_tunebook(exp, args.steps, args.store)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         mark = time.perf_counter()
@@ -242,6 +251,19 @@ def main() -> None:
         gc.collect()
         opened = time_chromium_open(page_file, args.chromium)
     print_results(ours, theirs, opened)
+
+
+def quick_tunebook(exp, steps: int, store: Path) -> None:
+    """Only tunebook's side, on a kept store: for iterating on its speed (no ratio is printed)."""
+    if not store.exists():
+        mark = time.perf_counter()
+        write_tunebook(exp, steps, store, seed=0)
+        print(f"data written in {time.perf_counter() - mark:.0f} s (not timed)")
+    with tempfile.TemporaryDirectory() as tmp:
+        ours, _ = time_tunebook(store, Path(tmp) / "tunebook-report")
+    print(f"\n{'tunebook':28} {'wall s':>8} {'cpu s':>8}")
+    for name, (wall, cpu) in ours.items():
+        print(f"  {name:26} {wall:8.2f} {cpu:8.2f}")
 
 
 def print_results(ours: dict, theirs: dict, opened: tuple[float, float, int] | str) -> None:

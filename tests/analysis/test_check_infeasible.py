@@ -151,3 +151,14 @@ def test_studies_that_saw_the_same_nuisance_points_are_pooled():
         [region] = finding.evidence["regions"]
         assert region["param"] == "lr" and region["side"] == "above" and region["threshold"] == 1.58
         assert len(finding.evidence["pooled_studies"]) == 3 and "pooled with" in finding.message
+
+
+@pytest.mark.parametrize("n, n_bad", [(10_000, 800), (9_000, 4_500), (1_200, 600)])
+def test_can_tell_holds_at_thousands_of_trials_where_1_over_c_n_k_underflows(n, n_bad):
+    """C(10000, 800) is far past 1e308: the rule 1 / C(n, b) < 0.01 must still read True, not raise
+    OverflowError (the 10,000-trial report benchmark crashed on it)."""
+    from tunebook.analysis.checks.infeasible import can_tell, needed_trials
+
+    assert can_tell(n, n_bad)
+    assert needed_trials(n_bad) == n_bad + 1  # C(b + 1, b) = b + 1 > 100 already
+    assert not can_tell(n_bad, n_bad) and not can_tell(5, 3)  # C(5, 3) = 10: too few to tell

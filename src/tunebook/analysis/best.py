@@ -9,6 +9,11 @@ the two coincide; a joint study is split by its scientific columns, a
 continuous (range) one into quantile buckets, as the playbook approximates an
 isolation plot from quasi-random data "by bucketing the x-axis values ... and
 taking the best trial in each vertical slice".
+
+Almost every check asks for the same rankings, so ``ranked`` and
+``scientific_groups`` are computed once per ``ExperimentData`` object
+(``memo.cached``); each call returns its own shallow copies (pandas'
+copy-on-write keeps a caller's changes out of the cache).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from tunebook.analysis.memo import cached
 from tunebook.core.domains import Choice, Range, same_value
 from tunebook.core.space import format_value
 
@@ -57,6 +63,10 @@ def study_keys(data: "ExperimentData") -> list[str]:
 
 def ranked(data: "ExperimentData", study: str | None = None) -> pd.DataFrame:
     """Complete trials with a finite objective (of ``study``, or all), best first, index 0..n-1."""
+    return cached(data, ("ranked", study), lambda: _ranked(data, study)).copy(deep=False)
+
+
+def _ranked(data: "ExperimentData", study: str | None) -> pd.DataFrame:
     trials = data.trials
     if study is not None:
         trials = trials[trials["study"] == study]
@@ -108,6 +118,11 @@ def scientific_groups(data: "ExperimentData", buckets: int = BUCKETS) -> list[Gr
     finely at its low end as at its high end). No scientific
     hyperparameters: one group per study.
     """
+    groups = cached(data, ("groups", buckets), lambda: _scientific_groups(data, buckets))
+    return [dataclasses.replace(g, trials=g.trials.copy(deep=False), scientific=dict(g.scientific)) for g in groups]
+
+
+def _scientific_groups(data: "ExperimentData", buckets: int) -> list[Group]:
     scientific = [hp for hp in data.experiment.space.with_role("scientific") if hp.id in data.trials.columns]
     groups = []
     for key in study_keys(data):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tunebook.core.imports import require
 from tunebook.core.records import trial_name
 
@@ -25,6 +27,12 @@ def make_subplots(**kwargs: Any):
     return require("plotly.subplots", "report", "plots").make_subplots(**kwargs)
 
 
+def white_template():
+    """plotly's "plotly_white" template object: passing it (not its name) skips a look-up and copy per figure."""
+    require("plotly", "report", "plots")
+    return require("plotly.io", "report", "plots").templates["plotly_white"]
+
+
 def color(i: int) -> str:
     return COLORS[i % len(COLORS)]
 
@@ -35,6 +43,10 @@ def plain(value: Any) -> Any:
 
 
 def floats(values: Any) -> tuple[float, ...]:
+    """The values as a tuple of Python floats (numeric arrays converted in one call)."""
+    array = np.asarray(values)
+    if array.dtype.kind in "biuf":
+        return tuple(array.astype(float).tolist())
     return tuple(float(v) for v in values)
 
 

@@ -139,7 +139,7 @@ def render_best_step(info: BestStepInfo):
                             f"{info.max_train_steps:.0f} steps)" if len(edges) else
                             f"Retrospective best step of {info.metric}", barmode="group", bargap=0.15,
                       xaxis=xaxis, yaxis={"title": "trials", "dtick": 1 if _most(info) <= 10 else None},
-                      template="plotly_white")
+                      template=_common.white_template())
     return fig
 
 

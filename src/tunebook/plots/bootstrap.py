@@ -108,5 +108,5 @@ def render_bootstrap(info: BootstrapInfo):
     fig.update_layout(title=f"Best {info.metric} ({info.mode}) among k trials, bootstrapped",
                       xaxis={"title": "trial budget k", "type": "category", "categoryorder": "array",
                              "categoryarray": [str(k) for k in ks]},
-                      yaxis={"title": f"best {info.metric}"}, boxmode="group", template="plotly_white")
+                      yaxis={"title": f"best {info.metric}"}, boxmode="group", template=_common.white_template())
     return fig

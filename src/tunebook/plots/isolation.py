@@ -176,6 +176,8 @@ def _same_params(trials: "pd.DataFrame", best: "pd.Series", params: list[str]) -
         column = trials[p]
         if _missing(want):
             keep &= column.isna().to_numpy()
+        elif isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":
+            keep &= column.to_numpy() == want  # one type throughout: same_value is ==, and NaN equals nothing
         else:
             keep &= np.array([not _missing(v) and same_value(_common.plain(v), _common.plain(want)) for v in column])
     return trials[keep]
@@ -222,7 +224,7 @@ def render_isolation(info: IsolationInfo):
         title += f" — too few trials to tell the spread (< {MIN_TRIALS} per value)"
     fig.update_layout(title=title,
                       xaxis=_xaxis(info), yaxis={"title": f"best {info.metric}", "range": info.y_range},
-                      template="plotly_white", legend={"orientation": "h", "y": -0.25})
+                      template=_common.white_template(), legend={"orientation": "h", "y": -0.25})
     return fig
 
 

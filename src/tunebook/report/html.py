@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding
@@ -183,16 +183,37 @@ def _trials_table(data: ExperimentData) -> str:
         return "<p class='muted'>None yet.</p>"
     params = _trial_columns(data)
     head = "".join(_header(c) for c in ["trial", *params, "state", "objective", "best step", "duration", "reason"])
-    rows = []
-    for row in data.trials.to_dict("records"):
-        name = data.trial_name(row["trial_id"])
-        cells = [f"<td>{_e(name)}</td>", *(_param_cell(row.get(p)) for p in params),
-                 f"<td>{_e(row['state'])}</td>", _param_cell(row["objective"]), _step_cell(row["best_step"]),
-                 _number_cell(row["duration"], format_duration(row["duration"])),
-                 _text_cell(reason_line(row["reason"]), row["reason"], "reason")]
-        rows.append(f"<tr class='{_e(row['state'])}'>{''.join(cells)}</tr>")
+    trials = data.trials
+    column = {c: trials[c].tolist() for c in ("trial_id", "state", "objective", "best_step", "duration", "reason")}
+    states = [_e(state) for state in column["state"]]
+    cells = [  # one list of cells per column, formatted column by column
+        [f"<td>{_e(data.trial_name(t))}</td>" for t in column["trial_id"]],
+        *(_column_cells(_param_cell, trials[p].tolist()) for p in params),
+        [f"<td>{state}</td>" for state in states],
+        _column_cells(_param_cell, column["objective"]), _column_cells(_step_cell, column["best_step"]),
+        _column_cells(lambda d: _number_cell(d, format_duration(d)), column["duration"]),
+        _column_cells(lambda r: _text_cell(reason_line(r), r, "reason"), column["reason"]),
+    ]
+    rows = [f"<tr class='{state}'>{''.join(row)}</tr>" for state, *row in zip(states, *cells)]
     return (f"<div class='fit'><table class='sortable trials'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _column_cells(cell: Callable[[Any], str], values: list) -> list[str]:
+    """``cell(value)`` for each value of a column, computed once per distinct value of one type (a float
+    zero each time: 0.0 == -0.0, but their cells differ; an unhashable value each time)."""
+    made: dict[tuple[type, Any], str] = {}
+    out = []
+    for value in values:
+        if type(value) is float and value == 0.0 or getattr(value, "__hash__", None) is None:
+            out.append(cell(value))
+            continue
+        key = (type(value), value)
+        text = made.get(key)
+        if text is None:
+            text = made[key] = cell(value)
+        out.append(text)
+    return out
 
 
 def _header(column: str) -> str:

@@ -104,7 +104,7 @@ def needed_trials() -> int:
     """The fewest trials a dimension can be judged on: 2k + 1 of them, and the most extreme
     arrangement of the top k must be able to pass the test (1 / C(n, k) < MAX_P)."""
     n = 2 * TOP_MIN + 1
-    while n < 2 * top_count(n) + 1 or 1 / math.comb(n, top_count(n)) >= MAX_P:
+    while n < 2 * top_count(n) + 1 or math.comb(n, top_count(n)) <= 1 / MAX_P:
         n += 1
     return n
 
@@ -146,10 +146,11 @@ def _crowding(
     p_value = float(stats.mannwhitneyu(top, rest, alternative="less").pvalue)
     if p_value >= MAX_P:
         return None
+    top_rows = trials.head(k)
     rows = tuple(
-        {"trial_id": int(r["trial_id"]), "number": int(r["number"]), "value": float(r[hp.id]),
-         "position": float(p), "objective": float(r["objective"])}
-        for (_, r), p in zip(trials.head(k).iterrows(), position[:k])
+        {"trial_id": int(t), "number": int(n), "value": float(v), "position": float(p), "objective": float(o)}
+        for t, n, v, o, p in zip(top_rows["trial_id"], top_rows["number"], top_rows[hp.id], top_rows["objective"],
+                                 position[:k])
     )
     return Crowding(study, hp.id, side, len(trials), rows, near, p_value, region)
 

@@ -19,6 +19,7 @@ same thing everywhere:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any, Iterable, Sequence
 
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tunebook.analysis.best import ranked, scientific_groups
+from tunebook.analysis.checks.rolling import rolling_median
 from tunebook.analysis.curve_index import curve_index
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
@@ -101,8 +103,15 @@ def smooth(values: np.ndarray, window: int | None = None) -> np.ndarray:
     minimum and the last smoothed point can be compared fairly (a shrunken
     window at the end would lean towards the last points of a falling curve).
     """
+    values = np.ascontiguousarray(values, dtype=float)
     window = window or smoothing_window(len(values))
-    return pd.Series(values).rolling(window, center=True).median().to_numpy()
+    return _smoothed(values.tobytes(), window).copy()
+
+
+@functools.lru_cache(maxsize=512)
+def _smoothed(raw: bytes, window: int) -> np.ndarray:
+    """``smooth`` cached by the curve's values: several checks smooth the same curves."""
+    return rolling_median(np.frombuffer(raw, dtype=float), window, center=True)
 
 
 def resolution(values: np.ndarray) -> float:

@@ -44,6 +44,7 @@ import pandas as pd
 
 from tunebook.analysis.best import study_keys
 from tunebook.analysis.findings import Finding, Severity
+from tunebook.analysis.memo import cached
 from tunebook.core.domains import Range
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def bad_region(values: pd.Series, bad: pd.Series, trial_ids: pd.Series, param: s
 
 def can_tell(n: int, n_bad: int) -> bool:
     """Whether a region of ``n_bad`` bad trials among ``n`` can pass the test at all (1 / C(n, b) < 0.01)."""
-    return REGION_MIN_TRIALS <= n_bad < n and 1.0 / math.comb(n, n_bad) < REGION_MAX_P
+    return REGION_MIN_TRIALS <= n_bad < n and math.comb(n, n_bad) > 1.0 / REGION_MAX_P  # ints: no overflow
 
 
 def needed_trials(n_bad: int) -> int:
@@ -142,20 +143,24 @@ def same_points_studies(data: "ExperimentData", key: str) -> list[str]:
     nuisance = [hp.id for hp in data.experiment.space.with_role("nuisance") if hp.id in data.trials.columns]
     if not nuisance:
         return [key]
-
-    def points(study: str) -> dict[int, tuple]:
-        rows = data.trials[data.trials["study"] == study]
-        return {int(n): tuple(round(float(v), 12) if isinstance(v, (int, float)) else v for v in vals)
-                for n, vals in zip(rows["number"], rows[nuisance].itertuples(index=False))}
-
-    mine = points(key)
+    points = cached(data, ("nuisance points by study", tuple(nuisance)), lambda: _points_by_study(data, nuisance))
+    mine = points.get(key, {})
     shared = [key]
     for other in study_keys(data):
-        theirs = points(other) if other != key else {}
+        theirs = points.get(other, {}) if other != key else {}
         common = set(mine) & set(theirs)
         if other != key and common and all(mine[n] == theirs[n] for n in common):
             shared.append(other)
     return shared
+
+
+def _points_by_study(data: "ExperimentData", nuisance: list[str]) -> dict[str, dict[int, tuple]]:
+    """Study -> {trial number: its nuisance values (numbers rounded to 12 digits)}."""
+    out: dict[str, dict[int, tuple]] = {}
+    for study, rows in data.trials.groupby("study", sort=False):
+        out[study] = {int(n): tuple(round(float(v), 12) if isinstance(v, (int, float)) else v for v in vals)
+                      for n, vals in zip(rows["number"], rows[nuisance].itertuples(index=False))}
+    return out
 
 
 def check_infeasible_fraction(data: "ExperimentData") -> list[Finding]:
@@ -178,7 +183,9 @@ def _finding(data: "ExperimentData", key: str, trials: pd.DataFrame, kind: str) 
     pooled = same_points_studies(data, key)
     everyone = data.trials[data.trials["study"].isin(pooled) & data.trials["state"].isin(FINISHED)]
     population = everyone if kind == "failed" else everyone[everyone["state"] != "failed"]
-    regions = _regions(data, population, population["state"] == kind)
+    # studies pooled together share one population: its regions are found once, not once per study
+    regions = cached(data, ("infeasible regions", tuple(pooled), kind),
+                     lambda: _regions(data, population, population["state"] == kind))
     n_pool, bad_pool = len(population), int((population["state"] == kind).sum())
     reasons = collections.Counter(str(r) for r in bad_trials["reason"] if isinstance(r, str) and r)
     evidence = {

@@ -36,15 +36,17 @@ The model (``CurveNoise``):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
-import pandas as pd
 
 from tunebook.analysis.checks.curves import Curve, resolution, smooth
+from tunebook.analysis.checks.rolling import rolling_median
 
 MIN_NOISE_POINTS = 16  # a stretch is widened to at least this many points
 CENTER = 15  # second differences in the running median their deviations are taken from
+CACHED_MODELS = 512  # curves whose noise model is kept (all the checks of one report read the same few hundred)
 SCALE = 0.622  # median deviation -> per-point sigma for independent normal noise (see measure_scale)
 
 __all__ = ["CENTER", "MIN_NOISE_POINTS", "SCALE", "CurveNoise", "measure_scale", "noise_model"]
@@ -123,22 +125,35 @@ class CurveNoise:
 
     def before(self, length: int) -> np.ndarray:
         """``sigma`` of the ``length`` points before each point (NaN where fewer than half exist)."""
-        rolled = pd.Series(self.deviations).rolling(length, min_periods=max(3, length // 2)).median()
+        rolled = rolling_median(self.deviations, length, min_periods=max(3, length // 2))
         # the deviations of points t-length..t-1 end at index t-2
-        at = np.concatenate([[np.nan, np.nan], rolled.to_numpy()])[: self.points]
+        at = np.concatenate([[np.nan, np.nan], rolled])[: self.points]
         return np.maximum(SCALE * at, self.quantum)
 
 
 def noise_model(curve: Curve | np.ndarray) -> CurveNoise:
-    """The noise model of a curve (or of plain values in step order)."""
-    values = np.asarray(curve.values if isinstance(curve, Curve) else curve, dtype=float)
+    """The noise model of a curve (or of plain values in step order).
+
+    Several checks ask about the same curve: the model is cached by the
+    curve's values (its bytes), for the last ``CACHED_MODELS`` curves; its
+    arrays are read-only.
+    """
+    values = np.ascontiguousarray(curve.values if isinstance(curve, Curve) else curve, dtype=float)
+    return _model_of(values.tobytes())
+
+
+@functools.lru_cache(maxsize=CACHED_MODELS)
+def _model_of(raw: bytes) -> CurveNoise:
+    values = np.frombuffer(raw, dtype=float)
     second = np.diff(values, 2)
     if len(second):
-        center = pd.Series(second).rolling(CENTER, center=True, min_periods=1).median().to_numpy()
+        center = rolling_median(second, CENTER, min_periods=1, center=True)
         deviations = np.abs(second - center)
     else:
         deviations = second
-    residuals = values - smooth(values) if len(values) else values
+    residuals = values - smooth(values) if len(values) else values.copy()
+    for array in (deviations, residuals):
+        array.flags.writeable = False
     return CurveNoise(deviations, resolution(values), len(values), residuals)
 
 

@@ -82,14 +82,30 @@ def peak_ratio(values: np.ndarray) -> tuple[float, float]:
     power = np.abs(np.fft.rfft((residual - residual.mean()) * np.hanning(m), pad)) ** 2
     periods = pad / np.maximum(np.arange(len(power)), 1e-9)
     candidates = np.flatnonzero((periods >= 3.0) & (periods <= min(window / 2, m / 3)))
-    best_ratio, best_period = math.nan, math.nan
+    background = _backgrounds(power, candidates)
+    usable = candidates[background > 0]  # NaN (too few bins around) is not > 0
+    if not len(usable):
+        return math.nan, math.nan
+    ratios = power[usable] / background[background > 0]
+    best = int(np.argmax(ratios))  # the first of equal peaks, as a scan from the longest frequency would keep
+    return float(ratios[best]), float(periods[usable[best]])
+
+
+def _backgrounds(power: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Each candidate bin's local background: the median of ``power`` over the ``BACKGROUND`` x ``PAD`` bins
+    on each side of it, its ``GUARD`` x ``PAD`` neighbours and bin 0 left out; NaN with fewer than
+    ``PAD`` x ``BACKGROUND`` such bins (near the ends). All candidates at once: one sort of a small matrix."""
     reach, guard = PAD * (BACKGROUND + GUARD), PAD * GUARD
-    for k in candidates:
-        around = np.r_[max(k - reach, 1):max(k - guard, 1), min(k + guard + 1, len(power)):min(k + reach + 1, len(power))]
-        background = float(np.median(power[around])) if len(around) >= PAD * BACKGROUND else math.nan
-        if background > 0 and not power[k] / background <= best_ratio:
-            best_ratio, best_period = float(power[k] / background), float(periods[k])
-    return best_ratio, best_period
+    offsets = np.r_[-reach:-guard, guard + 1:reach + 1]
+    where = candidates[:, None] + offsets[None, :]
+    inside = (where >= 1) & (where < len(power))
+    around = np.where(inside, power[np.clip(where, 0, len(power) - 1)], np.nan)
+    around.sort(axis=1)  # NaN last
+    counts = inside.sum(axis=1)
+    rows = np.arange(len(candidates))
+    median = (around[rows, np.maximum(counts - 1, 0) // 2] + around[rows, np.minimum(counts // 2, around.shape[1] - 1)]) / 2
+    median[counts < PAD * BACKGROUND] = np.nan
+    return median
 
 
 def periodic_evidence(curve: Curve) -> dict[str, Any] | None:

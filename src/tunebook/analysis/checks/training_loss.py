@@ -70,13 +70,13 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from tunebook.analysis.checks.curves import (
     MIN_POINTS, Curve, best_trials, examined_note, examined_trials, rounded, smooth, smoothing_window,
     study_of, too_short, train_loss_metric, trial_curves, trial_names,
 )
 from tunebook.analysis.checks.noise import noise_model
+from tunebook.analysis.checks.rolling import rolling_median
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
 
@@ -115,25 +115,27 @@ def spike_evidence(curve: Curve) -> dict[str, Any] | None:
         return None
     n = len(curve)
     window, local = max(5, (n // 50) | 1), max(20, n // 20)
-    loss = pd.Series(curve.values)
-    level = loss.rolling(window).median()  # the median of the window ending at each point
-    before = level.shift(1)
-    after = loss[::-1].rolling(window, min_periods=window // 2 + 1).median()[::-1]
+    loss = np.asarray(curve.values, dtype=float)
+    level = rolling_median(loss, window)  # the median of the window ending at each point
+    before = _shift(level, 1)
+    after = rolling_median(loss[::-1], window, min_periods=window // 2 + 1)[::-1]
     jump = after - before
-    change = (level - level.shift(window)).abs()  # how far the curve moved over one window, ending there
-    pace_before = change.shift(1).rolling(local, min_periods=local // 2).median()
+    change = np.abs(level - _shift(level, window))  # how far the curve moved over one window, ending there
+    pace_before = rolling_median(_shift(change, 1), local, min_periods=local // 2)
     reach = 3 * window - 1  # the first change wholly after the jump window [t, t + w)
-    pace_after = change[::-1].rolling(local, min_periods=1).median()[::-1].shift(-reach).fillna(0.0)
+    pace_after = _shift(rolling_median(change[::-1], local, min_periods=1)[::-1], -reach)
+    pace_after[np.isnan(pace_after)] = 0.0
     pace = np.maximum(pace_before, pace_after)
-    noise = pd.Series(noise_model(curve).before(local))
+    noise = noise_model(curve).before(local)
     jump_error = noise * 1.2533 * math.sqrt(2.0 / window)  # standard error of a difference of two w-point medians
-    floor = before.cummin()
+    floor = _running_min(before)
     progress = float(np.median(curve.values[:window])) - floor
-    spikes = ((jump > K_PACE * pace) & (jump > K_SPIKE * jump_error) & (jump > REL_SPIKE * progress)
-              & (progress > K_SPIKE * noise))
+    with np.errstate(invalid="ignore"):
+        spikes = ((jump > K_PACE * pace) & (jump > K_SPIKE * jump_error) & (jump > REL_SPIKE * progress)
+                  & (progress > K_SPIKE * noise))
     if not spikes.any():
         return None
-    at = int(np.argmax(spikes.to_numpy()))
+    at = int(np.argmax(spikes))
     threshold = max(K_SPIKE * jump_error[at], REL_SPIKE * progress[at], K_PACE * pace[at])
     above = curve.values[at:at + window] > before[at] + threshold
     onset = at + int(np.argmax(above)) if above.any() else at
@@ -144,6 +146,24 @@ def spike_evidence(curve: Curve) -> dict[str, Any] | None:
         "pace": rounded(float(pace[at])),
         "pace_units": rounded(float(jump[at] / pace[at]) if pace[at] > 0 else math.inf, 3),
     }
+
+
+def _shift(values: np.ndarray, by: int) -> np.ndarray:
+    """``pd.Series(values).shift(by)``: moved ``by`` places later (earlier when negative), NaN where emptied."""
+    out = np.full(len(values), np.nan)
+    by = max(-len(values), min(by, len(values)))
+    if by >= 0:
+        out[by:] = values[:len(values) - by]
+    else:
+        out[:by] = values[-by:]
+    return out
+
+
+def _running_min(values: np.ndarray) -> np.ndarray:
+    """``pd.Series(values).cummin()``: the lowest value so far, NaN points skipped (and left NaN)."""
+    out = np.fmin.accumulate(values) if len(values) else values.copy()
+    out[np.isnan(values)] = np.nan
+    return out
 
 
 def _scan(data: ExperimentData, evidence, check_id: str, needed: int, section: str):
