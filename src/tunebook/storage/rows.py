@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from sqlalchemy import Text, type_coerce
 from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import ColumnElement
 
 from tunebook.core.errors import StoreError
 from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Trial
 from tunebook.core.states import TrialState
+from tunebook.storage.schema import UTCDateTime, trials
 
 
 def dump_json(value: Mapping[str, Any], what: str, keep_order: bool = False) -> str:
@@ -72,6 +76,44 @@ def trial_record(row: Row) -> Trial:
         started_at=row.started_at,
         finished_at=row.finished_at,
         heartbeat_at=row.heartbeat_at,
+        objective=row.objective,
+        best_step=row.best_step,
+        reason=row.reason,
+    )
+
+
+def trial_columns_as_text() -> list[ColumnElement]:
+    """The trials table's columns, its timestamps as their stored text (SQLite only).
+
+    SQLAlchemy parses SQLite's datetime text with a regex and then
+    ``UTCDateTime`` tags it UTC, per value; ``trial_record_from_text`` does
+    both in one ``fromisoformat`` call (~0.1 s less at 10,000 trials).
+    """
+    return [
+        type_coerce(column, Text).label(column.name) if isinstance(column.type, UTCDateTime) else column
+        for column in trials.columns
+    ]
+
+
+def _utc_from_text(text: str | None) -> datetime | None:
+    """SQLite's stored naive-UTC text (``YYYY-MM-DD HH:MM:SS[.ffffff]``) as an aware UTC datetime."""
+    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def trial_record_from_text(row: Row) -> Trial:
+    """``trial_record`` of a row selected with ``trial_columns_as_text``: the same record."""
+    return Trial(
+        id=row.id,
+        study_id=row.study_id,
+        number=row.number,
+        params=json.loads(row.params),
+        state=TrialState(row.state),
+        attempt=row.attempt,
+        worker=row.worker,
+        created_at=_utc_from_text(row.created_at),
+        started_at=_utc_from_text(row.started_at),
+        finished_at=_utc_from_text(row.finished_at),
+        heartbeat_at=_utc_from_text(row.heartbeat_at),
         objective=row.objective,
         best_step=row.best_step,
         reason=row.reason,

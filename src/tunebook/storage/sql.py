@@ -27,7 +27,9 @@ from tunebook.storage.rows import (
     finite_or_none,
     note_record,
     study_record,
+    trial_columns_as_text,
     trial_record,
+    trial_record_from_text,
 )
 from tunebook.storage.schema import checkpoints, curve_chunks, experiments, notes, studies, trials
 from tunebook.storage.url import display_url, normalize_url
@@ -297,8 +299,10 @@ class SQLStore(Store):
     def list_trials(self, *, study_id: int | None = None, experiment_id: int | None = None) -> list[Trial]:
         if study_id is None and experiment_id is None:
             raise ValueError("list_trials needs a study_id or an experiment_id")
-        query = select(trials).join(studies).order_by(trials.c.study_id, trials.c.number)
         with self._read("listing trials") as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            query = select(*(trial_columns_as_text() if sqlite else [trials]))
+            query = query.join_from(trials, studies).order_by(trials.c.study_id, trials.c.number)
             if study_id is not None:
                 self._require(conn, studies, study_id, "study")
                 query = query.where(trials.c.study_id == study_id)
@@ -306,6 +310,8 @@ class SQLStore(Store):
                 self._require(conn, experiments, experiment_id, "experiment")
                 query = query.where(studies.c.experiment_id == experiment_id)
             rows = conn.execute(query).all()
+        if sqlite:  # the timestamps came as SQLite's text: parsed in one lean pass, same records
+            return [trial_record_from_text(row) for row in rows]
         return [trial_record(row) for row in rows]
 
     # -- curves ------------------------------------------------------------
