@@ -22,9 +22,19 @@ def go():
     return require("plotly.graph_objects", "report", "plots")
 
 
+def figure():
+    """An empty ``go.Figure`` on plotly's "plotly_white" template.
+
+    Given at construction, the template is copied once; a figure made bare
+    first copies plotly's default template, then the one set later.
+    """
+    return go().Figure(layout={"template": white_template()})
+
+
 def make_subplots(**kwargs: Any):
+    """``plotly.subplots.make_subplots`` laid out on ``figure()``."""
     require("plotly", "report", "plots")
-    return require("plotly.subplots", "report", "plots").make_subplots(**kwargs)
+    return require("plotly.subplots", "report", "plots").make_subplots(figure=figure(), **kwargs)
 
 
 def white_template():

@@ -230,7 +230,7 @@ def render_axis(info: AxisInfo):
     fig.update_yaxes(title_text=info.metric, row=rows, col=1)
     if info.y_range:
         fig.update_yaxes(range=list(info.y_range), row=rows, col=1)
-    fig.update_layout(title=f"{info.metric} ({info.mode}) vs {info.param}", template=_common.white_template())
+    fig.update_layout(title=f"{info.metric} ({info.mode}) vs {info.param}")
     return fig
 
 

@@ -122,7 +122,7 @@ def _counts(best_steps: tuple[float, ...], edges: np.ndarray) -> tuple[int, ...]
 def render_best_step(info: BestStepInfo):
     """Grouped bars: one per study in each common bin, the x axis from 0 to max_train_steps."""
     go = _common.go()
-    fig = go.Figure()
+    fig = _common.figure()
     edges = np.asarray(info.edges)
     middles, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
     for i, s in enumerate(info.series):
@@ -138,8 +138,7 @@ def render_best_step(info: BestStepInfo):
     fig.update_layout(title=f"Retrospective best step of {info.metric} (training ends at "
                             f"{info.max_train_steps:.0f} steps)" if len(edges) else
                             f"Retrospective best step of {info.metric}", barmode="group", bargap=0.15,
-                      xaxis=xaxis, yaxis={"title": "trials", "dtick": 1 if _most(info) <= 10 else None},
-                      template=_common.white_template())
+                      xaxis=xaxis, yaxis={"title": "trials", "dtick": 1 if _most(info) <= 10 else None})
     return fig
 
 

@@ -98,7 +98,7 @@ def _box(k: int, samples: np.ndarray) -> BootstrapBox:
 def render_bootstrap(info: BootstrapInfo):
     """One box trace per series (precomputed quartiles), x = the budget k as a category."""
     go = _common.go()
-    fig = go.Figure()
+    fig = _common.figure()
     for i, s in enumerate(info.series):
         fig.add_trace(go.Box(
             x=[str(b.k) for b in s.boxes], q1=[b.q1 for b in s.boxes], median=[b.median for b in s.boxes],
@@ -108,5 +108,5 @@ def render_bootstrap(info: BootstrapInfo):
     fig.update_layout(title=f"Best {info.metric} ({info.mode}) among k trials, bootstrapped",
                       xaxis={"title": "trial budget k", "type": "category", "categoryorder": "array",
                              "categoryarray": [str(k) for k in ks]},
-                      yaxis={"title": f"best {info.metric}"}, boxmode="group", template=_common.white_template())
+                      yaxis={"title": f"best {info.metric}"}, boxmode="group")
     return fig

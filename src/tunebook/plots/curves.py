@@ -192,8 +192,7 @@ def render_curves(info: CurvesInfo):
             yaxis["range"] = _axis_range(panel.y_range, panel.log_y)
         fig.update_xaxes(title_text="step", row=1, col=col)
         fig.update_yaxes(**yaxis, row=1, col=col)
-    fig.update_layout(title="Training curves (best trials of each scientific value highlighted)",
-                      template=_common.white_template())
+    fig.update_layout(title="Training curves (best trials of each scientific value highlighted)")
     return fig
 
 

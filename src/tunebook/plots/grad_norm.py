@@ -158,5 +158,5 @@ def render_grad_norm(info: GradNormInfo):
                for n, where in ((info.below, "below"), (info.above, "above")) if n]
     fig.update_layout(title=f"Gradient norms (clipping threshold {label})" + (f" — {', '.join(outside)}" if outside
                                                                               else ""),
-                      template=_common.white_template(), bargap=0)
+                      bargap=0)
     return fig

@@ -198,7 +198,7 @@ def render_isolation(info: IsolationInfo):
     median) sits just right of a choice's best; retrains' mean ± std apart.
     """
     go = _common.go()
-    fig = go.Figure()
+    fig = _common.figure()
     series = list(dict.fromkeys(p.series for p in info.points))
     for i, name in enumerate(series):
         pts = [p for p in info.points if p.series == name]
@@ -224,7 +224,7 @@ def render_isolation(info: IsolationInfo):
         title += f" — too few trials to tell the spread (< {MIN_TRIALS} per value)"
     fig.update_layout(title=title,
                       xaxis=_xaxis(info), yaxis={"title": f"best {info.metric}", "range": info.y_range},
-                      template=_common.white_template(), legend={"orientation": "h", "y": -0.25})
+                      legend={"orientation": "h", "y": -0.25})
     return fig
 
 
