@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import Text, type_coerce
 from sqlalchemy.engine import Row
@@ -63,7 +63,12 @@ def study_record(row: Row) -> StudyRecord:
     )
 
 
-def trial_record(row: Row) -> Trial:
+def _as_is(value: datetime | None) -> datetime | None:
+    return value
+
+
+def trial_record(row: Row, timestamp: Callable[[Any], datetime | None] = _as_is) -> Trial:
+    """The Trial of a trials row; ``timestamp`` reads its datetime columns (``_utc_from_text`` for stored text)."""
     return Trial(
         id=row.id,
         study_id=row.study_id,
@@ -72,10 +77,10 @@ def trial_record(row: Row) -> Trial:
         state=TrialState(row.state),
         attempt=row.attempt,
         worker=row.worker,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        heartbeat_at=row.heartbeat_at,
+        created_at=timestamp(row.created_at),
+        started_at=timestamp(row.started_at),
+        finished_at=timestamp(row.finished_at),
+        heartbeat_at=timestamp(row.heartbeat_at),
         objective=row.objective,
         best_step=row.best_step,
         reason=row.reason,
@@ -102,22 +107,7 @@ def _utc_from_text(text: str | None) -> datetime | None:
 
 def trial_record_from_text(row: Row) -> Trial:
     """``trial_record`` of a row selected with ``trial_columns_as_text``: the same record."""
-    return Trial(
-        id=row.id,
-        study_id=row.study_id,
-        number=row.number,
-        params=json.loads(row.params),
-        state=TrialState(row.state),
-        attempt=row.attempt,
-        worker=row.worker,
-        created_at=_utc_from_text(row.created_at),
-        started_at=_utc_from_text(row.started_at),
-        finished_at=_utc_from_text(row.finished_at),
-        heartbeat_at=_utc_from_text(row.heartbeat_at),
-        objective=row.objective,
-        best_step=row.best_step,
-        reason=row.reason,
-    )
+    return trial_record(row, _utc_from_text)
 
 
 def checkpoint_record(row: Row) -> Checkpoint:
