@@ -367,6 +367,21 @@ def test_kill_9_of_the_runner_loses_no_flushed_point_and_a_rerun_finishes_the_bu
         assert new_steps == list(range(resumed_after + 1, 10))
 
 
+def assert_handed_back(runner, trial_pids: list[int], log: Path, handed: str) -> None:
+    """A run stopped by a signal: exit 1, ``handed`` (a regex) trials handed back, no traceback, no trial left alive."""
+    try:
+        code = runner.wait(timeout=30)
+    except BaseException:
+        clean_up_after_failure(runner, trial_pids)
+        raise
+    output = log.read_text()
+    assert code == 1, output
+    assert re.search(rf"error: stopped; {handed} running trial\(s\) handed back. Run the same command again to resume",
+                     output), output
+    assert "Traceback" not in output
+    assert not any(alive(pid) for pid in trial_pids)  # the trials were stopped, not orphaned
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_the_run_hands_trials_back_and_a_rerun_completes(tmp_path):
     budget = 4
@@ -374,17 +389,7 @@ def test_ctrl_c_stops_the_run_hands_trials_back_and_a_rerun_completes(tmp_path):
     url, runs = store_url(tmp_path), tmp_path / "runs"
     args = ("run", str(spec), "--store", url, "--runs", str(runs))
     runner, trial_pids = signal_midway(args, tmp_path, url, complete=1, sig=signal.SIGINT)
-    try:
-        code = runner.wait(timeout=30)
-    except BaseException:
-        clean_up_after_failure(runner, trial_pids)
-        raise
-    output = (tmp_path / "first.log").read_text()
-    assert code == 1, output
-    assert re.search(r"error: stopped; \d running trial\(s\) handed back. Run the same command again to resume",
-                     output), output
-    assert "Traceback" not in output
-    assert not any(alive(pid) for pid in trial_pids)
+    assert_handed_back(runner, trial_pids, tmp_path / "first.log", handed=r"\d")
     states = count_states(url)
     assert TrialState.RUNNING not in states and states.get(TrialState.WAITING, 0) >= 1, states
     for trial in all_trials(url):
