@@ -110,3 +110,43 @@ def test_foreign_tables_are_not_taken_over(tmp_path: Path) -> None:
         conn.execute("CREATE TABLE experiments (whatever TEXT)")
     with pytest.raises(StoreError, match="not a tunebook store"):
         SQLStore(str(path))
+
+
+
+def _v1_store(url: str) -> None:
+    """A store as tunebook wrote it at schema version 1 (one experiment, study and trial).
+
+    SQLite: ``store_v1.sql``, the dump of a store made by tunebook at v1.
+    PostgreSQL: a current store with v2's tables and columns dropped.
+    """
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.executescript((Path(__file__).parent / "store_v1.sql").read_text())
+        return
+    with SQLStore(url) as store:
+        record = store.ensure_experiment("kept", SPEC)
+        study = store.ensure_study(record.id, "default", {}, 2)
+        store.claim_trial(study.id, "w", lambda n: {"lr": 0.1})
+        with store.engine.begin() as conn:
+            for table, column in (("trials", "code_version_id"), ("trials", "suggestion"),
+                                  ("studies", "source_trial_id")):
+                conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+            for table in ("launches", "code_versions"):
+                conn.execute(text(f"DROP TABLE {table}"))
+            conn.execute(text("UPDATE tunebook_meta SET value = '1' WHERE key = 'schema_version'"))
+
+
+def test_version_1_store_gains_code_versions_launches_and_links(url: str) -> None:
+    _v1_store(url)
+    with SQLStore(url) as store:
+        assert _version(store) == 2
+        record = store.get_experiment("kept")
+        (study,) = store.list_studies(record.id)
+        (trial,) = store.list_trials(study_id=study.id)
+        assert trial.params == {"lr": 0.1} and trial.code_version_id is None and trial.suggestion is None
+        assert study.source_trial_id is None
+        with store.engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+    assert {"code_versions", "launches"} <= tables

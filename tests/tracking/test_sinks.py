@@ -150,8 +150,8 @@ def test_opening_checks_the_store(store: SQLStore, make_trial: Callable[..., Cla
     with pytest.raises(StoreError, match="no such table: tunebook_meta"):
         open_sink(str(other), claimed.id)
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE tunebook_meta SET value = '2' WHERE key = 'schema_version'")
-    with pytest.raises(StoreError, match="schema version 2; this tunebook writes version 1"):
+        conn.exec_driver_sql("UPDATE tunebook_meta SET value = '3' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 3; this tunebook writes version 2"):
         open_sink(store.url, claimed.id)
 
 
@@ -180,3 +180,10 @@ def test_postgres_store_sink(postgres_url: str, tmp_path: Path) -> None:
         assert sink.list_checkpoints() == [(1, "/p", 0.5)]
     finally:
         store.close()
+
+
+def test_the_sink_writes_the_schema_version_the_store_has() -> None:
+    from tunebook.storage.schema import SCHEMA_VERSION
+    from tunebook.tracking import sinks
+
+    assert sinks.SCHEMA_VERSION == str(SCHEMA_VERSION)

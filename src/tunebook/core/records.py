@@ -45,6 +45,7 @@ class StudyRecord:
     scientific: Mapping[str, Any]  # scientific parameter id -> value ({} when joint)
     budget: int  # number of trials this study should reach
     created_at: datetime
+    source_trial_id: int | None = None  # a retrain study: the trial whose configuration it reruns
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Trial:
     objective: float | None
     best_step: int | None
     reason: str | None
+    code_version_id: int | None = None  # what produced it (storage's code_versions); None when unknown
+    suggestion: Mapping[str, Any] | None = None  # how the sampler chose its params, when it says
 
     @property
     def plain_params(self) -> dict[str, Any]:

@@ -21,13 +21,23 @@ from sqlalchemy.engine import Connection, Engine
 
 from tunebook.core.errors import StoreError
 from tunebook.storage.engine import READ_ONLY, store_errors
-from tunebook.storage.schema import SCHEMA_VERSION, meta, metadata
+from tunebook.storage.schema import SCHEMA_VERSION, code_versions, launches, meta, metadata
 
 Step = Callable[[Connection], None]
 
 # (to_version, step): ``step`` upgrades a store from ``to_version - 1``.
 # Bumping SCHEMA_VERSION means appending its step here.
-STEPS: list[tuple[int, Step]] = []
+def _to_v2(conn: Connection) -> None:
+    """v2: code versions, the launch log, retrain studies' source trial, trials' code version and suggestion."""
+    code_versions.create(conn)
+    launches.create(conn)
+    ref = "REFERENCES code_versions(id) ON DELETE SET NULL"
+    conn.execute(text(f"ALTER TABLE trials ADD COLUMN code_version_id INTEGER {ref}"))
+    conn.execute(text("ALTER TABLE trials ADD COLUMN suggestion TEXT"))
+    conn.execute(text("ALTER TABLE studies ADD COLUMN source_trial_id INTEGER REFERENCES trials(id) ON DELETE SET NULL"))
+
+
+STEPS: list[tuple[int, Step]] = [(2, _to_v2)]
 
 VERSION_KEY = "schema_version"
 _PG_LOCK_KEY = 0x74756E65  # "tune": serializes schema changes between processes

@@ -60,6 +60,7 @@ def study_record(row: Row) -> StudyRecord:
         scientific=json.loads(row.scientific),
         budget=row.budget,
         created_at=row.created_at,
+        source_trial_id=row.source_trial_id,
     )
 
 
@@ -84,6 +85,8 @@ def trial_record(row: Row, timestamp: Callable[[Any], datetime | None] = _as_is)
         objective=row.objective,
         best_step=row.best_step,
         reason=row.reason,
+        code_version_id=row.code_version_id,
+        suggestion=None if row.suggestion is None else json.loads(row.suggestion),
     )
 
 

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class UTCDateTime(TypeDecorator):
@@ -91,7 +91,20 @@ studies = Table(
     # the number the next new trial gets: claims read and bump it, O(1)
     Column("next_number", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
+    # v2: a retrain study reruns one trial's configuration; NULL for a search study
+    Column("source_trial_id", Integer, ForeignKey("trials.id", ondelete="SET NULL", use_alter=True)),
     UniqueConstraint("experiment_id", "key"),
+)
+
+code_versions = Table(
+    "code_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # sha256 of the canonical JSON of (info, diff): identical versions share one row
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("info", Text, nullable=False),  # JSON: commit, dirty, packages, python, host, ...
+    Column("diff", Text),  # the uncommitted diff (size-capped), NULL when clean or not a repository
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 trials = Table(
@@ -111,6 +124,10 @@ trials = Table(
     Column("objective", Float),
     Column("best_step", BigInteger),
     Column("reason", Text),
+    # v2: what produced the trial (NULL when unknown, e.g. imported or run before v2)
+    Column("code_version_id", Integer, ForeignKey("code_versions.id", ondelete="SET NULL")),
+    # v2: JSON, how the sampler chose the params (e.g. BO: initial point or model, the trials it saw)
+    Column("suggestion", Text),
     # the final guard against two claims of one number
     UniqueConstraint("study_id", "number"),
     # claims look up the lowest-numbered WAITING trial; reclaims the RUNNING ones
@@ -147,4 +164,17 @@ notes = Table(
     Column("experiment_id", Integer, ForeignKey("experiments.id", ondelete="CASCADE"), nullable=False),
     Column("text", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+launches = Table(
+    "launches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("line", Text, nullable=False),  # the baseline line the launch belongs to
+    Column("seq", Integer, nullable=False),  # 0, 1, 2, ... within its line
+    Column("entry", Text, nullable=False),  # JSON: configuration, evidence, code version, note, ...
+    Column("prev_hash", String(64)),  # the previous entry's hash; NULL for the first
+    Column("hash", String(64), nullable=False),  # sha256 over (prev_hash, entry): an edit breaks the chain
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("line", "seq"),
 )

@@ -302,7 +302,7 @@ class SQLStore(Store):
         with self._read("listing trials") as conn:
             sqlite = conn.dialect.name == "sqlite"
             query = select(*(trial_columns_as_text() if sqlite else [trials]))
-            query = query.join_from(trials, studies).order_by(trials.c.study_id, trials.c.number)
+            query = query.join_from(trials, studies, trials.c.study_id == studies.c.id).order_by(trials.c.study_id, trials.c.number)
             if study_id is not None:
                 self._require(conn, studies, study_id, "study")
                 query = query.where(trials.c.study_id == study_id)
@@ -337,7 +337,7 @@ class SQLStore(Store):
                 conn.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}")
             if experiment_id is not None:
                 self._require(conn, experiments, experiment_id, "experiment")
-                in_experiment = curve_chunks.join(trials).join(studies)
+                in_experiment = curve_chunks.join(trials).join(studies, trials.c.study_id == studies.c.id)
                 heads = heads.select_from(in_experiment).where(studies.c.experiment_id == experiment_id)
                 blobs = blobs.select_from(in_experiment).where(studies.c.experiment_id == experiment_id)
             batches = [None] if trial_ids is None else _batches(sorted({int(i) for i in trial_ids}))
