@@ -1,0 +1,93 @@
+"""Repeats: trials of one experiment that ran the same configuration.
+
+Two trials are **repeats** of one configuration when their hyperparameters
+are identical apart from the seed parameter (``seed`` unless told
+otherwise): a ``tunebook retrain`` study, an imported history that re-ran a
+point with other seeds, or a program without a seed run twice. The spread
+of a configuration's repeats is its trial variance (playbook: "Determining
+whether to adopt a training pipeline change or hyperparameter
+configuration"). Which study a trial belongs to does not matter; values
+must be equal exactly (a retrain copies its source's params), and a
+parameter a trial's branch lacks is absent, not a value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING, Any
+
+from tunebook.core.records import plain_name
+
+if TYPE_CHECKING:
+    from tunebook.analysis.data import ExperimentData
+
+DEFAULT_SEED_PARAM = "seed"
+
+Config = tuple[tuple[str, Any], ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Repeats:
+    """One configuration and the trials that ran it (store ids, in study and number order)."""
+
+    config: Config  # (param id, value) pairs, sorted by id, without the seed parameter
+    trial_ids: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.trial_ids)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.config)
+
+
+def configuration(params: dict[str, Any], seed_param: str = DEFAULT_SEED_PARAM) -> Config:
+    """The configuration a trial's params name: every set value but the seed's, sorted by id.
+
+    ``None`` and NaN are "not set" (a parameter of another branch, as
+    ``ExperimentData.trials`` fills it), so they are dropped.
+    """
+    return tuple(sorted(
+        (key, _plain(value)) for key, value in params.items()
+        if plain_name(key) != seed_param and not _unset(value)
+    ))
+
+
+def repeat_groups(data: "ExperimentData", seed_param: str = DEFAULT_SEED_PARAM, min_size: int = 2) -> list[Repeats]:
+    """The configurations of ``data`` run by at least ``min_size`` trials, largest first (ties: first run first).
+
+    Every trial counts, whatever its state: a repeat that diverged is part
+    of the configuration's variance, and callers decide how to score it.
+    """
+    groups: dict[Config, list[int]] = {}
+    ids = data.param_ids() + [c for c in _extra_columns(data)]
+    for row in data.trials[["trial_id", *ids]].itertuples(index=False, name=None):
+        groups.setdefault(configuration(dict(zip(ids, row[1:])), seed_param), []).append(int(row[0]))
+    found = [Repeats(config, tuple(trial_ids)) for config, trial_ids in groups.items() if len(trial_ids) >= min_size]
+    return sorted(found, key=lambda r: -len(r))  # sorted() is stable: equal sizes keep their first-run order
+
+
+def repeats_of(data: "ExperimentData", trial_id: int, seed_param: str = DEFAULT_SEED_PARAM) -> Repeats:
+    """The configuration of trial ``trial_id`` and every trial that repeats it (itself included)."""
+    for group in repeat_groups(data, seed_param, min_size=1):
+        if int(trial_id) in group.trial_ids:
+            return group
+    raise KeyError(f"no trial with id {trial_id} in experiment {data.experiment.name!r}")
+
+
+def _extra_columns(data: "ExperimentData") -> list[str]:
+    """Param columns outside the spec's space (e.g. a seed only retrains set), in frame order."""
+    from tunebook.analysis.data import TRIAL_COLUMNS
+
+    known = set(TRIAL_COLUMNS) | set(data.param_ids())
+    return [c for c in data.trials.columns if c not in known]
+
+
+def _unset(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python values, so equal configurations hash equal."""
+    return value.item() if hasattr(value, "item") else value
