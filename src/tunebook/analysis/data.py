@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 TRIAL_COLUMNS = (
     "trial_id", "study", "number", "state", "objective", "best_step", "attempt",
-    "reason", "started_at", "finished_at", "duration",
+    "reason", "started_at", "finished_at", "duration", "suggested_by",
 )
 
 
@@ -34,7 +34,9 @@ class ExperimentData:
     ``trials``: one row per trial, columns ``TRIAL_COLUMNS`` plus one column
     per hyperparameter id (NaN/None where a trial's branch lacks it); the
     scientific values of per-value studies are columns too. ``objective`` is
-    as stored. ``curves``: long form ``trial_id, metric, step, value``, one
+    as stored. ``suggested_by``: how the sampler chose the trial
+    (``Trial.suggestion["by"]``: initial, model, fallback), None when it does
+    not say (quasi-random and the other history-free samplers). ``curves``: long form ``trial_id, metric, step, value``, one
     value per (trial, metric, step) — the last one logged — sorted.
     ``notes``: ``(when, text)``, the spec's notes first (``when`` None),
     then each ``tunebook note`` (a UTC datetime), oldest first.
@@ -61,6 +63,17 @@ class ExperimentData:
         store ids stay internal.
         """
         return self._names[int(trial_id)]
+
+    def model_chosen(self) -> "pd.Series":
+        """Per trial: True when a model chose it (``suggested_by == "model"``, Bayesian optimization).
+
+        Such trials are not a uniform sample of the space: they crowd where
+        the model expects the best, each depending on the results before it.
+        Checks whose tests assume uniform, independent draws leave them out.
+        """
+        if "suggested_by" not in self.trials.columns:
+            return self.trials["trial_id"] != self.trials["trial_id"]  # all False, same index
+        return self.trials["suggested_by"] == "model"
 
     def param_ids(self) -> list[str]:
         """The hyperparameter columns of ``trials``, in the space's order."""
@@ -93,7 +106,7 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None") -> Experim
             "trial_id": trial.id, "study": study.key, "number": trial.number, "state": trial.state.value,
             "objective": trial.objective, "best_step": trial.best_step, "attempt": trial.attempt,
             "reason": trial.reason, "started_at": trial.started_at, "finished_at": trial.finished_at,
-            "duration": duration, **dict(trial.params),
+            "duration": duration, "suggested_by": (trial.suggestion or {}).get("by"), **dict(trial.params),
         })
     trials = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS) + _param_columns(experiment, rows))
     curves = latest_points(store.load_curves(experiment_id=record.id, metrics=metrics))
