@@ -29,6 +29,9 @@ import numpy as np
 import torch
 from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP
+from gpytorch.kernels import MaternKernel, ScaleKernel
+from gpytorch.means import ZeroMean
+from gpytorch.priors import GammaPrior
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
 DTYPE = torch.float64
@@ -61,7 +64,15 @@ class FeasibilityModel:
         targets, noise = dirichlet_difference()
         signs = np.where(feasible, 1.0, -1.0)
         y = tensor(signs * targets).unsqueeze(-1)
-        self.model = _fit(SingleTaskGP(tensor(features), y, torch.full_like(y, noise)))
+        # zero prior mean, targets unscaled: where no trial is near, P(feasible) is 1/2, not the share of
+        # feasible trials (a fitted constant mean would call far corners feasible when most trials are)
+        # a Matern-5/2 kernel with short lengthscales a priori (Gamma(3, 6): mean 0.5 of the unit range), as a
+        # boundary between feasible and diverged is sharper than the objective's trends (the objective model's
+        # default prior favours long lengthscales, and left the classifier blind to trials diverging side by side)
+        kernel = ScaleKernel(MaternKernel(nu=2.5, ard_num_dims=features.shape[1], lengthscale_prior=GammaPrior(3.0, 6.0)),
+                             outputscale_prior=GammaPrior(2.0, 0.15))
+        self.model = _fit(SingleTaskGP(tensor(features), y, torch.full_like(y, noise), covar_module=kernel,
+                                       mean_module=ZeroMean(), outcome_transform=None))
 
     def log_probability(self, X: torch.Tensor) -> torch.Tensor:
         """log P(feasible) at each row of ``X`` (n, features)."""
