@@ -81,10 +81,11 @@ class Runner:
     def _open_studies(self, trials: int | None) -> list[_Study]:
         names = {hp.name for hp in self.experiment.space}
         check_command(self.config, names)
+        # read before anything is written: a warm start naming an absent experiment leaves the store untouched
+        prior = prior_trials(self.store, self.experiment.search.warm_start, self.experiment.objective)
         self.record = ensure_experiment(self.store, self.experiment)
         studies = []
         existing = self._trials_so_far()
-        prior = prior_trials(self.store, self.experiment.search.warm_start, self.experiment.objective)
         for plan in self.experiment.studies():
             sampler = make_sampler(self.experiment, plan, prior)
             budget = study_budget(self.experiment, sampler) if trials is None else _capped(trials, sampler)
