@@ -88,3 +88,19 @@ class Note:
     experiment_id: int
     text: str
     created_at: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class LaunchRecord:
+    """One entry of a line's launch log (``storage.launches``): the baseline made at launch ``seq``.
+
+    ``hash`` = sha256(``prev_hash`` + canonical JSON of ``entry``); ``prev_hash``
+    is None for a line's first entry.
+    """
+
+    line: str
+    seq: int  # 0, 1, 2, ... within its line
+    entry: Mapping[str, Any]  # configuration, evidence, code version, note, ... (plain JSON data)
+    prev_hash: str | None
+    hash: str
+    created_at: datetime

@@ -20,7 +20,7 @@ import dataclasses
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Trial
+from tunebook.core.records import Checkpoint, ExperimentRecord, LaunchRecord, Note, StudyRecord, Trial
 from tunebook.core.states import FINISHED_STATES, TrialState
 
 if TYPE_CHECKING:
@@ -214,6 +214,25 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_notes(self, experiment_id: int) -> list[Note]:
         """The experiment's notes, oldest first."""
+
+    # -- launch log --------------------------------------------------------
+    @abc.abstractmethod
+    def append_launch(self, line: str, entry: Mapping[str, Any]) -> LaunchRecord:
+        """Append ``entry`` (plain JSON data) to ``line``'s launch log as its next seq, hash-chained.
+
+        Atomic: concurrent appends to one line each get their own seq, each
+        chained to the one before it. Raises ``storage.launches.BrokenChainError``
+        (appending nothing) if the line's log does not verify.
+        """
+
+    @abc.abstractmethod
+    def list_launches(self, line: str) -> list[LaunchRecord]:
+        """``line``'s launch log, oldest first (empty for an unknown line), as stored: verify with
+        ``storage.launches.verify_chain`` before trusting it."""
+
+    @abc.abstractmethod
+    def launch_lines(self) -> list[str]:
+        """The lines that have launches, the one first launched first."""
 
     # -- lifecycle ---------------------------------------------------------
     @abc.abstractmethod

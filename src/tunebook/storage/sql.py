@@ -14,9 +14,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from tunebook.core.errors import ConflictError, NotFoundError, StoreError
-from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Trial
+from tunebook.core.records import Checkpoint, ExperimentRecord, LaunchRecord, Note, StudyRecord, Trial
 from tunebook.core.states import TrialState
-from tunebook.storage import curves, finished, trials as trial_sql
+from tunebook.storage import curves, finished, launches as launch_sql, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
@@ -389,6 +389,20 @@ class SQLStore(Store):
             self._require(conn, experiments, experiment_id, "experiment")
             rows = conn.execute(query).all()
         return [note_record(row) for row in rows]
+
+    # -- launch log --------------------------------------------------------
+    def append_launch(self, line: str, entry: Mapping[str, Any]) -> LaunchRecord:
+        line = launch_sql.check_line(line)
+        return launch_sql.append_retrying(lambda: self._write(f"appending to the launch log of line {line!r}"),
+                                          line, entry, _now)
+
+    def list_launches(self, line: str) -> list[LaunchRecord]:
+        with self._read(f"reading the launch log of line {line!r}") as conn:
+            return launch_sql.read_line(conn, line)
+
+    def launch_lines(self) -> list[str]:
+        with self._read("listing launch lines") as conn:
+            return launch_sql.lines(conn)
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
