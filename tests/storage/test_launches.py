@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from tunebook.core.errors import ConflictError
 from tunebook.storage import SQLStore, open_store
 from tunebook.storage.launches import BrokenChainError, entry_hash, verify_chain
 from tunebook.testing.storage import run_in_processes
@@ -146,3 +147,13 @@ def test_concurrent_appends_get_one_seq_each_and_one_chain(url: str) -> None:
     verify_chain("main", records)  # and each is chained to the one before it
     assert sorted((r.entry["worker"], r.entry["i"]) for r in records) == [(w, i) for w in range(workers)
                                                                           for i in range(each)]
+
+
+def test_an_append_that_expects_a_seq_already_taken_appends_nothing(url: str) -> None:
+    with open_store(url) as store:
+        store.append_launch("main", {"n": 0}, expect_seq=0)
+        with pytest.raises(ConflictError, match=r"line 'main' changed while this launch was prepared: its newest "
+                                                r"launch is now #0 \(\?\), so this one would be #1, not #0"):
+            store.append_launch("main", {"n": 1}, expect_seq=0)
+        assert [r.entry for r in store.list_launches("main")] == [{"n": 0}]
+        assert store.append_launch("main", {"n": 1}, expect_seq=1).seq == 1

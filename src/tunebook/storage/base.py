@@ -217,12 +217,14 @@ class Store(abc.ABC):
 
     # -- launch log --------------------------------------------------------
     @abc.abstractmethod
-    def append_launch(self, line: str, entry: Mapping[str, Any]) -> LaunchRecord:
+    def append_launch(self, line: str, entry: Mapping[str, Any], expect_seq: int | None = None) -> LaunchRecord:
         """Append ``entry`` (plain JSON data) to ``line``'s launch log as its next seq, hash-chained.
 
         Atomic: concurrent appends to one line each get their own seq, each
         chained to the one before it. Raises ``storage.launches.BrokenChainError``
-        (appending nothing) if the line's log does not verify.
+        (appending nothing) if the line's log does not verify, and ConflictError
+        (appending nothing) if ``expect_seq`` is given and is not the next seq:
+        someone launched since the caller read the line.
         """
 
     @abc.abstractmethod

@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from tunebook.core.errors import StoreError
+from tunebook.core.errors import ConflictError, StoreError
 from tunebook.core.records import LaunchRecord
 from tunebook.storage.rows import dump_json
 from tunebook.storage.schema import launches
@@ -96,14 +96,21 @@ def read_line(conn: Connection, line: str) -> list[LaunchRecord]:
     return [launch_record(row) for row in rows]
 
 
-def append(conn: Connection, line: str, entry: Mapping[str, Any], now: datetime) -> LaunchRecord:
+def append(conn: Connection, line: str, entry: Mapping[str, Any], now: datetime,
+           expect_seq: int | None = None) -> LaunchRecord:
     """Verify ``line`` and append ``entry`` as its next seq, within the caller's transaction.
 
-    Raises BrokenChainError (nothing appended) when the line does not verify.
+    Raises BrokenChainError when the line does not verify, ConflictError when
+    ``expect_seq`` is given and is not the next seq; nothing is appended then.
     """
     text = canonical_entry(entry)
     existing = read_line(conn, line)
     verify_chain(line, existing)
+    if expect_seq is not None and expect_seq != len(existing):
+        newest = existing[-1].entry.get("trial", "?") if existing else "?"
+        raise ConflictError(f"line {line!r} changed while this launch was prepared: its newest launch is now "
+                            f"#{len(existing) - 1} ({newest}), so this one would be #{len(existing)}, not "
+                            f"#{expect_seq}; nothing was written: run the launch again to compare with the new baseline")
     prev_hash = existing[-1].hash if existing else None
     values = {"line": line, "seq": len(existing), "entry": text, "prev_hash": prev_hash,
               "hash": entry_hash(prev_hash, json.loads(text)), "created_at": now}
@@ -112,7 +119,7 @@ def append(conn: Connection, line: str, entry: Mapping[str, Any], now: datetime)
 
 
 def append_retrying(transaction: Callable[[], ContextManager[Connection]], line: str, entry: Mapping[str, Any],
-                    now: Callable[[], datetime]) -> LaunchRecord:
+                    now: Callable[[], datetime], expect_seq: int | None = None) -> LaunchRecord:
     """``append`` in a fresh ``transaction()``, again on the new head when a concurrent append took the seq.
 
     The collision is the unique (line, seq) key's IntegrityError, which the
@@ -121,7 +128,7 @@ def append_retrying(transaction: Callable[[], ContextManager[Connection]], line:
     for attempt in range(APPEND_ATTEMPTS):
         try:
             with transaction() as conn:
-                return append(conn, line, entry, now())
+                return append(conn, line, entry, now(), expect_seq)
         except StoreError as exc:
             if not isinstance(exc.__cause__, IntegrityError) or attempt == APPEND_ATTEMPTS - 1:
                 raise

@@ -391,10 +391,10 @@ class SQLStore(Store):
         return [note_record(row) for row in rows]
 
     # -- launch log --------------------------------------------------------
-    def append_launch(self, line: str, entry: Mapping[str, Any]) -> LaunchRecord:
+    def append_launch(self, line: str, entry: Mapping[str, Any], expect_seq: int | None = None) -> LaunchRecord:
         line = launch_sql.check_line(line)
         return launch_sql.append_retrying(lambda: self._write(f"appending to the launch log of line {line!r}"),
-                                          line, entry, _now)
+                                          line, entry, _now, expect_seq)
 
     def list_launches(self, line: str) -> list[LaunchRecord]:
         with self._read(f"reading the launch log of line {line!r}") as conn:
