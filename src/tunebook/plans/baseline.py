@@ -123,11 +123,11 @@ def comparison(store: "Store", previous: LaunchRecord | None, candidate: Resolve
         from tunebook.plans.comparison import compare_refs, comparison_text
     except ImportError:
         return {"baseline": baseline, "decision": None,
-                "text": "not compared: this tunebook has no `tunebook compare`; compare by hand before launching"}
+                "text": "this tunebook has no `tunebook compare`; compare the two by hand before launching"}
     try:
         result = compare_refs(store, baseline, candidate.canonical, min_effect=min_effect, seed_param=seed_param)
     except NotFoundError as exc:  # the baseline's trial is gone from the store
-        return {"baseline": baseline, "decision": None, "text": f"not compared: {exc}"}
+        return {"baseline": baseline, "decision": None, "text": str(exc)}
     return {"baseline": baseline, "decision": result.decision, "text": comparison_text(result),
             "details": result.to_dict()}
 
