@@ -356,8 +356,18 @@ def materialize(version: CodeVersion, dest: Path | str) -> Path:
         raise CodeVersionError(f"{where} records no commit: {recorded.get('root')} had no commits yet")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise CodeVersionError(f"cannot materialize {where} into {dest}: it exists and is not an empty folder")
-    _clone_with_commit(recorded, commit, dest, where)
-    source = f"commit {commit[:12]} of {recorded.get('root')}"
+    try:
+        _clone_with_commit(recorded, commit, dest, where)
+        _check_out(version, commit, dest, where)
+    except BaseException:
+        _remove(dest)  # a failed rebuild leaves nothing half-made behind
+        raise
+    return dest
+
+
+def _check_out(version: CodeVersion, commit: str, dest: Path, where: str) -> None:
+    """Check ``commit`` out in the clone at ``dest`` and apply the version's diff."""
+    source = f"commit {commit[:12]} of {version.git.get('root')}"
     try:
         git(dest, "checkout", "--quiet", "--detach", commit)
     except GitFailed as exc:
@@ -367,7 +377,6 @@ def materialize(version: CodeVersion, dest: Path | str) -> Path:
             git(dest, "apply", "--binary", "--whitespace=nowarn", "-", input=version.diff.encode("utf-8"))
         except GitFailed as exc:
             raise CodeVersionError(f"{where}: the recorded diff does not apply to {source}: {exc}") from None
-    return dest
 
 
 def _clone_with_commit(recorded: Mapping[str, Any], commit: str, dest: Path, where: str) -> None:
