@@ -42,6 +42,7 @@ from tunebook.storage.launches import verify_chain
 
 if TYPE_CHECKING:
     from tunebook.analysis.findings import Finding
+    from tunebook.core.records import CodeVersion
     from tunebook.storage.base import Store
 
 ENTRY_VERSION = 1
@@ -175,27 +176,36 @@ def open_problems(findings: "list[Finding]") -> list[dict[str, Any]]:
 
 
 def code_version(store: "Store", code_version_id: int | None) -> dict[str, Any]:
-    """What produced the trial: the stored code version's digest and info, or ``recorded: False``."""
-    if code_version_id is None or not hasattr(store, "get_code_version"):
-        return {"recorded": False, "summary": "not recorded"}
+    """What produced the trial: the stored code version's digest (which covers its diff), info and summary.
+
+    ``recorded: False`` for a trial run before code versions were recorded,
+    or imported from elsewhere.
+    """
+    if code_version_id is None:
+        return {"recorded": False, "summary": "not recorded (the trial was imported or ran before tunebook "
+                                              "recorded code versions)"}
     version = store.get_code_version(code_version_id)
-    info = dict(version.info)
-    return {"recorded": True, "digest": version.digest, "info": info,
-            "diff_chars": len(version.diff or ""), "summary": code_summary(info, version.diff)}
+    return {"recorded": True, "digest": version.digest, "info": dict(version.info),
+            "summary": code_summary(version)}
 
 
-def code_summary(info: Mapping[str, Any], diff: str | None) -> str:
-    """One line: commit (and whether the tree was dirty), tunebook, Python and torch versions, host."""
-    commit = info.get("commit")
-    parts = [f"commit {str(commit)[:12]}" + (" + uncommitted diff" if diff or info.get("dirty") else "")
-             if commit else "no git commit"]
-    packages = info.get("packages") if isinstance(info.get("packages"), Mapping) else {}
-    for name, value in (("tunebook", info.get("tunebook") or packages.get("tunebook")),
-                        ("python", info.get("python")), ("torch", info.get("torch") or packages.get("torch")),
-                        ("host", info.get("host"))):
+def code_summary(version: "CodeVersion") -> str:
+    """One line: the commit (with "+ uncommitted diff" when dirty), tunebook, Python, torch, host, and
+    whether a rerun can rebuild the code exactly."""
+    info = version.info
+    if version.commit:
+        parts = [f"commit {version.commit[:12]}" + (" + uncommitted diff" if version.dirty else "")]
+    else:
+        parts = ["no git commit" if version.git else "no git repository"]
+    python = info.get("python")
+    packages = info.get("packages") or {}
+    for name, value in (("tunebook", info.get("tunebook")),
+                        ("python", python.get("version") if isinstance(python, Mapping) else python),
+                        ("torch", packages.get("torch")), ("host", info.get("host"))):
         if value:
             parts.append(f"{name} {value}")
-    return ", ".join(parts)
+    not_exact = info.get("not_exact") or []
+    return ", ".join(parts) + (f"; not exact: {'; '.join(not_exact)}" if not_exact else "")
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -1,0 +1,214 @@
+"""``tunebook launch``, ``launches`` and ``baseline`` on real SQLite stores: what a launch records, how the log
+lists, the baseline as a spec's ``fixed:``, refusals that write nothing, and a tampered log named."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tests.plans.stored import falling, spec, store_experiment, trial
+from tunebook.cli.main import main
+from tunebook.core.spec import load_experiment
+from tunebook.storage import SQLStore
+
+SEEDS = (0, 1, 2)
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    """Experiment ``lrs``: lr 0.1 and 0.3 each run with seeds 0-2 (repeats), lr 1.0 infeasible; a test curve
+    every 7 steps. A second experiment ``wider`` adds ``width`` and drops ``batch_size``."""
+    url = f"sqlite:///{tmp_path / 'tunebook.db'}"
+    rows = []
+    for lr in (0.1, 0.3):
+        for seed in SEEDS:
+            curves = {"train/loss": falling(50, rate=lr / 10, noise=0.01, seed=seed),
+                      "test/accuracy": [(s, 0.5 + lr + s / 1000) for s in range(0, 50, 7)]}
+            rows.append(trial({"learning_rate": lr, "seed": seed, "batch_size": 32, "use_ema": True}, curves))
+    rows.append(trial({"learning_rate": 1.0, "seed": 0, "batch_size": 32, "use_ema": True},
+                      {"train/loss": [(0, 2.0), (1, float("nan"))]}, state="infeasible", reason="loss became NaN"))
+    nuisance = {"learning_rate": {"low": 0.01, "high": 1.0, "scale": "log"}, "seed": list(SEEDS)}
+    store_experiment(url, spec("lrs", nuisance=nuisance, fixed={"batch_size": 32, "use_ema": True}), rows)
+    store_experiment(url, spec("wider", nuisance=nuisance, fixed={"width": 512, "use_ema": True}),
+                     [trial({"learning_rate": 3e-4, "seed": 1, "width": 512, "use_ema": True},
+                            {"train/loss": falling(50, rate=0.05)})])
+    return url
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # the evidence block wraps at the terminal's width
+
+
+def _launches(url: str, line: str = "main") -> list:
+    with SQLStore(url) as store:
+        return store.list_launches(line)
+
+
+def test_a_first_launch_records_the_evidence(url: str, capsys) -> None:
+    assert main(["launch", "lrs/default/4", "--note", "lr 0.3 trains faster", "--yes", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert "Launch #0 of line 'main': lrs/default/4 becomes the baseline" in out
+    assert "first baseline: nothing to compare" in out and "WARNING" not in out
+    assert "seed 0: " in out and "(lrs/default/3)" in out and "(lrs/default/5)" in out  # its repeats
+    assert "tunebook rerun lrs/default/4 --store sqlite:///" in out
+    [record] = _launches(url)
+    entry = record.entry
+    assert entry["configuration"] == {"batch_size": 32, "learning_rate": 0.3, "seed": 1, "use_ema": True}
+    assert entry["change"] is None and entry["comparison"]["decision"] is None
+    runs = entry["retrain"]["runs"]
+    assert [(r["trial"], r["seed"]) for r in runs] == [("lrs/default/3", 0), ("lrs/default/4", 1),
+                                                        ("lrs/default/5", 2)]
+    assert all(r["state"] == "complete" and r["value"] > 0 for r in runs)
+    # test/accuracy is logged every 7 steps; the best step (the last, 49) was logged: 0.5 + 0.3 + 0.049
+    [test] = entry["test_metrics"]
+    assert test["metric"] == "test/accuracy" and test["step"] == 49 == test["best_step"]
+    assert test["value"] == pytest.approx(0.849)
+    assert entry["code_version"]["recorded"] is False  # stored through the Store API, not tunebook run
+    assert entry["note"] == "lr 0.3 trains faster" and entry["experiment"] == "lrs"
+    assert {p["id"] for p in entry["open_problems"]} <= {"late_variance", "best_step", "infeasible_fraction",
+                                                         "search_space_boundary", "sampled_enough", "still_improving"}
+    assert all(p["severity"] in ("warning", "problem") and p["summary"] for p in entry["open_problems"])
+
+
+def test_the_next_launch_records_its_change_from_the_baseline(url: str, capsys) -> None:
+    assert main(["launch", "lrs/default/4", "--note", "first", "--yes", "--store", url]) == 0
+    assert main(["launch", "wider/default/0", "--note", "wider", "--yes", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert "change from #0  learning_rate: 0.3 -> 0.0003; added: width=512;" in out and "removed: batch_size=32" in out
+    first, second = _launches(url)
+    assert second.entry["change"] == {"added": {"width": 512}, "removed": {"batch_size": 32},
+                                      "changed": {"learning_rate": {"old": 0.3, "new": 0.0003}}}
+    assert second.entry["previous"] == {"seq": 0, "trial": "lrs/default/4"}
+    assert second.entry["comparison"]["baseline"] == "lrs/default/4" and second.prev_hash == first.hash
+    assert second.entry["test_metrics"] == [] and "none logged" in out
+
+
+def test_without_a_terminal_and_without_yes_nothing_is_launched(url: str, capsys) -> None:
+    assert main(["launch", "lrs/default/4", "--note", "first", "--store", url]) == 1
+    captured = capsys.readouterr()
+    assert "Launch #0 of line 'main'" in captured.out  # the evidence is shown before refusing
+    assert ("error: not launched: there is no terminal to confirm on (stdin is not a TTY); read the evidence "
+            "above and pass --yes to launch without asking") in captured.err
+    assert _launches(url) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["lrs/default/6", "--note", "x"], "error: lrs/default/6 is infeasible; only a complete trial with an "
+                                       "objective value can become a baseline"),
+    (["lrs/default/4", "--note", "  "], "error: --note: say why this configuration is launched, got an empty note"),
+    (["lrs/default/4", "--note", "x", "--min-effect", "-1"], "error: --min-effect: must be a finite number >= 0 "
+                                                             "(in the objective's units), got -1.0"),
+    (["lrs/default/4", "--note", "x", "--min-effect", "nan"], "got nan"),
+    (["lrs/default/9", "--note", "x"], "error: lrs/default/9: study 'default' has no trial 9; its trial numbers: 0..6"),
+    (["nope/default/0", "--note", "x"], "error: no experiment named 'nope'"),
+])
+def test_bad_input_is_named_and_writes_nothing(url: str, capsys, args: list[str], message: str) -> None:
+    assert main(["launch", *args, "--yes", "--store", url]) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err
+    assert _launches(url) == []
+
+
+def test_launching_the_current_baseline_again_is_refused(url: str, capsys) -> None:
+    assert main(["launch", "lrs/default/4", "--note", "first", "--yes", "--store", url]) == 0
+    assert main(["launch", "lrs/default/4", "--note", "again", "--yes", "--store", url]) == 1
+    assert "error: lrs/default/4 is already the baseline of line 'main' (launch #0)" in capsys.readouterr().err
+    assert len(_launches(url)) == 1
+
+
+def test_lines_are_separate_and_an_unknown_line_is_named(url: str, capsys) -> None:
+    assert main(["launch", "lrs/default/4", "--note", "a", "--line", "vision", "--yes", "--store", url]) == 0
+    assert main(["launch", "wider/default/0", "--note", "b", "--yes", "--store", url]) == 0
+    capsys.readouterr()
+    assert [r.entry["trial"] for r in _launches(url, "vision")] == ["lrs/default/4"]
+    assert _launches(url)[0].entry["change"] is None  # the first of line main, whatever vision holds
+    assert main(["launches", "--line", "visoin", "--store", url]) == 1
+    assert "error: line 'visoin' has no launches; lines with launches: vision, main" in capsys.readouterr().err
+
+
+def test_the_log_lists_as_table_csv_and_json(url: str, capsys) -> None:
+    assert main(["launches", "--store", url]) == 0
+    assert "no launches yet on line 'main'" in capsys.readouterr().out
+    assert main(["launch", "lrs/default/4", "--note", "first", "--yes", "--store", url]) == 0
+    assert main(["launch", "wider/default/0", "--note", "wider, with a comma", "--yes", "--store", url]) == 0
+    records = _launches(url)
+    capsys.readouterr()
+    assert main(["launches", "--store", url, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["trial"] for r in rows] == ["lrs/default/4", "wider/default/0"]
+    assert rows[1]["note"] == "wider, with a comma" and rows[1]["decision"] == "not compared"
+    assert rows[1]["change"] == "learning_rate: 0.3 -> 0.0003; added: width=512; removed: batch_size=32"
+    assert rows[1]["sha256"] == records[1].hash and rows[1]["prev_sha256"] == records[0].hash
+    assert main(["launches", "--store", url, "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [item["seq"] for item in listed] == [0, 1] and listed[1]["entry"] == records[1].entry
+    assert main(["launches", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert "wider/default/0" in out and f"chain verified: 2 launches, newest hash {records[1].hash}" in out
+
+
+def test_the_baseline_loads_as_a_specs_fixed_values(url: str, tmp_path: Path, capsys) -> None:
+    assert main(["baseline", "--store", url]) == 1
+    assert "error: line 'main' has no baseline yet: make one with tunebook launch" in capsys.readouterr().err
+    assert main(["launch", "wider/default/0", "--note", "wide\nand slow", "--yes", "--store", url]) == 0
+    capsys.readouterr()
+    assert main(["baseline", "--store", url]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("# the baseline of line 'main': launch #0, trial wider/default/0\n")
+    assert "note: wide and slow" in printed and "# seed: the seed this trial ran with" in printed
+    next_round = tmp_path / "round2.yaml"
+    next_round.write_text("name: round2\nobjective: {metric: train/loss, mode: min}\n"
+                          "search: {trials: 4}\nnuisance:\n  dropout: [0.0, 0.1]\n" + printed)
+    experiment = load_experiment(next_round)
+    fixed = {hp.name: hp.domain.value for hp in experiment.space.with_role("fixed")}
+    assert fixed == {"learning_rate": 3e-4, "seed": 1, "use_ema": True, "width": 512}
+    assert type(fixed["learning_rate"]) is float and type(fixed["use_ema"]) is bool
+    assert main(["baseline", "--store", url, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["configuration"] == fixed
+
+
+def test_a_tampered_log_is_named_and_nothing_is_listed_as_valid(url: str, capsys) -> None:
+    for trial_ref in ("lrs/default/4", "wider/default/0", "lrs/default/0"):
+        assert main(["launch", trial_ref, "--note", "n", "--yes", "--store", url]) == 0
+    with SQLStore(url) as store, store.engine.begin() as conn:
+        entry = json.loads(conn.execute(text("SELECT entry FROM launches WHERE seq = 1")).scalar())
+        entry["configuration"]["width"] = 1024
+        conn.execute(text("UPDATE launches SET entry = :e WHERE seq = 1"), {"e": json.dumps(entry)})
+    capsys.readouterr()
+    for command in (["launches"], ["launches", "--format", "json"], ["baseline"],
+                    ["launch", "lrs/default/1", "--note", "n", "--yes"]):
+        assert main([*command, "--store", url]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert ("error: the launch log of line 'main' is broken at launch #1: its content does not match its hash: "
+                "it was edited") in captured.err
+    assert len(_launches(url)) == 3
+
+
+@pytest.mark.slow  # a real terminal for a fresh tunebook process: ~10 s on 2 shared cores
+def test_the_prompt_asks_and_a_yes_launches(url: str, tmp_path: Path) -> None:
+    assert main(["launch", "lrs/default/4", "--note", "first", "--yes", "--store", url]) == 0
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "200"}
+    process = subprocess.Popen([sys.executable, "-m", "tunebook.cli.main", "launch", "wider/default/0", "--note",
+                                "wider", "--store", url], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, cwd=tmp_path)
+    os.close(slave)
+    os.write(master, b"y\n")
+    out, err = process.communicate(timeout=120)
+    os.close(master)
+    assert process.returncode == 0, err
+    assert "WARNING: the candidate was NOT COMPARED with the current baseline" in out
+    assert "Make wider/default/0 the baseline of line 'main'? [y/N]" in out
+    assert "launched: wider/default/0 is launch #1 of line 'main'" in out
+    assert [r.entry["trial"] for r in _launches(url)] == ["lrs/default/4", "wider/default/0"]
