@@ -212,3 +212,48 @@ def test_the_prompt_asks_and_a_yes_launches(url: str, tmp_path: Path) -> None:
     assert "Make wider/default/0 the baseline of line 'main'? [y/N]" in out
     assert "launched: wider/default/0 is launch #1 of line 'main'" in out
     assert [r.entry["trial"] for r in _launches(url)] == ["lrs/default/4", "wider/default/0"]
+
+
+TOY = """
+import math, random
+
+def train(params, trial):
+    rng = random.Random(int(params["seed"]))
+    loss = 2.0
+    for step in range(20):
+        loss *= math.exp(-params["lr"])
+        trial.log(step, {"valid_loss": loss * (1 + 0.05 * rng.gauss(0, 1)), "test/error": loss / 4})
+"""
+
+
+@pytest.mark.slow  # two tunebook runs and six CLI processes: ~40 s on 2 shared cores
+def test_end_to_end_run_launch_twice_and_run_the_next_round_from_the_baseline(tmp_path: Path) -> None:
+    from tests.execution.harness import run_cli
+
+    (tmp_path / "toy.py").write_text(TOY)
+    (tmp_path / "round1.yaml").write_text(
+        "name: round1\nobjective: {metric: valid_loss, mode: min}\nnuisance:\n  lr: [0.1, 0.3]\n  seed: [0, 1, 2]\n"
+        "fixed:\n  batch_size: 64\nsearch: {algorithm: grid}\nrun: {function: 'toy:train'}\n")
+    url = f"sqlite:///{tmp_path / 'tunebook.db'}"
+    assert run_cli("run", "round1.yaml", "--store", url, cwd=tmp_path).returncode == 0
+    first = run_cli("launch", "round1/default/0", "--note", "the first", "--yes", "--store", url, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    best = run_cli("launch", "round1", "--note", "lr 0.3 trains faster", "--yes", "--store", url, cwd=tmp_path)
+    assert best.returncode == 0, best.stderr
+    assert "change from #0  lr: 0.1 -> 0.3" in best.stdout and "test/error" in best.stdout
+    assert "no git repository, tunebook" in best.stdout  # the code version tunebook run recorded
+    listed = json.loads(run_cli("launches", "--format", "json", "--store", url, cwd=tmp_path).stdout)
+    entry = listed[1]["entry"]
+    assert entry["configuration"]["lr"] == 0.3 and entry["code_version"]["recorded"] is True
+    assert [r["seed"] for r in entry["retrain"]["runs"]] == [0, 1, 2]
+    baseline = run_cli("baseline", "--store", url, cwd=tmp_path).stdout
+    (tmp_path / "round2.yaml").write_text(
+        "name: round2\nobjective: {metric: valid_loss, mode: min}\nsearch: {trials: 2}\n"
+        "nuisance:\n  width: [8, 16]\nrun: {function: 'toy:train'}\n" + baseline)
+    done = run_cli("run", "round2.yaml", "--store", url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with SQLStore(url) as store:
+        trials = store.list_trials(experiment_id=store.get_experiment("round2").id)
+    assert len(trials) == 2 and all(t.state.value == "complete" for t in trials)
+    assert all({k: t.params[k] for k in ("lr", "seed", "batch_size")} == {"lr": 0.3, "seed": entry["configuration"]
+                                                                           ["seed"], "batch_size": 64} for t in trials)
