@@ -12,6 +12,7 @@ import click
 
 from tunebook import __version__
 from tunebook.cli.advise import advise_group
+from tunebook.cli.compare import compare_command
 from tunebook.cli.demo import demo_command
 from tunebook.cli.import_runs import import_group
 from tunebook.cli.note import note_command
@@ -34,6 +35,7 @@ def cli() -> None:
 for command in (run_command, status_command, trials_command, report_command, note_command, sample_command,
                 import_group, plan_group, advise_group, probe_group, demo_command):
     cli.add_command(command)
+cli.add_command(compare_command)
 
 
 def main(argv: list[str] | None = None) -> int:
