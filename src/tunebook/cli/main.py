@@ -12,6 +12,7 @@ import click
 
 from tunebook import __version__
 from tunebook.cli.advise import advise_group
+from tunebook.cli.compare import compare_command
 from tunebook.cli.demo import demo_command
 from tunebook.cli.import_runs import import_group
 from tunebook.cli.launch import baseline_command, launch_command, launches_command
@@ -35,6 +36,7 @@ def cli() -> None:
 for command in (run_command, status_command, trials_command, report_command, note_command, sample_command,
                 import_group, plan_group, advise_group, probe_group, demo_command):
     cli.add_command(command)
+cli.add_command(compare_command)
 for command in (launch_command, launches_command, baseline_command):  # the launch log (cli/launch.py)
     cli.add_command(command)
 

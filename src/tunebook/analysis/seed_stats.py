@@ -1,0 +1,152 @@
+"""The numbers of a comparison of two configurations' seeds: effect, P(better), rank test, power.
+
+Inputs are **gains**: each repeat's objective oriented so that larger is
+better (the value when maximising, its negative when minimising), with
+``-inf`` for a repeat that diverged or failed (the worst outcome). Rank
+statistics take ``-inf`` as it is (below every finished value, tied with each
+other); means and standard deviations cover the finite gains only.
+``analysis.compare`` turns these into a decision; the rules live there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import stats as sps
+
+if TYPE_CHECKING:
+    from tunebook.analysis.compare import Side
+
+POWER = 0.8
+RANK_EFFICIENCY = 3 / math.pi  # Mann-Whitney vs t-test on normal data (asymptotic relative efficiency)
+MIN_SEEDS = 5  # at 4 vs 4 only a perfect separation is significant at 0.05 (p = 0.029); at 5 vs 5 two swaps still are
+MAX_SEEDS = 10_000
+PERMUTATIONS = 9999
+
+__all__ = ["SeedStats", "compute", "min_p_value", "seeds_needed", "side_summary"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedStats:
+    """``gain``: mean finished gain, candidate - baseline (None if a side never finished), with its 95 %
+    percentile bootstrap interval; ``pooled_sd`` of the finished values (None with < 3 in all or no spread);
+    ``p_better`` = U/(n·m) with its interval; ``p_value`` of the two-sided rank test named by ``test``;
+    ``min_p`` the smallest two-sided p possible with n vs m seeds."""
+
+    n: int
+    m: int
+    gain: float | None
+    gain_interval: tuple[float, float] | None
+    pooled_sd: float | None
+    p_better: float
+    p_better_interval: tuple[float, float]
+    p_value: float
+    min_p: float
+    test: str
+
+
+def compute(base: np.ndarray, cand: np.ndarray, rng: np.random.Generator, resamples: int) -> SeedStats:
+    """The statistics of baseline gains ``base`` against candidate gains ``cand`` (see the module docstring)."""
+    n, m = len(base), len(cand)
+    fb, fc = base[np.isfinite(base)], cand[np.isfinite(cand)]
+    wins = (cand[None, :] > base[:, None]) + 0.5 * (cand[None, :] == base[:, None])  # [i, j]: cand j vs base i
+    kb = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples)
+    kc = rng.multinomial(m, np.full(m, 1.0 / m), size=resamples)
+    p_boot = np.einsum("ri,ij,rj->r", kb, wins, kc) / (n * m)
+    gain = gain_interval = None
+    if len(fb) and len(fc):
+        gain = float(fc.mean() - fb.mean())
+        boot = _finite_means(kc, cand) - _finite_means(kb, base)
+        low, high = np.nanquantile(boot, [0.025, 0.975])
+        gain_interval = (float(low), float(high))
+    p_value, test = rank_test(base, cand, rng)
+    return SeedStats(
+        n=n, m=m, gain=gain, gain_interval=gain_interval, pooled_sd=pooled_sd(fb, fc),
+        p_better=float(wins.mean()), p_better_interval=tuple(float(q) for q in np.quantile(p_boot, [0.025, 0.975])),
+        p_value=p_value, min_p=min_p_value(n, m), test=test,
+    )
+
+
+def _finite_means(counts: np.ndarray, gains: np.ndarray) -> np.ndarray:
+    """Per resample (a row of draw counts), the mean of its finite gains; NaN when it drew none."""
+    finite = np.isfinite(gains)
+    drawn = counts[:, finite].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (counts[:, finite] @ gains[finite]) / drawn
+
+
+def pooled_sd(a: np.ndarray, b: np.ndarray) -> float | None:
+    """sqrt(((n-1)·s_a² + (m-1)·s_b²) / (n+m-2)); None without a degree of freedom or without spread."""
+    dof = len(a) + len(b) - 2
+    if dof < 1:
+        return None
+    squares = sum(float(((x - x.mean()) ** 2).sum()) for x in (a, b) if len(x))
+    sd = math.sqrt(squares / dof)
+    return sd if sd > 0 else None
+
+
+def rank_test(base: np.ndarray, cand: np.ndarray, rng: np.random.Generator) -> tuple[float, str]:
+    """Two-sided Mann-Whitney p: scipy's exact distribution without ties, a permutation test with them."""
+    if len(np.unique(np.concatenate([base, cand]))) == len(base) + len(cand):
+        return float(sps.mannwhitneyu(cand, base, method="exact").pvalue), "Mann-Whitney U, exact"
+    method = sps.PermutationMethod(n_resamples=PERMUTATIONS, rng=rng)
+    return (float(sps.mannwhitneyu(cand, base, method=method).pvalue),
+            f"Mann-Whitney U, permutation ({PERMUTATIONS} or all arrangements; ties present)")
+
+
+def min_p_value(n: int, m: int) -> float:
+    """The smallest two-sided rank-test p with n vs m seeds (a perfect separation): 2 / C(n+m, n), from scipy."""
+    return float(sps.mannwhitneyu(np.arange(n), np.arange(n, n + m), method="exact").pvalue)
+
+
+def seeds_needed(effect_sd: float, alpha: float = 0.05, power: float = POWER) -> int | None:
+    """Seeds per side for the rank test to detect ``effect_sd`` (effect / seed sd) with ``power``.
+
+    The smallest n at which a two-sided two-sample t-test at ``alpha`` has
+    ``power`` (noncentral t, df 2n-2, noncentrality effect·sqrt(n/2)),
+    divided by the rank test's efficiency 3/π, at least ``MIN_SEEDS``. None
+    when no effect or beyond ``MAX_SEEDS``.
+    """
+    d = abs(effect_sd)
+    if not d > 0 or not math.isfinite(d) or _t_power(MAX_SEEDS, d, alpha) < power:
+        return None
+    low, high = 2, MAX_SEEDS  # the power rises with n: bisect for the first n that reaches it
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (mid + 1, high) if _t_power(mid, d, alpha) < power else (low, mid)
+    return min(MAX_SEEDS, max(MIN_SEEDS, math.ceil(low / RANK_EFFICIENCY)))
+
+
+def _t_power(n: int, d: float, alpha: float) -> float:
+    df, nc = 2 * n - 2, d * math.sqrt(n / 2)
+    crit = sps.t.ppf(1 - alpha / 2, df)
+    return float(sps.nct.sf(crit, df, nc) + sps.nct.cdf(-crit, df, nc))
+
+
+def side_summary(side: "Side", mode: str, study_variance: dict[str, Any] | None) -> dict[str, Any]:
+    """One side's repeats and statistics, as the comparison reports them.
+
+    ``median``: over every repeat, a lost one counted as the worst (None when
+    the middle repeat is a lost one); ``mean``, ``std`` (ddof 1), ``min``,
+    ``max``: over the finished repeats; ``diverged``/``failed``: the counts.
+    """
+    values = side.values
+    orient = 1.0 if mode == "max" else -1.0
+    gains = np.array([orient * r.value if r.state == "complete" and r.value is not None and math.isfinite(r.value)
+                      else -np.inf for r in side.repeats])
+    middle = float(np.median(gains)) if len(gains) else -math.inf
+    return {
+        "label": side.label, "ref": side.ref, "params": dict(side.params),
+        "repeats": [dataclasses.asdict(r) for r in side.repeats],
+        "n": len(side.repeats), "finished": len(values),
+        "diverged": side.count("infeasible"), "failed": side.count("failed"),
+        "median": orient * middle if math.isfinite(middle) else None,
+        "mean": float(values.mean()) if len(values) else None,
+        "std": float(values.std(ddof=1)) if len(values) > 1 else None,
+        "min": float(values.min()) if len(values) else None,
+        "max": float(values.max()) if len(values) else None,
+        "study_variance": study_variance,
+    }
