@@ -20,13 +20,14 @@ from tunebook.cli.main import main
 from tunebook.core.spec import load_experiment
 from tunebook.storage import SQLStore
 
-SEEDS = (0, 1, 2)
+SEEDS = tuple(range(6))
 
 
 @pytest.fixture
 def url(tmp_path: Path) -> str:
-    """Experiment ``lrs``: lr 0.1 and 0.3 each run with seeds 0-2 (repeats), lr 1.0 infeasible; a test curve
-    every 7 steps. A second experiment ``wider`` adds ``width`` and drops ``batch_size``."""
+    """Experiment ``lrs``: lr 0.1 (trials 0-5) and 0.3 (trials 6-11) each run with seeds 0-5 (repeats; 0.3 is
+    better by far), lr 1.0 infeasible (trial 12); a test curve every 7 steps. A second experiment ``wider`` adds
+    ``width`` and drops ``batch_size``, in one trial."""
     url = f"sqlite:///{tmp_path / 'tunebook.db'}"
     rows = []
     for lr in (0.1, 0.3):
@@ -55,19 +56,18 @@ def _launches(url: str, line: str = "main") -> list:
 
 
 def test_a_first_launch_records_the_evidence(url: str, capsys) -> None:
-    assert main(["launch", "lrs/default/4", "--note", "lr 0.3 trains faster", "--yes", "--store", url]) == 0
+    assert main(["launch", "lrs/default/7", "--note", "lr 0.3 trains faster", "--yes", "--store", url]) == 0
     out = capsys.readouterr().out
-    assert "Launch #0 of line 'main': lrs/default/4 becomes the baseline" in out
+    assert "Launch #0 of line 'main': lrs/default/7 becomes the baseline" in out
     assert "first baseline: nothing to compare" in out and "WARNING" not in out
-    assert "seed 0: " in out and "(lrs/default/3)" in out and "(lrs/default/5)" in out  # its repeats
-    assert "tunebook rerun lrs/default/4 --store sqlite:///" in out
+    assert "seed 0: " in out and "(lrs/default/6)" in out and "(lrs/default/11)" in out  # its repeats
+    assert "tunebook rerun lrs/default/7 --store sqlite:///" in out
     [record] = _launches(url)
     entry = record.entry
     assert entry["configuration"] == {"batch_size": 32, "learning_rate": 0.3, "seed": 1, "use_ema": True}
     assert entry["change"] is None and entry["comparison"]["decision"] is None
     runs = entry["retrain"]["runs"]
-    assert [(r["trial"], r["seed"]) for r in runs] == [("lrs/default/3", 0), ("lrs/default/4", 1),
-                                                        ("lrs/default/5", 2)]
+    assert [(r["trial"], r["seed"]) for r in runs] == [(f"lrs/default/{6 + seed}", seed) for seed in SEEDS]
     assert all(r["state"] == "complete" and r["value"] > 0 for r in runs)
     # test/accuracy is logged every 7 steps; the best step (the last, 49) was logged: 0.5 + 0.3 + 0.049
     [test] = entry["test_metrics"]
@@ -81,20 +81,37 @@ def test_a_first_launch_records_the_evidence(url: str, capsys) -> None:
 
 
 def test_the_next_launch_records_its_change_from_the_baseline(url: str, capsys) -> None:
-    assert main(["launch", "lrs/default/4", "--note", "first", "--yes", "--store", url]) == 0
+    assert main(["launch", "lrs/default/7", "--note", "first", "--yes", "--store", url]) == 0
     assert main(["launch", "wider/default/0", "--note", "wider", "--yes", "--store", url]) == 0
     out = capsys.readouterr().out
     assert "change from #0  learning_rate: 0.3 -> 0.0003; added: width=512;" in out and "removed: batch_size=32" in out
     first, second = _launches(url)
     assert second.entry["change"] == {"added": {"width": 512}, "removed": {"batch_size": 32},
                                       "changed": {"learning_rate": {"old": 0.3, "new": 0.0003}}}
-    assert second.entry["previous"] == {"seq": 0, "trial": "lrs/default/4"}
-    assert second.entry["comparison"]["baseline"] == "lrs/default/4" and second.prev_hash == first.hash
+    assert second.entry["previous"] == {"seq": 0, "trial": "lrs/default/7"}
+    assert second.entry["comparison"]["baseline"] == "lrs/default/7" and second.prev_hash == first.hash
     assert second.entry["test_metrics"] == [] and "none logged" in out
 
 
+def test_the_comparison_with_the_baseline_is_shown_and_a_keep_baseline_is_said_plainly(url: str, capsys) -> None:
+    assert main(["launch", "lrs/default/1", "--note", "lr 0.1", "--yes", "--store", url]) == 0
+    assert main(["launch", "lrs/default/7", "--note", "lr 0.3", "--yes", "--store", url]) == 0
+    better = capsys.readouterr().out
+    assert "comparison      against lrs/default/1 (launch #0): adopt" in better
+    assert "The comparison with the current baseline (tunebook compare):\nADOPT: adopt lrs/default/7" in better
+    assert "WARNING" not in better
+    assert main(["launch", "lrs/default/2", "--note", "back to 0.1", "--yes", "--store", url]) == 0
+    worse = capsys.readouterr().out
+    assert "KEEP BASELINE: keep the baseline lrs/default/7" in worse  # the comparison, in full
+    assert "WARNING: the comparison says KEEP THE BASELINE: the candidate is worse than the current baseline" in worse
+    decisions = [r.entry["comparison"]["decision"] for r in _launches(url)]
+    assert decisions == [None, "adopt", "keep baseline"]
+    details = _launches(url)[2].entry["comparison"]["details"]
+    assert details["baseline"]["n"] == 6 == details["candidate"]["n"] and details["p_better"] == 0.0
+
+
 def test_without_a_terminal_and_without_yes_nothing_is_launched(url: str, capsys) -> None:
-    assert main(["launch", "lrs/default/4", "--note", "first", "--store", url]) == 1
+    assert main(["launch", "lrs/default/7", "--note", "first", "--store", url]) == 1
     captured = capsys.readouterr()
     assert "Launch #0 of line 'main'" in captured.out  # the evidence is shown before refusing
     assert ("error: not launched: there is no terminal to confirm on (stdin is not a TTY); read the evidence "
@@ -103,13 +120,14 @@ def test_without_a_terminal_and_without_yes_nothing_is_launched(url: str, capsys
 
 
 @pytest.mark.parametrize("args, message", [
-    (["lrs/default/6", "--note", "x"], "error: lrs/default/6 is infeasible; only a complete trial with an "
+    (["lrs/default/12", "--note", "x"], "error: lrs/default/12 is infeasible; only a complete trial with an "
                                        "objective value can become a baseline"),
-    (["lrs/default/4", "--note", "  "], "error: --note: say why this configuration is launched, got an empty note"),
-    (["lrs/default/4", "--note", "x", "--min-effect", "-1"], "error: --min-effect: must be a finite number >= 0 "
+    (["lrs/default/7", "--note", "  "], "error: --note: say why this configuration is launched, got an empty note"),
+    (["lrs/default/7", "--note", "x", "--min-effect", "-1"], "error: --min-effect: must be a finite number >= 0 "
                                                              "(in the objective's units), got -1.0"),
-    (["lrs/default/4", "--note", "x", "--min-effect", "nan"], "got nan"),
-    (["lrs/default/9", "--note", "x"], "error: lrs/default/9: study 'default' has no trial 9; its trial numbers: 0..6"),
+    (["lrs/default/7", "--note", "x", "--min-effect", "nan"], "got nan"),
+    (["lrs/default/13", "--note", "x"], "error: lrs/default/13: study 'default' has no trial 13; its trial numbers: "
+                                        "0..12"),
     (["nope/default/0", "--note", "x"], "error: no experiment named 'nope'"),
 ])
 def test_bad_input_is_named_and_writes_nothing(url: str, capsys, args: list[str], message: str) -> None:
@@ -120,17 +138,17 @@ def test_bad_input_is_named_and_writes_nothing(url: str, capsys, args: list[str]
 
 
 def test_launching_the_current_baseline_again_is_refused(url: str, capsys) -> None:
-    assert main(["launch", "lrs/default/4", "--note", "first", "--yes", "--store", url]) == 0
-    assert main(["launch", "lrs/default/4", "--note", "again", "--yes", "--store", url]) == 1
-    assert "error: lrs/default/4 is already the baseline of line 'main' (launch #0)" in capsys.readouterr().err
+    assert main(["launch", "lrs/default/7", "--note", "first", "--yes", "--store", url]) == 0
+    assert main(["launch", "lrs/default/7", "--note", "again", "--yes", "--store", url]) == 1
+    assert "error: lrs/default/7 is already the baseline of line 'main' (launch #0)" in capsys.readouterr().err
     assert len(_launches(url)) == 1
 
 
 def test_lines_are_separate_and_an_unknown_line_is_named(url: str, capsys) -> None:
-    assert main(["launch", "lrs/default/4", "--note", "a", "--line", "vision", "--yes", "--store", url]) == 0
+    assert main(["launch", "lrs/default/7", "--note", "a", "--line", "vision", "--yes", "--store", url]) == 0
     assert main(["launch", "wider/default/0", "--note", "b", "--yes", "--store", url]) == 0
     capsys.readouterr()
-    assert [r.entry["trial"] for r in _launches(url, "vision")] == ["lrs/default/4"]
+    assert [r.entry["trial"] for r in _launches(url, "vision")] == ["lrs/default/7"]
     assert _launches(url)[0].entry["change"] is None  # the first of line main, whatever vision holds
     assert main(["launches", "--line", "visoin", "--store", url]) == 1
     assert "error: line 'visoin' has no launches; lines with launches: vision, main" in capsys.readouterr().err
@@ -139,14 +157,14 @@ def test_lines_are_separate_and_an_unknown_line_is_named(url: str, capsys) -> No
 def test_the_log_lists_as_table_csv_and_json(url: str, capsys) -> None:
     assert main(["launches", "--store", url]) == 0
     assert "no launches yet on line 'main'" in capsys.readouterr().out
-    assert main(["launch", "lrs/default/4", "--note", "first", "--yes", "--store", url]) == 0
+    assert main(["launch", "lrs/default/7", "--note", "first", "--yes", "--store", url]) == 0
     assert main(["launch", "wider/default/0", "--note", "wider, with a comma", "--yes", "--store", url]) == 0
     records = _launches(url)
     capsys.readouterr()
     assert main(["launches", "--store", url, "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert [r["trial"] for r in rows] == ["lrs/default/4", "wider/default/0"]
-    assert rows[1]["note"] == "wider, with a comma" and rows[1]["decision"] == "not compared"
+    assert [r["trial"] for r in rows] == ["lrs/default/7", "wider/default/0"]
+    assert rows[1]["note"] == "wider, with a comma" and rows[1]["decision"] == "not enough evidence"
     assert rows[1]["change"] == "learning_rate: 0.3 -> 0.0003; added: width=512; removed: batch_size=32"
     assert rows[1]["sha256"] == records[1].hash and rows[1]["prev_sha256"] == records[0].hash
     assert main(["launches", "--store", url, "--format", "json"]) == 0
@@ -178,7 +196,7 @@ def test_the_baseline_loads_as_a_specs_fixed_values(url: str, tmp_path: Path, ca
 
 
 def test_a_tampered_log_is_named_and_nothing_is_listed_as_valid(url: str, capsys) -> None:
-    for trial_ref in ("lrs/default/4", "wider/default/0", "lrs/default/0"):
+    for trial_ref in ("lrs/default/7", "wider/default/0", "lrs/default/0"):
         assert main(["launch", trial_ref, "--note", "n", "--yes", "--store", url]) == 0
     with SQLStore(url) as store, store.engine.begin() as conn:
         entry = json.loads(conn.execute(text("SELECT entry FROM launches WHERE seq = 1")).scalar())
@@ -197,7 +215,7 @@ def test_a_tampered_log_is_named_and_nothing_is_listed_as_valid(url: str, capsys
 
 @pytest.mark.slow  # a real terminal for a fresh tunebook process: ~10 s on 2 shared cores
 def test_the_prompt_asks_and_a_yes_launches(url: str, tmp_path: Path) -> None:
-    assert main(["launch", "lrs/default/4", "--note", "first", "--yes", "--store", url]) == 0
+    assert main(["launch", "lrs/default/7", "--note", "first", "--yes", "--store", url]) == 0
     master, slave = pty.openpty()
     env = {**os.environ, "COLUMNS": "200"}
     process = subprocess.Popen([sys.executable, "-m", "tunebook.cli.main", "launch", "wider/default/0", "--note",
@@ -208,10 +226,11 @@ def test_the_prompt_asks_and_a_yes_launches(url: str, tmp_path: Path) -> None:
     out, err = process.communicate(timeout=120)
     os.close(master)
     assert process.returncode == 0, err
-    assert "WARNING: the candidate was NOT COMPARED with the current baseline" in out
-    assert "Make wider/default/0 the baseline of line 'main'? [y/N]" in out
+    assert "WARNING: the comparison says NOT ENOUGH EVIDENCE" in out  # 6 seeds against 1
+    assert "Make wider/default/0 the baseline of line 'main' although the comparison says 'not enough evidence'? " \
+           "[y/N]" in out
     assert "launched: wider/default/0 is launch #1 of line 'main'" in out
-    assert [r.entry["trial"] for r in _launches(url)] == ["lrs/default/4", "wider/default/0"]
+    assert [r.entry["trial"] for r in _launches(url)] == ["lrs/default/7", "wider/default/0"]
 
 
 TOY = """

@@ -10,6 +10,7 @@ verified; ``baseline`` prints the current baseline as a spec's ``fixed:``.
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 from typing import Any
 
@@ -50,7 +51,8 @@ def launch_command(trial: str, note: str, line: str, min_effect: float, seed_par
     that reproduces the trial. It asks before writing unless --yes.
     """
     from tunebook.analysis.checklist import run_checklist
-    from tunebook.plans.baseline import current_baseline, launch_entry
+    from tunebook.cli.compare import comparison_text
+    from tunebook.plans.baseline import check_launchable, compare_with_baseline, current_baseline, launch_entry
     from tunebook.plans.reference import resolve_trial
     from tunebook.storage.url import display_url
 
@@ -58,10 +60,15 @@ def launch_command(trial: str, note: str, line: str, min_effect: float, seed_par
     with open_cli_store(store_url) as store:
         previous = current_baseline(store, line)
         candidate = resolve_trial(trial, store)
+        check_launchable(candidate, previous)
+        compared = compare_with_baseline(store, previous, candidate, min_effect, seed_param)
         entry = launch_entry(store, candidate, previous, note=note, findings=run_checklist(candidate.data),
-                             store_url=display_url(store.url), min_effect=min_effect, seed_param=seed_param)
+                             compared=compared, store_url=display_url(store.url), seed_param=seed_param)
         seq = 0 if previous is None else previous.seq + 1
         click.echo(entry_text(entry, line, seq))
+        if not isinstance(compared, str):
+            layout = comparison_text(compared, width=shutil.get_terminal_size().columns)
+            click.echo(f"\nThe comparison with the current baseline (tunebook compare):\n{layout}", nl=False)
         warning = decision_warning(entry)
         if warning:
             click.echo(f"\n{warning}")

@@ -27,12 +27,14 @@ CSV_KEYS = ("seq", "launched_at", "trial", "metric", "value", "decision", "chang
 JSON_KEYS = ("seq", "launched_at", "trial", "decision", "sha256", "prev_sha256", "entry")
 
 _WARNINGS = {
-    "keep baseline": "the comparison says KEEP THE BASELINE: the candidate is not better than the current baseline "
-                     "beyond trial variance (or by less than --min-effect). Launching it anyway makes a "
-                     "configuration that did not beat the baseline the new baseline.",
-    "not enough evidence": "the comparison says NOT ENOUGH EVIDENCE: the measured difference is within trial "
-                           "variance, so it may be luck. Retrain both configurations (tunebook retrain TRIAL -n 5) "
-                           "and compare again before launching.",
+    "keep baseline": "the comparison says KEEP THE BASELINE: the candidate is worse than the current baseline "
+                     "beyond trial variance, or an improvement of at least --min-effect is ruled out (see why "
+                     "above). Launching it anyway makes a configuration that did not beat the baseline the new "
+                     "baseline.",
+    "not enough evidence": "the comparison says NOT ENOUGH EVIDENCE: with the seeds at hand it cannot show the "
+                           "candidate is better than the current baseline (see why above), so the difference may "
+                           "be luck. Gather the seeds it asks for (the next: commands above) and compare again "
+                           "before launching.",
 }
 
 
@@ -78,7 +80,7 @@ def decision_warning(entry: Mapping[str, Any]) -> str:
     if decision in _WARNINGS:
         text = _WARNINGS[decision]
     else:
-        text = f"the candidate was NOT COMPARED with the current baseline: {comparison.get('text')}"
+        text = f"the candidate was NOT COMPARED with the current baseline: {comparison.get('headline')}"
     width = min(100, shutil.get_terminal_size().columns)
     return textwrap.fill(f"WARNING: {text}", width=width, break_on_hyphens=False)
 
@@ -145,9 +147,9 @@ def _number(value: Any) -> str:
 
 def _comparison(comparison: Mapping[str, Any], previous: Mapping[str, Any] | None) -> str:
     if previous is None:
-        return comparison["text"]
-    head = f"against {comparison.get('baseline')} (launch #{previous['seq']}): {comparison.get('decision') or 'not compared'}"
-    return head + "\n" + comparison["text"]
+        return comparison["headline"]
+    decision = comparison.get("decision") or "not compared"
+    return f"against {comparison.get('baseline')} (launch #{previous['seq']}): {decision}\n{comparison['headline']}"
 
 
 def _retrain(retrain: Mapping[str, Any]) -> str:

@@ -9,8 +9,8 @@ as plain JSON data, once, at launch time:
 - ``change``: its difference from the previous baseline's configuration
   (``added``, ``removed``, ``changed`` old -> new); None for a first baseline;
 - ``comparison``: ``tunebook compare`` of the current baseline against the
-  candidate (its decision, text and numbers), or a first baseline's "nothing
-  to compare";
+  candidate (its decision, headline, reasons, warnings and every number), or
+  a first baseline's "nothing to compare";
 - ``retrain``: the configuration's repeats (trials identical apart from the
   seed parameter, ``analysis.repeats``), each seed with its outcome;
 - ``test_metrics``: each ``test/...`` or ``test_...`` curve at the trial's best
@@ -41,6 +41,7 @@ from tunebook.plans.reference import ResolvedTrial
 from tunebook.storage.launches import verify_chain
 
 if TYPE_CHECKING:
+    from tunebook.analysis.compare import Comparison
     from tunebook.analysis.findings import Finding
     from tunebook.core.records import CodeVersion
     from tunebook.storage.base import Store
@@ -61,15 +62,9 @@ def current_baseline(store: "Store", line: str) -> LaunchRecord | None:
     return records[-1] if records else None
 
 
-def launch_entry(store: "Store", candidate: ResolvedTrial, previous: LaunchRecord | None, *, note: str,
-                 findings: "list[Finding]", store_url: str, min_effect: float = 0.0,
-                 seed_param: str = DEFAULT_SEED_PARAM) -> dict[str, Any]:
-    """The entry that makes ``candidate`` the baseline after ``previous`` (None: the line's first launch).
-
-    ``findings``: the experiment's checklist now. LaunchError if the trial is
-    not complete or is already the baseline.
-    """
-    trial, objective = candidate.trial, candidate.data.objective
+def check_launchable(candidate: ResolvedTrial, previous: LaunchRecord | None) -> None:
+    """LaunchError unless ``candidate`` is a complete trial with a value and not already the baseline."""
+    trial = candidate.trial
     if trial.state.value != "complete" or trial.objective is None:
         what = trial.state.value if trial.state.value != "complete" else "complete but has no objective value"
         raise LaunchError(f"{candidate.canonical} is {what}; only a complete trial with an objective value "
@@ -77,6 +72,18 @@ def launch_entry(store: "Store", candidate: ResolvedTrial, previous: LaunchRecor
     if previous is not None and previous.entry.get("trial") == candidate.canonical:
         raise LaunchError(f"{candidate.canonical} is already the baseline of line {previous.line!r} "
                           f"(launch #{previous.seq})")
+
+
+def launch_entry(store: "Store", candidate: ResolvedTrial, previous: LaunchRecord | None, *, note: str,
+                 findings: "list[Finding]", compared: "Comparison | str", store_url: str,
+                 seed_param: str = DEFAULT_SEED_PARAM) -> dict[str, Any]:
+    """The entry that makes ``candidate`` the baseline after ``previous`` (None: the line's first launch).
+
+    ``findings``: the experiment's checklist now; ``compared``: what
+    ``compare_with_baseline`` returned. LaunchError as ``check_launchable``.
+    """
+    check_launchable(candidate, previous)
+    trial, objective = candidate.trial, candidate.data.objective
     configuration = candidate.params
     return {
         "version": ENTRY_VERSION,
@@ -87,7 +94,7 @@ def launch_entry(store: "Store", candidate: ResolvedTrial, previous: LaunchRecor
         "configuration": configuration,
         "previous": None if previous is None else {"seq": previous.seq, "trial": previous.entry.get("trial")},
         "change": None if previous is None else config_change(previous.entry.get("configuration", {}), configuration),
-        "comparison": comparison(store, previous, candidate, min_effect, seed_param),
+        "comparison": comparison_record(previous, compared),
         "retrain": retrain_values(store, candidate, seed_param),
         "test_metrics": test_metrics(store, candidate),
         "open_problems": open_problems(findings),
@@ -110,27 +117,32 @@ def config_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, A
             "removed": {k: v for k, v in old.items() if k not in new}, "changed": changed}
 
 
-def comparison(store: "Store", previous: LaunchRecord | None, candidate: ResolvedTrial, min_effect: float,
-               seed_param: str) -> dict[str, Any]:
-    """``tunebook compare`` of the baseline against ``candidate``: decision, text, numbers (``details``).
+def compare_with_baseline(store: "Store", previous: LaunchRecord | None, candidate: ResolvedTrial,
+                          min_effect: float = 0.0, seed_param: str = DEFAULT_SEED_PARAM) -> "Comparison | str":
+    """``tunebook compare`` of the current baseline (``previous``'s trial) against ``candidate``.
 
-    A first baseline has nothing to compare: decision None. So has a
-    tunebook without the compare module, and the text says so.
+    A string instead of a Comparison says why there is none: a first
+    baseline (``FIRST_BASELINE``), or a baseline trial no longer in the store.
     """
     if previous is None:
-        return {"baseline": None, "decision": None, "text": FIRST_BASELINE}
-    baseline = previous.entry.get("trial")
+        return FIRST_BASELINE
+    from tunebook.plans.comparison import compare_refs
+
     try:
-        from tunebook.plans.comparison import compare_refs, comparison_text
-    except ImportError:
-        return {"baseline": baseline, "decision": None,
-                "text": "this tunebook has no `tunebook compare`; compare the two by hand before launching"}
-    try:
-        result = compare_refs(store, baseline, candidate.canonical, min_effect=min_effect, seed_param=seed_param)
-    except NotFoundError as exc:  # the baseline's trial is gone from the store
-        return {"baseline": baseline, "decision": None, "text": str(exc)}
-    return {"baseline": baseline, "decision": result.decision, "text": comparison_text(result),
-            "details": result.to_dict()}
+        return compare_refs(store, previous.entry["trial"], candidate.canonical, min_effect=min_effect,
+                            seed_param=seed_param)
+    except NotFoundError as exc:  # the baseline's trial was deleted from the store
+        return f"the baseline's trial cannot be read: {exc}"
+
+
+def comparison_record(previous: LaunchRecord | None, compared: "Comparison | str") -> dict[str, Any]:
+    """The entry's ``comparison``: the baseline's trial, the decision (None: not compared), the headline,
+    the reasons and warnings in words, and every number (``details``, ``Comparison.to_dict``)."""
+    baseline = None if previous is None else previous.entry.get("trial")
+    if isinstance(compared, str):
+        return {"baseline": baseline, "decision": None, "headline": compared, "reasons": [], "warnings": []}
+    return {"baseline": baseline, "decision": compared.decision, "headline": compared.headline,
+            "reasons": list(compared.reasons), "warnings": list(compared.warnings), "details": compared.to_dict()}
 
 
 def retrain_values(store: "Store", candidate: ResolvedTrial, seed_param: str) -> dict[str, Any]:
