@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["compare_command", "comparison_text", "print_comparison"]
 
+SEED_ROWS = 12  # the seeds table's rows on screen; --format json holds every seed
 STYLE = {"adopt": "bold green", "keep baseline": "bold red", "not enough evidence": "bold yellow"}
 
 
@@ -114,9 +115,12 @@ def _seeds_table(c: "Comparison") -> Any:
     for header, justify in (("#", "right"), ("baseline trial", "left"), ("value", "right"),
                             ("candidate trial", "left"), ("value", "right")):
         table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    pairs = itertools.zip_longest(c.baseline["repeats"], c.candidate["repeats"])
-    for i, (b, k) in enumerate(pairs, start=1):
+    pairs = list(itertools.zip_longest(c.baseline["repeats"], c.candidate["repeats"]))
+    for i, (b, k) in enumerate(pairs[:SEED_ROWS], start=1):
         table.add_row(str(i), *(escape(x) for x in _seed_cells(b)), *(escape(x) for x in _seed_cells(k)))
+    if len(pairs) > SEED_ROWS:
+        more = [max(0, len(c.baseline["repeats"]) - SEED_ROWS), max(0, len(c.candidate["repeats"]) - SEED_ROWS)]
+        table.add_row("...", f"{more[0]} more", "", f"{more[1]} more (--format json lists all)", "")
     return table
 
 
