@@ -71,7 +71,7 @@ def _compare(store: "Store", baseline_ref: str, candidate_ref: str, min_effect: 
     budgets = [_retrain_budget(r, store) for r in (base, cand)]
     warnings = result.warnings + _same_configuration(sides)
     return dataclasses.replace(result, warnings=warnings, commands=(reproduce,),
-                               next_commands=_next(result, sides, budgets, where, seed_param))
+                               next_commands=_next(result, sides, budgets, where, seed_param, reproduce))
 
 
 def side_of(resolved: ResolvedTrial, label: str, seed_param: str = DEFAULT_SEED_PARAM) -> Side:
@@ -105,8 +105,8 @@ def _pick(data: "ExperimentData", side_ids: set[int]) -> StudyPick | None:
     return None
 
 
-def _next(result: Comparison, sides: list[Side], budgets: list[int], where: Where, seed_param: str
-          ) -> tuple[str, ...]:
+def _next(result: Comparison, sides: list[Side], budgets: list[int], where: Where, seed_param: str,
+          reproduce: str) -> tuple[str, ...]:
     """For "not enough evidence": retrain each side short of the seeds needed, then compare again.
 
     ``tunebook retrain -n N`` sets the retrain study's budget (a larger N
@@ -118,7 +118,7 @@ def _next(result: Comparison, sides: list[Side], budgets: list[int], where: Wher
     seed_option = [] if seed_param == DEFAULT_SEED_PARAM else ["--seed-param", seed_param]
     steps = [where.command("retrain", s.ref, "-n", held + target - len(s.repeats), *seed_option)
              for s, held in zip(sides, budgets) if len(s.repeats) < target]
-    return tuple(steps + list(result.commands)) if steps else ()
+    return (*steps, reproduce) if steps else ()
 
 
 def _retrain_budget(resolved: ResolvedTrial, store: "Store") -> int:
