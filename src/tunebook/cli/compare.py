@@ -74,22 +74,25 @@ def print_comparison(c: "Comparison", console: "Console | None" = None) -> None:
     from rich.markup import escape
 
     console = console or Console()
+
+    def say(text: str) -> None:  # lines are never broken by rich: commands stay copyable, the terminal wraps
+        console.print(text, soft_wrap=True)
+
     better = "lower" if c.mode == "min" else "higher"
-    console.print(f"[{STYLE[c.decision]}]{c.decision.upper()}[/]: {escape(c.headline)}")
-    console.print(f"objective {escape(c.metric)} ({better} is better)"
-                  + (f", --min-effect {c.min_effect:g}" if c.min_effect else ""))
+    say(f"[{STYLE[c.decision]}]{c.decision.upper()}[/]: {escape(c.headline)}")
+    say(f"objective {escape(c.metric)} ({better} is better)" + (f", --min-effect {c.min_effect:g}" if c.min_effect else ""))
     console.print(_sides_table(c))
     console.print(_seeds_table(c))
     for line in _effect_lines(c):
-        console.print(escape(line))
+        say(escape(line))
     for reason in c.reasons:
-        console.print(f"  why: {escape(reason)}")
+        say(f"  why: {escape(reason)}")
     for warning in c.warnings:
-        console.print(f"[yellow]warning[/]: {escape(warning)}")
+        say(f"[yellow]warning[/]: {escape(warning)}")
     for command in c.next_commands:
-        console.print(f"next: {escape(command)}")
+        say(f"next: {escape(command)}")
     for command in c.commands:
-        console.print(f"[dim]reproduce: {escape(command)}[/]")
+        say(f"[dim]reproduce: {escape(command)}[/]")
 
 
 def _sides_table(c: "Comparison") -> Any:
