@@ -233,7 +233,7 @@ def _effect_numbers(stats: "seed_stats.SeedStats", baseline: Side, orient: float
         return dict(difference=None, difference_interval=None, percent=None, percent_interval=None,
                     sd_units=None, sd_units_interval=None)
     low, high = sorted((orient * stats.gain_interval[0], orient * stats.gain_interval[1]))
-    difference = orient * stats.gain
+    difference = orient * stats.gain + 0.0  # + 0.0: no "-0" for equal means
     base_mean = float(np.mean(baseline.values))
     scale_pct = 100.0 / abs(base_mean) if base_mean else None
     scale_sd = 1.0 / stats.pooled_sd if stats.pooled_sd else None
@@ -286,9 +286,10 @@ def _seeds_reason(needed: int | None, stats: "seed_stats.SeedStats", distance: f
     if not stats.pooled_sd:
         return (f"the seed spread cannot be measured yet (finished repeats: {stats.n} vs {stats.m} seeds, no spread); "
                 f"retrain each side to at least {seed_stats.MIN_SEEDS} seeds")
-    if distance == 0 or (distance is not None and distance / stats.pooled_sd < 1e-3) and min_effect == 0:
-        return ("the measured means are practically equal: no number of seeds settles a zero difference; set "
-                "--min-effect to the smallest improvement worth adopting, so that a verdict can rule it out")
+    if min_effect == 0:
+        return (f"the means differ by {0.0 if distance is None else distance / stats.pooled_sd:.2g} seed sd: more "
+                f"than {seed_stats.MAX_SEEDS} seeds per side would be needed, and a zero difference is never settled; "
+                f"set --min-effect to the smallest improvement worth adopting, so that a verdict can rule it out")
     return f"more than {seed_stats.MAX_SEEDS} seeds per side would be needed at the measured spread"
 
 

@@ -11,6 +11,7 @@ other); means and standard deviations cover the finite gains only.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -89,14 +90,19 @@ def pooled_sd(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 def rank_test(base: np.ndarray, cand: np.ndarray, rng: np.random.Generator) -> tuple[float, str]:
-    """Two-sided Mann-Whitney p: scipy's exact distribution without ties, a permutation test with them."""
+    """Two-sided Mann-Whitney p: scipy's exact distribution without ties, a permutation test with them
+    (the normal approximation with its tie correction when a side has a single seed)."""
     if len(np.unique(np.concatenate([base, cand]))) == len(base) + len(cand):
         return float(sps.mannwhitneyu(cand, base, method="exact").pvalue), "Mann-Whitney U, exact"
+    if min(len(base), len(cand)) < 2:
+        return (float(sps.mannwhitneyu(cand, base, method="asymptotic").pvalue),
+                "Mann-Whitney U, normal approximation (ties present)")
     method = sps.PermutationMethod(n_resamples=PERMUTATIONS, rng=rng)
     return (float(sps.mannwhitneyu(cand, base, method=method).pvalue),
             f"Mann-Whitney U, permutation ({PERMUTATIONS} or all arrangements; ties present)")
 
 
+@functools.lru_cache(maxsize=256)
 def min_p_value(n: int, m: int) -> float:
     """The smallest two-sided rank-test p with n vs m seeds (a perfect separation): 2 / C(n+m, n), from scipy."""
     return float(sps.mannwhitneyu(np.arange(n), np.arange(n, n + m), method="exact").pvalue)
@@ -107,23 +113,30 @@ def seeds_needed(effect_sd: float, alpha: float = 0.05, power: float = POWER) ->
 
     The smallest n at which a two-sided two-sample t-test at ``alpha`` has
     ``power`` (noncentral t, df 2n-2, noncentrality effect·sqrt(n/2)),
-    divided by the rank test's efficiency 3/π, at least ``MIN_SEEDS``. None
-    when no effect or beyond ``MAX_SEEDS``.
+    divided by the rank test's efficiency 3/π, at least ``MIN_SEEDS``; None
+    when there is no effect or it takes more than ``MAX_SEEDS``. The search
+    starts at the normal approximation 2·(z_{1-α/2} + z_power)² / d², which
+    the t-test's n exceeds by a few seeds at most.
     """
     d = abs(effect_sd)
-    if not d > 0 or not math.isfinite(d) or _t_power(MAX_SEEDS, d, alpha) < power:
+    if not d > 0 or not math.isfinite(d):
         return None
-    low, high = 2, MAX_SEEDS  # the power rises with n: bisect for the first n that reaches it
-    while low < high:
-        mid = (low + high) // 2
-        low, high = (mid + 1, high) if _t_power(mid, d, alpha) < power else (low, mid)
-    return min(MAX_SEEDS, max(MIN_SEEDS, math.ceil(low / RANK_EFFICIENCY)))
+    normal = 2 * (sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power)) ** 2 / d**2
+    if normal > MAX_SEEDS:
+        return None
+    start = max(2, math.floor(normal))
+    candidates = np.arange(start, start + 32)
+    reached = candidates[_t_power(candidates, d, alpha) >= power]
+    n_t = int(reached[0]) if len(reached) else start + 32
+    needed = max(MIN_SEEDS, math.ceil(n_t / RANK_EFFICIENCY))
+    return needed if needed <= MAX_SEEDS else None
 
 
-def _t_power(n: int, d: float, alpha: float) -> float:
-    df, nc = 2 * n - 2, d * math.sqrt(n / 2)
+def _t_power(n: np.ndarray, d: float, alpha: float) -> np.ndarray:
+    """Power of the two-sided two-sample t-test with ``n`` per side (vectorised over ``n``)."""
+    df, nc = 2 * n - 2, d * np.sqrt(n / 2)
     crit = sps.t.ppf(1 - alpha / 2, df)
-    return float(sps.nct.sf(crit, df, nc) + sps.nct.cdf(-crit, df, nc))
+    return sps.nct.sf(crit, df, nc) + sps.nct.cdf(-crit, df, nc)
 
 
 def side_summary(side: "Side", mode: str, study_variance: dict[str, Any] | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["compare_command", "comparison_text", "print_comparison"]
 
+SEED_ROWS = 12  # the seeds table's rows on screen; --format json holds every seed
 STYLE = {"adopt": "bold green", "keep baseline": "bold red", "not enough evidence": "bold yellow"}
 
 
@@ -73,22 +74,25 @@ def print_comparison(c: "Comparison", console: "Console | None" = None) -> None:
     from rich.markup import escape
 
     console = console or Console()
+
+    def say(text: str) -> None:  # lines are never broken by rich: commands stay copyable, the terminal wraps
+        console.print(text, soft_wrap=True)
+
     better = "lower" if c.mode == "min" else "higher"
-    console.print(f"[{STYLE[c.decision]}]{c.decision.upper()}[/]: {escape(c.headline)}")
-    console.print(f"objective {escape(c.metric)} ({better} is better)"
-                  + (f", --min-effect {c.min_effect:g}" if c.min_effect else ""))
+    say(f"[{STYLE[c.decision]}]{c.decision.upper()}[/]: {escape(c.headline)}")
+    say(f"objective {escape(c.metric)} ({better} is better)" + (f", --min-effect {c.min_effect:g}" if c.min_effect else ""))
     console.print(_sides_table(c))
     console.print(_seeds_table(c))
     for line in _effect_lines(c):
-        console.print(escape(line))
+        say(escape(line))
     for reason in c.reasons:
-        console.print(f"  why: {escape(reason)}")
+        say(f"  why: {escape(reason)}")
     for warning in c.warnings:
-        console.print(f"[yellow]warning[/]: {escape(warning)}")
+        say(f"[yellow]warning[/]: {escape(warning)}")
     for command in c.next_commands:
-        console.print(f"next: {escape(command)}")
+        say(f"next: {escape(command)}")
     for command in c.commands:
-        console.print(f"[dim]reproduce: {escape(command)}[/]")
+        say(f"[dim]reproduce: {escape(command)}[/]")
 
 
 def _sides_table(c: "Comparison") -> Any:
@@ -114,9 +118,12 @@ def _seeds_table(c: "Comparison") -> Any:
     for header, justify in (("#", "right"), ("baseline trial", "left"), ("value", "right"),
                             ("candidate trial", "left"), ("value", "right")):
         table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    pairs = itertools.zip_longest(c.baseline["repeats"], c.candidate["repeats"])
-    for i, (b, k) in enumerate(pairs, start=1):
+    pairs = list(itertools.zip_longest(c.baseline["repeats"], c.candidate["repeats"]))
+    for i, (b, k) in enumerate(pairs[:SEED_ROWS], start=1):
         table.add_row(str(i), *(escape(x) for x in _seed_cells(b)), *(escape(x) for x in _seed_cells(k)))
+    if len(pairs) > SEED_ROWS:
+        more = [max(0, len(c.baseline["repeats"]) - SEED_ROWS), max(0, len(c.candidate["repeats"]) - SEED_ROWS)]
+        table.add_row("...", f"{more[0]} more", "", f"{more[1]} more (--format json lists all)", "")
     return table
 
 

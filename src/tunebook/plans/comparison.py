@@ -68,7 +68,10 @@ def _compare(store: "Store", baseline_ref: str, candidate_ref: str, min_effect: 
     options = ([] if not min_effect else ["--min-effect", f"{min_effect:g}"]) + \
         ([] if seed_param == DEFAULT_SEED_PARAM else ["--seed-param", seed_param])
     reproduce = where.command("compare", base.canonical, cand.canonical, *options)
-    return dataclasses.replace(result, commands=(reproduce,), next_commands=_next(result, sides, where, seed_param))
+    budgets = [_retrain_budget(r, store) for r in (base, cand)]
+    warnings = result.warnings + _same_configuration(sides)
+    return dataclasses.replace(result, warnings=warnings, commands=(reproduce,),
+                               next_commands=_next(result, sides, budgets, where, seed_param, reproduce))
 
 
 def side_of(resolved: ResolvedTrial, label: str, seed_param: str = DEFAULT_SEED_PARAM) -> Side:
@@ -102,15 +105,35 @@ def _pick(data: "ExperimentData", side_ids: set[int]) -> StudyPick | None:
     return None
 
 
-def _next(result: Comparison, sides: list[Side], where: Where, seed_param: str) -> tuple[str, ...]:
-    """For "not enough evidence": retrain each side short of the seeds needed, then compare again."""
+def _next(result: Comparison, sides: list[Side], budgets: list[int], where: Where, seed_param: str,
+          reproduce: str) -> tuple[str, ...]:
+    """For "not enough evidence": retrain each side short of the seeds needed, then compare again.
+
+    ``tunebook retrain -n N`` sets the retrain study's budget (a larger N
+    extends it), so N is what that study already holds plus the seeds missing.
+    """
     if result.decision != "not enough evidence":
         return ()
     target = result.seeds_needed or MIN_SEEDS
     seed_option = [] if seed_param == DEFAULT_SEED_PARAM else ["--seed-param", seed_param]
-    steps = [where.command("retrain", s.ref, "-n", target - len(s.repeats), *seed_option)
-             for s in sides if len(s.repeats) < target]
-    return tuple(steps + list(result.commands)) if steps else ()
+    steps = [where.command("retrain", s.ref, "-n", held + target - len(s.repeats), *seed_option)
+             for s, held in zip(sides, budgets) if len(s.repeats) < target]
+    return (*steps, reproduce) if steps else ()
+
+
+def _retrain_budget(resolved: ResolvedTrial, store: "Store") -> int:
+    """How many trials the retrain studies of ``resolved``'s trial hold already (studies linked to it)."""
+    linked = {s.key for s in store.list_studies(resolved.record.id) if s.source_trial_id == resolved.trial.id}
+    return int(resolved.data.trials["study"].isin(linked).sum()) if linked else 0
+
+
+def _same_configuration(sides: list[Side]) -> tuple[str, ...]:
+    """A warning when both sides hold the very same repeats: the comparison cannot find a difference."""
+    a, b = ({r.trial for r in s.repeats} for s in sides)
+    if a != b or sides[0].ref.split("/")[0] != sides[1].ref.split("/")[0]:
+        return ()
+    return (f"both sides are the same configuration ({len(a)} repeats of {sides[0].ref}): there is nothing to "
+            f"compare; name two different configurations",)
 
 
 def _resolve(text: str, store: "Store") -> ResolvedTrial:
