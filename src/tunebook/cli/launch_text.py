@@ -153,14 +153,19 @@ def _comparison(comparison: Mapping[str, Any], previous: Mapping[str, Any] | Non
 
 
 def _retrain(retrain: Mapping[str, Any]) -> str:
-    runs = retrain["runs"]
-    seed = retrain["seed_param"]
-    lines = [f"{len(runs)} run{'s' if len(runs) != 1 else ''} of this configuration"
-             + ("" if len(runs) > 1 else f" (no repeats: tunebook retrain TRIAL -n 5 measures its trial variance)")]
+    """How many runs the configuration has, then each seed's outcome (a lost run shows its state)."""
+    runs, seed = retrain["runs"], retrain["seed_param"]
+    seeded = any(run["seed"] is not None for run in runs)
+    head = f"{len(runs)} run{'s' if len(runs) != 1 else ''} of this configuration"
+    if len(runs) == 1:
+        head += " (no repeats: tunebook retrain TRIAL -n 5 measures its trial variance)"
+    if not seeded:
+        head += f" (no {seed!r} parameter: runs differ only by the program's own randomness)"
+    lines = [head]
     for run in runs:
         outcome = _number(run["value"]) if run["state"] == "complete" else run["state"]
-        lines.append(f"{seed} {format_value(run['seed']) if run['seed'] is not None else '-'}: {outcome}  "
-                     f"({run['trial']})")
+        label = f"{seed} {format_value(run['seed'])}" if run["seed"] is not None else "run"
+        lines.append(f"{label}: {outcome}  ({run['trial']})")
     return "\n".join(lines)
 
 
