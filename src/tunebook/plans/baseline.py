@@ -96,7 +96,7 @@ def launch_entry(store: "Store", candidate: ResolvedTrial, previous: LaunchRecor
         "change": None if previous is None else config_change(previous.entry.get("configuration", {}), configuration),
         "comparison": comparison_record(previous, compared),
         "retrain": retrain_values(store, candidate, seed_param),
-        "test_metrics": test_metrics(store, candidate),
+        "test_metrics": metrics_on_test_set(store, candidate),
         "open_problems": open_problems(findings),
         "code_version": code_version(store, trial.code_version_id),
         "reproduce": f"tunebook rerun {candidate.canonical} --store {store_url}",
@@ -159,7 +159,7 @@ def retrain_values(store: "Store", candidate: ResolvedTrial, seed_param: str) ->
     return {"seed_param": seed_param, "runs": runs}
 
 
-def test_metrics(store: "Store", candidate: ResolvedTrial) -> list[dict[str, Any]]:
+def metrics_on_test_set(store: "Store", candidate: ResolvedTrial) -> list[dict[str, Any]]:
     """Each ``test/...``/``test_...`` curve of the trial at its best step, or at the logged step nearest it.
 
     ``step`` is where the value was read; it differs from ``best_step`` when
