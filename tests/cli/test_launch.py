@@ -110,6 +110,17 @@ def test_the_comparison_with_the_baseline_is_shown_and_a_keep_baseline_is_said_p
     assert details["baseline"]["n"] == 6 == details["candidate"]["n"] and details["p_better"] == 0.0
 
 
+def test_a_candidate_judged_by_another_metric_is_launched_uncompared_and_said_so(url: str, capsys) -> None:
+    store_experiment(url, spec("by-error", objective="train/error", fixed={"learning_rate": 0.3}),
+                     [trial({"learning_rate": 0.3}, {"train/error": falling(20)})])
+    assert main(["launch", "lrs/default/7", "--note", "by loss", "--yes", "--store", url]) == 0
+    assert main(["launch", "by-error/default/0", "--note", "by error", "--yes", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert "WARNING: the candidate was NOT COMPARED with the current baseline: the two cannot be compared" in out
+    comparison = _launches(url)[1].entry["comparison"]
+    assert comparison["decision"] is None and "train/error (min) but the baseline" in comparison["headline"]
+
+
 def test_without_a_terminal_and_without_yes_nothing_is_launched(url: str, capsys) -> None:
     assert main(["launch", "lrs/default/7", "--note", "first", "--store", url]) == 1
     captured = capsys.readouterr()

@@ -37,6 +37,7 @@ from tunebook.analysis.repeats import DEFAULT_SEED_PARAM, repeats_of
 from tunebook.analysis.verdict import _first_sentence  # the verdict's reading of a finding, reused as is
 from tunebook.core.errors import NotFoundError, TunebookError
 from tunebook.core.records import LaunchRecord
+from tunebook.plans.records import PlanInputError
 from tunebook.plans.reference import ResolvedTrial
 from tunebook.storage.launches import verify_chain
 
@@ -122,7 +123,8 @@ def compare_with_baseline(store: "Store", previous: LaunchRecord | None, candida
     """``tunebook compare`` of the current baseline (``previous``'s trial) against ``candidate``.
 
     A string instead of a Comparison says why there is none: a first
-    baseline (``FIRST_BASELINE``), or a baseline trial no longer in the store.
+    baseline (``FIRST_BASELINE``), a baseline trial no longer in the store,
+    or sides judged by different objectives (the line's metric changed).
     """
     if previous is None:
         return FIRST_BASELINE
@@ -133,6 +135,8 @@ def compare_with_baseline(store: "Store", previous: LaunchRecord | None, candida
                             seed_param=seed_param)
     except NotFoundError as exc:  # the baseline's trial was deleted from the store
         return f"the baseline's trial cannot be read: {exc}"
+    except PlanInputError as exc:  # judged by another metric or mode: the numbers do not compare
+        return f"the two cannot be compared: {exc}"
 
 
 def comparison_record(previous: LaunchRecord | None, compared: "Comparison | str") -> dict[str, Any]:
