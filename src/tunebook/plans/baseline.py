@@ -168,6 +168,7 @@ def metrics_on_test_set(store: "Store", candidate: ResolvedTrial) -> list[dict[s
 
     ``step`` is where the value was read; it differs from ``best_step`` when
     the test metric was not logged at the best step (e.g. only at the end).
+    A NaN or infinite value is None (the entry stays strict JSON).
     """
     from tunebook.analysis.data import latest_points
 
@@ -178,7 +179,8 @@ def metrics_on_test_set(store: "Store", candidate: ResolvedTrial) -> list[dict[s
         points = curves[curves["metric"] == metric]
         steps, values = points["step"].to_numpy(), points["value"].to_numpy()
         at = int(abs(steps - trial.best_step).argmin()) if trial.best_step is not None else len(steps) - 1
-        found.append({"metric": metric, "step": int(steps[at]), "value": float(values[at]),
+        value = float(values[at])
+        found.append({"metric": metric, "step": int(steps[at]), "value": value if math.isfinite(value) else None,
                       "best_step": trial.best_step})
     return found
 
