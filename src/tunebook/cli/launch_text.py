@@ -108,7 +108,8 @@ def launch_rows(records: Sequence[LaunchRecord]) -> list[dict[str, Any]]:
             "launched_at": record.created_at.isoformat(), "trial": entry.get("trial"),
             "metric": entry.get("objective", {}).get("metric"), "value": entry.get("objective", {}).get("value"),
             "decision": decision, "change": change_text(entry.get("change")), "note": entry.get("note"),
-            "note_cell": _cut(str(entry.get("note") or ""), NOTE_CELL), "hash": record.hash[:12], "sha256": record.hash, "prev_sha256": record.prev_hash, "entry": entry,
+            "note_cell": _cut(str(entry.get("note") or ""), NOTE_CELL), "hash": record.hash[:12],
+            "sha256": record.hash, "prev_sha256": record.prev_hash, "entry": entry,
         })
     return rows
 

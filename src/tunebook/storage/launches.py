@@ -110,7 +110,8 @@ def append(conn: Connection, line: str, entry: Mapping[str, Any], now: datetime,
         newest = existing[-1].entry.get("trial", "?") if existing else "?"
         raise ConflictError(f"line {line!r} changed while this launch was prepared: its newest launch is now "
                             f"#{len(existing) - 1} ({newest}), so this one would be #{len(existing)}, not "
-                            f"#{expect_seq}; nothing was written: run the launch again to compare with the new baseline")
+                            f"#{expect_seq}; nothing was written: run the launch again to compare with the new "
+                            "baseline")
     prev_hash = existing[-1].hash if existing else None
     values = {"line": line, "seq": len(existing), "entry": text, "prev_hash": prev_hash,
               "hash": entry_hash(prev_hash, json.loads(text)), "created_at": now}
