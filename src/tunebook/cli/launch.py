@@ -51,6 +51,7 @@ def launch_command(trial: str, note: str, line: str, min_effect: float, seed_par
     that reproduces the trial. It asks before writing unless --yes.
     """
     from tunebook.analysis.checklist import run_checklist
+    from tunebook.analysis.next_steps import Where
     from tunebook.cli.compare import comparison_text
     from tunebook.plans.baseline import check_launchable, compare_with_baseline, current_baseline, launch_entry
     from tunebook.plans.reference import resolve_trial
@@ -74,8 +75,9 @@ def launch_command(trial: str, note: str, line: str, min_effect: float, seed_par
             click.echo(f"\n{warning}")
         _confirm(entry, line, yes)
         record = store.append_launch(line, entry, expect_seq=seq)
+        next_command = Where(entry["experiment"], store=display_url(store.url)).command("baseline", "--line", line)
     click.echo(f"\nlaunched: {entry['trial']} is launch #{record.seq} of line {line!r}, the baseline now "
-               f"(hash {record.hash[:12]}); its spec values: tunebook baseline --line {line}")
+               f"(hash {record.hash[:12]}); its values for the next spec's fixed:\n    {next_command}")
 
 
 def _checked(note: str, line: str, min_effect: float) -> tuple[str, str]:

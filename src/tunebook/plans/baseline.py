@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Mapping
 
 from tunebook.analysis.findings import Severity
+from tunebook.analysis.next_steps import Where
 from tunebook.analysis.repeats import DEFAULT_SEED_PARAM, repeats_of
 from tunebook.analysis.verdict import _first_sentence  # the verdict's reading of a finding, reused as is
 from tunebook.core.errors import NotFoundError, TunebookError
@@ -100,7 +101,7 @@ def launch_entry(store: "Store", candidate: ResolvedTrial, previous: LaunchRecor
         "test_metrics": metrics_on_test_set(store, candidate),
         "open_problems": open_problems(findings),
         "code_version": code_version(store, trial.code_version_id),
-        "reproduce": f"tunebook rerun {candidate.canonical} --store {store_url}",
+        "reproduce": Where(candidate.record.name, store=store_url).command("rerun", candidate.canonical),
         "note": note,
         "launched_by": _who(),
         "launched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
