@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import click
 
-from tunebook.cli.options import store_option
+from tunebook.cli.options import existing_store, store_option
 
 TRIAL_HELP = "TRIAL: EXPERIMENT (its best trial), EXPERIMENT/STUDY, EXPERIMENT/NUMBER or EXPERIMENT/STUDY/NUMBER."
 
@@ -93,7 +93,7 @@ def instability_command(trial: str, early_out: str | None, store_url: str | None
     from tunebook.plans import early_instability, instability, resolve_trial
     from tunebook.plans.records import check_free
 
-    found = resolve_trial(trial, store_url)  # both plans start from this trial: read the store once
+    found = resolve_trial(trial, existing_store(store_url))  # both plans start from this trial: read the store once
     main = instability(found, name=name)
     early = early_instability(found, name=f"{name}-early" if name else None)
     for plan, path in ((main, out), (early, early_out)):  # neither file is written unless both may be
@@ -139,4 +139,4 @@ def round2_command(trial: str, steps: int, schedule: str | None, store_url: str 
     """
     from tunebook.plans import round2
 
-    _write(round2(trial, steps, store_url, schedule=schedule, name=name), out, force)
+    _write(round2(trial, steps, existing_store(store_url), schedule=schedule, name=name), out, force)
