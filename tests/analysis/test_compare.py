@@ -74,6 +74,19 @@ def test_the_rank_tests_smallest_p_values_quoted_in_the_docstring_are_scipys():
     assert min_p_value(4, 4) == pytest.approx(2 / math.comb(8, 4))
 
 
+def test_the_false_alarm_bounds_quoted_are_the_exact_tests_size():
+    """The largest two-sided p below 0.05 that n vs n seeds can give: the rule's false-alarm rate at most."""
+    def size(n: int) -> float:
+        base = np.arange(n, dtype=float)
+        ps = []
+        for u in range(n * n + 1):  # a candidate sample with U = u: u pairs won, spread over its seeds
+            cand = np.array([min(n, max(0, u - n * j)) for j in range(n)], dtype=float) - 0.5
+            ps.append(mannwhitneyu(cand, base, method="exact").pvalue)
+        return max(p for p in ps if p < ALPHA)
+
+    assert round(size(10), 3) == 0.043 and round(size(5), 3) == 0.032
+
+
 def test_three_seeds_per_side_cannot_be_significant_however_far_apart():
     result = compare(Side.of("b", [1.0, 1.1, 1.2]), Side.of("c", [0.1, 0.2, 0.3]), "min")
     assert result.decision == "not enough evidence"

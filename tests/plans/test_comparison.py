@@ -12,6 +12,7 @@ from tunebook.plans.comparison import compare_refs
 from tunebook.plans.records import PlanInputError
 
 from .seeded import A, B, C, SEEDS, seeded_store
+from .stored import spec, store_experiment, trial
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +103,18 @@ def test_unknown_refs_name_what_exists(url: str, ref: str, wanted: str):
 
 
 def test_sides_with_different_objectives_are_refused(url: str):
-    with pytest.raises(PlanInputError, match=r"valid_acc \(max\).*valid_loss \(min\)"):
+    with pytest.raises(PlanInputError, match=r"valid_acc \(max, best over training\).*valid_loss \(min, best"):
         compare_refs(url, A, "acc")
+
+
+def test_sides_reducing_their_curves_differently_are_refused(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    for name, reduce in (("best-loss", "best"), ("final-loss", "final")):
+        spec_data = {**spec(name, objective="valid_loss", nuisance={"lr": [0.1, 0.2]}),
+                     "objective": {"metric": "valid_loss", "mode": "min", "reduce": reduce}}
+        store_experiment(url, spec_data, [trial({"lr": 0.1}, {"valid_loss": [(0, 1.0), (1, 0.4), (2, 0.5)]})])
+    with pytest.raises(PlanInputError, match=r"valid_loss \(min, final over training\).*\(min, best over"):
+        compare_refs(url, "best-loss", "final-loss")
 
 
 def test_a_negative_min_effect_is_refused_naming_it(url: str):

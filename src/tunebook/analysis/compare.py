@@ -255,8 +255,8 @@ def _decide(stats: "seed_stats.SeedStats", min_effect: float, base: str, cand: s
     if stats.min_p >= ALPHA:
         return "not enough evidence", [
             f"too few seeds to tell: with {n} vs {m} seeds the smallest two-sided p a rank test can give is "
-            f"{stats.min_p:.3g} (>= {ALPHA}); 4 per side is the least that can ever be significant, and then only "
-            f"when every seed of one side beats every seed of the other"], distance
+            f"{stats.min_p:.3g} (>= {ALPHA}); with equal seeds per side 4 is the least that can ever be significant, "
+            f"and then only when every seed of one side beats every seed of the other"], distance
     significant = stats.p_value < ALPHA
     test = f"rank test p = {stats.p_value:.3g}, P(better) = {stats.p_better:.2f}"
     if significant and stats.p_better > 0.5 and (interval is None or interval[0] > 0):
@@ -273,8 +273,12 @@ def _decide(stats: "seed_stats.SeedStats", min_effect: float, base: str, cand: s
         return "not enough evidence", [f"{cand} beats {base} beyond trial variance ({test}) but by "
                                        f"{gain:.4g}, less than the --min-effect {min_effect:g}, and the interval "
                                        f"still reaches {interval[1]:.4g}"], distance
-    return "not enough evidence", [f"the difference is within trial variance ({test}; the 95 % interval of the "
-                                   f"improvement includes 0)" if interval else f"within trial variance ({test})"], distance
+    if interval is None:
+        return "not enough evidence", [f"within trial variance ({test})"], distance
+    span = f"the 95 % interval of the improvement, {interval[0]:.4g} to {interval[1]:.4g}, includes 0"
+    if significant:
+        return "not enough evidence", [f"mixed evidence: {test} but {span}"], distance
+    return "not enough evidence", [f"the difference is within trial variance ({test}; {span})"], distance
 
 
 def _seeds_reason(needed: int | None, stats: "seed_stats.SeedStats", distance: float | None,

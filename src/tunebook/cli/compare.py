@@ -81,6 +81,9 @@ def print_comparison(c: "Comparison", console: "Console | None" = None) -> None:
     better = "lower" if c.mode == "min" else "higher"
     say(f"[{STYLE[c.decision]}]{c.decision.upper()}[/]: {escape(c.headline)}")
     say(f"objective {escape(c.metric)} ({better} is better)" + (f", --min-effect {c.min_effect:g}" if c.min_effect else ""))
+    for name, side in (("baseline", c.baseline), ("candidate", c.candidate)):
+        named = "" if side["ref"] in ("", side["label"]) else f" = {side['ref']}"
+        say(f"{name:<9}  {escape(side['label'])}{escape(named)} and its repeats")
     console.print(_sides_table(c))
     console.print(_seeds_table(c))
     for line in _effect_lines(c):
@@ -96,17 +99,22 @@ def print_comparison(c: "Comparison", console: "Console | None" = None) -> None:
 
 
 def _sides_table(c: "Comparison") -> Any:
-    from rich.markup import escape
+    """One row per side: seeds, lost ones (diverged/failed), median, mean, std, min, max."""
     from rich.table import Table
 
-    table = Table(title=None, show_edge=True, pad_edge=False)
-    for header in ("side", "ref", "seeds", "diverged", "failed", "median", "mean", "std", "min", "max"):
-        table.add_column(header, justify="left" if header in ("side", "ref") else "right", no_wrap=True)
+    table = Table(show_edge=True)
+    table.add_column("side", no_wrap=True)
+    for header in ("seeds", "div/fail", "median", "mean", "std", "min", "max"):
+        table.add_column(header, justify="right", no_wrap=True)
     for name, side in (("baseline", c.baseline), ("candidate", c.candidate)):
         median = cell_text(side["median"]) if side["median"] is not None else "lost"
-        table.add_row(name, escape(side["ref"] or side["label"]), str(side["n"]), str(side["diverged"]),
-                      str(side["failed"]), median, *(cell_text(side[k]) for k in ("mean", "std", "min", "max")))
+        table.add_row(name, str(side["n"]), f"{side['diverged']}/{side['failed']}", median,
+                      *(_short(side[k]) for k in ("mean", "std", "min", "max")))
     return table
+
+
+def _short(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
 
 
 def _seeds_table(c: "Comparison") -> Any:
@@ -114,7 +122,7 @@ def _seeds_table(c: "Comparison") -> Any:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(show_edge=True, pad_edge=False)
+    table = Table(show_edge=True)
     for header, justify in (("#", "right"), ("baseline trial", "left"), ("value", "right"),
                             ("candidate trial", "left"), ("value", "right")):
         table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
@@ -142,13 +150,14 @@ def _effect_lines(c: "Comparison") -> list[str]:
         if c.percent is not None:
             parts.append(f"{c.percent:+.3g} % {_interval(c.percent_interval, '.3g')}")
         if c.sd_units is not None:
-            parts.append(f"{c.sd_units:+.3g} seed sd {_interval(c.sd_units_interval, '.3g')} (pooled sd {c.pooled_sd:.3g})")
-        lines.append("difference candidate - baseline (means of finished seeds, 95 % bootstrap interval): "
-                     + "; ".join(parts))
+            parts.append(f"{c.sd_units:+.3g} seed sd {_interval(c.sd_units_interval, '.3g')}")
+        lines.append("difference candidate - baseline (means of finished seeds; 95 % bootstrap intervals):")
+        lines.append("  " + " = ".join(parts) + (f"  (pooled seed sd {c.pooled_sd:.3g})" if c.pooled_sd else ""))
     else:
         lines.append("difference: none (a side has no finished seed; the ranks still count the lost ones)")
-    lines.append(f"P(candidate beats baseline on a fresh seed) = {c.p_better:.2f} {_interval(c.p_better_interval, '.2f')}"
-                 f"; {c.test}: p = {c.p_value:.3g} (smallest possible here: {c.min_p:.2g})")
+    n, m = c.baseline["n"], c.candidate["n"]
+    lines.append(f"P(candidate beats baseline on a fresh seed) = {c.p_better:.2f} {_interval(c.p_better_interval, '.2f')}")
+    lines.append(f"{c.test}: p = {c.p_value:.3g} (the smallest possible with {n} vs {m} seeds: {c.min_p:.2g})")
     for name, side in (("baseline", c.baseline), ("candidate", c.candidate)):
         s = side["study_variance"]
         if s:

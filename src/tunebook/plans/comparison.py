@@ -163,13 +163,16 @@ def _did_you_mean(message: str, text: str, store: "Store") -> str:
 
 
 def _same_objective(base: ResolvedTrial, cand: ResolvedTrial) -> None:
-    """Refuse sides judged by different metrics or modes: their numbers do not compare."""
+    """Refuse sides judged by different metrics, modes or reductions: their numbers do not compare."""
     a, b = base.data.objective, cand.data.objective
-    if (a.metric, a.mode) != (b.metric, b.mode):
+    if (a.metric, a.mode, a.reduce) != (b.metric, b.mode, b.reduce):
         raise PlanInputError([("CANDIDATE", (
-            f"{cand.ref.text!r} is judged by {b.metric} ({b.mode}) but the baseline {base.ref.text!r} by "
-            f"{a.metric} ({a.mode}); a comparison needs one objective, so compare trials of experiments that "
-            f"share it"))])
+            f"{cand.ref.text!r} is judged by {_said(b)} but the baseline {base.ref.text!r} by {_said(a)}; a "
+            f"comparison needs one objective, so compare trials of experiments that share it"))])
+
+
+def _said(objective: Any) -> str:
+    return f"{objective.metric} ({objective.mode}, {objective.reduce} over training)"
 
 
 def _finite(value: Any) -> bool:
