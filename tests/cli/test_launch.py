@@ -118,7 +118,7 @@ def test_a_candidate_judged_by_another_metric_is_launched_uncompared_and_said_so
     out = capsys.readouterr().out
     assert "WARNING: the candidate was NOT COMPARED with the current baseline: the two cannot be compared" in out
     comparison = _launches(url)[1].entry["comparison"]
-    assert comparison["decision"] is None and "train/error (min) but the baseline" in comparison["headline"]
+    assert comparison["decision"] is None and "is judged by train/error (min" in comparison["headline"]
 
 
 def test_without_a_terminal_and_without_yes_nothing_is_launched(url: str, capsys) -> None:
