@@ -148,6 +148,13 @@ def test_bad_input_is_named_and_writes_nothing(url: str, capsys, args: list[str]
     assert _launches(url) == []
 
 
+@pytest.mark.parametrize("command", [["launches"], ["baseline"], ["launch", "lrs/default/7", "--note", "x", "--yes"]])
+def test_a_store_that_is_not_there_is_named_and_not_created(tmp_path: Path, capsys, command: list[str]) -> None:
+    missing = tmp_path / "typo.db"
+    assert main([*command, "--store", str(missing)]) == 1
+    assert f"error: no store at {missing}" in capsys.readouterr().err and not missing.exists()
+
+
 def test_launching_the_current_baseline_again_is_refused(url: str, capsys) -> None:
     assert main(["launch", "lrs/default/7", "--note", "first", "--yes", "--store", url]) == 0
     assert main(["launch", "lrs/default/7", "--note", "again", "--yes", "--store", url]) == 1
