@@ -102,6 +102,7 @@ def test_the_comparison_with_the_baseline_is_shown_and_a_keep_baseline_is_said_p
     assert "WARNING" not in better
     assert main(["launch", "lrs/default/2", "--note", "back to 0.1", "--yes", "--store", url]) == 0
     worse = capsys.readouterr().out
+    assert "change from #1  learning_rate: 0.3 -> 0.1; seed: 1 -> 2 (another seed)" in worse
     assert "KEEP BASELINE: keep the baseline lrs/default/7" in worse  # the comparison, in full
     assert "WARNING: the comparison says KEEP THE BASELINE: the candidate is worse than the current baseline" in worse
     decisions = [r.entry["comparison"]["decision"] for r in _launches(url)]

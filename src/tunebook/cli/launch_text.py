@@ -45,7 +45,7 @@ def entry_text(entry: Mapping[str, Any], line: str, seq: int) -> str:
         ("objective", f"{o['metric']} ({o['mode']}) {_number(o['value'])} at step {o['best_step']}"),
         ("configuration", _params(entry["configuration"])),
         ("change" + (f" from #{entry['previous']['seq']}" if entry.get("previous") else ""),
-         change_text(entry.get("change"))),
+         change_text(entry.get("change"), _seed_param(entry))),
         ("comparison", _comparison(entry["comparison"], entry.get("previous"))),
         ("retrain values", _retrain(entry["retrain"])),
         ("test metrics", _tests(entry["test_metrics"])),
@@ -85,15 +85,23 @@ def decision_warning(entry: Mapping[str, Any]) -> str:
     return textwrap.fill(f"WARNING: {text}", width=width, break_on_hyphens=False)
 
 
-def change_text(change: Mapping[str, Any] | None) -> str:
-    """``lr: 0.1 -> 0.01; added: wd=0.001; removed: dropout=0.1``; a first baseline's "first baseline"."""
+def change_text(change: Mapping[str, Any] | None, seed_param: str | None = None) -> str:
+    """``lr: 0.1 -> 0.01; added: wd=0.001; removed: dropout=0.1``; a first baseline's "first baseline".
+
+    A change of ``seed_param`` comes last, marked "(another seed)": it is not
+    a change of configuration.
+    """
     if change is None:
         return "first baseline"
-    pieces = [f"{k}: {format_value(v['old'])} -> {format_value(v['new'])}" for k, v in change["changed"].items()]
+    moved = {k: f"{k}: {format_value(v['old'])} -> {format_value(v['new'])}" for k, v in change["changed"].items()}
+    seed = moved.pop(seed_param, None) if seed_param else None
+    pieces = list(moved.values())
     if change["added"]:
         pieces.append(f"added: {_params(change['added'])}")
     if change["removed"]:
         pieces.append(f"removed: {_params(change['removed'])}")
+    if seed:
+        pieces.append(f"{seed} (another seed)")
     return "; ".join(pieces) or "same configuration (another run of it)"
 
 
@@ -107,7 +115,7 @@ def launch_rows(records: Sequence[LaunchRecord]) -> list[dict[str, Any]]:
             "seq": record.seq, "launched": f"{record.created_at:%Y-%m-%d %H:%M} UTC",
             "launched_at": record.created_at.isoformat(), "trial": entry.get("trial"),
             "metric": entry.get("objective", {}).get("metric"), "value": entry.get("objective", {}).get("value"),
-            "decision": decision, "change": change_text(entry.get("change")), "note": entry.get("note"),
+            "decision": decision, "change": change_text(entry.get("change"), _seed_param(entry)), "note": entry.get("note"),
             "note_cell": _cut(str(entry.get("note") or ""), NOTE_CELL), "hash": record.hash[:12],
             "sha256": record.hash, "prev_sha256": record.prev_hash, "entry": entry,
         })
@@ -131,6 +139,10 @@ def baseline_yaml(record: LaunchRecord) -> str:
         lines.append(f"# {seed}: the seed this trial ran with; drop it (or make it a nuisance) to vary seeds")
     body = yaml.safe_dump({"fixed": configuration}, sort_keys=False, default_flow_style=False, allow_unicode=True)
     return "\n".join(lines) + "\n" + body
+
+
+def _seed_param(entry: Mapping[str, Any]) -> str | None:
+    return (entry.get("retrain") or {}).get("seed_param")
 
 
 def _cut(text: str, width: int) -> str:
