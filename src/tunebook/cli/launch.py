@@ -117,12 +117,12 @@ def launches_command(line: str, fmt: str, store_url: str | None) -> None:
     under the table) is worth keeping elsewhere: it also catches the newest
     entries removed together.
     """
-    from tunebook.plans.baseline import current_baseline
+    from tunebook.storage.launches import verify_chain
 
     with open_cli_store(store_url) as store:
-        current_baseline(store, line)  # verifies the chain before anything is printed
         records = store.list_launches(line)
         others = store.launch_lines()
+    verify_chain(line, records)  # before anything is printed
     if not records:
         _no_launches(line, others, fmt)
         return
