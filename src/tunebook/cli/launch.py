@@ -44,7 +44,8 @@ def launch_command(trial: str, note: str, line: str, min_effect: float, seed_par
                    store_url: str | None) -> None:
     """Make TRIAL's configuration the new baseline of the line, after showing the evidence.
 
-    TRIAL is EXPERIMENT/STUDY/NUMBER (or EXPERIMENT for its best trial). The
+    TRIAL is EXPERIMENT/STUDY/NUMBER (or EXPERIMENT, EXPERIMENT/STUDY for the
+    best trial there; the log keeps the trial it named). The
     entry records the configuration, its change from the previous baseline,
     the comparison with it (tunebook compare), the repeats' values, the test
     metrics, the report's open problems, the code version and the command
