@@ -150,7 +150,7 @@ def _no_launches(line: str, others: list[str], fmt: str) -> None:
               help="yaml: a spec's fixed: section, with comments naming the launch; json: for scripts.")
 @store_option
 def baseline_command(line: str, fmt: str, store_url: str | None) -> None:
-    """The current baseline's configuration, as a spec's ``fixed:`` section for the next round."""
+    """The current baseline's configuration, as the fixed: section of the next round's spec."""
     import json
 
     from tunebook.cli.launch_text import baseline_yaml
