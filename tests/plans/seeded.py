@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from tunebook.cli.main import main
+from tunebook.storage import SQLStore
 
 SEEDS = 10
 MEANS = {"a": (0.1, 0.300), "b": (0.2, 0.280), "c": (0.05, 0.300)}
@@ -53,6 +54,8 @@ def seeded_store(tmp_path: Path) -> str:
         write_run(wide, f"w-{i}", {"lr": lr, "seed": 0}, {"valid_loss": [1.0, 0.6, 0.3 + abs(np.log10(lr / 0.2)) / 10]})
     for i, lr in enumerate((0.1, 0.2)):
         write_run(acc, f"r-{i}", {"lr": lr, "seed": 0}, {"valid_acc": [0.5, 0.8, 0.9 + i / 100]})
+    with SQLStore(url):  # opening creates the store: `tunebook import` on main refuses one that is not there
+        pass
     for name, folder, objective in (("lrs", lrs, "valid_loss"), ("wide", wide, "valid_loss"),
                                     ("acc", acc, "valid_acc:max")):
         code = main(["import", "runs", str(folder), "--params", "hparams.json", "--metrics", "eval.csv",
