@@ -39,10 +39,11 @@ def write_run(root: Path, name: str, params: dict, curves: dict[str, list[float]
     (folder / "eval.csv").write_text("\n".join(rows) + "\n")
 
 
-def seeded_store(tmp_path: Path) -> str:
-    """The SQLite URL of a store holding ``lrs``, ``wide`` and ``acc`` (see the module docstring)."""
+def seeded_store(tmp_path: Path, url: str | None = None) -> str:
+    """The URL of a store (default: a SQLite file in ``tmp_path``) holding ``lrs``, ``wide`` and ``acc``
+    (see the module docstring); the run folders are written under ``tmp_path``."""
     rng = np.random.default_rng(7)
-    url = f"sqlite:///{tmp_path / 'seeded.db'}"
+    url = url or f"sqlite:///{tmp_path / 'seeded.db'}"
     lrs, wide, acc = (tmp_path / name for name in ("lrs", "wide", "acc"))
     for config, (lr, mean) in MEANS.items():
         for seed in range(SEEDS):

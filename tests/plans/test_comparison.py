@@ -151,3 +151,12 @@ def test_a_retrain_study_names_its_source_configuration_and_shared_seeds_are_fla
     assert "retrain:default:0/1" in [r["trial"] for r in result.baseline["repeats"]]
     assert any("repeats share seeds (0)" in w for w in result.warnings)
     assert result.commands == (f"tunebook compare {A} {B} --store {url}",)
+
+
+@pytest.mark.postgres
+def test_postgresql_gives_the_same_comparison(url: str, postgres_url: str, tmp_path: Path):
+    seeded_store(tmp_path, postgres_url)
+    on_sqlite, on_postgres = (compare_refs(u, A, C).to_dict() for u in (url, postgres_url))
+    for commands in ("commands", "next_commands"):
+        on_sqlite.pop(commands), on_postgres.pop(commands)
+    assert on_postgres == on_sqlite
