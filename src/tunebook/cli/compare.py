@@ -73,6 +73,8 @@ def print_comparison(c: "Comparison", console: "Console | None" = None) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from tunebook.analysis.compare import RULE
+
     console = console or Console()
 
     def say(text: str) -> None:  # lines are never broken by rich: commands stay copyable, the terminal wraps
@@ -90,6 +92,7 @@ def print_comparison(c: "Comparison", console: "Console | None" = None) -> None:
         say(escape(line))
     for reason in c.reasons:
         say(f"  why: {escape(reason)}")
+    say(f"[dim]  rule: {escape(RULE)}[/]")
     for warning in c.warnings:
         say(f"[yellow]warning[/]: {escape(warning)}")
     for command in c.next_commands:
