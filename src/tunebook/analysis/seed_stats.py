@@ -47,10 +47,15 @@ class SeedStats:
     p_value: float
     min_p: float
     test: str
+    short_p: float | None = None  # the rank test of candidate - min_effect against the baseline (min_effect > 0)
+    short_p_better: float | None = None  # P(candidate - min_effect beats the baseline)
 
 
-def compute(base: np.ndarray, cand: np.ndarray, rng: np.random.Generator, resamples: int) -> SeedStats:
-    """The statistics of baseline gains ``base`` against candidate gains ``cand`` (see the module docstring)."""
+def compute(base: np.ndarray, cand: np.ndarray, rng: np.random.Generator, resamples: int,
+            min_effect: float = 0.0) -> SeedStats:
+    """The statistics of baseline gains ``base`` against candidate gains ``cand`` (see the module docstring);
+    with ``min_effect`` > 0 also the rank test of the candidate's gains less ``min_effect`` (lost ones stay
+    -inf), which tells whether an improvement of ``min_effect`` is ruled out."""
     n, m = len(base), len(cand)
     fb, fc = base[np.isfinite(base)], cand[np.isfinite(cand)]
     wins = (cand[None, :] > base[:, None]) + 0.5 * (cand[None, :] == base[:, None])  # [i, j]: cand j vs base i
@@ -64,10 +69,15 @@ def compute(base: np.ndarray, cand: np.ndarray, rng: np.random.Generator, resamp
         low, high = np.nanquantile(boot, [0.025, 0.975])
         gain_interval = (float(low), float(high))
     p_value, test = rank_test(base, cand, rng)
+    short_p = short_p_better = None
+    if min_effect > 0:
+        short = cand - min_effect
+        short_p = rank_test(base, short, rng)[0]
+        short_p_better = float(((short[None, :] > base[:, None]) + 0.5 * (short[None, :] == base[:, None])).mean())
     return SeedStats(
         n=n, m=m, gain=gain, gain_interval=gain_interval, pooled_sd=pooled_sd(fb, fc),
         p_better=float(wins.mean()), p_better_interval=tuple(float(q) for q in np.quantile(p_boot, [0.025, 0.975])),
-        p_value=p_value, min_p=min_p_value(n, m), test=test,
+        p_value=p_value, min_p=min_p_value(n, m), test=test, short_p=short_p, short_p_better=short_p_better,
     )
 
 
