@@ -66,7 +66,7 @@ def _compare(store: "Store", baseline_ref: str, candidate_ref: str, min_effect: 
     objective = base.data.objective
     result = compare(*sides, mode=objective.mode, min_effect=min_effect, seed=seed, metric=objective.metric)
     where = Where(base.record.name, store=getattr(store, "display_url", None))
-    options = ([] if not min_effect else ["--min-effect", f"{min_effect:g}"]) + \
+    options = ([] if not min_effect else ["--min-effect", repr(min_effect)]) + \
         ([] if seed_param == DEFAULT_SEED_PARAM else ["--seed-param", seed_param])
     reproduce = where.command("compare", base.canonical, cand.canonical, *options)
     budgets = [_retrain_budget(r, store) for r in (base, cand)]
