@@ -196,7 +196,8 @@ def test_to_dict_is_plain_json_with_every_number():
     for key in ("decision", "difference", "difference_interval", "percent", "sd_units", "p_better",
                 "p_better_interval", "p_value", "min_p", "seeds_needed"):
         assert key in data
-    assert data["candidate"]["repeats"][-1]["state"] == "infeasible" and data["candidate"]["repeats"][-1]["value"] is None
+    last = data["candidate"]["repeats"][-1]
+    assert last["state"] == "infeasible" and last["value"] is None
     assert data["alpha"] == ALPHA
 
 

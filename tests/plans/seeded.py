@@ -35,7 +35,8 @@ def write_run(root: Path, name: str, params: dict, curves: dict[str, list[float]
     (folder / "hparams.json").write_text(json.dumps(params))
     metrics = list(curves)
     rows = [",".join(["step", *metrics])]
-    rows += [",".join([str(100 * i), *(repr(float(curves[m][i])) for m in metrics)]) for i in range(len(curves[metrics[0]]))]
+    for i in range(len(curves[metrics[0]])):
+        rows.append(",".join([str(100 * i), *(repr(float(curves[m][i])) for m in metrics)]))
     (folder / "eval.csv").write_text("\n".join(rows) + "\n")
 
 

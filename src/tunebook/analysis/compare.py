@@ -60,7 +60,9 @@ with a true effect of 3 seed sd and 10 seeds per side the rule adopts in
 practically every run. Measured (tests/analysis/test_compare_calibration.py):
 identical configurations, 972 of 1000 "not enough evidence" (14 adopt);
 3 sd better, 200 of 200 adopt; 3 sd worse, 200 of 200 keep baseline; at the
-recommended seeds, 85 % clear verdicts (about half at half the seeds). A side whose number is a study's best (``StudyPick``) also gets the
+recommended seeds, 85 % clear verdicts (about half at half the seeds).
+
+A side whose number is a study's best (``StudyPick``) also gets the
 bootstrap spread of that study's best of k at its budget (study variance)
 and a winner's-curse warning.
 """

@@ -82,7 +82,8 @@ def print_comparison(c: "Comparison", console: "Console | None" = None) -> None:
 
     better = "lower" if c.mode == "min" else "higher"
     say(f"[{STYLE[c.decision]}]{c.decision.upper()}[/]: {escape(c.headline)}")
-    say(f"objective {escape(c.metric)} ({better} is better)" + (f", --min-effect {c.min_effect:g}" if c.min_effect else ""))
+    threshold = f", --min-effect {c.min_effect:g}" if c.min_effect else ""
+    say(f"objective {escape(c.metric)} ({better} is better){threshold}")
     for name, side in (("baseline", c.baseline), ("candidate", c.candidate)):
         named = "" if side["ref"] in ("", side["label"]) else f" = {side['ref']}"
         say(f"{name:<9}  {escape(side['label'])}{escape(named)} and its repeats")
@@ -159,7 +160,8 @@ def _effect_lines(c: "Comparison") -> list[str]:
     else:
         lines.append("difference: none (a side has no finished seed; the ranks still count the lost ones)")
     n, m = c.baseline["n"], c.candidate["n"]
-    lines.append(f"P(candidate beats baseline on a fresh seed) = {c.p_better:.2f} {_interval(c.p_better_interval, '.2f')}")
+    p_interval = _interval(c.p_better_interval, ".2f")
+    lines.append(f"P(candidate beats baseline on a fresh seed) = {c.p_better:.2f} {p_interval}")
     lines.append(f"{c.test}: p = {c.p_value:.3g} (the smallest possible with {n} vs {m} seeds: {c.min_p:.2g})")
     for name, side in (("baseline", c.baseline), ("candidate", c.candidate)):
         s = side["study_variance"]
