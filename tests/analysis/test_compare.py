@@ -198,7 +198,7 @@ def test_to_dict_is_plain_json_with_every_number():
         assert key in data
     last = data["candidate"]["repeats"][-1]
     assert last["state"] == "infeasible" and last["value"] is None
-    assert data["alpha"] == ALPHA
+    assert data["alpha"] == ALPHA and data["rule"].startswith("adopt: rank test p < 0.05")
 
 
 @pytest.mark.parametrize("kwargs, message", [({"mode": "down"}, "mode"), ({"min_effect": -1.0}, "min_effect")])

@@ -183,6 +183,7 @@ class Comparison:
     alpha: float = ALPHA
     seed: int = 0
     resamples: int = RESAMPLES
+    rule: str = RULE
 
     def to_dict(self) -> dict[str, Any]:
         """Every number as plain JSON data (infinities and NaN as None)."""
