@@ -196,8 +196,9 @@ def test_to_dict_is_plain_json_with_every_number():
     for key in ("decision", "difference", "difference_interval", "percent", "sd_units", "p_better",
                 "p_better_interval", "p_value", "min_p", "seeds_needed"):
         assert key in data
-    assert data["candidate"]["repeats"][-1]["state"] == "infeasible" and data["candidate"]["repeats"][-1]["value"] is None
-    assert data["alpha"] == ALPHA
+    last = data["candidate"]["repeats"][-1]
+    assert last["state"] == "infeasible" and last["value"] is None
+    assert data["alpha"] == ALPHA and data["rule"].startswith("adopt: rank test p < 0.05")
 
 
 @pytest.mark.parametrize("kwargs, message", [({"mode": "down"}, "mode"), ({"min_effect": -1.0}, "min_effect")])

@@ -70,3 +70,10 @@ def test_the_installed_command_as_a_user_types_it(url: str, tmp_path: Path):
     assert done.stdout.startswith("ADOPT: adopt lrs/default/10: it beats the baseline lrs/default/0")
     unknown = run_cli("compare", A, "lrs/default/77", "--store", url, cwd=tmp_path)
     assert unknown.returncode == 1 and "has no trial 77" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+def test_a_store_that_is_not_there_is_refused_not_created(tmp_path: Path, capsys):
+    missing = tmp_path / "nowhere.db"
+    assert main(["compare", A, B, "--store", str(missing)]) == 1
+    assert "no store at" in capsys.readouterr().err
+    assert not missing.exists()

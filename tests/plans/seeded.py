@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from tunebook.cli.main import main
+from tunebook.storage import SQLStore
 
 SEEDS = 10
 MEANS = {"a": (0.1, 0.300), "b": (0.2, 0.280), "c": (0.05, 0.300)}
@@ -34,14 +35,16 @@ def write_run(root: Path, name: str, params: dict, curves: dict[str, list[float]
     (folder / "hparams.json").write_text(json.dumps(params))
     metrics = list(curves)
     rows = [",".join(["step", *metrics])]
-    rows += [",".join([str(100 * i), *(repr(float(curves[m][i])) for m in metrics)]) for i in range(len(curves[metrics[0]]))]
+    for i in range(len(curves[metrics[0]])):
+        rows.append(",".join([str(100 * i), *(repr(float(curves[m][i])) for m in metrics)]))
     (folder / "eval.csv").write_text("\n".join(rows) + "\n")
 
 
-def seeded_store(tmp_path: Path) -> str:
-    """The SQLite URL of a store holding ``lrs``, ``wide`` and ``acc`` (see the module docstring)."""
+def seeded_store(tmp_path: Path, url: str | None = None) -> str:
+    """The URL of a store (default: a SQLite file in ``tmp_path``) holding ``lrs``, ``wide`` and ``acc``
+    (see the module docstring); the run folders are written under ``tmp_path``."""
     rng = np.random.default_rng(7)
-    url = f"sqlite:///{tmp_path / 'seeded.db'}"
+    url = url or f"sqlite:///{tmp_path / 'seeded.db'}"
     lrs, wide, acc = (tmp_path / name for name in ("lrs", "wide", "acc"))
     for config, (lr, mean) in MEANS.items():
         for seed in range(SEEDS):
@@ -53,6 +56,8 @@ def seeded_store(tmp_path: Path) -> str:
         write_run(wide, f"w-{i}", {"lr": lr, "seed": 0}, {"valid_loss": [1.0, 0.6, 0.3 + abs(np.log10(lr / 0.2)) / 10]})
     for i, lr in enumerate((0.1, 0.2)):
         write_run(acc, f"r-{i}", {"lr": lr, "seed": 0}, {"valid_acc": [0.5, 0.8, 0.9 + i / 100]})
+    with SQLStore(url):  # opening creates the store: `tunebook import` on main refuses one that is not there
+        pass
     for name, folder, objective in (("lrs", lrs, "valid_loss"), ("wide", wide, "valid_loss"),
                                     ("acc", acc, "valid_acc:max")):
         code = main(["import", "runs", str(folder), "--params", "hparams.json", "--metrics", "eval.csv",

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from tunebook.core import TrialState
 from tunebook.core.errors import NotFoundError
 from tunebook.plans.comparison import compare_refs
 from tunebook.plans.records import PlanInputError
+from tunebook.storage import SQLStore
 
 from .seeded import A, B, C, SEEDS, seeded_store
 from .stored import spec, store_experiment, trial
@@ -129,3 +132,31 @@ def test_the_store_is_left_untouched(url: str):
     with pytest.raises(NotFoundError):
         compare_refs(url, A, "nope")
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_a_retrain_study_names_its_source_configuration_and_shared_seeds_are_flagged(tmp_path: Path):
+    url = seeded_store(tmp_path)
+    with SQLStore(url) as store:
+        record = store.get_experiment("lrs")
+        source = next(t for t in store.list_trials(experiment_id=record.id) if t.number == 0)
+        study = store.ensure_study(record.id, "retrain:default:0", {}, budget=2)
+        for seed, value in ((100, 0.301), (0, 0.299)):  # seed 0 ran already, as lrs/default/0
+            claimed = store.claim_trial(study.id, "tests", lambda n, s=seed: {**source.params, "seed": s})
+            store.finish_trial(claimed.id, TrialState.COMPLETE, value, 2, None)
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:  # the link tunebook retrain sets
+        db.execute("UPDATE studies SET source_trial_id = ? WHERE id = ?", (source.id, study.id))
+    result = compare_refs(url, "lrs/retrain:default:0", B)
+    assert result.baseline["label"] == "lrs/retrain:default:0" and result.baseline["ref"] == A
+    assert result.baseline["n"] == SEEDS + 2
+    assert "retrain:default:0/1" in [r["trial"] for r in result.baseline["repeats"]]
+    assert any("repeats share seeds (0)" in w for w in result.warnings)
+    assert result.commands == (f"tunebook compare {A} {B} --store {url}",)
+
+
+@pytest.mark.postgres
+def test_postgresql_gives_the_same_comparison(url: str, postgres_url: str, tmp_path: Path):
+    seeded_store(tmp_path, postgres_url)
+    on_sqlite, on_postgres = (compare_refs(u, A, C).to_dict() for u in (url, postgres_url))
+    for commands in ("commands", "next_commands"):
+        on_sqlite.pop(commands), on_postgres.pop(commands)
+    assert on_postgres == on_sqlite

@@ -47,13 +47,18 @@ class SeedStats:
     p_value: float
     min_p: float
     test: str
+    short_p: float | None = None  # the rank test of candidate - min_effect against the baseline (min_effect > 0)
+    short_p_better: float | None = None  # P(candidate - min_effect beats the baseline)
 
 
-def compute(base: np.ndarray, cand: np.ndarray, rng: np.random.Generator, resamples: int) -> SeedStats:
-    """The statistics of baseline gains ``base`` against candidate gains ``cand`` (see the module docstring)."""
+def compute(base: np.ndarray, cand: np.ndarray, rng: np.random.Generator, resamples: int,
+            min_effect: float = 0.0) -> SeedStats:
+    """The statistics of baseline gains ``base`` against candidate gains ``cand`` (see the module docstring);
+    with ``min_effect`` > 0 also the rank test of the candidate's gains less ``min_effect`` (lost ones stay
+    -inf), which tells whether an improvement of ``min_effect`` is ruled out."""
     n, m = len(base), len(cand)
     fb, fc = base[np.isfinite(base)], cand[np.isfinite(cand)]
-    wins = (cand[None, :] > base[:, None]) + 0.5 * (cand[None, :] == base[:, None])  # [i, j]: cand j vs base i
+    wins = _wins(base, cand)
     kb = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples)
     kc = rng.multinomial(m, np.full(m, 1.0 / m), size=resamples)
     p_boot = np.einsum("ri,ij,rj->r", kb, wins, kc) / (n * m)
@@ -64,11 +69,21 @@ def compute(base: np.ndarray, cand: np.ndarray, rng: np.random.Generator, resamp
         low, high = np.nanquantile(boot, [0.025, 0.975])
         gain_interval = (float(low), float(high))
     p_value, test = rank_test(base, cand, rng)
+    short_p = short_p_better = None
+    if min_effect > 0:
+        short = cand - min_effect
+        short_p = rank_test(base, short, rng)[0]
+        short_p_better = float(_wins(base, short).mean())
     return SeedStats(
         n=n, m=m, gain=gain, gain_interval=gain_interval, pooled_sd=pooled_sd(fb, fc),
         p_better=float(wins.mean()), p_better_interval=tuple(float(q) for q in np.quantile(p_boot, [0.025, 0.975])),
-        p_value=p_value, min_p=min_p_value(n, m), test=test,
+        p_value=p_value, min_p=min_p_value(n, m), test=test, short_p=short_p, short_p_better=short_p_better,
     )
+
+
+def _wins(base: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """``[i, j]``: 1 when candidate gain j beats baseline gain i, 0.5 for a tie (two lost repeats), else 0."""
+    return (cand[None, :] > base[:, None]) + 0.5 * (cand[None, :] == base[:, None])
 
 
 def _finite_means(counts: np.ndarray, gains: np.ndarray) -> np.ndarray:

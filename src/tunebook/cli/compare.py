@@ -73,6 +73,8 @@ def print_comparison(c: "Comparison", console: "Console | None" = None) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from tunebook.analysis.compare import RULE
+
     console = console or Console()
 
     def say(text: str) -> None:  # lines are never broken by rich: commands stay copyable, the terminal wraps
@@ -80,7 +82,8 @@ def print_comparison(c: "Comparison", console: "Console | None" = None) -> None:
 
     better = "lower" if c.mode == "min" else "higher"
     say(f"[{STYLE[c.decision]}]{c.decision.upper()}[/]: {escape(c.headline)}")
-    say(f"objective {escape(c.metric)} ({better} is better)" + (f", --min-effect {c.min_effect:g}" if c.min_effect else ""))
+    threshold = f", --min-effect {c.min_effect:g}" if c.min_effect else ""
+    say(f"objective {escape(c.metric)} ({better} is better){threshold}")
     for name, side in (("baseline", c.baseline), ("candidate", c.candidate)):
         named = "" if side["ref"] in ("", side["label"]) else f" = {side['ref']}"
         say(f"{name:<9}  {escape(side['label'])}{escape(named)} and its repeats")
@@ -90,6 +93,7 @@ def print_comparison(c: "Comparison", console: "Console | None" = None) -> None:
         say(escape(line))
     for reason in c.reasons:
         say(f"  why: {escape(reason)}")
+    say(f"[dim]  rule: {escape(RULE)}[/]")
     for warning in c.warnings:
         say(f"[yellow]warning[/]: {escape(warning)}")
     for command in c.next_commands:
@@ -156,7 +160,8 @@ def _effect_lines(c: "Comparison") -> list[str]:
     else:
         lines.append("difference: none (a side has no finished seed; the ranks still count the lost ones)")
     n, m = c.baseline["n"], c.candidate["n"]
-    lines.append(f"P(candidate beats baseline on a fresh seed) = {c.p_better:.2f} {_interval(c.p_better_interval, '.2f')}")
+    p_interval = _interval(c.p_better_interval, ".2f")
+    lines.append(f"P(candidate beats baseline on a fresh seed) = {c.p_better:.2f} {p_interval}")
     lines.append(f"{c.test}: p = {c.p_value:.3g} (the smallest possible with {n} vs {m} seeds: {c.min_p:.2g})")
     for name, side in (("baseline", c.baseline), ("candidate", c.candidate)):
         s = side["study_variance"]

@@ -6,8 +6,9 @@ A side is named with the TRIAL syntax (``plans.reference``):
   configuration, i.e. every trial of its experiment whose params equal its
   own apart from the seed parameter (``analysis.repeats``), itself included;
 - ``EXPERIMENT``: the experiment's best trial and its repeats;
-- ``EXPERIMENT/STUDY``: the study's best trial and its repeats (a
-  ``retrain:...`` study names its source's configuration this way).
+- ``EXPERIMENT/STUDY``: the study's best trial and its repeats; a retrain
+  study (``source_trial_id`` set, e.g. ``retrain:num_layers=2:5``) names its
+  source trial's configuration.
 
 A side's repeat is *picked from a study* (``StudyPick``, for the study
 variance and the winner's-curse warning) when it is the best complete trial
@@ -65,11 +66,11 @@ def _compare(store: "Store", baseline_ref: str, candidate_ref: str, min_effect: 
     objective = base.data.objective
     result = compare(*sides, mode=objective.mode, min_effect=min_effect, seed=seed, metric=objective.metric)
     where = Where(base.record.name, store=getattr(store, "display_url", None))
-    options = ([] if not min_effect else ["--min-effect", f"{min_effect:g}"]) + \
+    options = ([] if not min_effect else ["--min-effect", repr(min_effect)]) + \
         ([] if seed_param == DEFAULT_SEED_PARAM else ["--seed-param", seed_param])
     reproduce = where.command("compare", base.canonical, cand.canonical, *options)
     budgets = [_retrain_budget(r, store) for r in (base, cand)]
-    warnings = result.warnings + _same_configuration(sides)
+    warnings = result.warnings + _same_configuration(sides) + tuple(w for s in sides for w in _shared_seeds(s))
     return dataclasses.replace(result, warnings=warnings, commands=(reproduce,),
                                next_commands=_next(result, sides, budgets, where, seed_param, reproduce))
 
@@ -127,6 +128,16 @@ def _retrain_budget(resolved: ResolvedTrial, store: "Store") -> int:
     return int(resolved.data.trials["study"].isin(linked).sum()) if linked else 0
 
 
+def _shared_seeds(side: Side) -> list[str]:
+    """A warning when repeats of a side ran the same seed: a deterministic program gave one result twice."""
+    seeds = [r.seed for r in side.repeats if r.seed is not None]
+    shared = sorted({repr(x) for x in seeds if seeds.count(x) > 1})
+    if not shared:
+        return []
+    return [f"{side.label}: repeats share seeds ({', '.join(shared)}): a deterministic program gives the same "
+            f"number for the same seed, which makes the seed spread look smaller than it is; each is counted"]
+
+
 def _same_configuration(sides: list[Side]) -> tuple[str, ...]:
     """A warning when both sides hold the very same repeats: the comparison cannot find a difference."""
     a, b = ({r.trial for r in s.repeats} for s in sides)
@@ -137,11 +148,30 @@ def _same_configuration(sides: list[Side]) -> tuple[str, ...]:
 
 
 def _resolve(text: str, store: "Store") -> ResolvedTrial:
-    """resolve_trial, with "did you mean" added to an unknown experiment's or study's message."""
+    """resolve_trial, a retrain study named as ``EXPERIMENT/STUDY`` read as its source trial, and "did you
+    mean" added to an unknown experiment's or study's message."""
     try:
-        return resolve_trial(text, store)
+        return resolve_trial(_retrain_source(text, store) or text, store)
     except NotFoundError as error:
         raise NotFoundError(_did_you_mean(str(error), text, store)) from None
+
+
+def _retrain_source(text: str, store: "Store") -> str | None:
+    """``EXPERIMENT/STUDY/NUMBER`` of the source trial when ``text`` names a retrain study (one linked to the
+    trial it reruns by ``source_trial_id``) without a number; None otherwise."""
+    ref = parse_trial_ref(text)
+    if ref.study is None or ref.number is not None:
+        return None
+    try:
+        record = store.get_experiment(ref.experiment)
+    except NotFoundError:
+        return None
+    studies = {s.id: s for s in store.list_studies(record.id)}
+    linked = next((s for s in studies.values() if s.key == ref.study and s.source_trial_id is not None), None)
+    if linked is None:
+        return None
+    source = store.get_trial(linked.source_trial_id)
+    return f"{record.name}/{studies[source.study_id].key}/{source.number}"
 
 
 def _did_you_mean(message: str, text: str, store: "Store") -> str:
@@ -156,7 +186,7 @@ def _did_you_mean(message: str, text: str, store: "Store") -> str:
         options = list(dict.fromkeys(s.key for s in store.list_studies(record.id)))
         wanted = ref.study or ""
         shape = f"{ref.experiment}/{{}}" + (f"/{ref.number}" if ref.number is not None else "")
-    close = difflib.get_close_matches(wanted, options, n=3, cutoff=0.6) if wanted else []
+    close = difflib.get_close_matches(wanted, options, n=3, cutoff=0.6) if wanted not in options else []
     if not close:
         return message
     return message + "; did you mean " + " or ".join(repr(shape.format(c)) for c in close) + "?"
