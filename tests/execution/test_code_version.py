@@ -76,7 +76,10 @@ def test_clean_repository_records_commit_branch_and_remote_without_credentials(t
 def test_dirty_tree_records_staged_unstaged_and_untracked_changes(tmp_path: Path) -> None:
     repo = new_repo(tmp_path / "repo")
     make_dirty(repo)
-    info, diff = capture([repo])
+    (repo / "lib/__pycache__").mkdir()
+    (repo / "lib/__pycache__/model.cpython-311.pyc").write_bytes(b"\0cache")  # never code
+    (repo / "store.db-wal").write_text("tunebook's own output")  # excluded by the caller
+    info, diff = capture([repo], exclude=[repo / "store.db"])
     recorded = info["git"]
     assert recorded["dirty"] is True
     assert sorted(recorded["untracked"]) == [".gitignore", "lib/weights.bin", "notes.txt"]

@@ -55,7 +55,7 @@ class CodeVersionError(TunebookError, RuntimeError):
 
 # -- capture ---------------------------------------------------------------
 
-def capture(paths: Iterable[Path | str]) -> tuple[dict[str, Any], str | None]:
+def capture(paths: Iterable[Path | str], exclude: Iterable[Path | str] = ()) -> tuple[dict[str, Any], str | None]:
     """``(info, diff)`` describing the code that ``paths`` belong to; never raises.
 
     The first path (in the given order) that lies in a git work tree names the
@@ -63,14 +63,18 @@ def capture(paths: Iterable[Path | str]) -> tuple[dict[str, Any], str | None]:
     paths are summarised under ``info["other_repositories"]`` (commit and dirty
     flag; their diffs are not stored, so a dirty one makes the version not
     exact). ``diff`` is None when the recorded tree is clean or there is none.
+    Untracked files at or under an ``exclude`` path (tunebook's own store and
+    runs folder), or whose name starts with one (``tunebook.db-wal``), are not
+    part of the code: they neither make a tree dirty nor enter the diff.
     """
     problems: list[str] = []
     roots = _repository_roots(paths, problems)
+    skip = tuple(str(Path(p).resolve()) for p in exclude)
     info: dict[str, Any] = {}
     diff = None
     if roots:
-        info["git"], diff = _capture_repository(roots[0], problems)
-        others = [_repository_summary(root, problems) for root in roots[1:]]
+        info["git"], diff = _capture_repository(roots[0], skip, problems)
+        others = [_repository_summary(root, skip, problems)[0] for root in roots[1:]]
         if others:
             info["other_repositories"] = others
     info.update(software())
@@ -100,8 +104,10 @@ def _repository_roots(paths: Iterable[Path | str], problems: list[str]) -> list[
     return roots
 
 
-def _repository_summary(root: Path, problems: list[str]) -> dict[str, Any]:
-    """Root, commit, branch, dirty flag and remote of the work tree at ``root``."""
+def _repository_summary(
+    root: Path, skip: tuple[str, ...], problems: list[str]
+) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+    """Root, commit, branch, dirty flag and remote of the work tree at ``root``; its untracked files (name, size)."""
     summary: dict[str, Any] = {"root": str(root), "commit": None, "branch": None, "dirty": None, "remote": None}
     try:
         summary["commit"] = git_text(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}") or None
@@ -115,12 +121,14 @@ def _repository_summary(root: Path, problems: list[str]) -> dict[str, Any]:
         summary["branch"] = branch or None
     except GitFailed:
         summary["branch"] = None  # detached HEAD
+    untracked = _untracked(root, skip, problems)
     try:
-        summary["dirty"] = bool(git(root, "status", "--porcelain=v1", "-z", "--untracked-files=normal").strip())
+        changed = git(root, "status", "--porcelain=v1", "-z", "--untracked-files=no").strip()
+        summary["dirty"] = bool(changed or untracked)
     except GitFailed as exc:
         problems.append(f"{root}: cannot tell whether the tree is dirty: {exc}")
     summary["remote"] = _remote(root, summary["branch"])
-    return summary
+    return summary, untracked
 
 
 def _remote(root: Path, branch: str | None) -> str | None:
@@ -138,25 +146,25 @@ def _remote(root: Path, branch: str | None) -> str | None:
     return None
 
 
-def _capture_repository(root: Path, problems: list[str]) -> tuple[dict[str, Any], str | None]:
+def _capture_repository(root: Path, skip: tuple[str, ...], problems: list[str]) -> tuple[dict[str, Any], str | None]:
     """The recorded repository's summary with its diff's sizes and notes, and the stored diff."""
-    summary = _repository_summary(root, problems)
+    summary, untracked = _repository_summary(root, skip, problems)
     if not summary["dirty"]:
         return summary, None
     patches, left_out = _tracked_patches(root, summary["commit"], problems), []
-    untracked = _untracked(root, problems)
-    summary["untracked"] = [name for name, _ in untracked]
+    if untracked:
+        summary["untracked"] = [name for name, _ in untracked]
     for name, size in untracked:
         if size > UNTRACKED_MAX_BYTES:
             left_out.append(f"{name} (untracked, {_size(size)} > {_size(UNTRACKED_MAX_BYTES)})")
         else:
             patches += _untracked_patch(root, name, problems, left_out)
     diff, cut = _capped(patches)
+    left_out += cut
     total = sum(len(patch) for _, patch in patches)
     summary["diff_bytes"] = total
     summary["diff_stored_bytes"] = len(diff.encode())
-    if cut:
-        left_out += [f"{name} (over the {_size(DIFF_MAX_BYTES)} cap)" for name in cut]
+    if summary["diff_stored_bytes"] < total:
         summary["diff_note"] = (
             f"diff cut: {_size(total)} of changes, {_size(summary['diff_stored_bytes'])} stored, "
             f"{_size(total - summary['diff_stored_bytes'])} left out"
@@ -176,8 +184,8 @@ def _tracked_patches(root: Path, commit: str | None, problems: list[str]) -> lis
         return []
 
 
-def _untracked(root: Path, problems: list[str]) -> list[tuple[str, int]]:
-    """(path relative to ``root``, size in bytes) of each untracked file that is not ignored."""
+def _untracked(root: Path, skip: tuple[str, ...], problems: list[str]) -> list[tuple[str, int]]:
+    """(path relative to ``root``, size in bytes) of each untracked file that is neither ignored nor skipped."""
     try:
         listed = git(root, "ls-files", "--others", "--exclude-standard", "-z").split(b"\0")
     except GitFailed as exc:
@@ -186,12 +194,17 @@ def _untracked(root: Path, problems: list[str]) -> list[tuple[str, int]]:
     found = []
     for raw in listed:
         name = os.fsdecode(raw)
-        if name and not name.endswith("/"):  # "sub/": a nested repository, not a file
+        if _is_code(name) and not str(root / name).startswith(skip):
             try:
                 found.append((name, (root / name).lstat().st_size))
             except OSError:
                 continue  # removed since git listed it
     return found
+
+
+def _is_code(name: str) -> bool:
+    """False for Python's bytecode caches and for a nested repository (listed as ``sub/``)."""
+    return bool(name) and not name.endswith(("/", ".pyc")) and "__pycache__/" not in name
 
 
 def _untracked_patch(root: Path, name: str, problems: list[str], left_out: list[str]) -> list[tuple[str, bytes]]:
@@ -218,7 +231,7 @@ def _split_patches(diff: bytes) -> list[tuple[str, bytes]]:
 
 
 def _capped(patches: list[tuple[str, bytes]]) -> tuple[str, list[str]]:
-    """The patches that fit in ``DIFF_MAX_BYTES`` joined as text, and the names of those left out.
+    """The patches that fit in ``DIFF_MAX_BYTES`` joined as text, and what was left out (file and why).
 
     Whole file patches are kept or dropped, so what is stored still applies. A
     patch that is not UTF-8 text (a source file in another encoding) cannot be
@@ -231,8 +244,8 @@ def _capped(patches: list[tuple[str, bytes]]) -> tuple[str, list[str]]:
         except UnicodeDecodeError:
             cut.append(f"{name} (not UTF-8 text)")
             continue
-        if size + len(patch) > DIFF_MAX_BYTES or "\0" in text:
-            cut.append(name)
+        if size + len(patch) > DIFF_MAX_BYTES:
+            cut.append(f"{name} (over the {_size(DIFF_MAX_BYTES)} cap)")
             continue
         kept.append(text)
         size += len(patch)
@@ -293,10 +306,16 @@ def software() -> dict[str, Any]:
     }
 
 
-def record_code_version(store: Store, experiment: Experiment, config: RunConfig, workdir: Path) -> int:
-    """Capture the code of a run (program, workdir, spec file) and store it; the version's id."""
+def record_code_version(store: Store, experiment: Experiment, config: RunConfig, workdir: Path, runs_dir: Path) -> int:
+    """Capture the code of a run (program, workdir, spec file) and store it; the version's id.
+
+    The runs folder and a SQLite store's files are tunebook's output, not code: they are left out.
+    """
     paths = run_paths(workdir, experiment.source, config.function, config.command)
-    info, diff = capture(paths)
+    exclude = [runs_dir]
+    if store.url.startswith("sqlite:///"):
+        exclude.append(Path(store.url[len("sqlite:///"):].partition("?")[0]))  # and its -wal, -shm files
+    info, diff = capture(paths, exclude)
     return store.add_code_version(info, diff)
 
 
