@@ -237,7 +237,7 @@ def test_remote_urls_lose_their_credentials(url: str, safe: str) -> None:
 
 
 def test_package_versions_are_read_without_importing_them(tmp_path: Path) -> None:
-    probe = ("import sys; from tunebook.execution.code_version import software; s = software(); "
+    probe = ("import sys; from tunebook.execution.software import software; s = software(); "
              "print(s['packages'].get('torch'), 'torch' in sys.modules, 'numpy' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     version, torch_imported, numpy_imported = done.stdout.split()

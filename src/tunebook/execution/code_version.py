@@ -16,20 +16,17 @@ rerun of that version cannot reproduce the code exactly.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
-import platform
 import shlex
 import shutil
-import socket
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-import tunebook
 from tunebook.core.errors import TunebookError
+from tunebook.core.provenance import size_text
 from tunebook.core.records import CodeVersion
 from tunebook.execution.git import DIFF_OPTIONS, GitFailed, git, git_text, repository_root, without_credentials
+from tunebook.execution.software import software
 
 if TYPE_CHECKING:
     from tunebook.core.experiment import Experiment
@@ -40,13 +37,6 @@ DIFF_MAX_BYTES = 1 << 20  # the whole stored diff
 UNTRACKED_MAX_BYTES = 64 << 10  # one untracked file's content
 NAMES_SHOWN = 10  # file names listed in a note before "and N more"
 SCRIPT_SUFFIXES = (".py", ".sh", ".bash", ".jl", ".r", ".lua", ".pl")
-
-# distributions whose versions matter to a training result (importlib.metadata names, normalized)
-ML_PACKAGES = (
-    "torch", "torchvision", "torchaudio", "triton", "jax", "jaxlib", "flax", "optax", "tensorflow", "keras",
-    "numpy", "scipy", "pandas", "scikit-learn", "transformers", "datasets", "tokenizers", "accelerate",
-    "lightning", "pytorch-lightning", "timm", "xgboost", "lightgbm", "deepspeed", "botorch", "gpytorch", "optuna",
-)
 
 
 class CodeVersionError(TunebookError, RuntimeError):
@@ -156,7 +146,7 @@ def _capture_repository(root: Path, skip: tuple[str, ...], problems: list[str]) 
         summary["untracked"] = [name for name, _ in untracked]
     for name, size in untracked:
         if size > UNTRACKED_MAX_BYTES:
-            left_out.append(f"{name} (untracked, {_size(size)} > {_size(UNTRACKED_MAX_BYTES)})")
+            left_out.append(f"{name} (untracked, {size_text(size)} > {size_text(UNTRACKED_MAX_BYTES)})")
         else:
             patches += _untracked_patch(root, name, problems, left_out)
     diff, cut = _capped(patches)
@@ -166,8 +156,8 @@ def _capture_repository(root: Path, skip: tuple[str, ...], problems: list[str]) 
     summary["diff_stored_bytes"] = len(diff.encode())
     if summary["diff_stored_bytes"] < total:
         summary["diff_note"] = (
-            f"diff cut: {_size(total)} of changes, {_size(summary['diff_stored_bytes'])} stored, "
-            f"{_size(total - summary['diff_stored_bytes'])} left out"
+            f"diff cut: {size_text(total)} of changes, {size_text(summary['diff_stored_bytes'])} stored, "
+            f"{size_text(total - summary['diff_stored_bytes'])} left out"
         )
     if left_out:
         summary["left_out"] = left_out
@@ -245,7 +235,7 @@ def _capped(patches: list[tuple[str, bytes]]) -> tuple[str, list[str]]:
             cut.append(f"{name} (not UTF-8 text)")
             continue
         if size + len(patch) > DIFF_MAX_BYTES:
-            cut.append(f"{name} (over the {_size(DIFF_MAX_BYTES)} cap)")
+            cut.append(f"{name} (over the {size_text(DIFF_MAX_BYTES)} cap)")
             continue
         kept.append(text)
         size += len(patch)
@@ -272,38 +262,6 @@ def _not_exact(info: Mapping[str, Any], problems: list[str]) -> list[str]:
                            "its changes are not stored")
     reasons += [f"capture problem: {p}" for p in problems if p.startswith(str(recorded["root"]))]
     return reasons
-
-
-def _size(n: int) -> str:
-    """Bytes in words: ``812 B``, ``64.0 KiB``, ``1.0 MiB``."""
-    if n < 1024:
-        return f"{n} B"
-    if n < 1 << 20:
-        return f"{n / 1024:.1f} KiB"
-    return f"{n / (1 << 20):.1f} MiB"
-
-
-def software() -> dict[str, Any]:
-    """tunebook's, Python's and the ML packages' versions, the platform and the host.
-
-    Package versions come from ``importlib.metadata`` (one pass over the
-    installed distributions): nothing is imported, so reading torch's version
-    costs milliseconds, not the seconds an ``import torch`` takes.
-    """
-    wanted = set(ML_PACKAGES)
-    packages = {}
-    for dist in importlib.metadata.distributions():
-        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
-        if name in wanted and name not in packages:
-            packages[name] = dist.version
-    return {
-        "tunebook": tunebook.__version__,
-        "python": {"version": platform.python_version(), "implementation": platform.python_implementation(),
-                   "executable": sys.executable},
-        "platform": platform.platform(),
-        "host": socket.gethostname(),
-        "packages": dict(sorted(packages.items())),
-    }
 
 
 def record_code_version(store: Store, experiment: Experiment, config: RunConfig, workdir: Path, runs_dir: Path) -> int:
