@@ -8,11 +8,18 @@ repository) always says so next to its commit.
 
 from __future__ import annotations
 
-from typing import Any
+import shlex
+from collections import Counter
+from typing import Any, Callable, Iterable, Mapping
 
 from tunebook.core.records import CodeVersion
 
 SHORT = 7  # characters of a commit shown, as git's --short
+
+
+def versions_by_id(get: Callable[[int], CodeVersion], ids: Iterable[int | None]) -> dict[int, CodeVersion]:
+    """The code versions of ``ids`` (Nones skipped), each read once with ``get`` (``Store.get_code_version``)."""
+    return {version_id: get(version_id) for version_id in dict.fromkeys(i for i in ids if i is not None)}
 
 
 def size_text(n: int) -> str:
@@ -29,7 +36,7 @@ def code_cell(version: CodeVersion | None) -> str:
     if version is None:
         return "-"
     if not version.git:
-        return "no git"
+        return "no git (not exact)"
     commit = (version.commit or "no commit")[:SHORT]
     text = f"{commit} dirty" if version.dirty else commit
     return f"{text} (not exact)" if version.not_exact else text
@@ -56,7 +63,9 @@ def code_line(version: CodeVersion | None) -> str:
     if version is None:
         return "unknown (no code version recorded: imported, or run before tunebook recorded them)"
     if not version.git:
-        return "no git repository recorded; " + "; ".join(version.not_exact)
+        problems = version.info.get("problems") or []
+        why = f"git could not read it ({problems[0]})" if problems else "the spec and the program are in no git repository"
+        return f"not recorded: {why}; only the software and host are"
     git = version.git
     commit = f"commit {version.commit[:SHORT]}" if version.commit else "no commit yet"
     where = f" ({git['branch']})" if git.get("branch") else " (detached HEAD)" if version.commit else ""
@@ -91,6 +100,24 @@ def code_details(version: CodeVersion | None) -> list[tuple[str, str]]:
     return lines
 
 
+def versions_line(trials: Iterable[Any], versions: Mapping[int, CodeVersion]) -> str:
+    """The code versions an experiment's trials ran on: one ``code_line``, or each ``code_cell`` with its count.
+
+    ``trials`` have a ``code_version_id``; '' when none has one.
+    """
+    counts = Counter(t.code_version_id for t in trials)
+    known = [(versions[i], n) for i, n in counts.most_common() if i is not None]
+    unknown = counts.get(None, 0)
+    if not known:
+        return ""
+    if len(known) == 1 and not unknown:
+        return code_line(known[0][0])
+    parts = [f"{code_cell(v)} ({n} trial{'s' if n > 1 else ''})" for v, n in known]
+    if unknown:
+        parts.append(f"unknown ({unknown} trial{'s' if unknown > 1 else ''})")
+    return f"{len(known) + bool(unknown)} versions: " + ", ".join(parts)
+
+
 def rerun_command(experiment: str, trial: str, store_url: str) -> str:
     """The command that rebuilds a trial's recorded code and runs that one trial again."""
-    return f"tunebook rerun {experiment}/{trial} --store {store_url}"
+    return f"tunebook rerun {shlex.quote(f'{experiment}/{trial}')} --store {shlex.quote(store_url)}"
