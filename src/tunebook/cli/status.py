@@ -136,7 +136,7 @@ def _study_rows(store: Any, record: Any) -> list[dict[str, Any]]:
             "code": code_line(versions[best.code_version_id]) if best and best.code_version_id in versions else "",
             "reproduce": rerun_command(record.name, trial_name(study.key, best.number), url)
             if best and best.code_version_id in versions else rerun_spec,
-            "mode": mode, "versions": versions_line(all_trials, versions),
+            "mode": mode, "versions": versions_line((t.code_version_id for t in all_trials), versions),
             "stale_names": [trial_name(study.key, t.number) for t in stale],
             "stale_age": max(((now - (t.heartbeat_at or t.started_at)).total_seconds() for t in stale), default=0.0),
         })

@@ -100,12 +100,12 @@ def code_details(version: CodeVersion | None) -> list[tuple[str, str]]:
     return lines
 
 
-def versions_line(trials: Iterable[Any], versions: Mapping[int, CodeVersion]) -> str:
-    """The code versions an experiment's trials ran on: one ``code_line``, or each ``code_cell`` with its count.
+def versions_line(version_ids: Iterable[int | None], versions: Mapping[int, CodeVersion]) -> str:
+    """The code versions trials ran on: one ``code_line``, or each ``code_cell`` with its count of trials.
 
-    ``trials`` have a ``code_version_id``; '' when none has one.
+    ``version_ids``: each trial's code version id (None: unknown); '' when none is known.
     """
-    counts = Counter(t.code_version_id for t in trials)
+    counts = Counter(version_ids)
     known = [(versions[i], n) for i, n in counts.most_common() if i is not None]
     unknown = counts.get(None, 0)
     if not known:
