@@ -83,3 +83,14 @@ def test_new_trials_after_a_commit_get_the_new_version(tmp_path: Path) -> None:
     assert commits[:2] == [sh(repo, "rev-parse", "HEAD~1")] * 2
     assert commits[2:] == [sh(repo, "rev-parse", "HEAD")] * 2
     assert [t.objective / t.params["lr"] for t in trials] == pytest.approx([0.5, 0.5, 1.5, 1.5])  # SCALE / 2
+
+
+def test_a_run_whose_code_cannot_be_recorded_exactly_says_so(tmp_path: Path) -> None:
+    spec = project(tmp_path / "project")
+    repo = spec.parent
+    (repo / "data.csv").write_text("x,y\n" * 30_000)  # 117 KiB, untracked: listed, its content not stored
+    done = run_cli("run", str(spec), "--store", f"sqlite:///{tmp_path / 's.db'}", "--trials", "1", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    said = " ".join((done.stdout + done.stderr).split())
+    assert ("this run's code cannot be rerun exactly: changes not stored: data.csv (untracked, 117.2 KiB > 64.0 KiB) "
+            "(commit the changes, or .gitignore what is not code, to record it in full)") in said

@@ -264,16 +264,22 @@ def _not_exact(info: Mapping[str, Any], problems: list[str]) -> list[str]:
     return reasons
 
 
-def record_code_version(store: Store, experiment: Experiment, config: RunConfig, workdir: Path, runs_dir: Path) -> int:
+def record_code_version(store: Store, experiment: Experiment, config: RunConfig, workdir: Path, runs_dir: Path,
+                        notices: list[str] | None = None) -> int:
     """Capture the code of a run (program, workdir, spec file) and store it; the version's id.
 
     The runs folder and a SQLite store's files are tunebook's output, not code: they are left out.
+    When the code is in a repository but could not be recorded exactly (a cut diff, big untracked
+    files), a line saying so and how to fix it is appended to ``notices``.
     """
     paths = run_paths(workdir, experiment.source, config.function, config.command)
     exclude = [runs_dir]
     if store.url.startswith("sqlite:///"):
         exclude.append(Path(store.url[len("sqlite:///"):].partition("?")[0]))  # and its -wal, -shm files
     info, diff = capture(paths, exclude)
+    if info.get("git") and info.get("not_exact") and notices is not None:
+        notices.append("this run's code cannot be rerun exactly: " + "; ".join(info["not_exact"])
+                       + " (commit the changes, or .gitignore what is not code, to record it in full)")
     return store.add_code_version(info, diff)
 
 
