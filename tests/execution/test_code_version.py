@@ -104,6 +104,9 @@ def test_materialize_rebuilds_the_dirty_tree_and_leaves_the_users_alone(tmp_path
     assert built == (tmp_path / "rerun").resolve()
     assert tree_files(built) == expected
     assert sh(built, "rev-parse", "HEAD") == version.commit
+    assert code_version.relocate(version, repo / "lib/model.py", built).read_text() == (repo / "lib/model.py").read_text()
+    with pytest.raises(CodeVersionError, match="is not in the repository recorded by code version 1"):
+        code_version.relocate(version, tmp_path, built)
     (repo / "train.py").write_text("print('v2, unstaged')\n")
     assert sh(repo, "status", "--porcelain") == status_before
     assert len(sh(repo, "worktree", "list").splitlines()) == 1

@@ -348,6 +348,17 @@ def materialize(version: CodeVersion, dest: Path | str) -> Path:
     return dest
 
 
+def relocate(version: CodeVersion, path: Path | str, materialized: Path | str) -> Path:
+    """Where ``path`` (a file or folder of the recorded repository, e.g. the spec file) lies in a tree that
+    ``materialize`` made at ``materialized``. CodeVersionError when ``path`` is outside the recorded repository."""
+    root = version.git.get("root")
+    resolved = Path(path).resolve()
+    if not root or not resolved.is_relative_to(root):
+        raise CodeVersionError(f"{resolved} is not in the repository recorded by code version {version.id} "
+                               f"({root or 'none'}): its recorded code does not hold it")
+    return Path(materialized) / resolved.relative_to(root)
+
+
 def _check_out(version: CodeVersion, commit: str, dest: Path, where: str) -> None:
     """Check ``commit`` out in the clone at ``dest`` and apply the version's diff."""
     source = f"commit {commit[:12]} of {version.git.get('root')}"
