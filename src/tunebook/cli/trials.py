@@ -45,7 +45,8 @@ def trials_command(experiment: str, show: str | None, diff_only: bool, store_url
         keys = {s.id: s.key for s in store.list_studies(record.id)}
         trials = store.list_trials(experiment_id=record.id)
         versions = versions_by_id(store.get_code_version, (t.code_version_id for t in trials))
-    rows = [_row(keys[t.study_id], t, versions.get(t.code_version_id)) for t in trials]
+    code = {i: (code_cell(v), code_summary(v)) for i, v in versions.items()}  # once per version, not per trial
+    rows = [_row(keys[t.study_id], t, *code.get(t.code_version_id, (code_cell(None), None))) for t in trials]
     if fmt == "json":
         emit(rows, fmt)
         return
@@ -104,7 +105,7 @@ def _initials(name: str) -> str:
     return "".join(part[0] for part in name.split("_") if part)
 
 
-def _row(study_key: str, trial: Any, version: Any) -> dict[str, Any]:
+def _row(study_key: str, trial: Any, code: str, code_version: dict[str, Any] | None) -> dict[str, Any]:
     duration = None
     if trial.started_at and trial.finished_at:
         duration = round((trial.finished_at - trial.started_at).total_seconds(), 2)
@@ -113,5 +114,5 @@ def _row(study_key: str, trial: Any, version: Any) -> dict[str, Any]:
         "params": dict(trial.params), "state": trial.state.value,
         "objective": trial.objective, "best step": trial.best_step, "duration s": duration,
         "attempt": trial.attempt, "reason": trial.reason,
-        "code": code_cell(version), "code_version": code_summary(version),
+        "code": code, "code_version": code_version,
     }
