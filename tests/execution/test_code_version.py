@@ -122,6 +122,18 @@ def test_outside_any_repository_is_recorded_not_an_error(tmp_path: Path) -> None
         materialize(version_of(info, diff, 7), tmp_path / "rerun")
 
 
+def test_untracked_files_that_may_hold_secrets_are_named_not_stored(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo")
+    (repo / ".env").write_text("WANDB_API_KEY=abc123\n")
+    (repo / "deploy.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    (repo / "tokenizer.py").write_text("VOCAB = 100\n")  # code, whatever its name
+    info, diff = capture([repo])
+    assert "abc123" not in diff and "PRIVATE KEY" not in diff and "VOCAB = 100" in diff
+    assert sorted(info["git"]["untracked"]) == [".env", "deploy.pem", "tokenizer.py"]
+    assert "changes not stored: .env (untracked, may hold secrets: its content is never stored), deploy.pem" in \
+        info["not_exact"][0]
+
+
 def test_no_commits_yet_and_detached_head(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()

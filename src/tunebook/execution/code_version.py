@@ -7,34 +7,33 @@ platform, host, ML packages). It never fails a run: whatever cannot be read is
 recorded under ``problems`` with the reason. ``materialize(version, dest)``
 makes a fresh clone of the recorded commit with the diff applied, for a rerun.
 
-The diff is ``git diff HEAD`` (staged and unstaged changes) plus one patch per
-untracked, not ignored file of at most ``UNTRACKED_MAX_BYTES`` (larger ones are
-listed by name only), whole file patches kept in order up to ``DIFF_MAX_BYTES``
-in all. Whenever something is left out, ``info["not_exact"]`` says what, and a
-rerun of that version cannot reproduce the code exactly.
+The diff (``execution.worktree_diff``) holds staged, unstaged and small
+untracked changes, capped in size. Whenever something is left out,
+``info["not_exact"]`` says what, and a rerun of that version cannot reproduce
+the code exactly.
 """
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from tunebook.core.errors import TunebookError
-from tunebook.core.provenance import size_text
 from tunebook.core.records import CodeVersion
-from tunebook.execution.git import DIFF_OPTIONS, GitFailed, git, git_text, repository_root, without_credentials
+from tunebook.execution.git import GitFailed, git, git_text, repository_root, without_credentials
 from tunebook.execution.software import software
+from tunebook.execution.worktree_diff import DIFF_MAX_BYTES, UNTRACKED_MAX_BYTES, untracked_files, working_diff
+
+__all__ = ["DIFF_MAX_BYTES", "UNTRACKED_MAX_BYTES", "CodeVersionError", "capture", "materialize", "record_code_version",
+           "relocate", "run_paths"]
 
 if TYPE_CHECKING:
     from tunebook.core.experiment import Experiment
     from tunebook.core.run_spec import RunConfig
     from tunebook.storage.base import Store
 
-DIFF_MAX_BYTES = 1 << 20  # the whole stored diff
-UNTRACKED_MAX_BYTES = 64 << 10  # one untracked file's content
 NAMES_SHOWN = 10  # file names listed in a note before "and N more"
 SCRIPT_SUFFIXES = (".py", ".sh", ".bash", ".jl", ".r", ".lua", ".pl")
 
@@ -63,7 +62,9 @@ def capture(paths: Iterable[Path | str], exclude: Iterable[Path | str] = ()) -> 
     info: dict[str, Any] = {}
     diff = None
     if roots:
-        info["git"], diff = _capture_repository(roots[0], skip, problems)
+        info["git"], untracked = _repository_summary(roots[0], skip, problems)
+        if info["git"]["dirty"]:
+            info["git"], diff = working_diff(info["git"], untracked, problems)
         others = [_repository_summary(root, skip, problems)[0] for root in roots[1:]]
         if others:
             info["other_repositories"] = others
@@ -111,7 +112,7 @@ def _repository_summary(
         summary["branch"] = branch or None
     except GitFailed:
         summary["branch"] = None  # detached HEAD
-    untracked = _untracked(root, skip, problems)
+    untracked = untracked_files(root, skip, problems)
     try:
         changed = git(root, "status", "--porcelain=v1", "-z", "--untracked-files=no").strip()
         summary["dirty"] = bool(changed or untracked)
@@ -134,112 +135,6 @@ def _remote(root: Path, branch: str | None) -> str | None:
     except GitFailed:
         return None
     return None
-
-
-def _capture_repository(root: Path, skip: tuple[str, ...], problems: list[str]) -> tuple[dict[str, Any], str | None]:
-    """The recorded repository's summary with its diff's sizes and notes, and the stored diff."""
-    summary, untracked = _repository_summary(root, skip, problems)
-    if not summary["dirty"]:
-        return summary, None
-    patches, left_out = _tracked_patches(root, summary["commit"], problems), []
-    if untracked:
-        summary["untracked"] = [name for name, _ in untracked]
-    for name, size in untracked:
-        if size > UNTRACKED_MAX_BYTES:
-            left_out.append(f"{name} (untracked, {size_text(size)} > {size_text(UNTRACKED_MAX_BYTES)})")
-        else:
-            patches += _untracked_patch(root, name, problems, left_out)
-    diff, cut = _capped(patches)
-    left_out += cut
-    total = sum(len(patch) for _, patch in patches)
-    summary["diff_bytes"] = total
-    summary["diff_stored_bytes"] = len(diff.encode())
-    if summary["diff_stored_bytes"] < total:
-        summary["diff_note"] = (
-            f"diff cut: {size_text(total)} of changes, {size_text(summary['diff_stored_bytes'])} stored, "
-            f"{size_text(total - summary['diff_stored_bytes'])} left out"
-        )
-    if left_out:
-        summary["left_out"] = left_out
-    return summary, diff or None
-
-
-def _tracked_patches(root: Path, commit: str | None, problems: list[str]) -> list[tuple[str, bytes]]:
-    """``git diff HEAD`` (staged and unstaged changes), one (file, patch) per file; staged files when no commit yet."""
-    args = ["diff", *DIFF_OPTIONS, "HEAD"] if commit else ["diff", *DIFF_OPTIONS, "--cached"]
-    try:
-        return _split_patches(git(root, *args, "--"))
-    except GitFailed as exc:
-        problems.append(f"{root}: cannot read the uncommitted diff: {exc}")
-        return []
-
-
-def _untracked(root: Path, skip: tuple[str, ...], problems: list[str]) -> list[tuple[str, int]]:
-    """(path relative to ``root``, size in bytes) of each untracked file that is neither ignored nor skipped."""
-    try:
-        listed = git(root, "ls-files", "--others", "--exclude-standard", "-z").split(b"\0")
-    except GitFailed as exc:
-        problems.append(f"{root}: cannot list untracked files: {exc}")
-        return []
-    found = []
-    for raw in listed:
-        name = os.fsdecode(raw)
-        if _is_code(name) and not str(root / name).startswith(skip):
-            try:
-                found.append((name, (root / name).lstat().st_size))
-            except OSError:
-                continue  # removed since git listed it
-    return found
-
-
-def _is_code(name: str) -> bool:
-    """False for Python's bytecode caches and for a nested repository (listed as ``sub/``)."""
-    return bool(name) and not name.endswith(("/", ".pyc")) and "__pycache__/" not in name
-
-
-def _untracked_patch(root: Path, name: str, problems: list[str], left_out: list[str]) -> list[tuple[str, bytes]]:
-    """The patch that creates the untracked file ``name`` (``git diff --no-index /dev/null NAME``)."""
-    try:
-        return _split_patches(git(root, "diff", "--no-index", *DIFF_OPTIONS, "--", "/dev/null", name, ok=(0, 1)))
-    except GitFailed as exc:
-        problems.append(f"{root}: cannot read untracked file {name}: {exc}")
-        left_out.append(f"{name} (untracked, unreadable)")
-        return []
-
-
-def _split_patches(diff: bytes) -> list[tuple[str, bytes]]:
-    """A multi-file diff as (file name, patch bytes), one per ``diff --git`` header."""
-    patches: list[tuple[str, bytes]] = []
-    for block in diff.split(b"\ndiff --git "):
-        if not block.strip():
-            continue
-        text = block if block.startswith(b"diff --git ") else b"diff --git " + block
-        header = text.split(b"\n", 1)[0].decode("utf-8", "replace")
-        name = header.rsplit(" b/", 1)[-1]
-        patches.append((name, text if text.endswith(b"\n") else text + b"\n"))
-    return patches
-
-
-def _capped(patches: list[tuple[str, bytes]]) -> tuple[str, list[str]]:
-    """The patches that fit in ``DIFF_MAX_BYTES`` joined as text, and what was left out (file and why).
-
-    Whole file patches are kept or dropped, so what is stored still applies. A
-    patch that is not UTF-8 text (a source file in another encoding) cannot be
-    stored as text and is left out too.
-    """
-    kept, cut, size = [], [], 0
-    for name, patch in patches:
-        try:
-            text = patch.decode("utf-8")
-        except UnicodeDecodeError:
-            cut.append(f"{name} (not UTF-8 text)")
-            continue
-        if size + len(patch) > DIFF_MAX_BYTES:
-            cut.append(f"{name} (over the {size_text(DIFF_MAX_BYTES)} cap)")
-            continue
-        kept.append(text)
-        size += len(patch)
-    return "".join(kept), cut
 
 
 def _not_exact(info: Mapping[str, Any], problems: list[str]) -> list[str]:
