@@ -58,6 +58,8 @@ def test_report_json_names_each_trials_code_version(two_versions) -> None:
     assert versions[0]["trials"] == ["width=4/0", "width=4/1", "width=16/0", "width=16/1"]
     assert versions[1]["trials"] == ["width=4/2", "width=16/2"] and versions[1]["diff_bytes"] == 0
     assert all(row["code"]["commit"] == first and row["code"]["dirty"] for row in report["best"])  # lr 0.1 won
+    text = _report(folder, url, "--format", "text").splitlines()
+    assert f"code: 2 versions: {first[:7]} dirty (4 trials), {second[:7]} (2 trials)" in text
 
 
 def test_html_report_shows_a_code_column_only_when_versions_differ(browser, two_versions, tmp_path) -> None:  # noqa: F811

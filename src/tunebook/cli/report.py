@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from tunebook.cli.options import open_cli_store, store_option
-from tunebook.core.provenance import code_summary
+from tunebook.core.provenance import code_summary, trials_code_line
 
 BEST_COLUMNS = ("group", "trial", "objective", "best_step", "n_complete")
 BEST_HEADERS = ("scientific value", "best trial", "objective", "best step", "complete trials")
@@ -136,6 +136,9 @@ def print_report(result: Analysis, with_verdict: bool = True) -> None:
     data, o = result.data, result.data.objective
     console.print(f"[bold]{escape(data.experiment.name)}[/bold]  {escape(data.experiment.goal)}")
     console.print(f"objective: {escape(o.metric)} ({o.mode}, {o.reduce} over training)")
+    code = trials_code_line(data.trials["trial_id"], data.code_versions)
+    if code:
+        console.print(f"code: {escape(code)}")
     if with_verdict:
         print_verdict(result.verdict, console)
     console.print(_best_table(data, result.best))

@@ -118,6 +118,12 @@ def versions_line(version_ids: Iterable[int | None], versions: Mapping[int, Code
     return f"{len(known) + bool(unknown)} versions: " + ", ".join(parts)
 
 
+def trials_code_line(trial_ids: Iterable[int], by_trial: Mapping[int, CodeVersion]) -> str:
+    """``versions_line`` of trials given by id, with ``by_trial`` mapping a trial id to its version (absent: unknown)."""
+    found = [by_trial.get(int(t)) for t in trial_ids]
+    return versions_line((v.id if v else None for v in found), {v.id: v for v in found if v})
+
+
 def rerun_command(experiment: str, trial: str, store_url: str) -> str:
     """The command that rebuilds a trial's recorded code and runs that one trial again."""
     return f"tunebook rerun {shlex.quote(f'{experiment}/{trial}')} --store {shlex.quote(store_url)}"

@@ -205,11 +205,9 @@ def _trials_table(data: ExperimentData) -> str:
 
 def _code_line(data: ExperimentData) -> str:
     """The code the trials ran on, in one line (``core.provenance.versions_line``); '' when none is recorded."""
-    from tunebook.core.provenance import versions_line
+    from tunebook.core.provenance import trials_code_line
 
-    by_id = {v.id: v for v in data.code_versions.values()}
-    ids = [getattr(data.code_versions.get(int(t)), "id", None) for t in data.trials["trial_id"]]
-    text = versions_line(ids, by_id)
+    text = trials_code_line(data.trials["trial_id"], data.code_versions)
     return f"<p><b>Code:</b> {_e(text)}</p>" if text else ""
 
 
