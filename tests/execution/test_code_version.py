@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -193,6 +194,17 @@ def test_missing_git_never_fails_capture(tmp_path: Path, monkeypatch: pytest.Mon
     assert diff is None and "git" not in info
     assert "git is not installed" in info["problems"][0]
     assert info["tunebook"] and info["host"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to give a repository away")
+def test_a_repository_git_refuses_to_read_is_a_recorded_problem(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo")
+    for path in [repo, *repo.rglob("*")]:
+        os.lchown(path, 65534, 65534)  # nobody's: git calls it dubious ownership
+    info, diff = capture([repo])
+    assert diff is None and "git" not in info
+    assert info["problems"] == [f"{repo.resolve()}: git rev-parse failed: fatal: detected dubious ownership in "
+                                f"repository at '{repo.resolve()}'"]
 
 
 def test_materialize_names_what_is_wrong(tmp_path: Path) -> None:
