@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -76,7 +77,10 @@ def test_clean_repository_records_commit_branch_and_remote_without_credentials(t
 def test_dirty_tree_records_staged_unstaged_and_untracked_changes(tmp_path: Path) -> None:
     repo = new_repo(tmp_path / "repo")
     make_dirty(repo)
-    info, diff = capture([repo])
+    (repo / "lib/__pycache__").mkdir()
+    (repo / "lib/__pycache__/model.cpython-311.pyc").write_bytes(b"\0cache")  # never code
+    (repo / "store.db-wal").write_text("tunebook's own output")  # excluded by the caller
+    info, diff = capture([repo], exclude=[repo / "store.db"])
     recorded = info["git"]
     assert recorded["dirty"] is True
     assert sorted(recorded["untracked"]) == [".gitignore", "lib/weights.bin", "notes.txt"]
@@ -101,6 +105,9 @@ def test_materialize_rebuilds_the_dirty_tree_and_leaves_the_users_alone(tmp_path
     assert built == (tmp_path / "rerun").resolve()
     assert tree_files(built) == expected
     assert sh(built, "rev-parse", "HEAD") == version.commit
+    assert code_version.relocate(version, repo / "lib/model.py", built).read_text() == (repo / "lib/model.py").read_text()
+    with pytest.raises(CodeVersionError, match="is not in the repository recorded by code version 1"):
+        code_version.relocate(version, tmp_path, built)
     (repo / "train.py").write_text("print('v2, unstaged')\n")
     assert sh(repo, "status", "--porcelain") == status_before
     assert len(sh(repo, "worktree", "list").splitlines()) == 1
@@ -114,6 +121,18 @@ def test_outside_any_repository_is_recorded_not_an_error(tmp_path: Path) -> None
     assert any("missing.yaml does not exist" in p for p in info["problems"])
     with pytest.raises(CodeVersionError, match="records no git repository"):
         materialize(version_of(info, diff, 7), tmp_path / "rerun")
+
+
+def test_untracked_files_that_may_hold_secrets_are_named_not_stored(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo")
+    (repo / ".env").write_text("WANDB_API_KEY=abc123\n")
+    (repo / "deploy.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    (repo / "tokenizer.py").write_text("VOCAB = 100\n")  # code, whatever its name
+    info, diff = capture([repo])
+    assert "abc123" not in diff and "PRIVATE KEY" not in diff and "VOCAB = 100" in diff
+    assert sorted(info["git"]["untracked"]) == [".env", "deploy.pem", "tokenizer.py"]
+    assert "changes not stored: .env (untracked, may hold secrets: its content is never stored), deploy.pem" in \
+        info["not_exact"][0]
 
 
 def test_no_commits_yet_and_detached_head(tmp_path: Path) -> None:
@@ -177,6 +196,17 @@ def test_missing_git_never_fails_capture(tmp_path: Path, monkeypatch: pytest.Mon
     assert info["tunebook"] and info["host"]
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to give a repository away")
+def test_a_repository_git_refuses_to_read_is_a_recorded_problem(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo")
+    for path in [repo, *repo.rglob("*")]:
+        os.lchown(path, 65534, 65534)  # nobody's: git calls it dubious ownership
+    info, diff = capture([repo])
+    assert diff is None and "git" not in info
+    assert info["problems"] == [f"{repo.resolve()}: git rev-parse failed: fatal: detected dubious ownership in "
+                                f"repository at '{repo.resolve()}'"]
+
+
 def test_materialize_names_what_is_wrong(tmp_path: Path) -> None:
     repo = new_repo(tmp_path / "repo")
     (repo / "train.py").write_text("print('v2')\n")
@@ -234,7 +264,7 @@ def test_remote_urls_lose_their_credentials(url: str, safe: str) -> None:
 
 
 def test_package_versions_are_read_without_importing_them(tmp_path: Path) -> None:
-    probe = ("import sys; from tunebook.execution.code_version import software; s = software(); "
+    probe = ("import sys; from tunebook.execution.software import software; s = software(); "
              "print(s['packages'].get('torch'), 'torch' in sys.modules, 'numpy' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     version, torch_imported, numpy_imported = done.stdout.split()

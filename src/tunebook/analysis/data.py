@@ -11,14 +11,16 @@ import functools
 from typing import TYPE_CHECKING
 
 from tunebook.core.experiment import Experiment, Objective
+from tunebook.core.provenance import versions_by_id
 from tunebook.core.records import trial_name
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     import pandas as pd
 
+    from tunebook.core.records import CodeVersion
     from tunebook.storage.base import Store
 
 TRIAL_COLUMNS = (
@@ -38,12 +40,15 @@ class ExperimentData:
     value per (trial, metric, step) — the last one logged — sorted.
     ``notes``: ``(when, text)``, the spec's notes first (``when`` None),
     then each ``tunebook note`` (a UTC datetime), oldest first.
+    ``code_versions``: trial id -> the code version that produced it (trials
+    with none recorded are absent; trials of one version share one record).
     """
 
     experiment: Experiment
     trials: "pd.DataFrame"
     curves: "pd.DataFrame"
     notes: "tuple[tuple[datetime | None, str], ...]" = ()
+    code_versions: "Mapping[int, CodeVersion]" = dataclasses.field(default_factory=dict)
 
     @property
     def objective(self) -> Objective:
@@ -86,7 +91,9 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None") -> Experim
     experiment = Experiment.from_dict(spec)
     studies = {s.id: s for s in store.list_studies(record.id)}
     rows = []
-    for trial in store.list_trials(experiment_id=record.id):
+    listed = store.list_trials(experiment_id=record.id)
+    versions = versions_by_id(store.get_code_version, (t.code_version_id for t in listed))
+    for trial in listed:
         study = studies[trial.study_id]
         duration = (trial.finished_at - trial.started_at).total_seconds() if trial.finished_at and trial.started_at else None
         rows.append({
@@ -99,7 +106,8 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None") -> Experim
     curves = latest_points(store.load_curves(experiment_id=record.id, metrics=metrics))
     notes = ((None, experiment.notes),) if experiment.notes else ()
     notes += tuple((n.created_at, n.text) for n in store.list_notes(record.id))
-    return ExperimentData(experiment, trials, curves, notes)
+    code_versions = {t.id: versions[t.code_version_id] for t in listed if t.code_version_id is not None}
+    return ExperimentData(experiment, trials, curves, notes, code_versions)
 
 
 def _param_columns(experiment: Experiment, rows: list[dict]) -> list[str]:

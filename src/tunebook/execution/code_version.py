@@ -7,46 +7,35 @@ platform, host, ML packages). It never fails a run: whatever cannot be read is
 recorded under ``problems`` with the reason. ``materialize(version, dest)``
 makes a fresh clone of the recorded commit with the diff applied, for a rerun.
 
-The diff is ``git diff HEAD`` (staged and unstaged changes) plus one patch per
-untracked, not ignored file of at most ``UNTRACKED_MAX_BYTES`` (larger ones are
-listed by name only), whole file patches kept in order up to ``DIFF_MAX_BYTES``
-in all. Whenever something is left out, ``info["not_exact"]`` says what, and a
-rerun of that version cannot reproduce the code exactly.
+The diff (``execution.worktree_diff``) holds staged, unstaged and small
+untracked changes, capped in size. Whenever something is left out,
+``info["not_exact"]`` says what, and a rerun of that version cannot reproduce
+the code exactly.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import os
-import platform
 import shlex
 import shutil
-import socket
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-import tunebook
 from tunebook.core.errors import TunebookError
 from tunebook.core.records import CodeVersion
-from tunebook.execution.git import DIFF_OPTIONS, GitFailed, git, git_text, repository_root, without_credentials
+from tunebook.execution.git import GitFailed, git, git_text, repository_root, without_credentials
+from tunebook.execution.software import software
+from tunebook.execution.worktree_diff import DIFF_MAX_BYTES, UNTRACKED_MAX_BYTES, untracked_files, working_diff
+
+__all__ = ["DIFF_MAX_BYTES", "UNTRACKED_MAX_BYTES", "CodeVersionError", "capture", "materialize", "record_code_version",
+           "relocate", "run_paths"]
 
 if TYPE_CHECKING:
     from tunebook.core.experiment import Experiment
     from tunebook.core.run_spec import RunConfig
     from tunebook.storage.base import Store
 
-DIFF_MAX_BYTES = 1 << 20  # the whole stored diff
-UNTRACKED_MAX_BYTES = 64 << 10  # one untracked file's content
 NAMES_SHOWN = 10  # file names listed in a note before "and N more"
 SCRIPT_SUFFIXES = (".py", ".sh", ".bash", ".jl", ".r", ".lua", ".pl")
-
-# distributions whose versions matter to a training result (importlib.metadata names, normalized)
-ML_PACKAGES = (
-    "torch", "torchvision", "torchaudio", "triton", "jax", "jaxlib", "flax", "optax", "tensorflow", "keras",
-    "numpy", "scipy", "pandas", "scikit-learn", "transformers", "datasets", "tokenizers", "accelerate",
-    "lightning", "pytorch-lightning", "timm", "xgboost", "lightgbm", "deepspeed", "botorch", "gpytorch", "optuna",
-)
 
 
 class CodeVersionError(TunebookError, RuntimeError):
@@ -55,7 +44,7 @@ class CodeVersionError(TunebookError, RuntimeError):
 
 # -- capture ---------------------------------------------------------------
 
-def capture(paths: Iterable[Path | str]) -> tuple[dict[str, Any], str | None]:
+def capture(paths: Iterable[Path | str], exclude: Iterable[Path | str] = ()) -> tuple[dict[str, Any], str | None]:
     """``(info, diff)`` describing the code that ``paths`` belong to; never raises.
 
     The first path (in the given order) that lies in a git work tree names the
@@ -63,14 +52,20 @@ def capture(paths: Iterable[Path | str]) -> tuple[dict[str, Any], str | None]:
     paths are summarised under ``info["other_repositories"]`` (commit and dirty
     flag; their diffs are not stored, so a dirty one makes the version not
     exact). ``diff`` is None when the recorded tree is clean or there is none.
+    Untracked files at or under an ``exclude`` path (tunebook's own store and
+    runs folder), or whose name starts with one (``tunebook.db-wal``), are not
+    part of the code: they neither make a tree dirty nor enter the diff.
     """
     problems: list[str] = []
     roots = _repository_roots(paths, problems)
+    skip = tuple(str(Path(p).resolve()) for p in exclude)
     info: dict[str, Any] = {}
     diff = None
     if roots:
-        info["git"], diff = _capture_repository(roots[0], problems)
-        others = [_repository_summary(root, problems) for root in roots[1:]]
+        info["git"], untracked = _repository_summary(roots[0], skip, problems)
+        if info["git"]["dirty"]:
+            info["git"], diff = working_diff(info["git"], untracked, problems)
+        others = [_repository_summary(root, skip, problems)[0] for root in roots[1:]]
         if others:
             info["other_repositories"] = others
     info.update(software())
@@ -100,8 +95,10 @@ def _repository_roots(paths: Iterable[Path | str], problems: list[str]) -> list[
     return roots
 
 
-def _repository_summary(root: Path, problems: list[str]) -> dict[str, Any]:
-    """Root, commit, branch, dirty flag and remote of the work tree at ``root``."""
+def _repository_summary(
+    root: Path, skip: tuple[str, ...], problems: list[str]
+) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+    """Root, commit, branch, dirty flag and remote of the work tree at ``root``; its untracked files (name, size)."""
     summary: dict[str, Any] = {"root": str(root), "commit": None, "branch": None, "dirty": None, "remote": None}
     try:
         summary["commit"] = git_text(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}") or None
@@ -115,12 +112,14 @@ def _repository_summary(root: Path, problems: list[str]) -> dict[str, Any]:
         summary["branch"] = branch or None
     except GitFailed:
         summary["branch"] = None  # detached HEAD
+    untracked = untracked_files(root, skip, problems)
     try:
-        summary["dirty"] = bool(git(root, "status", "--porcelain=v1", "-z", "--untracked-files=normal").strip())
+        changed = git(root, "status", "--porcelain=v1", "-z", "--untracked-files=no").strip()
+        summary["dirty"] = bool(changed or untracked)
     except GitFailed as exc:
         problems.append(f"{root}: cannot tell whether the tree is dirty: {exc}")
     summary["remote"] = _remote(root, summary["branch"])
-    return summary
+    return summary, untracked
 
 
 def _remote(root: Path, branch: str | None) -> str | None:
@@ -136,107 +135,6 @@ def _remote(root: Path, branch: str | None) -> str | None:
     except GitFailed:
         return None
     return None
-
-
-def _capture_repository(root: Path, problems: list[str]) -> tuple[dict[str, Any], str | None]:
-    """The recorded repository's summary with its diff's sizes and notes, and the stored diff."""
-    summary = _repository_summary(root, problems)
-    if not summary["dirty"]:
-        return summary, None
-    patches, left_out = _tracked_patches(root, summary["commit"], problems), []
-    untracked = _untracked(root, problems)
-    summary["untracked"] = [name for name, _ in untracked]
-    for name, size in untracked:
-        if size > UNTRACKED_MAX_BYTES:
-            left_out.append(f"{name} (untracked, {_size(size)} > {_size(UNTRACKED_MAX_BYTES)})")
-        else:
-            patches += _untracked_patch(root, name, problems, left_out)
-    diff, cut = _capped(patches)
-    total = sum(len(patch) for _, patch in patches)
-    summary["diff_bytes"] = total
-    summary["diff_stored_bytes"] = len(diff.encode())
-    if cut:
-        left_out += [f"{name} (over the {_size(DIFF_MAX_BYTES)} cap)" for name in cut]
-        summary["diff_note"] = (
-            f"diff cut: {_size(total)} of changes, {_size(summary['diff_stored_bytes'])} stored, "
-            f"{_size(total - summary['diff_stored_bytes'])} left out"
-        )
-    if left_out:
-        summary["left_out"] = left_out
-    return summary, diff or None
-
-
-def _tracked_patches(root: Path, commit: str | None, problems: list[str]) -> list[tuple[str, bytes]]:
-    """``git diff HEAD`` (staged and unstaged changes), one (file, patch) per file; staged files when no commit yet."""
-    args = ["diff", *DIFF_OPTIONS, "HEAD"] if commit else ["diff", *DIFF_OPTIONS, "--cached"]
-    try:
-        return _split_patches(git(root, *args, "--"))
-    except GitFailed as exc:
-        problems.append(f"{root}: cannot read the uncommitted diff: {exc}")
-        return []
-
-
-def _untracked(root: Path, problems: list[str]) -> list[tuple[str, int]]:
-    """(path relative to ``root``, size in bytes) of each untracked file that is not ignored."""
-    try:
-        listed = git(root, "ls-files", "--others", "--exclude-standard", "-z").split(b"\0")
-    except GitFailed as exc:
-        problems.append(f"{root}: cannot list untracked files: {exc}")
-        return []
-    found = []
-    for raw in listed:
-        name = os.fsdecode(raw)
-        if name and not name.endswith("/"):  # "sub/": a nested repository, not a file
-            try:
-                found.append((name, (root / name).lstat().st_size))
-            except OSError:
-                continue  # removed since git listed it
-    return found
-
-
-def _untracked_patch(root: Path, name: str, problems: list[str], left_out: list[str]) -> list[tuple[str, bytes]]:
-    """The patch that creates the untracked file ``name`` (``git diff --no-index /dev/null NAME``)."""
-    try:
-        return _split_patches(git(root, "diff", "--no-index", *DIFF_OPTIONS, "--", "/dev/null", name, ok=(0, 1)))
-    except GitFailed as exc:
-        problems.append(f"{root}: cannot read untracked file {name}: {exc}")
-        left_out.append(f"{name} (untracked, unreadable)")
-        return []
-
-
-def _split_patches(diff: bytes) -> list[tuple[str, bytes]]:
-    """A multi-file diff as (file name, patch bytes), one per ``diff --git`` header."""
-    patches: list[tuple[str, bytes]] = []
-    for block in diff.split(b"\ndiff --git "):
-        if not block.strip():
-            continue
-        text = block if block.startswith(b"diff --git ") else b"diff --git " + block
-        header = text.split(b"\n", 1)[0].decode("utf-8", "replace")
-        name = header.rsplit(" b/", 1)[-1]
-        patches.append((name, text if text.endswith(b"\n") else text + b"\n"))
-    return patches
-
-
-def _capped(patches: list[tuple[str, bytes]]) -> tuple[str, list[str]]:
-    """The patches that fit in ``DIFF_MAX_BYTES`` joined as text, and the names of those left out.
-
-    Whole file patches are kept or dropped, so what is stored still applies. A
-    patch that is not UTF-8 text (a source file in another encoding) cannot be
-    stored as text and is left out too.
-    """
-    kept, cut, size = [], [], 0
-    for name, patch in patches:
-        try:
-            text = patch.decode("utf-8")
-        except UnicodeDecodeError:
-            cut.append(f"{name} (not UTF-8 text)")
-            continue
-        if size + len(patch) > DIFF_MAX_BYTES or "\0" in text:
-            cut.append(name)
-            continue
-        kept.append(text)
-        size += len(patch)
-    return "".join(kept), cut
 
 
 def _not_exact(info: Mapping[str, Any], problems: list[str]) -> list[str]:
@@ -261,42 +159,22 @@ def _not_exact(info: Mapping[str, Any], problems: list[str]) -> list[str]:
     return reasons
 
 
-def _size(n: int) -> str:
-    """Bytes in words: ``812 B``, ``64.0 KiB``, ``1.0 MiB``."""
-    if n < 1024:
-        return f"{n} B"
-    if n < 1 << 20:
-        return f"{n / 1024:.1f} KiB"
-    return f"{n / (1 << 20):.1f} MiB"
+def record_code_version(store: Store, experiment: Experiment, config: RunConfig, workdir: Path, runs_dir: Path,
+                        notices: list[str] | None = None) -> int:
+    """Capture the code of a run (program, workdir, spec file) and store it; the version's id.
 
-
-def software() -> dict[str, Any]:
-    """tunebook's, Python's and the ML packages' versions, the platform and the host.
-
-    Package versions come from ``importlib.metadata`` (one pass over the
-    installed distributions): nothing is imported, so reading torch's version
-    costs milliseconds, not the seconds an ``import torch`` takes.
+    The runs folder and a SQLite store's files are tunebook's output, not code: they are left out.
+    When the code is in a repository but could not be recorded exactly (a cut diff, big untracked
+    files), a line saying so and how to fix it is appended to ``notices``.
     """
-    wanted = set(ML_PACKAGES)
-    packages = {}
-    for dist in importlib.metadata.distributions():
-        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
-        if name in wanted and name not in packages:
-            packages[name] = dist.version
-    return {
-        "tunebook": tunebook.__version__,
-        "python": {"version": platform.python_version(), "implementation": platform.python_implementation(),
-                   "executable": sys.executable},
-        "platform": platform.platform(),
-        "host": socket.gethostname(),
-        "packages": dict(sorted(packages.items())),
-    }
-
-
-def record_code_version(store: Store, experiment: Experiment, config: RunConfig, workdir: Path) -> int:
-    """Capture the code of a run (program, workdir, spec file) and store it; the version's id."""
     paths = run_paths(workdir, experiment.source, config.function, config.command)
-    info, diff = capture(paths)
+    exclude = [runs_dir]
+    if store.url.startswith("sqlite:///"):
+        exclude.append(Path(store.url[len("sqlite:///"):].partition("?")[0]))  # and its -wal, -shm files
+    info, diff = capture(paths, exclude)
+    if info.get("git") and info.get("not_exact") and notices is not None:
+        notices.append("this run's code cannot be rerun exactly: " + "; ".join(info["not_exact"])
+                       + " (commit the changes, or .gitignore what is not code, to record it in full)")
     return store.add_code_version(info, diff)
 
 
@@ -363,6 +241,17 @@ def materialize(version: CodeVersion, dest: Path | str) -> Path:
         _remove(dest)  # a failed rebuild leaves nothing half-made behind
         raise
     return dest
+
+
+def relocate(version: CodeVersion, path: Path | str, materialized: Path | str) -> Path:
+    """Where ``path`` (a file or folder of the recorded repository, e.g. the spec file) lies in a tree that
+    ``materialize`` made at ``materialized``. CodeVersionError when ``path`` is outside the recorded repository."""
+    root = version.git.get("root")
+    resolved = Path(path).resolve()
+    if not root or not resolved.is_relative_to(root):
+        raise CodeVersionError(f"{resolved} is not in the repository recorded by code version {version.id} "
+                               f"({root or 'none'}): its recorded code does not hold it")
+    return Path(materialized) / resolved.relative_to(root)
 
 
 def _check_out(version: CodeVersion, commit: str, dest: Path, where: str) -> None:

@@ -53,10 +53,15 @@ def git(cwd: Path | str, *args: str, input: bytes | None = None, ok: tuple[int, 
     except OSError as exc:
         raise GitFailed(f"git {args[0]} could not start: {exc}") from None
     if done.returncode not in ok:
-        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitFailed(f"git {args[0]} failed: {said[-1] if said else f'exit status {done.returncode}'}",
-                        done.returncode)
+        raise GitFailed(f"git {args[0]} failed: {_complaint(done.stderr, done.returncode)}", done.returncode)
     return done.stdout
+
+
+def _complaint(stderr: bytes, returncode: int) -> str:
+    """git's own reason: its first ``fatal:``/``error:`` line (hints follow it), else its last line."""
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return (errors or lines or [f"exit status {returncode}"])[0 if errors else -1]
 
 
 def git_text(cwd: Path | str, *args: str) -> str:

@@ -77,7 +77,9 @@ class Runner:
         self.notices: list[str] = []  # what the user should hear about, in order (budgets, re-queues)
         self.ended: list[tuple[str, Trial]] = []  # (study key, trial) for each trial this runner ended
         self.studies = self._open_studies(trials)
-        self.code_version_id = record_code_version(self.store, experiment, self.config, self.workdir)
+        self.code_version_id = record_code_version(
+            self.store, experiment, self.config, self.workdir, self.runs_dir, self.notices
+        )
 
     def _open_studies(self, trials: int | None) -> list[_Study]:
         names = {hp.name for hp in self.experiment.space}
