@@ -14,7 +14,7 @@ from tunebook.core.experiment import Experiment, Objective
 from tunebook.core.records import trial_name
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     import pandas as pd
@@ -38,12 +38,17 @@ class ExperimentData:
     value per (trial, metric, step) — the last one logged — sorted.
     ``notes``: ``(when, text)``, the spec's notes first (``when`` None),
     then each ``tunebook note`` (a UTC datetime), oldest first.
+    ``retrain_sources``: study key -> store id of the trial a retrain study
+    reruns (``StudyRecord.source_trial_id``). A retrain study's trials are
+    repeats of their source, not samples of the search space and not a
+    scientific value: ``search_trials`` leaves them out, ``trials`` keeps them.
     """
 
     experiment: Experiment
     trials: "pd.DataFrame"
     curves: "pd.DataFrame"
     notes: "tuple[tuple[datetime | None, str], ...]" = ()
+    retrain_sources: "Mapping[str, int]" = dataclasses.field(default_factory=dict)
 
     @property
     def objective(self) -> Objective:
@@ -61,6 +66,18 @@ class ExperimentData:
         store ids stay internal.
         """
         return self._names[int(trial_id)]
+
+    def is_retrain(self, study: str) -> bool:
+        """Whether study ``study`` reruns one trial's configuration (a ``tunebook retrain`` study)."""
+        return study in self.retrain_sources
+
+    @functools.cached_property
+    def search_trials(self) -> "pd.DataFrame":
+        """The rows of ``trials`` that sampled the search space: all but retrain studies' (the same frame
+        when there are none). Groupings by study or scientific value, axis plots and search checks read these."""
+        if not self.retrain_sources:
+            return self.trials
+        return self.trials[~self.trials["study"].isin(list(self.retrain_sources))]
 
     def param_ids(self) -> list[str]:
         """The hyperparameter columns of ``trials``, in the space's order."""
@@ -99,7 +116,8 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None") -> Experim
     curves = latest_points(store.load_curves(experiment_id=record.id, metrics=metrics))
     notes = ((None, experiment.notes),) if experiment.notes else ()
     notes += tuple((n.created_at, n.text) for n in store.list_notes(record.id))
-    return ExperimentData(experiment, trials, curves, notes)
+    retrains = {s.key: s.source_trial_id for s in studies.values() if s.source_trial_id is not None}
+    return ExperimentData(experiment, trials, curves, notes, retrains)
 
 
 def _param_columns(experiment: Experiment, rows: list[dict]) -> list[str]:
