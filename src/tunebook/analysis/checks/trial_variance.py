@@ -11,7 +11,8 @@ The two values judged: the best two scientific values of the isolation
 result (``analysis.best.scientific_groups``, by their best trials). Each
 best trial's **repeats** are the trials that ran its configuration with
 another seed (``analysis.repeats.repeats_of``: any study, retrains included;
-the best trial itself is one of them). Only complete repeats with a finite
+the best trial itself is one of them; a program without a seed parameter
+repeats a configuration by running identical params again). Only complete repeats with a finite
 objective have a value; repeats that diverged or failed are counted and
 named in the evidence, never dropped silently.
 
@@ -64,7 +65,8 @@ from scipy import stats
 from tunebook.analysis.best import Group, scientific_groups
 from tunebook.analysis.checks.sampled_enough import MIN_TRIALS, bootstrap_best_of_k
 from tunebook.analysis.findings import Finding, Severity
-from tunebook.analysis.repeats import DEFAULT_SEED_PARAM, repeats_of
+from tunebook.analysis.memo import cached
+from tunebook.analysis.repeats import DEFAULT_SEED_PARAM, repeat_groups
 
 if TYPE_CHECKING:
     from tunebook.analysis.data import ExperimentData
@@ -104,7 +106,9 @@ class SeedRuns:
 def seed_runs(data: "ExperimentData", group: Group, seed_param: str = DEFAULT_SEED_PARAM) -> SeedRuns:
     """The repeats of ``group``'s best trial (itself included), in store order."""
     best = group.trials.iloc[0]
-    repeats = repeats_of(data, int(best["trial_id"]), seed_param)
+    by_trial = cached(data, ("repeats by trial", seed_param), lambda: {
+        t: r for r in repeat_groups(data, seed_param, min_size=1) for t in r.trial_ids})
+    repeats = by_trial[int(best["trial_id"])]
     rows = data.trials.set_index("trial_id").loc[list(repeats.trial_ids)]
     objective = rows["objective"].astype(float)
     usable = (rows["state"] == "complete").to_numpy() & np.isfinite(objective.to_numpy())
