@@ -46,11 +46,14 @@ Without repeats: when the gap between the two bests is under twice the
 larger bootstrap spread of the two (``sampled_enough``'s numbers: the
 interquartile range of the bootstrapped best of half the value's trials;
 "in doubt" or "comparable" there), INFO suggesting ``tunebook retrain
-EXPERIMENT/STUDY/NUMBER -n RETRAIN_SEEDS`` for both best trials: five seeds
-per side are the fewest with which a rank test can show a difference at
-5 %. Silent when the gap is at least twice the spread, when either value
-has fewer than ``MIN_TRIALS`` complete trials (``sampled_enough`` already
-says too few trials to tell), and with fewer than two scientific values.
+EXPERIMENT/STUDY/NUMBER -n RETRAIN_SEEDS`` (5) for both best trials: 6
+seeds per side with the best trial itself, where a two-sided rank test
+needs at least 4 to reach 5 % at all (its smallest p is 2/70 = 0.029 with 4
+per side, 0.1 with 3), and the ``LEVEL`` interval above then clears a gap
+of about 1.8 seed standard deviations. Silent when the gap is at least
+twice the spread, when either value has fewer than ``MIN_TRIALS`` complete
+trials (``sampled_enough`` already says too few trials to tell), and with
+fewer than two scientific values.
 """
 
 from __future__ import annotations
