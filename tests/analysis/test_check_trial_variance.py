@@ -149,3 +149,12 @@ def test_error_rates_match_the_docstring():
     clear = sum(not _warns(planted(4 * SIGMA, SIGMA, seed=1000 + s)) for s in range(200))
     assert stats.binomtest(null, 200, 0.99).pvalue > 0.001 and null >= 194
     assert clear >= 192
+
+
+def test_a_gap_seeds_could_settle_gets_the_retrain_commands_for_that_many_seeds():
+    f = next(f for s in range(20) if (f := only(planted(1.5 * SIGMA, SIGMA, seed=300 + s))).severity
+             is Severity.WARNING and f.evidence["seeds_needed"])
+    n = f.evidence["seeds_needed"]
+    assert n == seeds_needed(f.evidence["difference"], f.evidence["seed_std"]) and 5 <= n <= 100
+    for side in f.evidence["sides"]:
+        assert shlex.join(["tunebook", "retrain", f"synthetic/{side['best_trial']}", "-n", str(n)]) in f.action

@@ -67,7 +67,8 @@ class IsolationPoint:
     ``repeats`` counts the best trial's repeats with a finite objective
     (itself included; 1 without any), named in ``repeat_names``;
     ``mean``/``std`` are theirs (std with ddof=1, None for a single run);
-    ``repeats_lost`` names repeats without a value ("STUDY/NUMBER (state)"). ``name`` is the best trial's (``STUDY/NUMBER``);
+    ``repeats_lost`` names repeats without a value ("STUDY/NUMBER (state)").
+    ``name`` is the best trial's (``STUDY/NUMBER``);
     ``spread`` the (q1, median, q3) of the bootstrapped best of ``spread_k``
     (n/2) trials, None with fewer than ``MIN_TRIALS`` complete trials.
     """

@@ -138,11 +138,11 @@ def check_trial_variance(data: "ExperimentData") -> list[Finding]:
     winner, runner_up = sorted(groups, key=lambda g: sign * float(g.trials["objective"].iloc[0]))[:2]
     sides = [seed_runs(data, winner), seed_runs(data, runner_up)]
     if max(s.n for s in sides) >= 2 and min(s.n for s in sides) >= 1:
-        return [_judge_repeats(sides, sign)]
+        return [_judge_repeats(data, sides, sign)]
     return _suggest_retrain(data, winner, runner_up, sides)
 
 
-def _judge_repeats(sides: list[SeedRuns], sign: float) -> Finding:
+def _judge_repeats(data: "ExperimentData", sides: list[SeedRuns], sign: float) -> Finding:
     win, run = sides
     df = sum(max(s.n - 1, 0) for s in sides)
     pooled = math.sqrt(sum(float(np.var(s.values, ddof=1)) * (s.n - 1) for s in sides if s.n > 1) / df)
@@ -159,8 +159,10 @@ def _judge_repeats(sides: list[SeedRuns], sign: float) -> Finding:
     lost = "; ".join(f"'{s.group}': {', '.join(s.lost)} without a value" for s in sides if s.lost)
     means += f" ({lost}, not in the means)" if lost else ""
     interval = f"{LEVEL:.0%} interval of the difference {diff - half:.3g} to {diff + half:.3g}"
-    more = ("Retrain both best trials with more seeds (`tunebook retrain TRIAL -n N`), then `tunebook compare` "
-            f"them; {_settle_words(diff, pooled)}.")
+    needed = evidence["seeds_needed"]
+    more = (f"Retrain both best trials with more seeds, then `tunebook compare` them; {_settle_words(diff, pooled)}: "
+            + "; ".join(retrain_command(data, s.best_trial, needed) for s in sides) + "." if needed else
+            f"Treat the two as equivalent and choose by other merits (simplicity, cost): {_settle_words(diff, pooled)}.")
     if evidence["reversed"]:
         return Finding(ID, Severity.WARNING, f"Over seeds the runner-up is better: {means}; {interval}. The "
                        f"isolation result's winner '{win.group}' is a lucky seed.", evidence, more, SECTION)

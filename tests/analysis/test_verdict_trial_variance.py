@@ -1,0 +1,53 @@
+"""The verdict with trial variance: repeats of the two best trials decide whether the isolation result can pick."""
+
+from __future__ import annotations
+
+import shlex
+
+from tests.analysis.variance_cases import planted
+from tunebook.analysis.checklist import run_checklist
+from tunebook.analysis.verdict import CASES, decide
+
+STORE = "sqlite:////tmp/some where/tunebook.db"
+
+
+def verdict_of(data):
+    return decide(data, run_checklist(data), store=STORE, spec="spec.yaml")
+
+
+def commands(verdict) -> list[list[str]]:
+    return [shlex.split(s.command) for s in verdict.next_steps if s.command]
+
+
+def test_a_tie_within_trial_variance_is_not_distinguishable_and_no_number_of_seeds_is_offered():
+    data = planted(0.0, 0.1, seed=3)  # the seed means differ by 0.003 with a seed spread of 0.1
+    v = verdict_of(data)
+    assert v.case == "within_trial_variance" and v.case in CASES and not v.supported
+    assert v.headline == "depth=2 and depth=3: not distinguishable beyond trial variance"
+    assert "cannot pick a winner" in v.text and "retrain:" in v.text  # the seeds, by name
+    assert not any(c[1] in ("retrain", "run") for c in commands(v))  # neither seeds nor nuisance points settle it
+
+
+def test_a_gap_seeds_could_settle_asks_for_that_many_seeds_on_both_then_compare():
+    v = verdict_of(planted(0.15, 0.1, seed=303))  # 1.5 seed std apart: 23 seeds per side would settle it
+    assert v.case == "within_trial_variance"
+    steps = commands(v)
+    assert [c[1] for c in steps[:3]] == ["retrain", "retrain", "compare"]
+    assert [c[2:5] for c in steps[:2]] == [[f"synthetic/{v.best['trial']}", "-n", "23"],
+                                           [f"synthetic/{v.runner_up['trial']}", "-n", "23"]]
+    assert not any(c[1] == "run" for c in steps)  # more nuisance points cannot shrink trial variance
+
+
+def test_a_gap_beyond_trial_variance_keeps_the_study_variance_case_and_says_so():
+    v = verdict_of(planted(1.0, 0.1, seed=3))
+    assert v.case != "within_trial_variance" and "beyond trial variance" in v.text
+    assert not any("run its best trial a few times" in s.what for s in v.next_steps)  # already retrained
+
+
+def test_without_repeats_and_a_small_gap_the_next_commands_are_the_retrains_then_compare():
+    v = verdict_of(planted(0.0, 0.1, retrains=0, seed=1))
+    steps = commands(v)
+    assert [c[1] for c in steps[:3]] == ["retrain", "retrain", "compare"]
+    assert steps[0] == ["tunebook", "retrain", f"synthetic/{v.best['trial']}", "-n", "5", "--store", STORE]
+    assert steps[2] == ["tunebook", "compare", f"synthetic/{v.runner_up['trial']}", f"synthetic/{v.best['trial']}",
+                        "--store", STORE]
