@@ -105,15 +105,12 @@ class Store(abc.ABC):
     # -- studies -----------------------------------------------------------
     @abc.abstractmethod
     def ensure_study(
-        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int,
-        source_trial_id: int | None = None,
+        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int
     ) -> StudyRecord:
         """Create the study or return the existing one with that key.
 
         An existing study keeps its scientific values (ConflictError if they
         differ) and takes the new ``budget``, so a user may raise it and resume.
-        ``source_trial_id`` makes a new study a retrain of that trial's
-        configuration (``StudyRecord.source_trial_id``); an existing study keeps its own.
         """
 
     @abc.abstractmethod

@@ -201,26 +201,21 @@ class SQLStore(Store):
 
     # -- studies -----------------------------------------------------------
     def ensure_study(
-        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int,
-        source_trial_id: int | None = None,
+        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int
     ) -> StudyRecord:
         if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
             raise ValueError(f"budget must be an integer >= 0, got {budget!r}")
         sci_text = dump_json(scientific, f"the scientific values of study {key!r}")
-        return self._once_more_on_race(lambda: self._ensure_study(experiment_id, key, sci_text, budget,
-                                                                     source_trial_id))
+        return self._once_more_on_race(lambda: self._ensure_study(experiment_id, key, sci_text, budget))
 
-    def _ensure_study(
-        self, experiment_id: int, key: str, sci_text: str, budget: int, source_trial_id: int | None,
-    ) -> StudyRecord:
+    def _ensure_study(self, experiment_id: int, key: str, sci_text: str, budget: int) -> StudyRecord:
         where = (studies.c.experiment_id == experiment_id, studies.c.key == key)
         with self._write(f"creating study {key!r}") as conn:
             row = conn.execute(select(studies).where(*where)).first()
             if row is None:
                 self._require(conn, experiments, experiment_id, "experiment")
                 values = dict(
-                    experiment_id=experiment_id, key=key, scientific=sci_text, budget=budget, created_at=_now(),
-                    source_trial_id=source_trial_id,
+                    experiment_id=experiment_id, key=key, scientific=sci_text, budget=budget, created_at=_now()
                 )
                 row = conn.execute(studies.insert().values(values).returning(*studies.c)).first()
             elif not _same_json(row.scientific, sci_text):
