@@ -144,7 +144,7 @@ def check_trial_variance(data: "ExperimentData") -> list[Finding]:
     sign = -1.0 if data.objective.mode == "max" else 1.0
     winner, runner_up = sorted(groups, key=lambda g: sign * float(g.trials["objective"].iloc[0]))[:2]
     sides = [seed_runs(data, winner), seed_runs(data, runner_up)]
-    if max(s.n for s in sides) >= 2 and min(s.n for s in sides) >= 1:
+    if max(s.n for s in sides) >= 2:  # each side has its best trial's value; one repeat more gives a spread
         return [_judge_repeats(data, sides, sign)]
     return _suggest_retrain(data, winner, runner_up, sides)
 
@@ -174,9 +174,11 @@ def _judge_repeats(data: "ExperimentData", sides: list[SeedRuns], sign: float) -
         return Finding(ID, Severity.WARNING, f"Over seeds the runner-up is better: {means}; {interval}. The "
                        f"isolation result's winner '{win.group}' is a lucky seed.", evidence, more, SECTION)
     if not evidence["distinguishable"]:
+        reach = half / se * math.sqrt(1 / win.n + 1 / run.n) if se > 0 else 0.0
         return Finding(ID, Severity.WARNING, f"'{win.group}' and '{run.group}' are not distinguishable beyond "
                        f"trial variance: {means}; {interval} contains 0, so the isolation result cannot pick a "
-                       "winner.", evidence, more, SECTION)
+                       f"winner (these seeds can tell only gaps over {reach:.2g} seed standard deviations).",
+                       evidence, more, SECTION)
     clears = (f"{diff / se:.1f} standard errors ({diff / pooled:.1f} seed standard deviations), {interval}"
               if pooled > 0 else "and the repeats gave identical values: this pipeline has no trial variance")
     return Finding(ID, Severity.INFO, f"'{win.group}' beats '{run.group}' beyond trial variance: {means}; the gap "
