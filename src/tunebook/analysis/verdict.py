@@ -217,7 +217,7 @@ def _comparison(data: "ExperimentData", findings: Sequence[Finding], groups: lis
         steps.insert(0, run_step(data, where, "sample more trials in every study", more=True))
     steps[:0] = retrain_steps(data, seeds, where)
     text = _join(_result_sentence(data, summaries), _gap_sentence(case, gap, spread, best, second),
-                 _seeds_sentence(seeds), _support_sentence(concerns, warnings, case == "clear"))
+                 seeds.message if seeds is not None else "", _support_sentence(concerns, warnings, case == "clear"))
     supported = case == "clear" and not concerns
     if supported:
         o = data.objective
@@ -281,11 +281,6 @@ def _gap_sentence(case: str, gap: float, spread: float | None, best: dict, secon
         return (f"The gap, {gap:.3g}, is larger than {luck}, {spread:.3g}, but not twice as large: a lead, not "
                 "yet settled.")
     return f"The gap, {gap:.3g}, is more than twice {luck}, {spread:.3g}: not an accident of sampling."
-
-
-def _seeds_sentence(finding: Finding | None) -> str:
-    """What the repeats say about the gap (the ``trial_variance`` finding's message); empty without one."""
-    return finding.message if finding is not None else ""
 
 
 def _headline(case: str, best: dict, second: dict, supported: bool, tied: list[str]) -> str:
