@@ -51,3 +51,13 @@ def test_without_repeats_and_a_small_gap_the_next_commands_are_the_retrains_then
     assert steps[0] == ["tunebook", "retrain", f"synthetic/{v.best['trial']}", "-n", "5", "--store", STORE]
     assert steps[2] == ["tunebook", "compare", f"synthetic/{v.runner_up['trial']}", f"synthetic/{v.best['trial']}",
                         "--store", STORE]
+
+
+def test_a_running_retrain_is_a_concern_but_not_a_reason_to_run_the_spec_again():
+    data = planted(1.0, 0.1, seed=3)
+    trials = data.trials.copy()
+    last = trials.index[trials["study"].str.startswith("retrain:")][-1]
+    trials.loc[last, ["state", "objective"]] = ["running", float("nan")]
+    v = verdict_of(type(data)(data.experiment, trials, data.curves, retrain_sources=data.retrain_sources))
+    assert "1 retrain trial(s) have not finished yet" in v.concerns and not v.supported
+    assert not any(c[1] == "run" for c in commands(v)) and "1 trial(s) have not finished yet" not in v.concerns

@@ -321,11 +321,14 @@ def _checklist_concerns(
     missing = [s for s in _planned(data) if s not in compared]
     if missing and len(groups) > 1:
         concerns.append(f"{_missing_words(data, missing)}, so the comparison leaves it out")
-    pending = int(data.trials["state"].isin(["waiting", "running"]).sum())
+    pending = int(data.search_trials["state"].isin(["waiting", "running"]).sum())
+    retraining = int(data.trials["state"].isin(["waiting", "running"]).sum()) - pending
     if pending:
         concerns.append(f"{pending} trial(s) have not finished yet")
         if not missing:
             steps.append(run_step(data, where, FINISH, more=False))
+    if retraining:  # finished by the `tunebook retrain` that started them, not by `tunebook run`
+        concerns.append(f"{retraining} retrain trial(s) have not finished yet")
     return concerns, warnings, steps
 
 
@@ -367,7 +370,7 @@ def _planned(data: "ExperimentData") -> list[str]:
 def _unfinished(data: "ExperimentData") -> bool:
     stored = data.search_trials.groupby("study").size().to_dict()
     budget = data.experiment.search.trials or 0
-    pending = data.trials["state"].isin(["waiting", "running"]).any()
+    pending = data.search_trials["state"].isin(["waiting", "running"]).any()
     return bool(pending) or any(stored.get(s, 0) < budget for s in _planned(data))
 
 
