@@ -24,6 +24,7 @@ from tunebook.analysis.verdict import decide
 from tunebook.cli.main import cli
 from tunebook.core import Experiment, TrialState
 from tunebook.plots.axis import get_axis_infos
+from tunebook.plots.curves import get_curves_info
 from tunebook.plots.isolation import get_isolation_info
 from tunebook.search import make_sampler
 from tunebook.storage import SQLStore
@@ -96,6 +97,10 @@ def test_a_retrain_study_is_not_a_study_a_scientific_value_or_a_search_point(dat
     for info in get_axis_infos(data):
         shown = [name for s in (*info.series, *info.infeasible) for name in s.names]
         assert len(shown) == 16 and not any(n.startswith("retrain:") for n in shown)
+    # a retrain's curve is no faint "other trial" of the search, drawn better than the highlighted best
+    curves = get_curves_info(data)
+    assert len({ln.trial_id for ln in curves.lines}) == 16 and not any(ln.study.startswith("retrain:")
+                                                                       for ln in curves.lines)
 
 
 def test_the_checklist_and_the_verdict_read_the_retrains_as_trial_variance_of_depth_1(data):
