@@ -1,6 +1,8 @@
 """The best trials: the top k of a study, the best of each study, the best per scientific value.
 
-Only COMPLETE trials with a finite objective take part; "best" follows the
+Only COMPLETE search trials with a finite objective take part (a retrain
+study's trials are repeats of their source, not search points or a study of
+their own: ``ExperimentData.search_trials``); "best" follows the
 objective's mode (min or max), ties going to the lower trial number. The
 best per scientific value is what an isolation plot shows: the nuisance
 hyperparameters "optimized away" for each value being compared. For
