@@ -61,3 +61,17 @@ def test_a_running_retrain_is_a_concern_but_not_a_reason_to_run_the_spec_again()
     v = verdict_of(type(data)(data.experiment, trials, data.curves, retrain_sources=data.retrain_sources))
     assert "1 retrain trial(s) have not finished yet" in v.concerns and not v.supported
     assert not any(c[1] == "run" for c in commands(v)) and "1 trial(s) have not finished yet" not in v.concerns
+
+
+def test_a_lucky_best_is_named_and_the_runner_up_becomes_the_candidate_to_compare():
+    data = planted(1.0, 0.1, seed=3)  # depth=2 better by 10 seed std; make depth=3's best trial one lucky seed
+    trials = data.trials.copy()
+    source = data.retrain_sources[next(k for k in data.retrain_sources if k.startswith("retrain:depth=3:"))]
+    best2 = trials.loc[trials["study"] == "depth=2", "objective"].min()
+    trials.loc[trials["trial_id"] == source, "objective"] = best2 - 0.01
+    v = verdict_of(type(data)(data.experiment, trials, data.curves, retrain_sources=data.retrain_sources))
+    assert v.best["group"] == "depth=3" and v.case == "within_trial_variance" and not v.supported
+    assert v.headline == "depth=2 is better over seeds: depth=3's best was a lucky seed"
+    [compare] = [c for c in commands(v) if c[1] == "compare"]
+    assert compare[2:4] == [f"synthetic/{v.best['trial']}", f"synthetic/{v.runner_up['trial']}"]
+    assert not any(c[1] == "retrain" for c in commands(v))

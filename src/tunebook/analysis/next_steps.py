@@ -135,23 +135,23 @@ def best_trial_ref(data: "ExperimentData", study: str | None) -> str | None:
 def retrain_steps(data: "ExperimentData", finding: Finding | None, where: Where) -> list[NextStep]:
     """The retrain commands for the two best values' best trials, then their comparison (see the module docstring).
 
-    Empty unless ``finding`` (the ``trial_variance`` check's) asks for seeds: its WARNING (within trial
-    variance, with ``seeds_needed`` per side) or its INFO with the ``retrain`` suggestion (no repeats yet).
+    From the ``trial_variance`` ``finding``: its INFO suggestion (no repeats yet: ``seeds`` each), or its
+    WARNING (within trial variance: ``seeds_needed`` each, nothing when seeds cannot settle it; the runner-up
+    better over seeds: only the comparison, the runner-up as the candidate). Empty otherwise.
     """
-    if finding is None or finding.id != "trial_variance":
-        return []
-    seeds = finding.evidence.get("seeds_needed") if "retrain" not in finding.evidence else finding.evidence["seeds"]
-    sides = finding.evidence.get("sides", [])
-    if len(sides) != 2 or (finding.severity.value != "warning" and "retrain" not in finding.evidence):
+    evidence = finding.evidence if finding is not None and finding.id == "trial_variance" else {}
+    sides = evidence.get("sides", [])
+    suggested = "retrain" in evidence
+    if len(sides) != 2 or not (suggested or finding.severity.value == "warning"):
         return []
     refs = [f"{data.experiment.name}/{side['best_trial']}" for side in sides]
-    if finding.evidence.get("reversed"):  # the seeds already settle it, for the runner-up
+    if evidence.get("reversed"):
         return [NextStep(f"compare the two over their seeds ({sides[1]['group']} as the candidate): over seeds it "
                          "is the better one", where.command("compare", refs[0], refs[1]))]
-    why = ("trial variance may be as large as the gap" if "retrain" in finding.evidence
-           else "the gap is within trial variance")
+    seeds = evidence["seeds"] if suggested else evidence.get("seeds_needed")
     if not seeds:
         return []
+    why = "trial variance may be as large as the gap" if suggested else "the gap is within trial variance"
     steps = [NextStep(f"retrain the best trial of {side['group']} with {seeds} seeds: {why}",
                       where.command("retrain", ref, "-n", seeds)) for side, ref in zip(sides, refs)]
     steps.append(NextStep(f"then compare the two over their seeds ({sides[0]['group']} as the candidate)",
