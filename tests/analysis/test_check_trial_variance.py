@@ -167,3 +167,18 @@ def test_a_retrain_study_counts_by_its_link_whatever_its_seed_parameter_is_calle
     assert f.severity is Severity.WARNING and [s["n"] for s in f.evidence["sides"]] == [6, 6]
     unlinked = dataclasses.replace(renamed, retrain_sources={})
     assert "retrain" in only(unlinked).evidence  # no repeats left: the retrain suggestion
+
+
+def test_two_studies_that_reran_the_same_points_with_other_seeds_differ_by_trial_variance_alone():
+    """AlgoPerf-like: no scientific hyperparameter, two studies of the same points, each with its own seed."""
+    exp = synthetic.experiment(trials=6)
+    rng = np.random.default_rng(0)
+    points = [10.0 ** -k for k in range(1, 7)]
+    rows = [(study, {"lr": lr}, abs(np.log10(lr) + 3) + 0.3 * float(rng.normal()))
+            for study in ("a", "b") for lr in points]
+    data = synthetic.frames(exp, rows)
+    trials = data.trials.copy()
+    trials["seed"] = [0] * 6 + [1] * 6
+    f = only(dataclasses.replace(data, trials=trials))  # both bests sit at lr = 1e-3 (the optimum), one per seed
+    assert [s["best_trial"] for s in f.evidence["sides"]] == ["b/2", "a/2"]
+    assert f.severity is Severity.WARNING and f.evidence["same_configuration"] and "trial variance alone" in f.message

@@ -44,6 +44,10 @@ retrained with 5 more seeds, 200 draws each): two identical configurations
 warn in 199 of 200; a true gap of 2 seed standard deviations is cleared in
 113 of 200, of 4 in 197 of 200.
 
+When the two best trials are themselves repeats of one configuration
+(studies without a scientific hyperparameter that re-ran the same points
+with other seeds), WARNING: their gap is trial variance by definition.
+
 Without repeats: when the gap between the two bests is under twice the
 larger bootstrap spread of the two (``sampled_enough``'s numbers: the
 interquartile range of the bootstrapped best of half the value's trials;
@@ -144,6 +148,8 @@ def check_trial_variance(data: "ExperimentData") -> list[Finding]:
     sign = -1.0 if data.objective.mode == "max" else 1.0
     winner, runner_up = sorted(groups, key=lambda g: sign * float(g.trials["objective"].iloc[0]))[:2]
     sides = [seed_runs(data, winner), seed_runs(data, runner_up)]
+    if set(sides[0].names) & set(sides[1].names):
+        return [_same_configuration(sides)]
     if max(s.n for s in sides) >= 2:  # each side has its best trial's value; one repeat more gives a spread
         return [_judge_repeats(data, sides, sign)]
     return _suggest_retrain(data, winner, runner_up, sides)
@@ -184,6 +190,18 @@ def _judge_repeats(data: "ExperimentData", sides: list[SeedRuns], sign: float) -
     return Finding(ID, Severity.INFO, f"'{win.group}' beats '{run.group}' beyond trial variance: {means}; the gap "
                    f"{diff:.3g} is {clears}.", evidence, "Nothing to do for this check; `tunebook compare` gives "
                    "the full comparison before adopting it.", SECTION)
+
+
+def _same_configuration(sides: list[SeedRuns]) -> Finding:
+    """The two best trials ran one configuration (studies without a scientific hyperparameter that re-ran the
+    same points with other seeds): their gap is trial variance by definition."""
+    win, run = sides
+    message = (f"The best trials of '{win.group}' ({win.best_trial}) and '{run.group}' ({run.best_trial}) ran one "
+               f"configuration with different seeds: the gap between them, {abs(win.best - run.best):.3g}, is trial "
+               "variance alone, and the isolation result cannot pick a winner.")
+    evidence = {"sides": [s.to_dict() for s in sides], "same_configuration": True, "distinguishable": False}
+    return Finding(ID, Severity.WARNING, message, evidence, "Judge a configuration by the mean over its seeds "
+                   "(`tunebook compare`), not by its luckiest run.", SECTION)
 
 
 def _suggest_retrain(data: "ExperimentData", winner: Group, runner_up: Group, sides: list[SeedRuns]) -> list[Finding]:
