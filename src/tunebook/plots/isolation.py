@@ -19,7 +19,7 @@ with an error bar of ± 1 standard deviation (ddof 1): trial variance, beside
 the bootstrap spread (study variance). Repeats that diverged or failed have
 no value; the hover names them with the repeats that count.
 
-The y-axis does not exaggerate: it spans every best, spread and retrains'
+The y-axis does not exaggerate: it spans every best, spread and repeats'
 mean ± std, and at least ``NOISE_SPANS`` (4) times the largest spread,
 centred on what it shows, plus a 10 % margin. The checklist calls a gap of
 up to one spread untrustworthy and up to two comparable, so such a gap
