@@ -42,6 +42,10 @@ class ExperimentData:
     then each ``tunebook note`` (a UTC datetime), oldest first.
     ``code_versions``: trial id -> the code version that produced it (trials
     with none recorded are absent; trials of one version share one record).
+    ``retrain_sources``: study key -> store id of the trial a retrain study
+    reruns (``StudyRecord.source_trial_id``). A retrain study's trials are
+    repeats of their source, not samples of the search space and not a
+    scientific value: ``search_trials`` leaves them out, ``trials`` keeps them.
     """
 
     experiment: Experiment
@@ -49,6 +53,7 @@ class ExperimentData:
     curves: "pd.DataFrame"
     notes: "tuple[tuple[datetime | None, str], ...]" = ()
     code_versions: "Mapping[int, CodeVersion]" = dataclasses.field(default_factory=dict)
+    retrain_sources: "Mapping[str, int]" = dataclasses.field(default_factory=dict)
 
     @property
     def objective(self) -> Objective:
@@ -66,6 +71,18 @@ class ExperimentData:
         store ids stay internal.
         """
         return self._names[int(trial_id)]
+
+    def is_retrain(self, study: str) -> bool:
+        """Whether study ``study`` reruns one trial's configuration (a ``tunebook retrain`` study)."""
+        return study in self.retrain_sources
+
+    @functools.cached_property
+    def search_trials(self) -> "pd.DataFrame":
+        """The rows of ``trials`` that sampled the search space: all but retrain studies' (the same frame
+        when there are none). Groupings by study or scientific value, axis plots and search checks read these."""
+        if not self.retrain_sources:
+            return self.trials
+        return self.trials[~self.trials["study"].isin(list(self.retrain_sources))]
 
     def param_ids(self) -> list[str]:
         """The hyperparameter columns of ``trials``, in the space's order."""
@@ -107,7 +124,8 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None") -> Experim
     notes = ((None, experiment.notes),) if experiment.notes else ()
     notes += tuple((n.created_at, n.text) for n in store.list_notes(record.id))
     code_versions = {t.id: versions[t.code_version_id] for t in listed if t.code_version_id is not None}
-    return ExperimentData(experiment, trials, curves, notes, code_versions)
+    retrains = {s.key: s.source_trial_id for s in studies.values() if s.source_trial_id is not None}
+    return ExperimentData(experiment, trials, curves, notes, code_versions=code_versions, retrain_sources=retrains)
 
 
 def _param_columns(experiment: Experiment, rows: list[dict]) -> list[str]:
