@@ -94,6 +94,9 @@ def test_a_retrain_study_is_not_a_study_a_scientific_value_or_a_search_point(dat
     groups = scientific_groups(data)
     assert [g.label for g in groups] == ["depth=1", "depth=2"] and [len(g.trials) for g in groups] == [8, 8]
     assert not ranked(data)["study"].str.startswith("retrain:").any()
+    # named on its own, a retrain study ranks its repeats: EXPERIMENT/retrain:... is its best seed
+    [key] = data.retrain_sources
+    assert list(ranked(data, key)["objective"]) == sorted(v for v in RETRAIN_VALUES if v is not None)
     for info in get_axis_infos(data):
         shown = [name for s in (*info.series, *info.infeasible) for name in s.names]
         assert len(shown) == 16 and not any(n.startswith("retrain:") for n in shown)

@@ -69,13 +69,14 @@ def study_keys(data: "ExperimentData") -> list[str]:
 def ranked(data: "ExperimentData", study: str | None = None) -> pd.DataFrame:
     """Complete search trials with a finite objective (of ``study``, or all), best first, index 0..n-1.
 
-    Retrain studies' trials are repeats, not search points: never ranked here (``analysis.repeats`` has them).
+    Retrain studies' trials are repeats, not search points: never ranked among the search's, but a
+    retrain study named as ``study`` ranks its own repeats (``EXPERIMENT/retrain:...`` names its best seed).
     """
     return cached(data, ("ranked", study), lambda: _ranked(data, study)).copy(deep=False)
 
 
 def _ranked(data: "ExperimentData", study: str | None) -> pd.DataFrame:
-    trials = data.search_trials
+    trials = data.trials if study is not None and data.is_retrain(study) else data.search_trials
     if study is not None:
         trials = trials[trials["study"] == study]
     trials = trials[trials["state"] == "complete"].copy()
