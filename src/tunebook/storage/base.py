@@ -105,12 +105,15 @@ class Store(abc.ABC):
     # -- studies -----------------------------------------------------------
     @abc.abstractmethod
     def ensure_study(
-        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int
+        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int,
+        source_trial_id: int | None = None,
     ) -> StudyRecord:
         """Create the study or return the existing one with that key.
 
-        An existing study keeps its scientific values (ConflictError if they
-        differ) and takes the new ``budget``, so a user may raise it and resume.
+        An existing study keeps its scientific values and its source trial
+        (ConflictError if either differs) and takes the new ``budget``, so a
+        user may raise it and resume. ``source_trial_id`` links a retrain
+        study to the trial whose configuration it reruns (None: a search study).
         """
 
     @abc.abstractmethod

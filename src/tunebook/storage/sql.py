@@ -201,27 +201,38 @@ class SQLStore(Store):
 
     # -- studies -----------------------------------------------------------
     def ensure_study(
-        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int
+        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int,
+        source_trial_id: int | None = None,
     ) -> StudyRecord:
         if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
             raise ValueError(f"budget must be an integer >= 0, got {budget!r}")
         sci_text = dump_json(scientific, f"the scientific values of study {key!r}")
-        return self._once_more_on_race(lambda: self._ensure_study(experiment_id, key, sci_text, budget))
+        return self._once_more_on_race(
+            lambda: self._ensure_study(experiment_id, key, sci_text, budget, source_trial_id)
+        )
 
-    def _ensure_study(self, experiment_id: int, key: str, sci_text: str, budget: int) -> StudyRecord:
+    def _ensure_study(
+        self, experiment_id: int, key: str, sci_text: str, budget: int, source_trial_id: int | None
+    ) -> StudyRecord:
         where = (studies.c.experiment_id == experiment_id, studies.c.key == key)
         with self._write(f"creating study {key!r}") as conn:
             row = conn.execute(select(studies).where(*where)).first()
             if row is None:
                 self._require(conn, experiments, experiment_id, "experiment")
                 values = dict(
-                    experiment_id=experiment_id, key=key, scientific=sci_text, budget=budget, created_at=_now()
+                    experiment_id=experiment_id, key=key, scientific=sci_text, budget=budget, created_at=_now(),
+                    source_trial_id=source_trial_id,
                 )
                 row = conn.execute(studies.insert().values(values).returning(*studies.c)).first()
             elif not _same_json(row.scientific, sci_text):
                 raise ConflictError(
                     f"study {key!r} of experiment {experiment_id} already exists with scientific "
                     f"values {json.loads(row.scientific)!r}, not {json.loads(sci_text)!r}"
+                )
+            elif row.source_trial_id != source_trial_id:
+                raise ConflictError(
+                    f"study {key!r} of experiment {experiment_id} already exists with source trial "
+                    f"{row.source_trial_id!r}, not {source_trial_id!r}"
                 )
             elif row.budget != budget:
                 update = studies.update().where(*where).values(budget=budget).returning(*studies.c)
