@@ -45,7 +45,10 @@ def test_status_table_is_the_tracking_spreadsheet(filled):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["exp", "does", "width", "matter?"]
-    assert f"  config: {spec}" in lines and f"  reproduce: tunebook run {spec} --store {url}" in lines
+    assert f"  config: {spec}" in lines
+    # no git repository here: the code line says what was not recorded; the best trial reruns by name
+    assert "  code: not recorded: the spec and the program are in no git repository; only the software and host are" in lines
+    assert f"  reproduce: tunebook rerun exp/width=4/0 --store {url} (the best trial)" in lines
     table = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
              for line in lines if line.startswith("│") and "width=" in line}
     assert list(table) == ["width=4", "width=16"]
@@ -60,7 +63,7 @@ def test_status_csv_has_the_spreadsheet_columns_and_one_row_per_study(filled):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
         "experiment,study,goal,notes,config,trials,complete,infeasible,failed,running,stale,"
-        "best objective,best trial,reproduce"
+        "best objective,best trial,code,reproduce"
     )
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert [r["study"] for r in rows] == ["width=4", "width=16"]
@@ -70,7 +73,8 @@ def test_status_csv_has_the_spreadsheet_columns_and_one_row_per_study(filled):
         )
         assert float(row["best objective"]) == pytest.approx(width * 0.1 / 3)
         assert row["best trial"] == f"width={width}/0 (step 20)" and row["stale"] == "0"
-        assert row["config"] == str(spec) and row["reproduce"] == f"tunebook run {spec} --store {url}"
+        assert row["config"] == str(spec) and row["reproduce"] == f"tunebook rerun exp/width={width}/0 --store {url}"
+        assert row["code"].startswith("not recorded: the spec and the program are in no git repository")
 
 
 def test_status_json_parses_and_holds_numbers(filled):
@@ -113,7 +117,9 @@ def test_trials_json_lists_every_trial_with_its_outcome(filled):
     ]
     for row in rows:
         assert set(row) == {"study", "trial", "name", "params", "state", "objective", "best step", "duration s",
-                            "attempt", "reason"}
+                            "attempt", "reason", "code", "code_version"}
+        assert row["code"] == "no git (not exact)" and row["code_version"]["commit"] is None
+        assert row["code_version"]["exact"] is False
         assert row["name"] == f"{row['study']}/{row['trial']}"
         assert row["duration s"] >= 0 and row["attempt"] == 0
         if row["state"] == "complete":
@@ -131,7 +137,7 @@ def test_trials_csv_has_a_column_per_param(filled):
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     columns = list(rows[0])
     assert columns[:2] == ["study", "trial"] and set(columns[2:4]) == {"width", "lr"}
-    assert columns[4:] == ["state", "objective", "best step", "duration s", "attempt", "reason"]
+    assert columns[4:] == ["state", "objective", "best step", "duration s", "attempt", "reason", "code"]
     assert len(rows) == 6 and rows[3]["width"] == "16" and rows[3]["lr"] == "0.1"
     assert rows[2]["reason"].endswith("RuntimeError: out of memory")  # multi-line reasons survive CSV
 

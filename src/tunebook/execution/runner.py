@@ -21,6 +21,7 @@ from tunebook.core.records import Trial
 from tunebook.core.run_spec import RunConfig
 from tunebook.core.states import TrialState
 from tunebook.execution.base import STALE_AFTER_S, Executor, Exit
+from tunebook.execution.code_version import record_code_version
 from tunebook.execution.identity import ensure_experiment
 from tunebook.execution.prepare import check_command, prepare_launch, trial_dir
 from tunebook.execution.progress import StudyProgress
@@ -97,6 +98,7 @@ class Runner:
         self.notices: list[str] = []  # what the user should hear about, in order (budgets, re-queues)
         self.ended: list[tuple[str, Trial]] = []  # (study key, trial) for each trial this runner ended
         self.studies = self._open_studies(trials, studies)
+        self.code_version_id = record_code_version(self.store, experiment, self.config, self.workdir, self.runs_dir)
 
     def _open_studies(self, trials: int | None, planned: Sequence[PlannedStudy] | None) -> list[_Study]:
         names = {hp.name for hp in self.experiment.space}
@@ -207,7 +209,9 @@ class Runner:
         """The next trial, taking studies in turn so they advance together."""
         for offset in range(len(self.studies)):
             study = self.studies[(self._next_study + offset) % len(self.studies)]
-            trial = self.store.claim_trial(study.id, self.worker, study.sampler.params)
+            trial = self.store.claim_trial(
+                study.id, self.worker, study.sampler.params, code_version_id=self.code_version_id
+            )
             if trial is not None:
                 self._next_study = (self._next_study + offset + 1) % len(self.studies)
                 return trial, study

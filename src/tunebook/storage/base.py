@@ -20,7 +20,7 @@ import dataclasses
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Trial
+from tunebook.core.records import Checkpoint, CodeVersion, ExperimentRecord, Note, StudyRecord, Trial
 from tunebook.core.states import FINISHED_STATES, TrialState
 
 if TYPE_CHECKING:
@@ -127,6 +127,7 @@ class Store(abc.ABC):
         study_id: int,
         worker: str,
         params_for: Callable[[int], Mapping[str, Any]],
+        code_version_id: int | None = None,
     ) -> Trial | None:
         """Atomically hand ``worker`` the next trial of the study, marked RUNNING.
 
@@ -134,6 +135,9 @@ class Store(abc.ABC):
         number first. Otherwise, while the study has fewer trials than its
         budget, a new trial is created with the next number ``n`` and params
         ``params_for(n)``. Returns None when there is nothing left to claim.
+        The claimed trial's ``code_version_id`` becomes the one given (None:
+        unknown), also for a re-queued trial: the code that runs it now is the
+        code that produces its result.
         """
 
     @abc.abstractmethod
@@ -178,6 +182,19 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_trials(self, *, study_id: int | None = None, experiment_id: int | None = None) -> list[Trial]:
         """Trials of one study or one experiment, by study then number."""
+
+    # -- code versions -----------------------------------------------------
+    @abc.abstractmethod
+    def add_code_version(self, info: Mapping[str, Any], diff: str | None) -> int:
+        """Store a code version (``execution.code_version.capture``'s output); its id.
+
+        Identical ``(info, diff)`` pairs share one row, also when processes on
+        several machines add the same version at once.
+        """
+
+    @abc.abstractmethod
+    def get_code_version(self, version_id: int) -> CodeVersion:
+        """One code version; NotFoundError if absent."""
 
     # -- curves ------------------------------------------------------------
     @abc.abstractmethod

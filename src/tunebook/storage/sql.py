@@ -14,9 +14,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from tunebook.core.errors import ConflictError, NotFoundError, StoreError
-from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Trial
+from tunebook.core.records import Checkpoint, CodeVersion, ExperimentRecord, Note, StudyRecord, Trial
 from tunebook.core.states import TrialState
-from tunebook.storage import curves, finished, trials as trial_sql
+from tunebook.storage import code_versions, curves, finished, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
@@ -248,10 +248,11 @@ class SQLStore(Store):
 
     # -- trials ------------------------------------------------------------
     def claim_trial(
-        self, study_id: int, worker: str, params_for: Callable[[int], Mapping[str, Any]]
+        self, study_id: int, worker: str, params_for: Callable[[int], Mapping[str, Any]],
+        code_version_id: int | None = None,
     ) -> Trial | None:
         with self._write(f"claiming a trial of study {study_id}") as conn:
-            row = trial_sql.claim(conn, study_id, worker, params_for, _now())
+            row = trial_sql.claim(conn, study_id, worker, params_for, _now(), code_version_id=code_version_id)
             if row is None and not trial_sql.study_exists(conn, study_id):
                 raise NotFoundError(f"no study with id {study_id} in store {self.display_url}")
         return None if row is None else trial_record(row)
@@ -324,6 +325,23 @@ class SQLStore(Store):
         if sqlite:  # the timestamps came as SQLite's text: parsed in one lean pass, same records
             return [trial_record_from_text(row) for row in rows]
         return [trial_record(row) for row in rows]
+
+    # -- code versions -----------------------------------------------------
+    def add_code_version(self, info: Mapping[str, Any], diff: str | None) -> int:
+        digest = code_versions.version_digest(info, diff)
+        return self._once_more_on_race(lambda: self._add_code_version(digest, info, diff))
+
+    def _add_code_version(self, digest: str, info: Mapping[str, Any], diff: str | None) -> int:
+        with self._write("recording a code version") as conn:
+            found = code_versions.find(conn, digest)
+            return found if found is not None else code_versions.insert(conn, digest, info, diff, _now())
+
+    def get_code_version(self, version_id: int) -> CodeVersion:
+        with self._read(f"reading code version {version_id}") as conn:
+            version = code_versions.get(conn, version_id)
+        if version is None:
+            raise NotFoundError(f"no code version with id {version_id} in store {self.display_url}")
+        return version
 
     # -- curves ------------------------------------------------------------
     def log_curves(self, trial_id: int, points: CurvePoints) -> None:
