@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tunebook.cli.status import COLUMNS
+from tunebook.storage import SQLStore
 
 from ..execution.harness import run_cli, store_url, write_program, write_spec
 
@@ -99,6 +100,7 @@ def test_an_unknown_experiment_is_a_clear_error_with_a_did_you_mean(filled, comm
 
 def test_an_unknown_experiment_in_an_empty_store_asks_whether_it_is_the_right_store(tmp_path):
     url = store_url(tmp_path)
+    SQLStore(url).close()  # a store that exists and holds nothing
     done = run_cli("trials", "digits-depth", "--store", url, cwd=tmp_path)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip() == (f"error: no experiment named 'digits-depth' in store {url} "
@@ -170,6 +172,7 @@ def test_an_empty_note_is_refused(filled):
 
 def test_an_empty_store_gets_a_friendly_message(tmp_path):
     url = store_url(tmp_path)
+    SQLStore(url).close()
     done = run_cli("status", "--store", url, cwd=tmp_path)
     assert done.returncode == 0
     assert done.stdout.strip() == f"no experiments in store {url} yet; start one with: tunebook run SPEC"
@@ -199,3 +202,26 @@ def test_notes_keep_their_history_the_specs_first_with_dates(tmp_path):
     shown = [line for line in lines if "look:" in line or "last round" in line]
     assert shown[0] == "  notes: spec  lr range from the last round"
     assert [line.split("UTC  ")[1] for line in shown[1:]] == ["first look: lr matters", "second look: it does not"]
+
+
+@pytest.mark.parametrize("args", [["status"], ["trials", "digits-depth"], ["report", "digits-depth"],
+                                  ["note", "digits-depth", "text"], ["advise", "instability", "digits-depth"],
+                                  ["plan", "round2", "digits-depth", "--steps", "10"]])
+def test_reading_a_store_that_is_not_there_says_so_and_creates_nothing(tmp_path, args):
+    done = run_cli(*args, cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (f"error: no store at {tmp_path / 'tunebook.db'}: nothing has run with it yet. "
+                                   "Name another store with --store PATH (or TUNEBOOK_STORE); "
+                                   "`tunebook run SPEC` creates this one")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_store_beside_the_demo_points_at_the_demo_store(tmp_path):
+    demo = tmp_path / "tunebook-demo"
+    demo.mkdir()
+    SQLStore(store_url(demo)).close()
+    done = run_cli("trials", "digits-depth", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith(
+        "; the demo's store is tunebook-demo/tunebook.db: add --store tunebook-demo/tunebook.db")
+    assert run_cli("status", "--store", "tunebook-demo/tunebook.db", cwd=tmp_path).returncode == 0

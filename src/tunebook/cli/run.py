@@ -33,7 +33,7 @@ def run_command(spec: str, store_url: str | None, parallel: int | None, trials: 
     experiment = Experiment.from_yaml(spec)
     config = experiment.run_config()
     warn_about_run(config)
-    with open_cli_store(store_url) as store:
+    with open_cli_store(store_url, create=True) as store:
         progress = run_with_progress(experiment, store, parallel or config.parallel, trials, Path(runs_dir))
         click.echo(_summary(experiment.name, store.url, Path(runs_dir), progress))
         print_run_verdict(experiment.name, store, spec, runs=_given("runs_dir", runs_dir))
