@@ -18,6 +18,7 @@ from tunebook.cli.note import note_command
 from tunebook.cli.plan import plan_group
 from tunebook.cli.probe import probe_group
 from tunebook.cli.report import report_command
+from tunebook.cli.rerun import rerun_command
 from tunebook.cli.retrain import retrain_command
 from tunebook.cli.run import run_command
 from tunebook.cli.sample import sample_command
@@ -33,7 +34,8 @@ def cli() -> None:
 
 
 for command in (run_command, status_command, trials_command, report_command, note_command, sample_command,
-                import_group, plan_group, advise_group, probe_group, demo_command, retrain_command):
+                import_group, plan_group, advise_group, probe_group, demo_command, retrain_command,
+                rerun_command):
     cli.add_command(command)
 
 

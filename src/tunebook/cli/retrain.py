@@ -77,8 +77,8 @@ def retrain_command(trial: str, repeats: int, seed_param: str, parallel: int | N
         print_next_compare(store, data, source, seed_param, repeats)
 
 
-def find_source(text: str, store: "Store") -> Source:
-    """The trial TEXT names, made runnable; a retrain's trial stands for the trial it repeats.
+def find_source(text: str, store: "Store", follow_repeats: bool = True) -> Source:
+    """The trial TEXT names, made runnable; with ``follow_repeats``, a retrain's trial stands for the trial it repeats.
 
     RetrainError when the experiment cannot run trials here (imported, no ``run:`` section).
     """
@@ -89,7 +89,7 @@ def find_source(text: str, store: "Store") -> Source:
     resolved = resolve_trial(text, store)
     studies = {s.id: s for s in store.list_studies(resolved.record.id)}
     study = studies[resolved.trial.study_id]
-    if study.source_trial_id is not None:  # a repeat: its configuration is its source's
+    if follow_repeats and study.source_trial_id is not None:  # a repeat: its configuration is its source's
         origin = store.get_trial(study.source_trial_id)
         origin_study = studies[origin.study_id]
         click.echo(f"note: {text} repeats {resolved.record.name}/{origin_study.key}/{origin.number}; "

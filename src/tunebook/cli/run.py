@@ -43,14 +43,13 @@ class EveryTrialFailed(TunebookError):
     """Every trial a run ended, failed: nothing to analyse, something to fix first."""
 
 
-def run_with_progress(  # noqa: ANN201
-    experiment, store, parallel: int, trials: int | None, runs_dir: Path, studies=None, workdir=None,  # noqa: ANN001
-):
+def run_with_progress(experiment, store, parallel: int, trials: int | None, runs_dir: Path,  # noqa: ANN001, ANN201
+                      **runner_options):  # noqa: ANN003
     """Run with a live display (plain lines when stderr is not a terminal); the final progress.
 
-    ``studies`` and ``workdir`` go to the Runner (default: the spec's studies,
-    in the spec's workdir). Raises Interrupted on Ctrl-C or SIGTERM (running
-    trials handed back), and EveryTrialFailed when every trial this run ended failed.
+    ``runner_options`` go to the Runner (``studies``, ``workdir``, ...).
+    Raises Interrupted on Ctrl-C or SIGTERM (running trials handed back),
+    and EveryTrialFailed when every trial this run ended failed.
     """
     import functools
 
@@ -64,8 +63,7 @@ def run_with_progress(  # noqa: ANN201
     executor = LocalExecutor(parallel, config.gpus_per_trial)
     console = Console(stderr=True)
     metric = experiment.objective.metric
-    make_runner = functools.partial(Runner, experiment, store, executor, runs_dir, trials=trials, studies=studies,
-                                    workdir=workdir)
+    make_runner = functools.partial(Runner, experiment, store, executor, runs_dir, trials=trials, **runner_options)
     with _sigterm_as_ctrl_c():
         if console.is_terminal:
             with Live(console=console, auto_refresh=False, transient=False) as live:

@@ -74,20 +74,23 @@ class Runner:
 
     The studies are the spec's (``trials`` overriding its budget) unless
     ``studies`` names others; ``workdir`` overrides where trials run (the
-    spec's ``run.workdir``, or the spec's folder).
+    spec's ``run.workdir``, or the spec's folder). Trials get the code
+    version captured from the run's files, or ``code_version_id`` when the
+    caller knows it (a rerun on a rebuilt tree of that version).
     """
 
     def __init__(
         self, experiment: Experiment, store: Store, executor: Executor, runs_dir: Path,
         trials: int | None = None, timing: Timing = Timing(), on_tick: Callable[["Runner"], None] | None = None,
         studies: Sequence[PlannedStudy] | None = None, workdir: Path | None = None,
+        code_version_id: int | None = None,
     ):
         self.experiment = experiment
         self.config: RunConfig = experiment.run_config()
         self.store = store
         self.executor = executor
         self.runs_dir = Path(runs_dir).resolve()
-        self.workdir = Path(workdir).resolve() if workdir else _workdir(experiment, self.config)
+        self.workdir = Path(workdir).resolve() if workdir else run_workdir(experiment, self.config)
         self.worker = worker_name()
         self.timing = timing
         self.on_tick = on_tick or (lambda runner: None)
@@ -98,7 +101,9 @@ class Runner:
         self.notices: list[str] = []  # what the user should hear about, in order (budgets, re-queues)
         self.ended: list[tuple[str, Trial]] = []  # (study key, trial) for each trial this runner ended
         self.studies = self._open_studies(trials, studies)
-        self.code_version_id = record_code_version(self.store, experiment, self.config, self.workdir, self.runs_dir)
+        self.code_version_id = code_version_id or record_code_version(
+            self.store, experiment, self.config, self.workdir, self.runs_dir
+        )
 
     def _open_studies(self, trials: int | None, planned: Sequence[PlannedStudy] | None) -> list[_Study]:
         names = {hp.name for hp in self.experiment.space}
@@ -279,7 +284,8 @@ class Runner:
         return len(stopped) + len(orphans)
 
 
-def _workdir(experiment: Experiment, config: RunConfig) -> Path:
+def run_workdir(experiment: Experiment, config: RunConfig) -> Path:
+    """Where trials run: the spec's ``run.workdir`` (relative to the spec file), or the spec's folder."""
     base = Path(experiment.source).parent if experiment.source else Path.cwd()
     return (base / config.workdir).resolve() if config.workdir else base.resolve()
 
