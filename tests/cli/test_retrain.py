@@ -56,7 +56,10 @@ def run_project(folder: Path, **kwargs) -> str:
 
 
 def retrain(folder: Path, *args: str, timeout: float = 120):
-    return run_cli("retrain", *args, "--store", store_url(folder), "--runs", str(folder / "runs"), cwd=folder,
+    """``tunebook retrain ARGS`` typed in another folder than the spec's: trials still run where the spec says."""
+    elsewhere = folder / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    return run_cli("retrain", *args, "--store", store_url(folder), "--runs", str(folder / "runs"), cwd=elsewhere,
                    timeout=timeout)
 
 

@@ -102,7 +102,8 @@ def find_source(text: str, store: "Store", follow_repeats: bool = True) -> Sourc
             f"{text}: experiment {record.name!r} has no run: section (it was imported, or its trials ran "
             "elsewhere), so tunebook cannot run its trials again"
         )
-    experiment = Experiment.from_dict(dict(record.spec), source=record.source)
+    # the spec file it last ran from: where its trials run (run.workdir is relative to it)
+    experiment = dataclasses.replace(Experiment.from_dict(dict(record.spec)), source=record.source)
     experiment.run_config()  # SpecError now, before anything is stored
     return Source(resolved, study, experiment)
 
