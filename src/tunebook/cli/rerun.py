@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Iterator
 import click
 
 from tunebook.cli.options import open_cli_store, store_option
-from tunebook.cli.retrain import RUNS_HELP, Source, find_source
+from tunebook.cli.retrain import RUNS_HELP, Source, find_source, study_trials
 
 if TYPE_CHECKING:
     from tunebook.core.records import CodeVersion, Trial
@@ -42,7 +42,7 @@ def rerun_command(trial: str, store_url: str | None, runs_dir: str, keep_dir: st
     with open_cli_store(store_url) as store:
         source = find_source(trial, store, follow_repeats=False)
         version = _code_version(store, source.resolved.trial)
-        existing = _trials_of(store, source, rerun_study(source.resolved.trial, source.study, []).key)
+        existing = study_trials(store, source, rerun_study(source.resolved.trial, source.study, []).key)
         plan = rerun_study(source.resolved.trial, source.study, existing)
         with _code_tree(source, version, keep_dir) as workdir:
             # on the rebuilt tree the code is the recorded version's, so the rerun trial records that version
@@ -53,13 +53,6 @@ def rerun_command(trial: str, store_url: str | None, runs_dir: str, keep_dir: st
 
 def _code_version(store: "Store", trial: "Trial") -> "CodeVersion | None":
     return None if trial.code_version_id is None else store.get_code_version(trial.code_version_id)
-
-
-def _trials_of(store: "Store", source: Source, key: str) -> list["Trial"]:
-    for study in store.list_studies(source.resolved.record.id):
-        if study.key == key:
-            return store.list_trials(study_id=study.id)
-    return []
 
 
 @contextlib.contextmanager
@@ -99,7 +92,7 @@ def _run(store: "Store", source: Source, plan, workdir: Path | None, version_id:
     progress = run_with_progress(source.experiment, store, 1, None, runs_dir, studies=[plan], workdir=workdir,
                                  code_version_id=version_id)
     click.echo(_summary(source.experiment.name, store.url, runs_dir, progress))
-    return _trials_of(store, source, plan.key)[-1]
+    return study_trials(store, source, plan.key)[-1]
 
 
 def _print_match(source: Source, rerun: "Trial", version: "CodeVersion | None") -> None:

@@ -12,7 +12,7 @@ from tunebook.cli.options import open_cli_store, store_option
 
 if TYPE_CHECKING:
     from tunebook.core.experiment import Experiment
-    from tunebook.core.records import StudyRecord
+    from tunebook.core.records import StudyRecord, Trial
     from tunebook.plans.reference import ResolvedTrial
     from tunebook.storage.base import Store
 
@@ -62,10 +62,9 @@ def retrain_command(trial: str, repeats: int, seed_param: str, parallel: int | N
         source = find_source(trial, store)
         slot = seed_slot(source.experiment, source.resolved.trial, seed_param,
                          required=_given("seed_param", seed_param) is not None)
-        had = trials_in_study(store, source.resolved.record.id,
-                              study_key(RETRAIN, source.study.key, source.resolved.trial.number))
+        had = len(study_trials(store, source, study_key(RETRAIN, source.study.key, source.resolved.trial.number)))
         plan = retrain_study(RETRAIN, source.resolved.trial, source.study, slot, repeats, had)
-        for line in _notices(slot, seed_notice(slot), source, repeats, had):
+        for line in _notices(seed_notice(slot), source, repeats, had):
             click.echo(line, err=True)
         config = source.experiment.run_config()
         progress = run_with_progress(source.experiment, store, parallel or config.parallel, None, Path(runs_dir),
@@ -108,15 +107,15 @@ def find_source(text: str, store: "Store", follow_repeats: bool = True) -> Sourc
     return Source(resolved, study, experiment)
 
 
-def trials_in_study(store: "Store", experiment_id: int, key: str) -> int:
-    """How many trials study ``key`` has (0 when it does not exist yet)."""
-    for study in store.list_studies(experiment_id):
+def study_trials(store: "Store", source: Source, key: str) -> list["Trial"]:
+    """The trials of study ``key`` in the source's experiment ([] when it does not exist yet)."""
+    for study in store.list_studies(source.resolved.record.id):
         if study.key == key:
-            return len(store.list_trials(study_id=study.id))
-    return 0
+            return store.list_trials(study_id=study.id)
+    return []
 
 
-def _notices(slot, seed_line: str | None, source: Source, repeats: int, had: int) -> list[str]:  # noqa: ANN001
+def _notices(seed_line: str | None, source: Source, repeats: int, had: int) -> list[str]:
     lines = [seed_line] if seed_line else []
     if had > repeats:
         lines.append(f"note: {source.ref} already has {had} repeats, more than -n {repeats}: they all stay and "
