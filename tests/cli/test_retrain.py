@@ -89,6 +89,7 @@ def test_retrain_reruns_one_configuration_with_fresh_seeds_as_repeats_of_its_sou
             ) in done.stdout
     assert "exp: 4 trial(s) finished (0 failed)." in done.stdout
     assert "Next: Retrain the runner-up the same way, then compare the two configurations:" in done.stdout
+    assert re.search(rf"tunebook retrain exp/width=\S+ -n 4 --store \S+ --runs {tmp_path / 'runs'}\n", done.stdout)
     assert f"tunebook compare exp/width=" in done.stdout and "exp/width=4/1" in done.stdout.split("compare")[-1]
 
 

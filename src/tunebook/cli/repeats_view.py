@@ -96,8 +96,12 @@ def _statistics_line(repeats: RepeatValues, metric: str) -> str:
     return spread + counts + (f"; {unfinished} unfinished" if unfinished else "")
 
 
-def print_next_compare(store: "Store", data: "ExperimentData", source: "Source", seed_param: str, n: int) -> None:
-    """The next command: compare with another retrained configuration, or retrain the runner-up first."""
+def print_next_compare(store: "Store", data: "ExperimentData", source: "Source", seed_param: str, n: int,
+                       runs: str | None = None) -> None:
+    """The next command: compare with another retrained configuration, or retrain the runner-up first.
+
+    Commands name the store, and ``--runs`` when the user gave one, so they run as printed.
+    """
     from tunebook.storage.url import display_url
 
     store_args = ["--store", display_url(store.url)]
@@ -113,7 +117,8 @@ def print_next_compare(store: "Store", data: "ExperimentData", source: "Source",
         if runner_up is None:
             return
         what = "Retrain the runner-up the same way, then compare the two configurations"
-        commands.append(["tunebook", "retrain", runner_up[0], "-n", str(n), *seed_args, *store_args])
+        runs_args = ["--runs", runs] if runs else []
+        commands.append(["tunebook", "retrain", runner_up[0], "-n", str(n), *seed_args, *store_args, *runs_args])
         pair = _ordered(source.experiment.objective.mode, (source.ref, source.resolved.trial.objective), runner_up)
     commands.append(["tunebook", "compare", pair[0], pair[1], *seed_args, *store_args])
     click.echo(f"\nNext: {what}:")

@@ -73,7 +73,7 @@ def retrain_command(trial: str, repeats: int, seed_param: str, parallel: int | N
         from tunebook.cli.repeats_view import print_next_compare, print_repeats
 
         data = print_repeats(store, source, seed_param)
-        print_next_compare(store, data, source, seed_param, repeats)
+        print_next_compare(store, data, source, seed_param, repeats, runs=_given("runs_dir", runs_dir))
 
 
 def find_source(text: str, store: "Store", follow_repeats: bool = True) -> Source:
