@@ -74,9 +74,8 @@ def print_repeats(store: "Store", source: "Source", seed_param: str) -> "Experim
     metric = source.experiment.objective.metric
     rows = [{"trial": name, seed_param: "-" if seed is None else seed, "state": state,
              metric: "-" if value is None else f"{value:.6g}"} for name, seed, state, value in repeats.rows]
-    click.echo()
-    emit(rows, "table", title=f"Repeats of {source.ref} (one configuration, {len(rows)} seeds)",
-         columns=[Column("trial"), Column(seed_param, justify="right"), Column("state"),
+    click.echo(f"\nRepeats of {source.ref}: {len(rows)} seeds of one configuration")
+    emit(rows, "table", columns=[Column("trial"), Column(seed_param, justify="right"), Column("state"),
                   Column(metric, justify="right")])
     click.echo(_statistics_line(repeats, metric))
     return data
