@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 def rerun_command(trial: str, store_url: str | None, runs_dir: str, keep_dir: str | None) -> None:
     """Reproduce TRIAL exactly: its recorded code, params and seed, then say whether its result came back.
 
-    The playbook asks for enough tracking to reproduce any trial. The code is
+    The playbook's tracking keeps "specific reproduction commands or notes on
+    what unsubmitted changes were necessary to launch training"; this is that
+    command. The code is
     the version recorded when TRIAL ran (its commit with the uncommitted diff
     applied, rebuilt in a fresh clone; your own tree is never touched); the
     trial runs once more as a study `rerun:STUDY:NUMBER` of the same

@@ -47,10 +47,10 @@ def retrain_command(trial: str, repeats: int, seed_param: str, parallel: int | N
     """Retrain TRIAL's configuration N times with other seeds, to measure its trial variance.
 
     TRIAL is EXPERIMENT/STUDY/NUMBER as `tunebook trials` prints it, or
-    EXPERIMENT for its best trial. The playbook asks that every launch rest on
-    "strong evidence – not just random chance based on a lucky
-    configuration": the repeats' spread is the trial variance a comparison
-    must beat. The repeats run as a study `retrain:STUDY:NUMBER` of the same
+    EXPERIMENT for its best trial. The playbook: "before adopting a candidate
+    change, consider running the best trial N times to characterize the
+    run-to-run trial variance", so that a launch rests on "strong evidence –
+    not just random chance based on a lucky configuration". The repeats run as a study `retrain:STUDY:NUMBER` of the same
     experiment, through the same runner as `tunebook run` (parallel,
     resumable: Ctrl-C and run it again), and end with each seed's value and
     the `tunebook compare` command to run next.
