@@ -105,6 +105,10 @@ def test_a_larger_n_extends_the_repeats_and_a_smaller_one_runs_nothing_new(tmp_p
     fewer = retrain(tmp_path, "exp/width=16/0", "-n", "3")
     assert "already has 5 repeats, more than -n 3: they all stay and count" in fewer.stderr
     assert fewer.returncode == 0 and trials_by_study(url)["retrain:width=16:0"] == after
+    # EXPERIMENT names the search's best trial (the two studies tie: the first), never a repeat's lucky seed
+    assert min(t.objective for t in after) < trials_by_study(url)["width=16"][0].objective  # one is luckier
+    best = retrain(tmp_path, "exp", "-n", "1")
+    assert best.returncode == 0 and "Repeats of exp/width=4/0: 2 seeds" in best.stdout, best.stderr
 
 
 def test_without_a_seed_hyperparameter_it_reruns_anyway_and_warns(tmp_path):

@@ -88,6 +88,9 @@ def find_source(text: str, store: "Store", follow_repeats: bool = True) -> Sourc
     resolved = resolve_trial(text, store)
     studies = {s.id: s for s in store.list_studies(resolved.record.id)}
     study = studies[resolved.trial.study_id]
+    if resolved.ref.study is None and resolved.ref.number is None and study.source_trial_id is not None:
+        resolved = _best_searched(resolved, studies.values(), store)  # EXPERIMENT: the search's best, not a lucky seed
+        study = studies[resolved.trial.study_id]
     if follow_repeats and study.source_trial_id is not None:  # a repeat: its configuration is its source's
         origin = store.get_trial(study.source_trial_id)
         origin_study = studies[origin.study_id]
@@ -105,6 +108,19 @@ def find_source(text: str, store: "Store", follow_repeats: bool = True) -> Sourc
     experiment = dataclasses.replace(Experiment.from_dict(dict(record.spec)), source=record.source)
     experiment.run_config()  # SpecError now, before anything is stored
     return Source(resolved, study, experiment)
+
+
+def _best_searched(resolved: "ResolvedTrial", studies, store: "Store") -> "ResolvedTrial":  # noqa: ANN001
+    """The experiment's best trial among its search studies (retrain and rerun studies left out)."""
+    from tunebook.analysis.best import ranked
+    from tunebook.plans.reference import resolve_trial
+
+    repeat_keys = {s.key for s in studies if s.source_trial_id is not None}
+    best = ranked(resolved.data)
+    best = best[~best["study"].isin(repeat_keys)]
+    if not len(best):
+        return resolved
+    return resolve_trial(f"{resolved.record.name}/{best['study'].iloc[0]}/{int(best['number'].iloc[0])}", store)
 
 
 def study_trials(store: "Store", source: Source, key: str) -> list["Trial"]:
