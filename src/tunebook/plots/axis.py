@@ -117,7 +117,7 @@ def get_axis_infos(data: "ExperimentData") -> list[AxisInfo]:
 
 def get_axis_info(data: "ExperimentData", param: str) -> AxisInfo:
     domain = data.experiment.space[param].domain
-    trials = data.trials[data.trials[param].notna()].copy()
+    trials = data.search_trials[data.search_trials[param].notna()].copy()  # retrains are not search points
     trials["objective"] = pd.to_numeric(trials["objective"], errors="coerce").astype(float)
     good = (trials["state"] == "complete") & np.isfinite(trials["objective"].to_numpy(dtype=float))
     bad = (trials["state"] == "infeasible") | ((trials["state"] == "complete") & ~good)
