@@ -59,6 +59,13 @@ def test_a_gap_within_the_sampling_spread_is_not_yet_distinguishable_and_more_tr
     assert commands(v)[3] == ["tunebook", "run", SPEC, "--trials", "40", "--store", STORE]  # 20 per study, doubled
 
 
+def test_commands_that_run_trials_put_them_in_the_experiments_runs_folder():
+    v = verdict_of(two_studies(offset=0.0, noise=0.2, seed=2), runs="my runs")
+    running = [c for c in commands(v) if c[1] in ("run", "retrain")]
+    assert [c[1] for c in running] == ["retrain", "retrain", "run"]
+    assert all(c[c.index("--runs") + 1] == "my runs" for c in running)
+
+
 def test_an_exact_tie_is_called_a_tie():
     data = two_studies(offset=0.0, noise=0.2, seed=2)
     trials = data.trials.copy()

@@ -64,6 +64,10 @@ class Where:
     spec: str | None = None
     runs: str | None = None  # the trial folders' root, for ``tunebook run --runs`` (None: run's default)
 
+    def runs_option(self) -> list[str]:
+        """``--runs DIR`` for commands that run trials, so they land beside the experiment's others."""
+        return ["--runs", self.runs] if self.runs else []
+
     def command(self, *args: Any) -> str:
         """``tunebook ARGS [--store URL]``, quoted for a POSIX shell."""
         store = ["--store", self.store] if self.store else []
@@ -74,7 +78,7 @@ def run_step(data: "ExperimentData", where: Where, what: str, more: bool) -> Nex
     """``tunebook run SPEC`` (with ``--trials`` twice the per-study budget if ``more``); None without a spec."""
     if where.spec is None:
         return None
-    run = ["run", where.spec, *(["--runs", where.runs] if where.runs else [])]
+    run = ["run", where.spec, *where.runs_option()]
     if not more:
         return NextStep(what, where.command(*run))
     stored = data.search_trials.groupby("study").size().tolist()
@@ -153,7 +157,8 @@ def retrain_steps(data: "ExperimentData", finding: Finding | None, where: Where)
         return []
     why = "trial variance may be as large as the gap" if suggested else "the gap is within trial variance"
     steps = [NextStep(f"retrain the best trial of {side['group']} with {seeds} seeds: {why}",
-                      where.command("retrain", ref, "-n", seeds)) for side, ref in zip(sides, refs)]
+                      where.command("retrain", ref, "-n", seeds, *where.runs_option()))
+             for side, ref in zip(sides, refs)]
     steps.append(NextStep(f"then compare the two over their seeds ({sides[0]['group']} as the candidate)",
                           where.command("compare", refs[1], refs[0])))
     return steps
