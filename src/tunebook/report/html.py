@@ -14,6 +14,8 @@ from typing import Any, Sequence
 
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding
+from tunebook.report.plot_embed import SCRIPT as PLOT_SCRIPT
+from tunebook.report.plot_embed import figure_html, plotly_js
 from tunebook.report.trial_table import SCRIPT as TABLE_SCRIPT
 from tunebook.report.trial_table import STYLE as TABLE_STYLE
 from tunebook.report.trial_table import trials_section
@@ -52,20 +54,22 @@ def render_html(
         "<h2>Isolation result: the best trial per scientific value</h2>",
         _objective_line(data),
         _best_table(data, best),
-        *(_figure(title, figure, i == 0) for i, (title, figure) in enumerate(isolation)),
+        *(figure_html(title, figure) for title, figure in isolation),
         "<h2>Checklist</h2>",
         _findings(findings),
         "<h2>Plots</h2>",
-        *(_figure(title, figure, not isolation and i == 0) for i, (title, figure) in enumerate(figures)),
+        *(figure_html(title, figure) for title, figure in figures),
         *_notes(data),
-        "<h2>Trials</h2><p class='muted'>Click a column to sort; hover a cut cell for its full text. "
+        "<h2 id='trials'>Trials</h2><p class='muted'>Click a column to sort; hover a cut cell for its full text. "
         "Fixed hyperparameters are the caveats above, not columns.</p>",
         trials_section(data),
     ]
     body = "\n".join(parts)
+    # the scripts last, so the text is on screen before plotly.js is read; the plots then draw nearest first
+    scripts = f"<script>{TABLE_SCRIPT}</script>" + (f"{plotly_js()}<script>{PLOT_SCRIPT}</script>"
+                                                    if isolation or figures else "")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(experiment.name)} — tunebook report</title>"
-            f"<style>{_STYLE}{_VERDICT_STYLE}{TABLE_STYLE}</style></head><body>{body}<script>{TABLE_SCRIPT}</script>"
-            "</body></html>")
+            f"<style>{_STYLE}{_VERDICT_STYLE}{TABLE_STYLE}</style></head><body>{body}{scripts}</body></html>")
 
 
 def _verdict(verdict: Any) -> str:
@@ -128,18 +132,6 @@ def _findings(findings: Sequence[Finding]) -> str:
     )
     return ("<table><thead><tr><th>severity</th><th>check</th><th>study</th><th>finding</th><th>what to do</th></tr>"
             f"</thead><tbody>{rows}</tbody></table>")
-
-
-def _figure(title: str, figure: Any, first: bool) -> str:
-    plot = figure.to_html(full_html=False, include_plotlyjs=_plotly_js() if first else False)
-    return f"<h3>{_e(title)}</h3><div class='plot'>{plot}</div>"
-
-
-def _plotly_js() -> str:
-    """plotly.js itself, inlined once, so the page opens offline."""
-    from plotly.offline import get_plotlyjs
-
-    return f"<script>{get_plotlyjs()}</script>"
 
 
 def _notes(data: ExperimentData) -> list[str]:
