@@ -60,7 +60,7 @@ def render_html(
         "<h2>Plots</h2>",
         *(figure_html(title, figure) for title, figure in figures),
         *_notes(data),
-        "<h2 id='trials'>Trials</h2><p class='muted'>Click a column to sort; hover a cut cell for its full text. "
+        "<h2>Trials</h2><p class='muted'>Click a column to sort; hover a cut cell for its full text. "
         "Fixed hyperparameters are the caveats above, not columns.</p>",
         trials_section(data),
     ]

@@ -88,6 +88,7 @@ document.querySelectorAll('div.trial-table').forEach(function(box){
   shown.textContent=(rows.length?'rows '+(first+1).toLocaleString('en')+'\u2013'+last.toLocaleString('en'):'no rows')
    +' of '+rows.length.toLocaleString('en')+(rows.length<n?' (filtered from '+n.toLocaleString('en')+')':'')
    +(pages>1?', page '+(page+1)+' of '+pages:'');
+  box.querySelector('.pages').hidden=pages<2;  // one page: no pager
   box.querySelectorAll('button[data-go]').forEach(function(b){var go=b.dataset.go;
    b.disabled=(go==='first'||go==='prev')?page===0:page===pages-1;});}
  heads.forEach(function(th,j){th.addEventListener('click',function(){
@@ -132,7 +133,7 @@ def trials_section(data: ExperimentData) -> str:
     payload = json.dumps({"columns": columns, "cells": cells, "state": states}, allow_nan=False,
                          separators=(",", ":")).replace("<", "\\u003c")
     head = "".join(_header(c) for c in named)
-    return (f"<div class='trial-table'{' data-plain=1' if plain else ''}>{_tools(states, plain)}"
+    return (f"<div class='trial-table' id='trials'{' data-plain=1' if plain else ''}>{_tools(states, plain)}"
             f"<div class='fit'><table class='sortable trials'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
             f"</table></div><script type='application/json' class='trial-rows'>{payload}</script></div>")
 
@@ -150,7 +151,7 @@ def _tools(states: list[str], plain: bool) -> str:
             "aria-label='search trials'>"
             f"<label>state <select class='state'>{options}</select></label>"
             f"<label>rows per page <select class='size'>{sizes}</select></label>"
-            "<span><button data-go='first' title='first page'>&laquo;</button> "
+            "<span class='pages'><button data-go='first' title='first page'>&laquo;</button> "
             "<button data-go='prev'>&lsaquo; previous</button> <button data-go='next'>next &rsaquo;</button> "
             "<button data-go='last' title='last page'>&raquo;</button></span>"
             f"<span class='shown'>{len(states):,} rows</span></div>")
