@@ -15,7 +15,8 @@ infeasible (diverged at a high learning rate). Measured side by side in one run:
   ``plot_intermediate_values`` written to one HTML file (plotly inlined).
 
 Writing the data is not timed; each side is timed with only its own data in
-memory. Prints seconds for each step (wall clock, and the process's CPU
+memory, and neither with plotly's start-up (imported and warmed first, as
+Optuna's side imports it before its clock with ``optuna.visualization``). Prints seconds for each step (wall clock, and the process's CPU
 seconds, steadier on a shared machine), the ratio, and how long tunebook's
 HTML takes to open in headless Chromium (Playwright): until its first screen
 is readable (loaded, the trial table's first page in place, the plots in
@@ -120,6 +121,29 @@ class Clock:
     def total(self) -> dict[str, tuple[float, float]]:
         now = (time.perf_counter(), time.process_time())
         return {**self.seconds, "total": (now[0] - self._start[0], now[1] - self._start[1])}
+
+
+def warm_plotly() -> float:
+    """Import plotly and draw a small figure once, before either side's clock; returns the CPU seconds it took.
+
+    Optuna's side imports plotly with ``optuna.visualization`` before its
+    clock, and plotly loads its trace and layout classes on first use; the
+    side timed second would otherwise find them loaded by the first. Warm
+    before both, neither side's time holds the plotting library's start-up.
+    """
+    mark = time.process_time()
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=2, figure=go.Figure(layout={"template": pio.templates["plotly_white"]}))
+    for trace in (go.Scatter(x=[1, 2], y=[1, 2]), go.Bar(x=[1], y=[1]), go.Box(y=[1, 2, 3])):
+        figure.add_trace(trace, row=1, col=1)
+    figure.update_xaxes(title_text="x").update_layout(title="warm")
+    figure.add_vline(x=1.5, row=1, col=1)
+    pio.to_json(figure, validate=False)
+    figure.to_html(include_plotlyjs=False, full_html=False)
+    return time.process_time() - mark
 
 
 def time_tunebook(db: Path, out: Path) -> tuple[dict[str, tuple[float, float]], Path]:
@@ -256,6 +280,7 @@ def main() -> None:
         mark = time.perf_counter()
         rows = write_tunebook(exp, args.steps, workdir / "tunebook.db", seed=0)
         print(f"data written in {time.perf_counter() - mark:.0f} s (not timed)")
+        print(f"plotly imported and warmed for both sides in {warm_plotly():.2f} CPU s (not timed)")
         ours, page_file = time_tunebook(workdir / "tunebook.db", workdir / "tunebook-report")
         gc.collect()
         study = optuna_study(rows, args.steps, seed=0)  # after tunebook's turn: neither runs beside the other's data
@@ -274,6 +299,7 @@ def quick_tunebook(exp, steps: int, store: Path, chromium: str) -> None:
         mark = time.perf_counter()
         write_tunebook(exp, steps, store, seed=0)
         print(f"data written in {time.perf_counter() - mark:.0f} s (not timed)")
+    print(f"plotly imported and warmed in {warm_plotly():.2f} CPU s (not timed)")
     with tempfile.TemporaryDirectory() as tmp:
         ours, page_file = time_tunebook(store, Path(tmp) / "tunebook-report")
         gc.collect()
