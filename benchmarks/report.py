@@ -16,8 +16,9 @@ infeasible (diverged at a high learning rate). Measured side by side in one run:
 
 Writing the data is not timed; each side is timed with only its own data in
 memory, and neither with plotly's start-up (imported and warmed first, as
-Optuna's side imports it before its clock with ``optuna.visualization``). Prints seconds for each step (wall clock, and the process's CPU
-seconds, steadier on a shared machine), the ratio, and how long tunebook's
+Optuna's side imports it before its clock with ``optuna.visualization``).
+Prints seconds for each step (wall clock, and the process's CPU seconds,
+steadier on a shared machine), the ratio, and how long tunebook's
 HTML takes to open in headless Chromium (Playwright): until its first screen
 is readable (loaded, the trial table's first page in place, the plots in
 the window drawn), and until every plot has drawn.

@@ -128,7 +128,8 @@ def test_a_small_table_is_plain_html_and_the_script_draws_the_same_rows(browser,
     page = browser.new_page()
     page.goto(_page(tmp_path, data, "small"))
     cells = """trs => trs.map(tr => [tr.className, ...Array.from(tr.cells).map(td => [td.className,
-        td.dataset.v === undefined ? null : td.className === 'num' && td.dataset.v ? parseFloat(td.dataset.v) : td.dataset.v,
+        td.dataset.v === undefined ? null
+          : td.className === 'num' && td.dataset.v ? parseFloat(td.dataset.v) : td.dataset.v,
         td.querySelector('div') ? td.querySelector('div').className + '|' + td.querySelector('div').title : null,
         td.innerText])])"""
     written = page.locator("table.trials tbody tr").evaluate_all(cells)
