@@ -49,6 +49,7 @@ def render_html(
     parts = [
         f"<h1>{_e(experiment.name)}</h1>",
         f"<p><b>Goal:</b> {_e(experiment.goal or '(none given)')}</p>",
+        _code_line(data),
         _verdict(verdict),
         _roles(data),
         "<h2>Isolation result: the best trial per scientific value</h2>",
@@ -144,6 +145,14 @@ def _notes(data: ExperimentData) -> list[str]:
         for at, text in notes
     )
     return ["<h2>Notes</h2>", f"<ul class='notes'>{items}</ul>"]
+
+
+def _code_line(data: ExperimentData) -> str:
+    """The code the trials ran on, in one line (``core.provenance.versions_line``); '' when none is recorded."""
+    from tunebook.core.provenance import trials_code_line
+
+    text = trials_code_line(data.trials["trial_id"], data.code_versions)
+    return f"<p><b>Code:</b> {_e(text)}</p>" if text else ""
 
 
 def _e(text: str) -> str:

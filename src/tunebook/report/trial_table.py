@@ -115,7 +115,8 @@ def trials_section(data: ExperimentData) -> str:
         return "<p class='muted'>None yet.</p>"
     trials = data.trials
     params = _trial_columns(data)
-    named = ["trial", *params, "state", "objective", "best step", "duration", "reason"]
+    code = _code_cells(data)
+    named = ["trial", *params, "state", "objective", "best step", "duration", *(["code"] if code else []), "reason"]
     cells: list[list[Any]] = [
         [data.trial_name(t) for t in trials["trial_id"].tolist()],
         *(_values(trials[p]) for p in params),
@@ -123,6 +124,7 @@ def trials_section(data: ExperimentData) -> str:
         _values(trials["objective"]),
         _numbers(trials["best_step"], lambda s: str(int(s))),
         _numbers(trials["duration"], format_duration),
+        *([code] if code else []),
         _column_cells(lambda r: _text_cell(reason_line(r), r), trials["reason"].tolist()),
     ]
     columns = [{"num": _numeric(column), "cut": "reason" if name == "reason" else ""}
@@ -161,6 +163,18 @@ def _trial_columns(data: ExperimentData) -> list[str]:
     """Scientific then nuisance hyperparameters, in the space's order (fixed ones are caveats, not columns)."""
     return [hp.id for role in ("scientific", "nuisance") for hp in data.experiment.space.with_role(role)
             if hp.id in data.trials.columns]
+
+
+def _code_cells(data: ExperimentData) -> list[Any]:
+    """The code column's cells (short commit, dirty, not exact; the full line as tooltip), or [] when every trial
+    ran on the same code version: then the line under the goal says it once."""
+    from tunebook.core.provenance import code_cell, code_line
+
+    versions = [data.code_versions.get(int(t)) for t in data.trials["trial_id"]]
+    if len({v.id if v else None for v in versions}) < 2:
+        return []
+    made = {v.id: _text_cell(code_cell(v), code_line(v)) for v in data.code_versions.values()}
+    return [made[v.id] if v else _text_cell(code_cell(None), code_line(None)) for v in versions]
 
 
 def _values(column: Any) -> list[Any]:
