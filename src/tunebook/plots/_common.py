@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -37,10 +38,22 @@ def make_subplots(**kwargs: Any):
     return require("plotly.subplots", "report", "plots").make_subplots(figure=figure(), **kwargs)
 
 
+# the trace types tunebook's figures draw (and a few a plot may soon): their plotly_white defaults are kept
+DRAWN_TRACES = ("scatter", "scattergl", "bar", "box", "histogram", "heatmap")
+
+
+@lru_cache(maxsize=1)
 def white_template():
-    """plotly's "plotly_white" template object: passing it (not its name) skips a look-up and copy per figure."""
+    """plotly's "plotly_white" template, its trace defaults cut to ``DRAWN_TRACES``; made once, passed as an object.
+
+    Each figure copies its template: the whole one holds defaults for 24
+    trace types (7 KB of JSON) and cost ~9 ms a figure; cut, ~4 ms, and the
+    same look for the traces drawn (the layout part is whole).
+    """
     require("plotly", "report", "plots")
-    return require("plotly.io", "report", "plots").templates["plotly_white"]
+    white = require("plotly.io", "report", "plots").templates["plotly_white"]
+    data = {kind: traces for kind, traces in white.data.to_plotly_json().items() if kind in DRAWN_TRACES}
+    return go().layout.Template(layout=white.layout, data=data)
 
 
 def color(i: int) -> str:
