@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def test_text_shows_the_verdict_each_seed_the_effect_and_how_to_reproduce(url: s
     out = capsys.readouterr().out
     assert out.startswith("NOT ENOUGH EVIDENCE: not enough evidence to tell lrs/default/20 from the baseline")
     assert "objective valid_loss (lower is better)" in out
-    assert "default/23 (seed 3)" in out and "infeasible" in out  # the diverged seed, by name
+    assert re.search(r"default/23 +│ +3 +│ +infeasible", out)  # the diverged seed, by name, seed and state
     assert "difference candidate - baseline" in out and "seed sd" in out
     assert "P(candidate beats baseline on a fresh seed) = " in out
     assert f"next: tunebook retrain {A} -n " in out
@@ -50,7 +51,10 @@ def test_comparison_text_is_the_layout_without_colour(url: str):
     assert text.startswith("NOT ENOUGH EVIDENCE: not enough evidence") and "\x1b[" not in text
     lines = text.splitlines()
     assert f"reproduce: tunebook compare {A} {C} --store {url}" in lines  # commands are never broken
-    assert max(len(line) for line in lines if line[:1] in "┏┃┡│└") <= 100  # the tables fit the width
+    table_lines = [line for line in lines if "│" in line or "━" in line]
+    assert table_lines and max(len(line) for line in table_lines) <= 100  # the tables fit the width
+    narrow = comparison_text(compare_refs(url, A, C), width=80).splitlines()
+    assert not any("…" in line for line in narrow)  # nothing cut at 80 columns
 
 
 @pytest.mark.parametrize("args, message", [

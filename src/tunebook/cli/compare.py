@@ -9,7 +9,6 @@ verdict (it is an answer); bad input exits 1 with a message.
 
 from __future__ import annotations
 
-import itertools
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -103,48 +102,54 @@ def print_comparison(c: "Comparison", console: "Console | None" = None) -> None:
 
 
 def _sides_table(c: "Comparison") -> Any:
-    """One row per side: seeds, lost ones (diverged/failed), median, mean, std, min, max."""
+    """One row per side: seeds, lost ones (diverged/failed), median, mean, std, min, max (fits 80 columns)."""
     from rich.table import Table
 
-    table = Table(show_edge=True)
+    table = Table(show_edge=False)
     table.add_column("side", no_wrap=True)
     for header in ("seeds", "div/fail", "median", "mean", "std", "min", "max"):
         table.add_column(header, justify="right", no_wrap=True)
     for name, side in (("baseline", c.baseline), ("candidate", c.candidate)):
-        median = cell_text(side["median"]) if side["median"] is not None else "lost"
+        median = _short(side["median"]) if side["median"] is not None else "lost"
         table.add_row(name, str(side["n"]), f"{side['diverged']}/{side['failed']}", median,
-                      *(_short(side[k]) for k in ("mean", "std", "min", "max")))
+                      _short(side["mean"]), _short(side["std"], 3), _short(side["min"]), _short(side["max"]))
     return table
 
 
-def _short(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+def _short(value: float | None, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
 
 
 def _seeds_table(c: "Comparison") -> Any:
-    """Each seed's value, the two sides side by side (a lost repeat shows its state)."""
+    """Each seed's value, one row per repeat, the baseline's then the candidate's (a lost repeat shows its state).
+
+    One list rather than the sides side by side: trial names of retrain studies
+    are long, and two of them per row do not fit 80 columns.
+    """
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(show_edge=True)
-    for header, justify in (("#", "right"), ("baseline trial", "left"), ("value", "right"),
-                            ("candidate trial", "left"), ("value", "right")):
+    table = Table(show_edge=False)
+    for header, justify in (("side", "left"), ("trial", "left"), ("seed", "right"), ("value", "right")):
         table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    pairs = list(itertools.zip_longest(c.baseline["repeats"], c.candidate["repeats"]))
-    for i, (b, k) in enumerate(pairs[:SEED_ROWS], start=1):
-        table.add_row(str(i), *(escape(x) for x in _seed_cells(b)), *(escape(x) for x in _seed_cells(k)))
-    if len(pairs) > SEED_ROWS:
-        more = [max(0, len(c.baseline["repeats"]) - SEED_ROWS), max(0, len(c.candidate["repeats"]) - SEED_ROWS)]
-        table.add_row("...", f"{more[0]} more", "", f"{more[1]} more (--format json lists all)", "")
+    for name, side in (("baseline", c.baseline), ("candidate", c.candidate)):
+        repeats = side["repeats"]
+        for i, repeat in enumerate(repeats[:SEED_ROWS]):
+            table.add_row(name if i == 0 else "", *(escape(x) for x in _seed_cells(repeat)),
+                          end_section=i == min(len(repeats), SEED_ROWS) - 1)
+        if len(repeats) > SEED_ROWS:
+            table.add_row("", f"... {len(repeats) - SEED_ROWS} more (--format json lists all)", "", "",
+                          end_section=True)
     return table
 
 
-def _seed_cells(repeat: dict[str, Any] | None) -> tuple[str, str]:
-    if repeat is None:
-        return "", ""
+def _seed_cells(repeat: dict[str, Any]) -> tuple[str, str, str]:
     value = cell_text(repeat["value"]) if repeat["value"] is not None else repeat["state"]
-    seed = f" (seed {repeat['seed']})" if repeat.get("seed") is not None else ""
-    return repeat["trial"] + seed, value
+    seed = repeat.get("seed")
+    seed = "-" if seed is None else str(int(seed)) if isinstance(seed, float) and seed.is_integer() else str(seed)
+    return repeat["trial"], seed, value
 
 
 def _effect_lines(c: "Comparison") -> list[str]:
