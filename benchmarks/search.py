@@ -90,6 +90,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--diverge", type=float, default=None, metavar="T",
                         help="a trial diverges when learning_rate / (1 - momentum) > T (e.g. 0.1)")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write every run here")
+    parser.add_argument("--resume", type=Path, default=None, metavar="PATH",
+                        help="keep the runs of this grid that PATH (an earlier --json, same --diverge) holds; "
+                             "run only the rest")
+    parser.add_argument("--rerun", nargs="+", default=[], choices=METHODS, metavar="METHOD",
+                        help="with --resume: run these methods again all the same")
     parser.add_argument("--jobs", type=int, default=1, help="runs in this many processes")
     parser.add_argument("--methods", nargs="+", default=None, choices=METHODS,
                         help="default: all (tunebook-bayesian only where tunebook has it)")
@@ -119,14 +124,30 @@ def choose_methods(requested: list[str] | None) -> list[str]:
     return list(dict.fromkeys(requested))
 
 
-def units(args: argparse.Namespace, methods: list[str]) -> list[Unit]:
-    """Every run of the grid, slow methods first so the pool ends evenly."""
+def units(args: argparse.Namespace, methods: list[str], done: list[Run]) -> list[Unit]:
+    """Every run of the grid not in ``done``, slow methods first so the pool ends evenly."""
     order = {"optuna-gp": 0, "tunebook-bayesian": 1, "optuna-tpe": 2, "tunebook-quasi-random": 3}
+    have = {(r.method, r.trials, r.task, r.seed) for r in done}
     work = [Unit(None, task, REFERENCE_SEED, args.reference) for task in args.tasks]
     for method in sorted(methods, key=order.__getitem__):
         trials = args.trials * max(QUASI_RANDOM_MULTIPLES) if method == "tunebook-quasi-random" else args.trials
-        work += [Unit(method, task, seed, trials) for task in args.tasks for seed in args.seeds]
+        work += [Unit(method, task, seed, trials) for task in args.tasks for seed in args.seeds
+                 if (method, trials, task, seed) not in have]
     return work
+
+
+def resumed(args: argparse.Namespace) -> list[Run]:
+    """The runs of ``--resume`` that belong to this grid (same diverge, task, seed, budgets), less ``--rerun``."""
+    if args.resume is None or not args.resume.exists():
+        return []
+    budgets = {args.trials * m for m in QUASI_RANDOM_MULTIPLES}
+    fields = {f.name for f in dataclasses.fields(Run)}
+    kept = []
+    for row in json.loads(args.resume.read_text()):
+        if (row.get("diverge") == args.diverge and row["task"] in args.tasks and row["seed"] in args.seeds
+                and row["method"] not in args.rerun and row["trials"] in budgets):
+            kept.append(Run(**{k: v for k, v in row.items() if k in fields}))
+    return kept
 
 
 def do_unit(unit: Unit, setting: Setting) -> tuple[Unit, Any, float]:
@@ -151,9 +172,14 @@ def limit_threads(threads: int) -> None:
         pass
 
 
-def run_all(work: list[Unit], setting: Setting, jobs: int) -> tuple[list[Run], dict[str, list]]:
-    """Every unit, in ``jobs`` processes (in this one when 1); progress on stderr."""
-    runs: list[Run] = []
+def run_all(work: list[Unit], setting: Setting, jobs: int, done: list[Run],
+            checkpoint: Path | None) -> tuple[list[Run], dict[str, list]]:
+    """Every unit, in ``jobs`` processes (in this one when 1), added to ``done``; progress on stderr.
+
+    After each run, all runs so far are written to ``checkpoint`` (without
+    best_known and regret_scale), so an interrupted grid can be resumed.
+    """
+    runs = list(done)
     references: dict[str, list] = {}
     started = time.perf_counter()
 
@@ -165,6 +191,8 @@ def run_all(work: list[Unit], setting: Setting, jobs: int) -> tuple[list[Run], d
             references[unit.task] = result
         else:
             runs.extend(expand(result))
+            if checkpoint:
+                write_json(checkpoint, runs, {}, setting.diverge)
 
     if jobs == 1:
         for unit in work:
@@ -188,11 +216,14 @@ def expand(run: Run) -> list[Run]:
 
 
 def write_json(path: Path, runs: list[Run], scores: dict[str, tuple[float, float]], diverge: float | None) -> None:
+    """One JSON list, one run a line; written to a temporary file first, then renamed."""
     rows = []
     for run in runs:
-        known, scale = scores[run.task]
+        known, scale = scores.get(run.task, (None, None))
         rows.append({**dataclasses.asdict(run), "diverge": diverge, "best_known": known, "regret_scale": scale})
-    path.write_text("[\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]\n")  # one run a line
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("[\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]\n")
+    partial.replace(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,7 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     methods = choose_methods(args.methods)
     setting = Setting(args.surrogate, args.data, args.diverge)
     started = time.perf_counter()
-    runs, references = run_all(units(args, methods), setting, args.jobs)
+    done = resumed(args)
+    if args.resume:
+        print(f"resumed {len(done)} runs from {args.resume}", file=sys.stderr)
+    runs, references = run_all(units(args, methods, done), setting, args.jobs, done, args.json)
     scores = search_report.scores(runs, references)
     search_report.print_all(runs, references, scores, args, time.perf_counter() - started)
     if args.json:
