@@ -57,8 +57,28 @@ BAD_FIELDS = {
         spec(search={"trails": 10, "trials": 1}), "search.trails", ["did you mean 'trials'?"],
     ),
     "bad algorithm": (
-        spec(search={"algorithm": "bayesian", "trials": 5}),
-        "search.algorithm", ["quasi_random, random, grid, explicit", "got 'bayesian'"],
+        spec(search={"algorithm": "hyperband", "trials": 5}),
+        "search.algorithm", ["quasi_random, random, grid, explicit, bayesian", "got 'hyperband'"],
+    ),
+    "bayesian needs trials": (
+        spec(search={"algorithm": "bayesian"}), "search.trials", ["is required"],
+    ),
+    "initial is a count": (
+        spec(search={"algorithm": "bayesian", "trials": 5, "initial": 0}), "search.initial", ["integer >= 1", "got 0"],
+    ),
+    "initial only for bayesian": (
+        spec(search={"trials": 5, "initial": 3}), "search.initial", ["only to algorithm: bayesian", "quasi_random"],
+    ),
+    "warm start names experiments": (
+        spec(search={"algorithm": "bayesian", "trials": 5, "warm_start": [3]}), "search.warm_start",
+        ["list of experiment names", "got [3]"],
+    ),
+    "warm start only for bayesian": (
+        spec(search={"trials": 5, "warm_start": ["explore"]}), "search.warm_start", ["only to algorithm: bayesian"],
+    ),
+    "warm start from itself": (
+        spec(search={"algorithm": "bayesian", "trials": 5, "warm_start": ["t"]}), "search.warm_start",
+        ["names this experiment itself ('t')"],
     ),
     "bad studies layout": (
         spec(search={"trials": 5, "studies": "separate"}),
@@ -167,6 +187,9 @@ ROUND_TRIP = {
         scientific=None,
         nuisance={"lr": {"low": 0.01, "high": 1.0}, "act": ["relu", "gelu"]},
         search={"algorithm": "explicit", "points": [{"lr": 0.1, "act": "relu"}]},
+    ),
+    "bayesian with an initial design and warm start": spec(
+        search={"algorithm": "bayesian", "trials": 30, "initial": 8, "seed": 2, "warm_start": ["explore", "explore2"]},
     ),
     "objective reduce final, notes and run": spec(
         objective={"metric": "valid/acc", "mode": "max", "reduce": "final"},

@@ -14,10 +14,10 @@ if TYPE_CHECKING:
 
 Mode = Literal["min", "max"]
 Reduce = Literal["best", "final"]
-Algorithm = Literal["quasi_random", "random", "grid", "explicit"]
+Algorithm = Literal["quasi_random", "random", "grid", "explicit", "bayesian"]
 StudyLayout = Literal["per_scientific_value", "joint"]
 
-ALGORITHMS: tuple[str, ...] = ("quasi_random", "random", "grid", "explicit")
+ALGORITHMS: tuple[str, ...] = ("quasi_random", "random", "grid", "explicit", "bayesian")
 STUDY_LAYOUTS: tuple[str, ...] = ("per_scientific_value", "joint")
 
 
@@ -36,7 +36,13 @@ class Objective:
 
 @dataclasses.dataclass(frozen=True)
 class SearchConfig:
-    """How trials are chosen: algorithm, budget per study, study layout and seed."""
+    """How trials are chosen: algorithm, budget per study, study layout and seed.
+
+    ``bayesian`` only: ``initial`` quasi-random trials before the model
+    suggests (None: the sampler's default for the study's dimensions), and
+    ``warm_start``, experiments of the same store whose finished trials the
+    model starts from.
+    """
 
     algorithm: Algorithm = "quasi_random"
     trials: int | None = None  # per study; None means "all points" for grid/explicit
@@ -44,6 +50,8 @@ class SearchConfig:
     seed: int = 0
     resolution: int = 5  # grid: values per range
     points: tuple[Mapping[str, Any], ...] = ()  # explicit: the trials, by plain name
+    initial: int | None = None  # bayesian: quasi-random trials before the model's
+    warm_start: tuple[str, ...] = ()  # bayesian: experiment names
 
 
 @dataclasses.dataclass(frozen=True)

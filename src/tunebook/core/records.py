@@ -49,6 +49,19 @@ class StudyRecord:
 
 
 @dataclasses.dataclass(frozen=True)
+class Suggestion:
+    """A sampler's choice for a new trial: its params and, when it says, how it chose them.
+
+    ``params`` are keyed by hyperparameter id. ``info`` (plain JSON-able data,
+    or None) is stored with the trial as ``Trial.suggestion``, e.g.
+    ``{"by": "model", "conditioned_on": [0, 2], "pending": [3], "reason": "..."}``.
+    """
+
+    params: Mapping[str, Any]
+    info: Mapping[str, Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Trial:
     id: int
     study_id: int

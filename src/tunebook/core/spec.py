@@ -22,7 +22,7 @@ from tunebook.core.space import ROLES
 from tunebook.core.yaml_loader import load_yaml
 
 TOP_LEVEL = ("name", "goal", "notes", "objective", *ROLES, "regularizers", "search", "run")
-SEARCH_FIELDS = ("algorithm", "trials", "studies", "seed", "resolution", "points")
+SEARCH_FIELDS = ("algorithm", "trials", "studies", "seed", "resolution", "points", "initial", "warm_start")
 OBJECTIVE_FIELDS = ("metric", "mode", "reduce")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -60,6 +60,8 @@ def parse_experiment(spec: Any, source: str | None = None) -> Experiment:
     space = params_spec.parse_space({r: spec.get(r) for r in ROLES}, problems)
     regularizers = params_spec.parse_regularizers(spec.get("regularizers"), space, problems)
     search = _search(spec.get("search"), problems)
+    if name and name in search.warm_start:
+        problems.add("search.warm_start", f"names this experiment itself ({name!r}); name the earlier rounds")
     run = spec.get("run")
     run = {} if run is None else run
     if not isinstance(run, Mapping):
@@ -141,7 +143,7 @@ def _search(value: Any, problems: Problems) -> SearchConfig:
     unknown_fields(value, SEARCH_FIELDS, "search", problems)
     algorithm = _one_of(value.get("algorithm", "quasi_random"), ALGORITHMS, "search.algorithm", problems)
     studies = _one_of(value.get("studies", "per_scientific_value"), STUDY_LAYOUTS, "search.studies", problems)
-    trials = _count(value, "trials", problems, required=algorithm in ("quasi_random", "random"))
+    trials = _count(value, "trials", problems, required=algorithm in ("quasi_random", "random", "bayesian"))
     seed = _count(value, "seed", problems, minimum=0) or 0
     resolution = _count(value, "resolution", problems) or 5
     points = value.get("points") or ()
@@ -150,7 +152,23 @@ def _search(value: Any, problems: Problems) -> SearchConfig:
     if not isinstance(points, (list, tuple)) or not all(isinstance(p, Mapping) for p in points):
         problems.add("search.points", f"must be a list of mappings from name to value, got {points!r}")
         points = ()
-    return SearchConfig(algorithm, trials, studies, seed, resolution, tuple(dict(p) for p in points))
+    initial = _count(value, "initial", problems)
+    warm_start = _warm_start(value.get("warm_start"), problems)
+    for field in ("initial", "warm_start"):
+        if value.get(field) is not None and algorithm != "bayesian":
+            problems.add(f"search.{field}", f"applies only to algorithm: bayesian, not {algorithm}")
+    return SearchConfig(algorithm, trials, studies, seed, resolution, tuple(dict(p) for p in points), initial, warm_start)
+
+
+def _warm_start(value: Any, problems: Problems) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and _NAME.fullmatch(v) for v in value):
+        problems.add("search.warm_start", f"must be a list of experiment names, e.g. [digits-explore], got {value!r}")
+        return ()
+    return tuple(dict.fromkeys(value))
 
 
 def _count(block: Mapping[str, Any], field: str, problems: Problems, required: bool = False, minimum: int = 1) -> int | None:
@@ -177,6 +195,10 @@ def experiment_to_dict(experiment: Experiment) -> dict[str, Any]:
         search["resolution"] = s.resolution
     if s.points:
         search["points"] = [dict(p) for p in s.points]
+    if s.initial is not None:
+        search["initial"] = s.initial
+    if s.warm_start:
+        search["warm_start"] = list(s.warm_start)
     o = experiment.objective
     regularizers = {} if experiment.regularizers is None else {"regularizers": list(experiment.regularizers)}
     return {

@@ -21,6 +21,7 @@ from tunebook.core.records import Trial
 from tunebook.core.run_spec import RunConfig
 from tunebook.core.states import TrialState
 from tunebook.execution.base import STALE_AFTER_S, Executor, Exit
+from tunebook.execution.claim import claim_next, prior_trials
 from tunebook.execution.identity import ensure_experiment
 from tunebook.execution.prepare import check_command, prepare_launch, trial_dir
 from tunebook.execution.progress import StudyProgress
@@ -83,8 +84,9 @@ class Runner:
         self.record = ensure_experiment(self.store, self.experiment)
         studies = []
         existing = self._trials_so_far()
+        prior = prior_trials(self.store, self.experiment.search.warm_start, self.experiment.objective)
         for plan in self.experiment.studies():
-            sampler = make_sampler(self.experiment, plan)
+            sampler = make_sampler(self.experiment, plan, prior)
             budget = study_budget(self.experiment, sampler) if trials is None else _capped(trials, sampler)
             had = existing.get(plan.key, 0)
             if had > budget:  # a budget never shrinks below the trials a study has: they exist and count
@@ -177,7 +179,7 @@ class Runner:
         """The next trial, taking studies in turn so they advance together."""
         for offset in range(len(self.studies)):
             study = self.studies[(self._next_study + offset) % len(self.studies)]
-            trial = self.store.claim_trial(study.id, self.worker, study.sampler.params)
+            trial = claim_next(self.store, study.id, self.worker, study.sampler, study.progress.budget)
             if trial is not None:
                 self._next_study = (self._next_study + offset + 1) % len(self.studies)
                 return trial, study

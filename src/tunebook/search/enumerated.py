@@ -8,11 +8,11 @@ from typing import Any, Mapping, Sequence
 from tunebook.core.domains import Choice, Range, same_value
 from tunebook.core.search_checks import assign_point
 from tunebook.core.space import SearchSpace
-from tunebook.search.base import Sampler
+from tunebook.search.base import HistoryFreeSampler
 from tunebook.search.tree import Node, build_tree, constant_value
 
 
-class ListSampler(Sampler):
+class ListSampler(HistoryFreeSampler):
     """Trial ``i`` is the ``i``-th entry of a fixed list of params."""
 
     def __init__(self, trials: Sequence[dict[str, Any]]):

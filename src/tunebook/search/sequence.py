@@ -9,7 +9,7 @@ import numpy as np
 
 from tunebook.core.domains import same_value
 from tunebook.core.space import SearchSpace
-from tunebook.search.base import Sampler
+from tunebook.search.base import HistoryFreeSampler
 from tunebook.search.halton import ScrambledHalton
 from tunebook.search.tree import Node, build_tree, constant_value, stable_int, to_value
 
@@ -17,7 +17,7 @@ from tunebook.search.tree import Node, build_tree, constant_value, stable_int, t
 UnitSource = Callable[[Node, int], list[float]]
 
 
-class TreeSampler(Sampler):
+class TreeSampler(HistoryFreeSampler):
     """Walks the branch tree; subclasses say where each node's unit points come from."""
 
     def __init__(self, space: SearchSpace, seed: int):

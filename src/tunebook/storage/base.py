@@ -20,7 +20,7 @@ import dataclasses
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Trial
+from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Suggestion, Trial
 from tunebook.core.states import FINISHED_STATES, TrialState
 
 if TYPE_CHECKING:
@@ -123,14 +123,19 @@ class Store(abc.ABC):
         self,
         study_id: int,
         worker: str,
-        params_for: Callable[[int], Mapping[str, Any]],
+        params_for: Callable[[int], "Mapping[str, Any] | Suggestion"],
     ) -> Trial | None:
         """Atomically hand ``worker`` the next trial of the study, marked RUNNING.
 
         A WAITING trial (re-queued after a crash) is handed out first, lowest
         number first. Otherwise, while the study has fewer trials than its
         budget, a new trial is created with the next number ``n`` and params
-        ``params_for(n)``. Returns None when there is nothing left to claim.
+        ``params_for(n)`` (a mapping, or a Suggestion whose ``info`` becomes
+        ``Trial.suggestion``). Returns None when there is nothing left to claim.
+
+        ``params_for`` runs inside the write transaction: keep it quick. An
+        exception it raises rolls the claim back and reaches the caller (the
+        runner uses that to claim optimistically: execution/claim.py).
         """
 
     @abc.abstractmethod

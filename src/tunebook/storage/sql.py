@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from tunebook.core.errors import ConflictError, NotFoundError, StoreError
-from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Trial
+from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Suggestion, Trial
 from tunebook.core.states import TrialState
 from tunebook.storage import curves, finished, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store
@@ -237,7 +237,7 @@ class SQLStore(Store):
 
     # -- trials ------------------------------------------------------------
     def claim_trial(
-        self, study_id: int, worker: str, params_for: Callable[[int], Mapping[str, Any]]
+        self, study_id: int, worker: str, params_for: Callable[[int], "Mapping[str, Any] | Suggestion"]
     ) -> Trial | None:
         with self._write(f"claiming a trial of study {study_id}") as conn:
             row = trial_sql.claim(conn, study_id, worker, params_for, _now())

@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.engine import Connection, Row
 
+from tunebook.core.records import Suggestion
 from tunebook.core.states import FINISHED_STATES, TrialState
 from tunebook.storage.rows import dump_json, finite_or_none
 from tunebook.storage.schema import UTCDateTime, studies, trials
@@ -61,12 +62,16 @@ _BUMP_NUMBER = (
 )
 
 
-def claim(
-    conn: Connection, study_id: int, worker: str, params_for: Callable[[int], Mapping[str, Any]], now: datetime
-) -> Row | None:
+ParamsFor = Callable[[int], "Mapping[str, Any] | Suggestion"]
+
+
+def claim(conn: Connection, study_id: int, worker: str, params_for: ParamsFor, now: datetime) -> Row | None:
     """The claimed trial's row; None if the study is unknown or has nothing left.
 
     The caller tells "unknown" from "nothing left" with ``study_exists``.
+    ``params_for(number)`` runs inside this transaction, so it must be quick
+    (a lookup, not a model fit); it returns the params, or a Suggestion whose
+    ``info`` is stored too. An exception it raises rolls the claim back.
     """
     study = conn.execute(_LOCK_STUDY, {"study_id": study_id}).first()
     if study is None:
@@ -75,13 +80,16 @@ def claim(
     if row is not None or study.next_number >= study.budget:
         return row
     number = study.next_number
-    params = dump_json(params_for(number), f"params of trial {number} of study {study_id}")
+    proposal = params_for(number)
+    params, info = (proposal.params, proposal.info) if isinstance(proposal, Suggestion) else (proposal, None)
+    what = f"trial {number} of study {study_id}"
     row = conn.execute(
         _INSERT_TRIAL,
         {
             "study_id": study_id,
             "number": number,
-            "params": params,
+            "params": dump_json(params, f"params of {what}"),
+            "suggestion": None if info is None else dump_json(info, f"the suggestion info of {what}"),
             "state": _RUNNING,
             "attempt": 0,
             "worker": worker,

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from tunebook.core.errors import ConflictError, NotFoundError, StoreError
-from tunebook.core.records import Trial
+from tunebook.core.records import Suggestion, Trial
 from tunebook.core.states import TrialState
 from tunebook.storage import Store, open_store
 from tunebook.storage.base import FinishedStudy, FinishedTrial
@@ -296,6 +296,18 @@ class StoreConformance:
             store.claim_trial(study.id, "w", broken)
         assert store.list_trials(study_id=study.id) == []
         assert claim(store, study.id).number == 0
+
+    def test_a_suggestion_stores_its_info_with_the_trial(self, store: Store, study: Any) -> None:
+        info = {"by": "model", "conditioned_on": [np.int64(0)], "pending": [], "reason": "LogEI x P(feasible)"}
+        claimed = store.claim_trial(study.id, "w", lambda number: Suggestion({"lr": 0.1}, info))
+        plain = store.claim_trial(study.id, "w", params_for)
+        stored = {t.number: t for t in store.list_trials(study_id=study.id)}
+        assert stored[0].suggestion == {**info, "conditioned_on": [0]} == claimed.suggestion
+        assert dict(stored[0].params) == {"lr": 0.1}
+        assert stored[1].suggestion is None and plain.suggestion is None
+        with pytest.raises(StoreError, match="suggestion info of trial 2"):
+            store.claim_trial(study.id, "w", lambda number: Suggestion({"lr": 0.1}, {"x": object()}))
+        assert len(store.list_trials(study_id=study.id)) == 2
 
     def test_params_keep_numpy_and_non_finite_values(self, store: Store, study: Any) -> None:
         params = {"lr": np.float64(0.1), "n": np.int64(3), "beta": math.nan, "clip": math.inf}
