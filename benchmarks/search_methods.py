@@ -110,13 +110,34 @@ def run_tunebook(algorithm: str, problem: Problem, trials: int, seed: int) -> Ru
 
 
 def tunebook_loop(sampler: Any) -> tuple[Callable, Callable]:
-    """(ask, tell) for a tunebook sampler: ``params(number)`` samplers ignore the history."""
-    return (lambda number: sampler.params(number)), (lambda number, params, error: None)
+    """(ask, tell) for a tunebook sampler: ``suggest(number, history)`` on the trials so far.
+
+    A diverged trial is told as INFEASIBLE, a finished one as COMPLETE with its
+    error. Where tunebook predates ``suggest`` (``params(number)`` samplers),
+    the history is ignored, as those samplers ignore it anyway.
+    """
+    if not hasattr(sampler, "suggest"):
+        return (lambda number: sampler.params(number)), (lambda number, params, error: None)
+    from tunebook.core.states import TrialState
+    from tunebook.search.base import Observed
+
+    history: list[Any] = []
+
+    def ask(number: int) -> dict[str, Any]:
+        return dict(sampler.suggest(number, tuple(history)).params)
+
+    def tell(number: int, params: dict[str, Any], error: float | None) -> None:
+        state = TrialState.INFEASIBLE if error is None else TrialState.COMPLETE
+        history.append(Observed(number, params, state, error))
+
+    return ask, tell
 
 
 def initial_design(sampler: Any) -> int:
     """How many of the sampler's first trials are its initial design (0: it has no model)."""
-    return int(getattr(sampler, "initial", 0) or 0)
+    if not getattr(sampler, "uses_history", False):
+        return 0
+    return int(sampler.history_free_trials or 0)
 
 
 # --- Optuna ---------------------------------------------------------------
