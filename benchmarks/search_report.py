@@ -9,7 +9,7 @@ import platform
 from search_methods import Run
 from search_score import (
     best_known, by_cell, diverged_after_initial, end_of_run_seconds, label, normalized, quantiles,
-    random_search_regret_scale, wins_losses,
+    random_search_regret_scale, wilson_interval, wins_losses,
 )
 
 ORDER = ("tunebook-bayesian", "tunebook-quasi-random", "optuna-tpe", "optuna-gp")
@@ -84,7 +84,8 @@ def rivals(base: int) -> tuple[str, str, str, str]:
 
 def print_targets(runs: list[Run], diverge: float | None, base: int) -> None:
     bayes, tpe, gp, qr = rivals(base)
-    print(f"\nTargets (issue 9): tunebook bayesian with {base} trials")
+    print(f"\nTargets (issue 9): tunebook bayesian with {base} trials (a win share is measured on this grid's "
+          "cells; its Wilson interval says how far the true rate may lie)")
     for rival, goal in ((qr, 0.9), (tpe, 0.7)):
         share = win_share(runs, bayes, rival)
         if share is None:
@@ -92,7 +93,9 @@ def print_targets(runs: list[Run], diverge: float | None, base: int) -> None:
             continue
         wins, cells = share
         verdict = "met" if wins >= goal * cells else f"missed by {math.ceil(goal * cells) - wins} cell(s)"
-        print(f"  beats {rival} on >= {goal:.0%} of cells: {wins}/{cells} = {wins / cells:.0%}, {verdict}")
+        low, high = wilson_interval(wins, cells)
+        print(f"  beats {rival} on >= {goal:.0%} of cells: {wins}/{cells} = {wins / cells:.0%} "
+              f"(95 % interval {low:.0%}-{high:.0%}), {verdict}")
     if diverge is None:
         return
     shares = divergence_shares(runs)

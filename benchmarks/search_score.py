@@ -77,6 +77,17 @@ def wins_losses(a: dict[tuple[str, int], Run], b: dict[tuple[str, int], Run]) ->
     return outcomes.count(1), outcomes.count(-1), outcomes.count(0)
 
 
+def wilson_interval(successes: int, count: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95 % by default) of a share ``successes / count``: how far a
+    win rate measured on ``count`` cells can sit from the method's true rate (10 cells: about +-25 points)."""
+    if count == 0:
+        return 0.0, 1.0
+    p = successes / count
+    centre = (p + z * z / (2 * count)) / (1 + z * z / count)
+    half = z * math.sqrt(p * (1 - p) / count + z * z / (4 * count * count)) / (1 + z * z / count)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def diverged_after_initial(runs: Iterable[Run]) -> tuple[int, int]:
     """(diverged, counted): the trials after each run's initial design, pooled over runs."""
     diverged = counted = 0

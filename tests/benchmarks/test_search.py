@@ -138,3 +138,10 @@ def test_bad_input_names_the_field_and_exits_nonzero_without_a_traceback(args, f
     assert result.returncode == 2
     assert field in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_win_share_interval_is_wilsons():
+    # 9 of 10: the textbook Wilson 95 % interval is 0.596-0.982; no cells: nothing known
+    low, high = search_score.wilson_interval(9, 10)
+    assert (round(low, 3), round(high, 3)) == (0.596, 0.982)
+    assert search_score.wilson_interval(0, 0) == (0.0, 1.0)
