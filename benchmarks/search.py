@@ -120,7 +120,7 @@ def choose_methods(requested: list[str] | None) -> list[str]:
             print(f"note: tunebook-bayesian left out ({reason})", file=sys.stderr)
         return [m for m in METHODS if not (m == "tunebook-bayesian" and reason)]
     if "tunebook-bayesian" in requested and reason:
-        raise SystemExit(f"--methods: tunebook-bayesian cannot run here ({reason})")
+        raise ValueError(f"--methods: tunebook-bayesian cannot run here ({reason})")
     return list(dict.fromkeys(requested))
 
 
@@ -142,12 +142,13 @@ def resumed(args: argparse.Namespace) -> list[Run]:
         return []
     budgets = {args.trials * m for m in QUASI_RANDOM_MULTIPLES}
     fields = {f.name for f in dataclasses.fields(Run)}
-    kept = []
-    for row in json.loads(args.resume.read_text()):
-        if (row.get("diverge") == args.diverge and row["task"] in args.tasks and row["seed"] in args.seeds
-                and row["method"] not in args.rerun and row["trials"] in budgets):
-            kept.append(Run(**{k: v for k, v in row.items() if k in fields}))
-    return kept
+    try:
+        rows = json.loads(args.resume.read_text())
+        return [Run(**{k: v for k, v in row.items() if k in fields}) for row in rows
+                if row.get("diverge") == args.diverge and row["task"] in args.tasks and row["seed"] in args.seeds
+                and row["method"] not in args.rerun and row["trials"] in budgets]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"--resume: {args.resume} is not a JSON list of runs written by --json ({exc!r})") from None
 
 
 def do_unit(unit: Unit, setting: Setting) -> tuple[Unit, Any, float]:
@@ -228,18 +229,20 @@ def write_json(path: Path, runs: list[Run], scores: dict[str, tuple[float, float
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.surrogate == "lcbench":
-        try:
-            make_problem("lcbench", args.tasks[0], None, args.data)  # fails early on a bad --data or task
-            for task in args.tasks[1:]:
-                make_problem("lcbench", task, None, args.data)
-        except (ValueError, FileNotFoundError, ImportError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    methods = choose_methods(args.methods)
+    try:
+        for task in args.tasks:  # fails early on a bad --data or task
+            make_problem(args.surrogate, task, None, args.data)
+        methods = choose_methods(args.methods)
+        done = resumed(args)
+    except ImportError as exc:
+        print(f"error: {exc.name or exc} is not installed: run this in the benchmark's environment "
+              "(make bench-search, see README)", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     setting = Setting(args.surrogate, args.data, args.diverge)
     started = time.perf_counter()
-    done = resumed(args)
     if args.resume:
         print(f"resumed {len(done)} runs from {args.resume}", file=sys.stderr)
     runs, references = run_all(units(args, methods, done), setting, args.jobs, done, args.json)

@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import math
+import zlib
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -107,7 +108,7 @@ class Synthetic(Problem):
 
     def __init__(self, task: str, diverge: float | None):
         super().__init__(task, diverge)
-        shift = np.random.default_rng(int(task) % 2**32).uniform(-0.1, 0.1, len(SPACE))
+        shift = np.random.default_rng(zlib.crc32(task.encode())).uniform(-0.1, 0.1, len(SPACE))
         self.centre = {n: min(max(unit(n, SYNTHETIC_OPTIMUM[n]) + float(s), 0.0), 1.0)
                        for n, s in zip(SPACE, shift)}
 

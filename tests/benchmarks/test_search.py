@@ -140,6 +140,14 @@ def test_bad_input_names_the_field_and_exits_nonzero_without_a_traceback(args, f
     assert not (tmp_path / "x.json").exists()
 
 
+def test_a_resume_file_that_is_no_list_of_runs_is_refused_by_name(tmp_path):
+    bad = tmp_path / "runs.json"
+    bad.write_text('{"method": "optuna-tpe"}')
+    result = run_script("--surrogate", "synthetic", "--tasks", "1", "--seeds", "0", "--resume", str(bad))
+    assert result.returncode == 2 and "--resume" in result.stderr and "Traceback" not in result.stderr
+    assert bad.read_text() == '{"method": "optuna-tpe"}'
+
+
 def test_win_share_interval_is_wilsons():
     # 9 of 10: the textbook Wilson 95 % interval is 0.596-0.982; no cells: nothing known
     low, high = search_score.wilson_interval(9, 10)
