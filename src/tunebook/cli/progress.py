@@ -57,6 +57,16 @@ def problem_lines(status: LiveStatus) -> list[str]:
     return [f"{p.name} {p.state}: {p.reason or '(no reason given)'}" for p in status.problems]
 
 
+def suggestion_lines(studies: list) -> list[str]:
+    """``default: 6 initial points, 9 model suggestions, 1 fallback (quasi-random)`` per study whose sampler says."""
+    words = {"initial": "initial point(s)", "model": "model suggestion(s)", "fallback": "fallback(s) to quasi-random"}
+    return [
+        f"{p.key}: " + ", ".join(f"{n} {words.get(by, by)}" for by, n in sorted(
+            p.suggested_by.items(), key=lambda item: list(words).index(item[0]) if item[0] in words else len(words)))
+        for p in studies if p.suggested_by
+    ]
+
+
 def live_view(name: str, metric: str, status: LiveStatus, width: int) -> Any:
     """The whole display as one rich renderable ``width`` wide at most (headline, table, running,
     problems, notices), its table fitted as ``tunebook status``'s."""
@@ -67,7 +77,8 @@ def live_view(name: str, metric: str, status: LiveStatus, width: int) -> Any:
 
     table = fitted_table(study_rows(status), TABLE_COLUMNS, width, title=headline(name, status))
     parts: list[Any] = [table]
-    for label, lines, style in (("running", running_lines(status, metric), ""),
+    for label, lines, style in (("suggested", suggestion_lines(status.studies), "dim"),
+                                ("running", running_lines(status, metric), ""),
                                 ("failed or infeasible", problem_lines(status), "red"),
                                 ("note", status.notices, "yellow")):
         parts.extend(Text(f"{label}: {line}", style=style, overflow="ellipsis", no_wrap=True) for line in lines)
@@ -100,6 +111,8 @@ def _ended_line(study_key: str, trial: Any) -> str:
     from tunebook.core.states import TrialState
 
     name = trial_name(study_key, trial.number)
+    by = (trial.suggestion or {}).get("by")
+    name += f" ({by})" if by else ""
     if trial.state is TrialState.COMPLETE:
         return f"{name} complete: objective {cell_text(trial.objective)} at step {trial.best_step}"
     reason = reason_line(trial.reason) or "(no reason given)"

@@ -125,6 +125,7 @@ def _every(seconds: float, action):  # noqa: ANN001, ANN202
 
 
 def _summary(name: str, store_url: str, runs_dir: Path, progress) -> str:  # noqa: ANN001
+    from tunebook.cli.progress import suggestion_lines
     from tunebook.execution.prepare import experiment_dir
     from tunebook.storage.url import display_url
 
@@ -135,6 +136,7 @@ def _summary(name: str, store_url: str, runs_dir: Path, progress) -> str:  # noq
         f"  store:  {display_url(store_url)}",
         f"  trials: {experiment_dir(runs_dir.resolve(), name)}",
     ]
+    lines += [f"  how trials were chosen: {line}" for line in suggestion_lines(progress)]
     return "\n".join(lines)
 
 

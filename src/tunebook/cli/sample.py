@@ -43,8 +43,27 @@ def sample_command(spec: str, count: int | None, fmt: str) -> None:
             for t in planned
         ]
         click.echo(json.dumps(rows, indent=2, default=_json_default))
+        if experiment.search.algorithm == "bayesian":
+            click.echo(_later_points_note(experiment, planned), err=True)
         return
     _print_tables(experiment, planned)
+    if experiment.search.algorithm == "bayesian":
+        click.echo(_later_points_note(experiment, planned))
+
+
+def _later_points_note(experiment: Experiment, planned: list) -> str:
+    """What a Bayesian spec's listing leaves out, and why."""
+    initial = max((t.number for t in planned), default=-1) + 1
+    budget = experiment.search.trials or 0
+    note = (
+        f"search.algorithm bayesian: these are the {initial} initial (quasi-random) trial(s) of each study. "
+        f"Trials {initial}..{budget - 1} are chosen by the model from the results of the trials before them, "
+        "so they depend on those results (and on the order in which trials finish) and cannot be listed in advance."
+    )
+    if experiment.search.warm_start:
+        note += (f" At run time, the finished trials of {', '.join(experiment.search.warm_start)} that lie in a "
+                 "study's space count toward its initial design, so it may be shorter.")
+    return note
 
 
 def _json_default(value: Any) -> Any:

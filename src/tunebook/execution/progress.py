@@ -21,6 +21,9 @@ class StudyProgress:
     running: int = 0
     best: float | None = None
     best_trial: int | None = None  # trial number
+    # ended trials by how their sampler chose them (``Trial.suggestion["by"]``: initial, model, fallback);
+    # empty for samplers that do not say
+    suggested_by: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def finished(self) -> int:
@@ -28,6 +31,9 @@ class StudyProgress:
 
     def record(self, trial: Trial) -> None:
         """Count a trial that just ended (WAITING: re-queued, counts nothing yet)."""
+        by = (trial.suggestion or {}).get("by")
+        if by is not None and trial.state.is_finished:
+            self.suggested_by[by] = self.suggested_by.get(by, 0) + 1
         if trial.state is TrialState.COMPLETE:
             self.complete += 1
             self._offer(trial)
@@ -41,6 +47,7 @@ class StudyProgress:
         self.complete = self.infeasible = self.failed = 0
         self.best = self.best_trial = None
         self.running = 0
+        self.suggested_by = {}
         for trial in trials:
             if trial.state is TrialState.RUNNING:
                 self.running += 1

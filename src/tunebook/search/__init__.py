@@ -1,4 +1,4 @@
-"""Samplers: quasi-random (the default), random, grid, and an explicit list.
+"""Samplers: quasi-random (the default), random, grid, an explicit list, and Bayesian optimization.
 
 ``make_sampler(experiment, plan, prior)`` gives the sampler of one study;
 ``sample(experiment, n)`` lists the first ``n`` trials of every study (those
@@ -36,6 +36,10 @@ def make_sampler(experiment: Experiment, plan: StudyPlan, prior: Sequence[Observ
         return grid_sampler(plan.space, search.resolution)
     if search.algorithm == "explicit":
         return explicit_sampler(plan.space, search.points)
+    if search.algorithm == "bayesian":
+        from tunebook.search.bayesian import BayesianSampler  # imports torch and botorch when used
+
+        return BayesianSampler(plan.space, search.seed, experiment.objective.mode, search.initial, prior)
     raise ValueError(f"unknown search algorithm {search.algorithm!r}")
 
 

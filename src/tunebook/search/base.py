@@ -18,7 +18,15 @@ from typing import Any, Mapping, Sequence
 from tunebook.core.records import Suggestion, Trial
 from tunebook.core.states import TrialState
 
-__all__ = ["HistoryFreeSampler", "Observed", "Sampler", "Suggestion", "observed"]
+__all__ = ["CannotModel", "HistoryFreeSampler", "Observed", "Sampler", "Suggestion", "observed"]
+
+
+class CannotModel(Exception):
+    """A sampler that learns from results cannot learn from this history; the message says why.
+
+    Not a bug and not the user's mistake: such a sampler falls back to a
+    history-free point and records the reason.
+    """
 
 
 @dataclasses.dataclass(frozen=True)
