@@ -90,8 +90,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--diverge", type=float, default=None, metavar="T",
                         help="a trial diverges when learning_rate / (1 - momentum) > T (e.g. 0.1)")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write every run here")
-    parser.add_argument("--resume", type=Path, default=None, metavar="PATH",
-                        help="keep the runs of this grid that PATH (an earlier --json, same --diverge) holds; "
+    parser.add_argument("--resume", type=Path, nargs="+", default=[], metavar="PATH",
+                        help="keep the runs of this grid that these files (earlier --json, same --diverge) hold; "
                              "run only the rest")
     parser.add_argument("--rerun", nargs="+", default=[], choices=METHODS, metavar="METHOD",
                         help="with --resume: run these methods again all the same")
@@ -138,17 +138,21 @@ def units(args: argparse.Namespace, methods: list[str], done: list[Run]) -> list
 
 def resumed(args: argparse.Namespace) -> list[Run]:
     """The runs of ``--resume`` that belong to this grid (same diverge, task, seed, budgets), less ``--rerun``."""
-    if args.resume is None or not args.resume.exists():
-        return []
     budgets = {args.trials * m for m in QUASI_RANDOM_MULTIPLES}
     fields = {f.name for f in dataclasses.fields(Run)}
-    try:
-        rows = json.loads(args.resume.read_text())
-        return [Run(**{k: v for k, v in row.items() if k in fields}) for row in rows
-                if row.get("diverge") == args.diverge and row["task"] in args.tasks and row["seed"] in args.seeds
-                and row["method"] not in args.rerun and row["trials"] in budgets]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"--resume: {args.resume} is not a JSON list of runs written by --json ({exc!r})") from None
+    kept: dict[tuple, Run] = {}  # a later file's run replaces an earlier file's
+    for path in args.resume:
+        if not path.exists():  # the first run of a grid resumes from its own --json, not there yet
+            continue
+        try:
+            for row in json.loads(path.read_text()):
+                if (row.get("diverge") == args.diverge and row["task"] in args.tasks and row["seed"] in args.seeds
+                        and row["method"] not in args.rerun and row["trials"] in budgets):
+                    run = Run(**{k: v for k, v in row.items() if k in fields})
+                    kept[(run.method, run.trials, run.task, run.seed)] = run
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"--resume: {path} is not a JSON list of runs written by --json ({exc!r})") from None
+    return list(kept.values())
 
 
 def do_unit(unit: Unit, setting: Setting) -> tuple[Unit, Any, float]:
@@ -244,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     setting = Setting(args.surrogate, args.data, args.diverge)
     started = time.perf_counter()
     if args.resume:
-        print(f"resumed {len(done)} runs from {args.resume}", file=sys.stderr)
+        print(f"resumed {len(done)} runs from {' '.join(map(str, args.resume))}", file=sys.stderr)
     runs, references = run_all(units(args, methods, done), setting, args.jobs, done, args.json)
     scores = search_report.scores(runs, references)
     search_report.print_all(runs, references, scores, args, time.perf_counter() - started)

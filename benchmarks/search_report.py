@@ -44,12 +44,12 @@ def print_regret(runs: list[Run], scores_: dict[str, tuple[float, float]]) -> No
         q25, q50, q75 = quantiles(values)
         print(f"  {name:<28} {fmt(q50):>8} {fmt(q25):>8} {fmt(q75):>8} {sum(map(math.isinf, values)):>12}")
     print("\nMedian normalized regret per task (best known error %, random-50 median regret in points):")
-    print("  " + f"{'task':<8} {'best':>6} {'scale':>6} " + " ".join(f"{n[:24]:>24}" for n in names))
+    print("  " + f"{'task':<8} {'best':>6} {'scale':>6} " + " ".join(f"{n:>25}" for n in names))
     for task in tasks:
         known, scale = scores_[task]
         cells = [quantiles([normalized(run, known, scale) for (t, _), run in table[n].items() if t == task])[1]
                  for n in names]
-        print("  " + f"{task:<8} {known:6.2f} {scale:6.2f} " + " ".join(f"{fmt(c):>24}" for c in cells))
+        print("  " + f"{task:<8} {known:6.2f} {scale:6.2f} " + " ".join(f"{fmt(c):>25}" for c in cells))
 
 
 def print_wins(runs: list[Run]) -> None:
