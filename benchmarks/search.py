@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.resume:
         print(f"resumed {len(done)} runs from {' '.join(map(str, args.resume))}", file=sys.stderr)
     runs, references = run_all(units(args, methods, done), setting, args.jobs, done, args.json)
-    scores = search_report.scores(runs, references)
+    scores = search_report.scores(runs, {task: references[task] for task in args.tasks})  # in --tasks order
     search_report.print_all(runs, references, scores, args, time.perf_counter() - started)
     if args.json:
         write_json(args.json, runs, scores, args.diverge)
