@@ -60,7 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import search_report  # noqa: E402
 from search_methods import METHODS, Run, bayesian_unavailable, run_method  # noqa: E402
 from search_problem import DEFAULT_TASKS, make_problem, uniform_sample  # noqa: E402
-from search_score import REFERENCE_SEED  # noqa: E402
+from search_score import RANDOM_BUDGET, REFERENCE_SEED  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 QUASI_RANDOM_MULTIPLES = (1, 2, 4)  # quasi-random at 50, 100 and 200 trials
@@ -107,6 +107,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name in ("jobs", "trials", "reference"):
         if getattr(args, name) < 1:
             parser.error(f"--{name}: {getattr(args, name)} is not a positive number")
+    if args.reference < RANDOM_BUDGET:
+        parser.error(f"--reference: {args.reference} points cannot give draws of {RANDOM_BUDGET} (random search's budget)")
     if args.diverge is not None and args.diverge <= 0:
         parser.error(f"--diverge: {args.diverge} is not a positive threshold")
     return args
