@@ -145,3 +145,28 @@ def test_a_maximised_objective_crowds_the_edge_where_it_is_highest():
     data = synthetic.sweep(exp, lambda p: -synthetic.quadratic(-0.3)(p))
     [finding] = warnings(data)
     assert finding.evidence["side"] == "low"
+
+
+def with_model_trials(data, model_rows):
+    """``data`` plus Bayesian ``model_rows`` (study, params, outcome), all marked ``suggested_by = "model"``."""
+    rows = [(s, {k: v for k, v in r.items() if k in data.param_ids()}, o)
+            for s, r, o in zip(data.trials["study"], data.trials.to_dict("records"), data.trials["objective"])]
+    out = synthetic.frames(data.experiment, rows + model_rows)
+    out.trials["suggested_by"] = ["initial"] * len(rows) + ["model"] * len(model_rows)
+    return out
+
+
+def test_a_bayesian_study_is_judged_on_its_quasi_random_trials_only():
+    """Model trials crowding an edge (where the model went looking) do not fire the check; they would if uniform."""
+    exp = synthetic.experiment(trials=20)
+    uniform = synthetic.sweep(exp, synthetic.quadratic(0.5))  # optimum inside: silent
+    assert warnings(uniform) == []
+    crowd = [("default", {"lr": 0.9 - 0.01 * i}, -1.0 + 0.01 * i) for i in range(12)]  # the best values, at the high edge
+    data = with_model_trials(uniform, crowd)
+    findings = check_search_space_boundary(data)
+    assert [f for f in findings if f.severity is Severity.WARNING] == []
+    (info,) = [f for f in findings if "Bayesian" in f.message]
+    assert info.evidence == {"study": "default", "model_trials": 12, "judged_trials": 20}
+    as_if_uniform = with_model_trials(uniform, crowd)
+    as_if_uniform.trials["suggested_by"] = None
+    assert warnings(as_if_uniform)  # the same points read as a uniform sample would fire

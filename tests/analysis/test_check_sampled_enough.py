@@ -153,3 +153,12 @@ def test_a_scientific_value_without_a_complete_trial_makes_the_comparison_untrus
     assert finding.severity is Severity.PROBLEM and finding.evidence["too_few"] == ["width=2"]
     assert finding.evidence["groups"][-1]["n"] == 0
     json.dumps(finding.to_dict())
+
+
+def test_a_bayesian_experiment_is_skipped_with_its_reason():
+    data = synthetic.sweep(synthetic.experiment(trials=12), synthetic.quadratic(0.5))
+    data.trials["suggested_by"] = ["initial"] * 6 + ["model"] * 6
+    (finding,) = check_sampled_enough(data)
+    assert finding.severity is Severity.INFO and finding.message.startswith("Skipped: Bayesian optimization chose 6")
+    assert finding.evidence == {"skipped": "bayesian", "studies": ["default"], "model_trials": 6}
+    assert "retrain" in finding.action

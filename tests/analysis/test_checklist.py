@@ -37,7 +37,7 @@ def test_every_finding_is_plain_data():
 
     for finding in run_checklist(_data()):
         json.dumps(finding.to_dict())
-    assert len(CHECKS) == 13 and "periodicity" in CHECKS  # issue 13 added periodicity
+    assert len(CHECKS) == 14 and "periodicity" in CHECKS and "trial_variance" in CHECKS  # issue 13, issue 10
 
 
 def _big_sweep(n_per_depth: int, unstable_every: int = 0):

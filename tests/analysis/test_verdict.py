@@ -52,7 +52,11 @@ def test_a_gap_within_the_sampling_spread_is_not_yet_distinguishable_and_more_tr
     v = verdict_of(two_studies(offset=0.0, noise=0.2, seed=2))
     assert v.case == "not_distinguishable" and not v.supported
     assert v.gap <= v.spread and "not yet distinguishable" in v.text and "not yet distinguishable" in v.headline
-    assert commands(v)[0] == ["tunebook", "run", SPEC, "--trials", "40", "--store", STORE]  # 20 per study, doubled
+    # no repeats and a small gap: first retrain both best trials (trial_variance), then compare, then sample more
+    retrain = [["tunebook", "retrain", f"synthetic/{v.best['trial']}", "-n", "5", "--store", STORE],
+               ["tunebook", "retrain", f"synthetic/{v.runner_up['trial']}", "-n", "5", "--store", STORE]]
+    assert commands(v)[:2] == retrain and commands(v)[2][:2] == ["tunebook", "compare"]
+    assert commands(v)[3] == ["tunebook", "run", SPEC, "--trials", "40", "--store", STORE]  # 20 per study, doubled
 
 
 def test_an_exact_tie_is_called_a_tie():

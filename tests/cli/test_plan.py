@@ -51,9 +51,11 @@ def test_instability_writes_both_specs_or_neither(swept: str, tmp_path: Path, ca
     assert "2x, 5x, 10x lr*" in capsys.readouterr().out
 
 
-def test_warmup_and_round2_from_a_trial_reference(swept: str, tmp_path: Path):
+def test_warmup_and_round2_from_a_trial_reference(swept: str, tmp_path: Path, capsys):
     assert main(["plan", "warmup", "--unstable-lr", "0.3", "--from", "sweep/0", "--store", swept,
                  "--out", str(tmp_path / "w.yaml")]) == 0
+    # the next round runs into the store its source trial came from
+    assert f"next: tunebook run {tmp_path / 'w.yaml'} --store {swept}" in capsys.readouterr().out
     assert Experiment.from_yaml(str(tmp_path / "w.yaml")).space["warmup_steps"].domain.values == (10, 100)
     assert main(["plan", "round2", "sweep", "--steps", "6000", "--store", swept, "--out", str(tmp_path / "r.yaml")]) == 0
     fixed = {hp.name: hp.domain.value for hp in Experiment.from_yaml(str(tmp_path / "r.yaml")).caveats}

@@ -88,3 +88,29 @@ def test_usage_error_exits_2():
     result = run_cli("sample", str(EXAMPLE), "-n", "0")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+BAYESIAN = """
+name: bo
+objective: {metric: loss, mode: min}
+nuisance:
+  learning_rate: {low: 0.0001, high: 1.0, scale: log}
+  momentum: {low: 0.0, high: 0.99}
+search: {algorithm: bayesian, trials: 20, initial: 4, seed: 3, warm_start: [explore]}
+"""
+
+
+def test_sample_of_a_bayesian_spec_lists_the_initial_design_and_says_why_no_more(tmp_path):
+    spec = tmp_path / "bo.yaml"
+    spec.write_text(BAYESIAN)
+    table = run_cli("sample", str(spec))
+    assert table.returncode == 0, table.stderr
+    assert "initial (quasi-random) trial(s)" in table.stdout and "Trials 4..19 are chosen by the model" in table.stdout
+    assert "order in which trials finish" in table.stdout and "explore" in table.stdout
+    listed = run_cli("sample", str(spec), "--format", "json")
+    rows = json.loads(listed.stdout)
+    assert [r["number"] for r in rows] == [0, 1, 2, 3] and "chosen by the model" in listed.stderr
+    (tmp_path / "qr.yaml").write_text(BAYESIAN.replace("algorithm: bayesian", "algorithm: quasi_random")
+                                      .replace(", initial: 4", "").replace(", warm_start: [explore]", ""))
+    quasi = json.loads(run_cli("sample", str(tmp_path / "qr.yaml"), "-n", "4", "--format", "json").stdout)
+    assert [r["params"] for r in rows] == [r["params"] for r in quasi]  # the initial design is quasi-random

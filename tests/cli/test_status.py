@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tunebook.cli.status import COLUMNS
+from tunebook.storage import SQLStore
 
 from ..execution.harness import run_cli, store_url, write_program, write_spec
 
@@ -45,7 +46,10 @@ def test_status_table_is_the_tracking_spreadsheet(filled):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["exp", "does", "width", "matter?"]
-    assert f"  config: {spec}" in lines and f"  reproduce: tunebook run {spec} --store {url}" in lines
+    assert f"  config: {spec}" in lines
+    # no git repository here: the code line says what was not recorded; the best trial reruns by name
+    assert "  code: not recorded: the spec and the program are in no git repository; only the software and host are" in lines
+    assert f"  reproduce: tunebook rerun exp/width=4/0 --store {url} (the best trial)" in lines
     table = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
              for line in lines if line.startswith("│") and "width=" in line}
     assert list(table) == ["width=4", "width=16"]
@@ -60,7 +64,7 @@ def test_status_csv_has_the_spreadsheet_columns_and_one_row_per_study(filled):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
         "experiment,study,goal,notes,config,trials,complete,infeasible,failed,running,stale,"
-        "best objective,best trial,reproduce"
+        "best objective,best trial,code,reproduce"
     )
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert [r["study"] for r in rows] == ["width=4", "width=16"]
@@ -70,7 +74,8 @@ def test_status_csv_has_the_spreadsheet_columns_and_one_row_per_study(filled):
         )
         assert float(row["best objective"]) == pytest.approx(width * 0.1 / 3)
         assert row["best trial"] == f"width={width}/0 (step 20)" and row["stale"] == "0"
-        assert row["config"] == str(spec) and row["reproduce"] == f"tunebook run {spec} --store {url}"
+        assert row["config"] == str(spec) and row["reproduce"] == f"tunebook rerun exp/width={width}/0 --store {url}"
+        assert row["code"].startswith("not recorded: the spec and the program are in no git repository")
 
 
 def test_status_json_parses_and_holds_numbers(filled):
@@ -95,6 +100,7 @@ def test_an_unknown_experiment_is_a_clear_error_with_a_did_you_mean(filled, comm
 
 def test_an_unknown_experiment_in_an_empty_store_asks_whether_it_is_the_right_store(tmp_path):
     url = store_url(tmp_path)
+    SQLStore(url).close()  # a store that exists and holds nothing
     done = run_cli("trials", "digits-depth", "--store", url, cwd=tmp_path)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip() == (f"error: no experiment named 'digits-depth' in store {url} "
@@ -113,7 +119,9 @@ def test_trials_json_lists_every_trial_with_its_outcome(filled):
     ]
     for row in rows:
         assert set(row) == {"study", "trial", "name", "params", "state", "objective", "best step", "duration s",
-                            "attempt", "reason"}
+                            "attempt", "reason", "code", "code_version"}
+        assert row["code"] == "no git (not exact)" and row["code_version"]["commit"] is None
+        assert row["code_version"]["exact"] is False
         assert row["name"] == f"{row['study']}/{row['trial']}"
         assert row["duration s"] >= 0 and row["attempt"] == 0
         if row["state"] == "complete":
@@ -131,7 +139,7 @@ def test_trials_csv_has_a_column_per_param(filled):
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     columns = list(rows[0])
     assert columns[:2] == ["study", "trial"] and set(columns[2:4]) == {"width", "lr"}
-    assert columns[4:] == ["state", "objective", "best step", "duration s", "attempt", "reason"]
+    assert columns[4:] == ["state", "objective", "best step", "duration s", "attempt", "reason", "code"]
     assert len(rows) == 6 and rows[3]["width"] == "16" and rows[3]["lr"] == "0.1"
     assert rows[2]["reason"].endswith("RuntimeError: out of memory")  # multi-line reasons survive CSV
 
@@ -164,6 +172,7 @@ def test_an_empty_note_is_refused(filled):
 
 def test_an_empty_store_gets_a_friendly_message(tmp_path):
     url = store_url(tmp_path)
+    SQLStore(url).close()
     done = run_cli("status", "--store", url, cwd=tmp_path)
     assert done.returncode == 0
     assert done.stdout.strip() == f"no experiments in store {url} yet; start one with: tunebook run SPEC"
@@ -193,3 +202,26 @@ def test_notes_keep_their_history_the_specs_first_with_dates(tmp_path):
     shown = [line for line in lines if "look:" in line or "last round" in line]
     assert shown[0] == "  notes: spec  lr range from the last round"
     assert [line.split("UTC  ")[1] for line in shown[1:]] == ["first look: lr matters", "second look: it does not"]
+
+
+@pytest.mark.parametrize("args", [["status"], ["trials", "digits-depth"], ["report", "digits-depth"],
+                                  ["note", "digits-depth", "text"], ["advise", "instability", "digits-depth"],
+                                  ["plan", "round2", "digits-depth", "--steps", "10"]])
+def test_reading_a_store_that_is_not_there_says_so_and_creates_nothing(tmp_path, args):
+    done = run_cli(*args, cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (f"error: no store at {tmp_path / 'tunebook.db'}: nothing has run with it yet. "
+                                   "Name another store with --store PATH (or TUNEBOOK_STORE); "
+                                   "`tunebook run SPEC` creates this one")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_store_beside_the_demo_points_at_the_demo_store(tmp_path):
+    demo = tmp_path / "tunebook-demo"
+    demo.mkdir()
+    SQLStore(store_url(demo)).close()
+    done = run_cli("trials", "digits-depth", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith(
+        "; the demo's store is tunebook-demo/tunebook.db: add --store tunebook-demo/tunebook.db")
+    assert run_cli("status", "--store", "tunebook-demo/tunebook.db", cwd=tmp_path).returncode == 0

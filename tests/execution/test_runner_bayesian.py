@@ -5,8 +5,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import yaml
 
+from tunebook.core.errors import NotFoundError
 from tunebook.core.states import TrialState
+from tunebook.storage import SQLStore
 
 from .harness import all_trials, run_here, store_url, write_program, write_spec
 
@@ -51,3 +54,34 @@ def test_four_workers_never_get_the_same_point_and_each_trial_records_what_it_sa
         assert t.number not in t.suggestion["conditioned_on"] + t.suggestion["pending"]
         assert set(t.suggestion["conditioned_on"]) | set(t.suggestion["pending"]) <= set(range(t.number))
     assert {t.state for t in trials} <= {TrialState.COMPLETE, TrialState.INFEASIBLE}
+
+
+def bayesian_spec(tmp_path, name, trials, **search):
+    spec = write_spec(tmp_path, {"function": "program:train"}, name=name, trials=trials, nuisance=SPACE,
+                      objective={"metric": "loss", "mode": "min"}, filename=f"{name}.yaml")
+    data = yaml.safe_load(spec.read_text())
+    data["search"].update(search)
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    return spec
+
+
+def test_a_warm_start_naming_an_absent_experiment_stops_before_writing(tmp_path):
+    write_program(tmp_path, "program.py", PROGRAM)
+    spec = bayesian_spec(tmp_path, "exploit", 4, algorithm="bayesian", warm_start=["explor"])
+    with pytest.raises(NotFoundError, match="no experiment named 'explor'"):
+        run_here(spec, store_url(tmp_path), tmp_path / "runs")
+    with SQLStore(store_url(tmp_path)) as store:
+        assert store.list_experiments() == []
+
+
+@pytest.mark.slow
+def test_warm_start_from_an_exploration_round(tmp_path):
+    write_program(tmp_path, "program.py", PROGRAM)
+    run_here(bayesian_spec(tmp_path, "explore", 8), store_url(tmp_path), tmp_path / "runs", parallel=2)
+    spec = bayesian_spec(tmp_path, "exploit", 3, algorithm="bayesian", initial=5, warm_start=["explore"])
+    run_here(spec, store_url(tmp_path), tmp_path / "runs", parallel=1)
+    trials = sorted(all_trials(store_url(tmp_path), "exploit"), key=lambda t: t.number)
+    # the 8 exploration trials count toward the initial design of 5: the model suggests from trial 0
+    assert [t.suggestion["by"] for t in trials] == ["model"] * 3
+    assert [t.suggestion["warm_start"] for t in trials] == [8] * 3
+    assert [t.suggestion["conditioned_on"] for t in trials] == [[], [0], [0, 1]]

@@ -135,3 +135,33 @@ def test_a_u_shaped_sweep_keeps_both_arms_on_the_axis(two_studies):
     info = get_axis_info(two_studies, "lr")
     ys = [y for s in info.series for y in s.y]
     assert info.outside == 0 and info.y_range[0] < min(ys) and max(ys) < info.y_range[1]
+
+
+def test_bayesian_trials_are_marked_apart_from_initial_points():
+    exp = syn.experiment(nuisance={"lr": syn.LR}, trials=12)
+    data = syn.sweep(exp, lambda p: None if p["lr"] > 0.5 else syn.quadratic(0.6)(p))
+    by = ["initial"] * 6 + ["model"] * 5 + ["fallback"]
+    data.trials["suggested_by"] = by
+    info = get_axis_info(data, "lr")
+    drawn = {t: b for s in info.series + info.infeasible for t, b in zip(s.trial_ids, s.by)}
+    assert drawn == dict(zip(data.trials["trial_id"], by))
+    fig = render_axis(info)
+    symbols = {}
+    for trace in fig.data:
+        if trace.customdata is not None and trace.marker.symbol is not None and not isinstance(trace.marker.symbol, str):
+            names = [f"{n:.0f}" for n in np.asarray(trace.customdata)[:, 0]]
+            symbols.update(zip(names, trace.marker.symbol))
+    numbers = dict(zip(data.trials["number"].astype(str), by))
+    for number, symbol in symbols.items():
+        kind = numbers[number]
+        assert symbol in {"initial": ("circle", "x"), "model": ("diamond", "diamond-x"),
+                          "fallback": ("square", "square-x")}[kind]
+    assert len(symbols) == sum(len(s.trial_ids) for s in info.series + info.infeasible) - info.outside
+    legend = {trace.name for trace in fig.data}
+    assert {"initial point (quasi-random)", "model suggestion (Bayesian)", "fallback to quasi-random"} <= legend
+
+
+def test_quasi_random_trials_carry_no_marks(two_studies):
+    info = get_axis_info(two_studies, "lr")
+    assert all(s.by == () for s in info.series + info.infeasible)
+    assert not any("Bayesian" in (trace.name or "") for trace in render_axis(info).data)

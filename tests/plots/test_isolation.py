@@ -6,7 +6,7 @@ import pytest
 from tests.analysis import synthetic as syn
 from tunebook.analysis.best import best_per_scientific_value
 from tunebook.analysis.checks.sampled_enough import bootstrap_best_of_k
-from tunebook.plots.isolation import NOISE_SPANS, get_isolation_info, get_isolation_infos
+from tunebook.plots.isolation import NOISE_SPANS, get_isolation_info, get_isolation_infos, render_isolation
 
 
 def test_per_study_best_per_value(two_studies):
@@ -86,3 +86,28 @@ def test_axis_takes_in_clear_gaps_and_too_few_trials_get_no_spread():
     assert relu.spread is not None and gelu.spread is None and gelu.spread_size is None  # 3 < MIN_TRIALS
     low, high = info.y_range
     assert low < relu.best and gelu.best < high and high - low < 1.5 * (gelu.best - relu.best)
+
+
+def test_a_best_with_retrains_shows_its_seeds_mean_and_std_named_in_the_hover():
+    """A retrain study's trials (any study) are the best's repeats; the diverged ones are named, not averaged."""
+    from tests.analysis.variance_cases import planted
+
+    data = planted(0.3, 0.1, seed=4, lost=2)
+    info = get_isolation_info(data, "depth")
+    by_group = {p.group: p for p in info.points}
+    two, three = by_group["depth=2"], by_group["depth=3"]
+    assert [len(p.repeat_names) for p in (two, three)] == [4, 6] and len(two.repeats_lost) == 2
+    assert two.name in two.repeat_names and all(n.startswith("retrain:depth=2:") for n in two.repeat_names[1:])
+    values = data.trials.set_index("trial_id")["objective"]
+    names = {data.trial_name(t): t for t in data.trials["trial_id"]}
+    seeds = [values[names[n]] for n in three.repeat_names]
+    assert three.mean == pytest.approx(np.mean(seeds)) and three.std == pytest.approx(np.std(seeds, ddof=1))
+    assert three.n_complete == 12  # the search trials only: retrains are not search points
+    low, high = info.y_range
+    assert all(low <= p.mean - p.std and p.mean + p.std <= high for p in info.points)
+    fig = render_isolation(info)
+    [trace] = [t for t in fig.data if "trial variance" in t.name]
+    assert trace.name == "trial variance, 4–6 seeds (mean ± 1 std)"
+    assert list(trace.error_y.array) == pytest.approx([p.std for p in info.points])
+    hover = {row[0]: row[3] for row in trace.customdata}
+    assert all(n in hover["depth=2"] for n in two.repeats_lost) and two.repeat_names[-1] in hover["depth=2"]

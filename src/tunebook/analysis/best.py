@@ -1,6 +1,8 @@
 """The best trials: the top k of a study, the best of each study, the best per scientific value.
 
-Only COMPLETE trials with a finite objective take part; "best" follows the
+Only COMPLETE search trials with a finite objective take part (a retrain
+study's trials are repeats of their source, not search points or a study of
+their own: ``ExperimentData.search_trials``); "best" follows the
 objective's mode (min or max), ties going to the lower trial number. The
 best per scientific value is what an isolation plot shows: the nuisance
 hyperparameters "optimized away" for each value being compared. For
@@ -55,19 +57,26 @@ class Group:
 
 
 def study_keys(data: "ExperimentData") -> list[str]:
-    """The studies that have trials, in the experiment's order (then any others, as stored)."""
-    present = list(pd.unique(data.trials["study"].to_numpy()))  # in order of appearance; fast at 10,000 trials
+    """The studies that sampled the search space, in the experiment's order (then any others, as stored).
+
+    Retrain studies are not among them (``ExperimentData.search_trials``).
+    """
+    present = list(pd.unique(data.search_trials["study"].to_numpy()))  # in order of appearance; fast at 10,000 trials
     planned = [plan.key for plan in data.experiment.studies() if plan.key in present]
     return planned + [key for key in present if key not in planned]
 
 
 def ranked(data: "ExperimentData", study: str | None = None) -> pd.DataFrame:
-    """Complete trials with a finite objective (of ``study``, or all), best first, index 0..n-1."""
+    """Complete search trials with a finite objective (of ``study``, or all), best first, index 0..n-1.
+
+    Retrain studies' trials are repeats, not search points: never ranked among the search's, but a
+    retrain study named as ``study`` ranks its own repeats (``EXPERIMENT/retrain:...`` names its best seed).
+    """
     return cached(data, ("ranked", study), lambda: _ranked(data, study)).copy(deep=False)
 
 
 def _ranked(data: "ExperimentData", study: str | None) -> pd.DataFrame:
-    trials = data.trials
+    trials = data.trials if study is not None and data.is_retrain(study) else data.search_trials
     if study is not None:
         trials = trials[trials["study"] == study]
     trials = trials[trials["state"] == "complete"].copy()

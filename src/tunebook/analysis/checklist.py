@@ -16,17 +16,19 @@ from tunebook.analysis.checks.overfitting import check_overfitting
 from tunebook.analysis.checks.periodicity import check_periodicity
 from tunebook.analysis.checks.sampled_enough import check_sampled_enough
 from tunebook.analysis.checks.training_loss import check_instability, check_training_loss_increasing
+from tunebook.analysis.checks.trial_variance import check_trial_variance
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
 
 Check = Callable[[ExperimentData], list[Finding]]
 
 # The playbook's questions, in its order: is the search space large enough, did
-# we sample enough, how many trials are infeasible, optimization issues, what
+# we sample enough (and is the gap beyond trial variance), how many trials are infeasible, optimization issues, what
 # the training curves of the best trials say; then the caveats.
 CHECKS: dict[str, Check] = {
     "search_space_boundary": check_search_space_boundary,
     "sampled_enough": check_sampled_enough,
+    "trial_variance": check_trial_variance,
     "infeasible_fraction": check_infeasible_fraction,
     "training_loss_increasing": check_training_loss_increasing,
     "instability": check_instability,

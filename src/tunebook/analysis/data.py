@@ -11,19 +11,21 @@ import functools
 from typing import TYPE_CHECKING
 
 from tunebook.core.experiment import Experiment, Objective
+from tunebook.core.provenance import versions_by_id
 from tunebook.core.records import trial_name
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     import pandas as pd
 
+    from tunebook.core.records import CodeVersion
     from tunebook.storage.base import Store
 
 TRIAL_COLUMNS = (
     "trial_id", "study", "number", "state", "objective", "best_step", "attempt",
-    "reason", "started_at", "finished_at", "duration",
+    "reason", "started_at", "finished_at", "duration", "suggested_by",
 )
 
 
@@ -34,16 +36,26 @@ class ExperimentData:
     ``trials``: one row per trial, columns ``TRIAL_COLUMNS`` plus one column
     per hyperparameter id (NaN/None where a trial's branch lacks it); the
     scientific values of per-value studies are columns too. ``objective`` is
-    as stored. ``curves``: long form ``trial_id, metric, step, value``, one
+    as stored. ``suggested_by``: how the sampler chose the trial
+    (``Trial.suggestion["by"]``: initial, model, fallback), None when it does
+    not say (quasi-random and the other history-free samplers). ``curves``: long form ``trial_id, metric, step, value``, one
     value per (trial, metric, step) — the last one logged — sorted.
     ``notes``: ``(when, text)``, the spec's notes first (``when`` None),
     then each ``tunebook note`` (a UTC datetime), oldest first.
+    ``code_versions``: trial id -> the code version that produced it (trials
+    with none recorded are absent; trials of one version share one record).
+    ``retrain_sources``: study key -> store id of the trial a retrain study
+    reruns (``StudyRecord.source_trial_id``). A retrain study's trials are
+    repeats of their source, not samples of the search space and not a
+    scientific value: ``search_trials`` leaves them out, ``trials`` keeps them.
     """
 
     experiment: Experiment
     trials: "pd.DataFrame"
     curves: "pd.DataFrame"
     notes: "tuple[tuple[datetime | None, str], ...]" = ()
+    code_versions: "Mapping[int, CodeVersion]" = dataclasses.field(default_factory=dict)
+    retrain_sources: "Mapping[str, int]" = dataclasses.field(default_factory=dict)
 
     @property
     def objective(self) -> Objective:
@@ -61,6 +73,29 @@ class ExperimentData:
         store ids stay internal.
         """
         return self._names[int(trial_id)]
+
+    def model_chosen(self) -> "pd.Series":
+        """Per trial: True when a model chose it (``suggested_by == "model"``, Bayesian optimization).
+
+        Such trials are not a uniform sample of the space: they crowd where
+        the model expects the best, each depending on the results before it.
+        Checks whose tests assume uniform, independent draws leave them out.
+        """
+        if "suggested_by" not in self.trials.columns:
+            return self.trials["trial_id"] != self.trials["trial_id"]  # all False, same index
+        return self.trials["suggested_by"] == "model"
+
+    def is_retrain(self, study: str) -> bool:
+        """Whether study ``study`` reruns one trial's configuration (a ``tunebook retrain`` study)."""
+        return study in self.retrain_sources
+
+    @functools.cached_property
+    def search_trials(self) -> "pd.DataFrame":
+        """The rows of ``trials`` that sampled the search space: all but retrain studies' (the same frame
+        when there are none). Groupings by study or scientific value, axis plots and search checks read these."""
+        if not self.retrain_sources:
+            return self.trials
+        return self.trials[~self.trials["study"].isin(list(self.retrain_sources))]
 
     def param_ids(self) -> list[str]:
         """The hyperparameter columns of ``trials``, in the space's order."""
@@ -86,20 +121,24 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None") -> Experim
     experiment = Experiment.from_dict(spec)
     studies = {s.id: s for s in store.list_studies(record.id)}
     rows = []
-    for trial in store.list_trials(experiment_id=record.id):
+    listed = store.list_trials(experiment_id=record.id)
+    versions = versions_by_id(store.get_code_version, (t.code_version_id for t in listed))
+    for trial in listed:
         study = studies[trial.study_id]
         duration = (trial.finished_at - trial.started_at).total_seconds() if trial.finished_at and trial.started_at else None
         rows.append({
             "trial_id": trial.id, "study": study.key, "number": trial.number, "state": trial.state.value,
             "objective": trial.objective, "best_step": trial.best_step, "attempt": trial.attempt,
             "reason": trial.reason, "started_at": trial.started_at, "finished_at": trial.finished_at,
-            "duration": duration, **dict(trial.params),
+            "duration": duration, "suggested_by": (trial.suggestion or {}).get("by"), **dict(trial.params),
         })
     trials = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS) + _param_columns(experiment, rows))
     curves = latest_points(store.load_curves(experiment_id=record.id, metrics=metrics))
     notes = ((None, experiment.notes),) if experiment.notes else ()
     notes += tuple((n.created_at, n.text) for n in store.list_notes(record.id))
-    return ExperimentData(experiment, trials, curves, notes)
+    code_versions = {t.id: versions[t.code_version_id] for t in listed if t.code_version_id is not None}
+    retrains = {s.key: s.source_trial_id for s in studies.values() if s.source_trial_id is not None}
+    return ExperimentData(experiment, trials, curves, notes, code_versions=code_versions, retrain_sources=retrains)
 
 
 def _param_columns(experiment: Experiment, rows: list[dict]) -> list[str]:

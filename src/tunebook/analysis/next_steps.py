@@ -13,6 +13,11 @@ store's ``--store`` when one is known (``Where``):
   of a study sit at the edge of an infeasible ``learning_rate`` region: the
   playbook looks for training instability before changing the search space.
 - ``tunebook note EXPERIMENT TEXT`` records a supported decision.
+- ``tunebook retrain EXPERIMENT/STUDY/NUMBER -n N`` for the best trial of
+  each of the two best values, then ``tunebook compare`` of the two, when
+  the ``trial_variance`` check says the gap is within trial variance (N: the
+  seeds it estimates would settle the gap, at least 5) or that no repeats
+  exist and the gap is small (N = 5).
 
 Widening a boundary changes the search space, which is a new round (a new
 experiment name), so it is a step in words.
@@ -32,7 +37,8 @@ from tunebook.core.records import trial_name
 if TYPE_CHECKING:
     from tunebook.analysis.data import ExperimentData
 
-__all__ = ["FINISH", "NextStep", "Where", "best_trial_ref", "boundary_groups", "boundary_step", "run_step"]
+__all__ = ["FINISH", "NextStep", "Where", "best_trial_ref", "boundary_groups", "boundary_step", "retrain_steps",
+           "run_step"]
 
 FINISH = "finish the run"
 PLANS_LEARNING_RATE = "learning_rate"  # the hyperparameter `tunebook plan instability` varies
@@ -71,7 +77,7 @@ def run_step(data: "ExperimentData", where: Where, what: str, more: bool) -> Nex
     run = ["run", where.spec, *(["--runs", where.runs] if where.runs else [])]
     if not more:
         return NextStep(what, where.command(*run))
-    stored = data.trials.groupby("study").size().tolist()
+    stored = data.search_trials.groupby("study").size().tolist()
     budget = max(stored) if stored else data.experiment.search.trials or 0
     if data.experiment.search.algorithm in ("grid", "explicit") or budget < 1:
         return None
@@ -124,3 +130,30 @@ def best_trial_ref(data: "ExperimentData", study: str | None) -> str | None:
     if not len(best):
         return None
     return f"{data.experiment.name}/{trial_name(study, int(best['number'].iloc[0]))}"
+
+
+def retrain_steps(data: "ExperimentData", finding: Finding | None, where: Where) -> list[NextStep]:
+    """The retrain commands for the two best values' best trials, then their comparison (see the module docstring).
+
+    From the ``trial_variance`` ``finding``: its INFO suggestion (no repeats yet: ``seeds`` each), or its
+    WARNING (within trial variance: ``seeds_needed`` each, nothing when seeds cannot settle it; the runner-up
+    better over seeds: only the comparison, the runner-up as the candidate). Empty otherwise.
+    """
+    evidence = finding.evidence if finding is not None and finding.id == "trial_variance" else {}
+    sides = evidence.get("sides", [])
+    suggested = "retrain" in evidence
+    if len(sides) != 2 or not (suggested or finding.severity.value == "warning"):
+        return []
+    refs = [f"{data.experiment.name}/{side['best_trial']}" for side in sides]
+    if evidence.get("reversed"):
+        return [NextStep(f"compare the two over their seeds ({sides[1]['group']} as the candidate): over seeds it "
+                         "is the better one", where.command("compare", refs[0], refs[1]))]
+    seeds = evidence["seeds"] if suggested else evidence.get("seeds_needed")
+    if not seeds:
+        return []
+    why = "trial variance may be as large as the gap" if suggested else "the gap is within trial variance"
+    steps = [NextStep(f"retrain the best trial of {side['group']} with {seeds} seeds: {why}",
+                      where.command("retrain", ref, "-n", seeds)) for side, ref in zip(sides, refs)]
+    steps.append(NextStep(f"then compare the two over their seeds ({sides[0]['group']} as the candidate)",
+                          where.command("compare", refs[1], refs[0])))
+    return steps

@@ -81,7 +81,7 @@ def with_objective(
     trials["objective"] = [reduced.get(int(t), (math.nan, math.nan))[0] for t in trials["trial_id"]]
     trials["best_step"] = [float(reduced.get(int(t), (math.nan, math.nan))[1]) for t in trials["trial_id"]]
     experiment = dataclasses.replace(data.experiment, objective=objective)
-    return ExperimentData(experiment, trials, data.curves, data.notes)
+    return dataclasses.replace(data, experiment=experiment, trials=trials)
 
 
 def _new_objective(data: ExperimentData, metric: str | None, mode: str | None, reduce: str | None) -> Objective:

@@ -22,6 +22,15 @@ findings; its numbers travel with it. The decision rule, in order:
    * spread < gap < 2 x spread: ``leaning``, a lead not yet settled;
    * gap >= 2 x spread: ``clear``.
 
+Then trial variance (the ``trial_variance`` check: the repeats of the two
+best trials, retrained with other seeds): when it warns that the gap is
+within trial variance (or that over seeds the runner-up is better), the
+case becomes ``within_trial_variance``, "not distinguishable beyond trial
+variance", whatever the study-variance case was (except ``too_few``), and
+the next steps are more seeds for both, then ``tunebook compare``; when no
+repeats exist and the gap is small it suggests, the next steps start with
+retraining both best trials, then ``tunebook compare``.
+
 The evidence **supports** the conclusion only when the case is ``clear`` (or
 ``no_scientific`` with at least 4 complete trials) and the checklist raises
 nothing against it: no PROBLEM finding (a severe infeasible share, a training
@@ -44,7 +53,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 from tunebook.analysis.best import Group, scientific_groups
 from tunebook.analysis.checks.sampled_enough import MIN_TRIALS
 from tunebook.analysis.findings import Finding, Severity
-from tunebook.analysis.next_steps import FINISH, NextStep, Where, boundary_groups, boundary_step, run_step
+from tunebook.analysis.next_steps import (
+    FINISH, NextStep, Where, boundary_groups, boundary_step, retrain_steps, run_step,
+)
 
 if TYPE_CHECKING:
     from tunebook.analysis.data import ExperimentData
@@ -52,8 +63,8 @@ if TYPE_CHECKING:
 __all__ = ["CASES", "Verdict", "decide"]
 
 CASES = ("no_trials", "no_complete", "all_infeasible", "no_scientific", "one_value", "too_few",
-         "not_distinguishable", "leaning", "clear")
-_JUDGED_ELSEWHERE = ("sampled_enough", "search_space_boundary", "fixed_caveats")
+         "not_distinguishable", "leaning", "clear", "within_trial_variance")
+_JUDGED_ELSEWHERE = ("sampled_enough", "search_space_boundary", "fixed_caveats", "trial_variance")
 # the spread judged above is study variance; the playbook asks for trial variance too before adopting a change
 RETRAIN = NextStep("before adopting it as the new baseline, consider running its best trial a few times with other "
                    "seeds: the run-to-run trial variance can be as large as the gap")
@@ -196,19 +207,28 @@ def _comparison(data: "ExperimentData", findings: Sequence[Finding], groups: lis
     best, second = summaries[0], summaries[1]
     gap = abs(best["objective"] - second["objective"])
     case, spread = _judge_gap(findings, best, second)
+    seeds = _finding(findings, "trial_variance")
+    if case != "too_few" and seeds is not None and seeds.severity is Severity.WARNING:
+        case = "within_trial_variance"
     concerns, warnings, steps = _checklist_concerns(data, findings, order, where)
     if case != "clear":
         steps = [s for s in steps if s is None or s.what != FINISH]
+    if case not in ("clear", "within_trial_variance"):  # more nuisance points cannot shrink trial variance
         steps.insert(0, run_step(data, where, "sample more trials in every study", more=True))
+    steps[:0] = retrain_steps(data, seeds, where)
     text = _join(_result_sentence(data, summaries), _gap_sentence(case, gap, spread, best, second),
-                 _support_sentence(concerns, warnings, case == "clear"))
+                 seeds.message if seeds is not None else "", _support_sentence(concerns, warnings, case == "clear"))
     supported = case == "clear" and not concerns
     if supported:
         o = data.objective
         note = f"{best['group']} is best: {o.metric} {best['objective']:.4g} (trial {best['trial']})"
-        steps += [NextStep("record the decision", where.command("note", where.experiment, note)), RETRAIN]
+        steps += [NextStep("record the decision", where.command("note", where.experiment, note))]
+        steps += [] if seeds is not None and seeds.evidence.get("distinguishable") else [RETRAIN]
     tied = [x["group"] for x in summaries if x["objective"] == best["objective"]]
-    return _verdict(case, _headline(case, best, second, supported, tied), text, supported, data, best, second,
+    headline = _headline(case, best, second, supported, tied)
+    if seeds is not None and seeds.evidence.get("reversed"):
+        headline = f"{second['group']} is better over seeds: {best['group']}'s best was a lucky seed"
+    return _verdict(case, headline, text, supported, data, best, second,
                     concerns, warnings, steps, gap=gap, spread=spread)
 
 
@@ -249,6 +269,9 @@ def _gap_sentence(case: str, gap: float, spread: float | None, best: dict, secon
                 f"{MIN_TRIALS} complete trials, too few to measure how much of a best is luck.")
     if spread is None:
         return f"The gap is {gap:.3g}; the checklist did not measure the spread to judge it against."
+    if case == "within_trial_variance":
+        return f"The gap between the bests is {gap:.3g}" + (f"; luck in sampling moves a best by {spread:.3g}."
+                                                            if spread is not None else ".")
     if case == "not_distinguishable" and gap == 0:
         return (f"Equal bests, and luck in sampling moves a study's best by {spread:.3g} (the interquartile range "
                 "of the bootstrapped best of half its trials): not yet distinguishable.")
@@ -271,6 +294,7 @@ def _headline(case: str, best: dict, second: dict, supported: bool, tied: list[s
         "too_few": f"{best['group']} leads; too few trials to tell",
         "not_distinguishable": f"{best['group']} and {second['group']}: not yet distinguishable",
         "leaning": f"{best['group']} leads; not yet settled",
+        "within_trial_variance": f"{best['group']} and {second['group']}: not distinguishable beyond trial variance",
     }[case]
 
 
@@ -297,11 +321,14 @@ def _checklist_concerns(
     missing = [s for s in _planned(data) if s not in compared]
     if missing and len(groups) > 1:
         concerns.append(f"{_missing_words(data, missing)}, so the comparison leaves it out")
-    pending = int(data.trials["state"].isin(["waiting", "running"]).sum())
+    pending = int(data.search_trials["state"].isin(["waiting", "running"]).sum())
+    retraining = int(data.trials["state"].isin(["waiting", "running"]).sum()) - pending
     if pending:
         concerns.append(f"{pending} trial(s) have not finished yet")
         if not missing:
             steps.append(run_step(data, where, FINISH, more=False))
+    if retraining:  # finished by the `tunebook retrain` that started them, not by `tunebook run`
+        concerns.append(f"{retraining} retrain trial(s) have not finished yet")
     return concerns, warnings, steps
 
 
@@ -335,15 +362,15 @@ def _summary(group: Group, data: "ExperimentData") -> dict[str, Any]:
 
 
 def _planned(data: "ExperimentData") -> list[str]:
-    """The studies the spec plans, then any others stored."""
+    """The studies the spec plans, then any others stored that sampled the search space (no retrain study)."""
     planned = [p.key for p in data.experiment.studies()]
-    return planned + [s for s in data.trials["study"].unique() if s not in planned]
+    return planned + [s for s in data.search_trials["study"].unique() if s not in planned]
 
 
 def _unfinished(data: "ExperimentData") -> bool:
-    stored = data.trials.groupby("study").size().to_dict()
+    stored = data.search_trials.groupby("study").size().to_dict()
     budget = data.experiment.search.trials or 0
-    pending = data.trials["state"].isin(["waiting", "running"]).any()
+    pending = data.search_trials["state"].isin(["waiting", "running"]).any()
     return bool(pending) or any(stored.get(s, 0) < budget for s in _planned(data))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from tunebook.cli.options import store_option
+from tunebook.cli.options import existing_store, store_option
 
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                              show_default=True)
@@ -44,7 +44,7 @@ def clipping_command(trial: str, threshold: float | None, store_url: str | None,
     """
     from tunebook.plans import clipping
 
-    _show(clipping(trial, store_url, threshold=threshold), fmt)
+    _show(clipping(trial, existing_store(store_url), threshold=threshold), fmt)
 
 
 @advise_group.command("max-steps")
@@ -61,7 +61,7 @@ def max_steps_command(experiment: str, fit: str, store_url: str | None, fmt: str
     """
     from tunebook.plans import max_steps
 
-    _show(max_steps(experiment, fit, store_url), fmt)
+    _show(max_steps(experiment, fit, existing_store(store_url)), fmt)
 
 
 @advise_group.command("instability")
@@ -77,7 +77,7 @@ def instability_command(experiment: str, store_url: str | None, fmt: str) -> Non
     """
     from tunebook.plans import instability_advice
 
-    _show(instability_advice(experiment, store_url), fmt)
+    _show(instability_advice(experiment, existing_store(store_url)), fmt)
 
 
 @advise_group.command("warmup")
@@ -90,4 +90,4 @@ def warmup_command(experiment: str, max_steps: int | None, store_url: str | None
     """The shortest warmup_steps that trained stably, and how to prepend it to the baseline."""
     from tunebook.plans import warmup_advice
 
-    _show(warmup_advice(experiment, store_url, max_train_steps=max_steps), fmt)
+    _show(warmup_advice(experiment, existing_store(store_url), max_train_steps=max_steps), fmt)

@@ -74,7 +74,7 @@ def _import(runs: list, directory: str, *, name: str | None, objective: str | No
 
     plan = build_plan(runs, name=name, objective=objective, scientific=scientific, fixed=fixed, spec=spec,
                       source=str(Path(directory).resolve()))
-    with open_cli_store(store_url) as store:
+    with open_cli_store(store_url, create=True) as store:
         check_absent(store, plan.experiment.name)
         try:
             counts = record_import(store, plan)

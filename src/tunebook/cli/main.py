@@ -12,12 +12,16 @@ import click
 
 from tunebook import __version__
 from tunebook.cli.advise import advise_group
+from tunebook.cli.compare import compare_command
 from tunebook.cli.demo import demo_command
 from tunebook.cli.import_runs import import_group
+from tunebook.cli.launch import baseline_command, launch_command, launches_command
 from tunebook.cli.note import note_command
 from tunebook.cli.plan import plan_group
 from tunebook.cli.probe import probe_group
 from tunebook.cli.report import report_command
+from tunebook.cli.rerun import rerun_command
+from tunebook.cli.retrain import retrain_command
 from tunebook.cli.run import run_command
 from tunebook.cli.sample import sample_command
 from tunebook.cli.status import status_command
@@ -32,7 +36,11 @@ def cli() -> None:
 
 
 for command in (run_command, status_command, trials_command, report_command, note_command, sample_command,
-                import_group, plan_group, advise_group, probe_group, demo_command):
+                import_group, plan_group, advise_group, probe_group, demo_command, retrain_command,
+                rerun_command):
+    cli.add_command(command)
+cli.add_command(compare_command)
+for command in (launch_command, launches_command, baseline_command):  # the launch log (cli/launch.py)
     cli.add_command(command)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,8 +14,34 @@ store_option = click.option(
 )
 
 
-def open_cli_store(url: str | None) -> Any:
-    """The store the user named (or the default), opened."""
-    from tunebook.storage import open_store
+DEMO_STORE = Path("tunebook-demo") / "tunebook.db"  # where `tunebook demo` keeps its store by default
 
-    return open_store(url)
+
+def open_cli_store(url: str | None, create: bool = False) -> Any:
+    """The store the user named (or the default), opened.
+
+    Only ``create`` (``tunebook run``) may make a new SQLite file: a command
+    that reads a store that is not there says so, and where the demo's store
+    is when it sits below the current folder, instead of creating an empty
+    ``tunebook.db`` and reporting that it holds nothing.
+    """
+    from tunebook.storage import open_store
+    from tunebook.storage.url import normalize_url
+
+    return open_store(normalize_url(url) if create else existing_store(url))
+
+
+def existing_store(url: str | None) -> str:
+    """The normalized URL of the store the user named; StoreError when it is a SQLite file that does not exist."""
+    from tunebook.core.errors import StoreError
+    from tunebook.storage.url import normalize_url, sqlite_file
+
+    normalized = normalize_url(url)
+    file = sqlite_file(normalized)
+    if file is not None and not file.exists():
+        hint = (f"; the demo's store is {DEMO_STORE}: add --store {DEMO_STORE}" if DEMO_STORE.exists() else "")
+        raise StoreError(
+            f"no store at {file}: nothing has run with it yet. Name another store with --store PATH "
+            f"(or TUNEBOOK_STORE); `tunebook run SPEC` creates this one{hint}"
+        )
+    return normalized

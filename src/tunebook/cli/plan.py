@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import click
 
-from tunebook.cli.options import store_option
+from tunebook.cli.options import existing_store, store_option
 
 TRIAL_HELP = "TRIAL: EXPERIMENT (its best trial), EXPERIMENT/STUDY, EXPERIMENT/NUMBER or EXPERIMENT/STUDY/NUMBER."
 
@@ -18,14 +18,24 @@ def _output_options(function: Callable[..., Any]) -> Callable[..., Any]:
                         help="Where to write the spec [default: NAME.yaml here].")(function)
 
 
-def _write(plan: Any, out: str | None, force: bool) -> None:
+def _write(plan: Any, out: str | None, force: bool, store_url: str | None = None) -> None:
+    """Write the plan's spec and say what is next; ``store_url``: the store its source trial came from.
+
+    The next command names that store, so the new round's trials land beside
+    the ones it builds on (TUNEBOOK_STORE, when that named it, applies as is).
+    """
+    import os
+    import shlex
+
     from tunebook.plans import write_plan
+    from tunebook.storage.url import ENV_VAR
 
     path = write_plan(plan, out or f"{plan.name}.yaml", force=force)
     click.echo(f"wrote {path} (experiment {plan.name}, tunebook plan {plan.kind})")
     for reason in plan.reasons:
         click.echo(f"  - {reason.render()}")
-    click.echo(f"next: tunebook run {path}")
+    named = store_url is not None and store_url != os.environ.get(ENV_VAR)
+    click.echo(f"next: tunebook run {shlex.quote(str(path))}" + (f" --store {shlex.quote(store_url)}" if named else ""))
 
 
 @click.group("plan")
@@ -93,13 +103,13 @@ def instability_command(trial: str, early_out: str | None, store_url: str | None
     from tunebook.plans import early_instability, instability, resolve_trial
     from tunebook.plans.records import check_free
 
-    found = resolve_trial(trial, store_url)  # both plans start from this trial: read the store once
+    found = resolve_trial(trial, existing_store(store_url))  # both plans start from this trial: read the store once
     main = instability(found, name=name)
     early = early_instability(found, name=f"{name}-early" if name else None)
     for plan, path in ((main, out), (early, early_out)):  # neither file is written unless both may be
         check_free(path or f"{plan.name}.yaml", force)
-    _write(main, out, force)
-    _write(early, early_out, force)
+    _write(main, out, force, store_url)
+    _write(early, early_out, force, store_url)
 
 
 @plan_group.command("warmup")
@@ -119,7 +129,7 @@ def warmup_command(unstable_lr: float, base: str, max_steps: int | None, base_fa
     from tunebook.plans import warmup
     from tunebook.plans.warmup import BASE_FACTOR, small_factor_warning
 
-    _write(warmup(unstable_lr, max_steps, base, store_url, base_factor=base_factor, name=name), out, force)
+    _write(warmup(unstable_lr, max_steps, base, store_url, base_factor=base_factor, name=name), out, force, store_url)
     if base_factor < BASE_FACTOR:
         click.echo(f"warning: {small_factor_warning(base_factor)}", err=True)
 
@@ -139,4 +149,4 @@ def round2_command(trial: str, steps: int, schedule: str | None, store_url: str 
     """
     from tunebook.plans import round2
 
-    _write(round2(trial, steps, store_url, schedule=schedule, name=name), out, force)
+    _write(round2(trial, steps, existing_store(store_url), schedule=schedule, name=name), out, force, store_url)

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from tunebook.cli.options import open_cli_store, store_option
+from tunebook.core.provenance import code_summary, trials_code_line
 
 BEST_COLUMNS = ("group", "trial", "objective", "best_step", "n_complete")
 BEST_HEADERS = ("scientific value", "best trial", "objective", "best step", "complete trials")
@@ -85,6 +86,7 @@ def report_json(result: Analysis) -> dict[str, Any]:
         "verdict": result.verdict.to_dict(),
         "objective": {"metric": o.metric, "mode": o.mode, "reduce": o.reduce},
         "best": best_rows(result.data, result.best),
+        "code_versions": code_versions_json(result.data),
         "findings": [f.to_dict() for f in result.findings],
         "notes": [{"at": at.isoformat() if at else None, "text": text} for at, text in result.data.notes],
     }
@@ -95,9 +97,24 @@ def best_rows(data: Any, best: Any) -> list[dict[str, Any]]:
     rows = json.loads(best.to_json(orient="records"))
     out = []
     for row in rows:
-        name = data.trial_name(row.pop("trial_id"))
+        trial_id = row.pop("trial_id")
         row.pop("number", None)
-        out.append({"group": row.pop("group"), "trial": name, **row})
+        code = code_summary(data.code_versions.get(int(trial_id)))
+        out.append({"group": row.pop("group"), "trial": data.trial_name(trial_id), **row, "code": code})
+    return out
+
+
+def code_versions_json(data: Any) -> list[dict[str, Any]]:
+    """Each code version the experiment's trials ran on (``core.provenance.code_summary``) with its trials' names;
+    trials with none recorded come last, under a None commit and ``"recorded": False``."""
+    groups: dict[Any, list[str]] = {}
+    for trial_id in data.trials["trial_id"]:
+        version = data.code_versions.get(int(trial_id))
+        groups.setdefault(version.id if version else None, []).append(data.trial_name(trial_id))
+    by_id = {v.id: v for v in data.code_versions.values()}
+    out = [{**code_summary(by_id[i]), "recorded": True, "trials": names} for i, names in groups.items() if i is not None]
+    if None in groups:
+        out.append({"commit": None, "dirty": None, "recorded": False, "trials": groups[None]})
     return out
 
 
@@ -119,6 +136,9 @@ def print_report(result: Analysis, with_verdict: bool = True) -> None:
     data, o = result.data, result.data.objective
     console.print(f"[bold]{escape(data.experiment.name)}[/bold]  {escape(data.experiment.goal)}")
     console.print(f"objective: {escape(o.metric)} ({o.mode}, {o.reduce} over training)")
+    code = trials_code_line(data.trials["trial_id"], data.code_versions)
+    if code:
+        console.print(f"code: {escape(code)}")
     if with_verdict:
         print_verdict(result.verdict, console)
     console.print(_best_table(data, result.best))

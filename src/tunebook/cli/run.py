@@ -33,7 +33,7 @@ def run_command(spec: str, store_url: str | None, parallel: int | None, trials: 
     experiment = Experiment.from_yaml(spec)
     config = experiment.run_config()
     warn_about_run(config)
-    with open_cli_store(store_url) as store:
+    with open_cli_store(store_url, create=True) as store:
         progress = run_with_progress(experiment, store, parallel or config.parallel, trials, Path(runs_dir))
         click.echo(_summary(experiment.name, store.url, Path(runs_dir), progress))
         print_run_verdict(experiment.name, store, spec, runs=_given("runs_dir", runs_dir))
@@ -43,12 +43,16 @@ class EveryTrialFailed(TunebookError):
     """Every trial a run ended, failed: nothing to analyse, something to fix first."""
 
 
-def run_with_progress(experiment, store, parallel: int, trials: int | None, runs_dir: Path):  # noqa: ANN001
+def run_with_progress(experiment, store, parallel: int, trials: int | None, runs_dir: Path,  # noqa: ANN001, ANN201
+                      **runner_options):  # noqa: ANN003
     """Run with a live display (plain lines when stderr is not a terminal); the final progress.
 
-    Raises Interrupted on Ctrl-C or SIGTERM (running trials handed back), and
-    EveryTrialFailed when every trial this run ended failed.
+    ``runner_options`` go to the Runner (``studies``, ``workdir``, ...).
+    Raises Interrupted on Ctrl-C or SIGTERM (running trials handed back),
+    and EveryTrialFailed when every trial this run ended failed.
     """
+    import functools
+
     from rich.console import Console
     from rich.live import Live
 
@@ -59,6 +63,7 @@ def run_with_progress(experiment, store, parallel: int, trials: int | None, runs
     executor = LocalExecutor(parallel, config.gpus_per_trial)
     console = Console(stderr=True)
     metric = experiment.objective.metric
+    make_runner = functools.partial(Runner, experiment, store, executor, runs_dir, trials=trials, **runner_options)
     with _sigterm_as_ctrl_c():
         if console.is_terminal:
             with Live(console=console, auto_refresh=False, transient=False) as live:
@@ -66,13 +71,12 @@ def run_with_progress(experiment, store, parallel: int, trials: int | None, runs
                     view = live_view(experiment.name, metric, live_status(runner), console.width)
                     live.update(view, refresh=True)
 
-                runner = Runner(experiment, store, executor, runs_dir, trials=trials, on_tick=_every(1.0, tick))
+                runner = make_runner(on_tick=_every(1.0, tick))
                 progress = runner.run()
                 tick(runner)
         else:
             log = PlainLog(experiment.name, lambda line: click.echo(line, err=True))
-            runner = Runner(experiment, store, executor, runs_dir, trials=trials,
-                            on_tick=_every(1.0, lambda r: log.update(live_status(r), r)))
+            runner = make_runner(on_tick=_every(1.0, lambda r: log.update(live_status(r), r)))
             progress = runner.run()
             log.update(live_status(runner), runner)
     _refuse_if_every_trial_failed(runner)

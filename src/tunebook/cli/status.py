@@ -17,6 +17,7 @@ import click
 
 from tunebook.cli.options import open_cli_store, store_option
 from tunebook.cli.render import Column, emit, format_option
+from tunebook.core.provenance import code_line, rerun_command, versions_by_id, versions_line
 from tunebook.core.readable import format_duration
 from tunebook.core.records import trial_name
 from tunebook.core.states import TrialState
@@ -25,7 +26,7 @@ from tunebook.execution.workers import dead_here
 from tunebook.storage.url import display_url
 
 COLUMNS = ("experiment", "study", "goal", "notes", "config", "trials", "complete", "infeasible",
-           "failed", "running", "stale", "best objective", "best trial", "reproduce")
+           "failed", "running", "stale", "best objective", "best trial", "code", "reproduce")
 TABLE_COLUMNS = (
     Column("study"), Column("trials", justify="right"), Column("complete", short="compl.", justify="right"),
     Column("infeasible", short="infeas.", keep=60, justify="right"),
@@ -69,14 +70,31 @@ def _print_terminal(rows: list[dict[str, Any]], url: str) -> None:
             label = "notes:" if i == 0 else "      "
             when = note["at"][:16].replace("T", " ") + " UTC" if note["at"] else "spec"
             console.print(f"  {label} [dim]{escape(when)}[/dim]  {escape(' '.join(note['text'].split()))}")
-        for label in ("config", "reproduce"):
-            if first[label] and first[label] != "-":
-                console.print(f"  {label}: {escape(' '.join(str(first[label]).split()))}")
+        for label, value in experiment_lines(mine):
+            console.print(f"  {label}: {escape(' '.join(str(value).split()))}")
         table_rows = [{**r, "running": _running_cell(r)} for r in mine]
         emit(table_rows, "table", columns=TABLE_COLUMNS)
         hint = stale_hint(mine, url)
         if hint:
             console.print(f"[yellow]  ! {escape(hint)}[/yellow]")
+
+
+def experiment_lines(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The config, the code versions its trials ran on, and how to reproduce the experiment's best trial.
+
+    ``reproduce`` reruns the best trial of all studies from its recorded code
+    (``tunebook rerun``); without a recorded version it is the ``tunebook run``
+    command of the spec.
+    """
+    first = rows[0]
+    lines = [("config", first["config"])] if first["config"] != "-" else []
+    if first["versions"]:
+        lines.append(("code", first["versions"]))
+    scored = [r for r in rows if r["best objective"] is not None]
+    best = (min if first["mode"] == "min" else max)(scored, key=lambda r: r["best objective"]) if scored else first
+    if best["reproduce"] != "-":
+        lines.append(("reproduce", best["reproduce"] + ("  (the best trial)" if best["code"] else "")))
+    return lines
 
 
 def _running_cell(row: dict[str, Any]) -> str:
@@ -94,8 +112,12 @@ def _study_rows(store: Any, record: Any) -> list[dict[str, Any]]:
     mode = spec.get("objective", {}).get("mode", "min")
     notes = notes_of(store, record)
     by_study = collections.defaultdict(list)
-    for trial in store.list_trials(experiment_id=record.id):
+    all_trials = store.list_trials(experiment_id=record.id)
+    for trial in all_trials:
         by_study[trial.study_id].append(trial)
+    versions = versions_by_id(store.get_code_version, (t.code_version_id for t in all_trials))
+    url = display_url(store.url)
+    rerun_spec = f"tunebook run {record.source} --store {url}" if record.source else "-"
     now = datetime.now(timezone.utc)
     rows = []
     for study in store.list_studies(record.id):
@@ -111,7 +133,10 @@ def _study_rows(store: Any, record: Any) -> list[dict[str, Any]]:
             "failed": counts[TrialState.FAILED], "running": counts[TrialState.RUNNING], "stale": len(stale),
             "best objective": best.objective if best else None,
             "best trial": f"{trial_name(study.key, best.number)} (step {best.best_step})" if best else None,
-            "reproduce": f"tunebook run {record.source} --store {display_url(store.url)}" if record.source else "-",
+            "code": code_line(versions[best.code_version_id]) if best and best.code_version_id in versions else "",
+            "reproduce": rerun_command(record.name, trial_name(study.key, best.number), url)
+            if best and best.code_version_id in versions else rerun_spec,
+            "mode": mode, "versions": versions_line((t.code_version_id for t in all_trials), versions),
             "stale_names": [trial_name(study.key, t.number) for t in stale],
             "stale_age": max(((now - (t.heartbeat_at or t.started_at)).total_seconds() for t in stale), default=0.0),
         })

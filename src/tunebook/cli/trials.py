@@ -8,30 +8,45 @@ import click
 
 from tunebook.cli.options import open_cli_store, store_option
 from tunebook.cli.render import Column, emit, format_option
+from tunebook.core.provenance import code_cell, code_summary, versions_by_id
 from tunebook.core.readable import format_duration, reason_line
 from tunebook.core.records import plain_name, trial_name
 
-FIXED_COLUMNS = ("study", "trial", "state", "objective", "best step", "duration s", "attempt", "reason")
+FIXED_COLUMNS = ("study", "trial", "state", "objective", "best step", "duration s", "attempt", "reason", "code")
 
 
 @click.command("trials")
 @click.argument("experiment")
+@click.option("--show", "show", metavar="STUDY/NUMBER", default=None,
+              help="One trial in full: outcome, params, the code version that produced it, the rerun command.")
+@click.option("--diff", "diff_only", is_flag=True, help="With --show: print the trial's stored diff alone (for git apply).")
 @store_option
 @format_option
-def trials_command(experiment: str, store_url: str | None, fmt: str) -> None:
+def trials_command(experiment: str, show: str | None, diff_only: bool, store_url: str | None, fmt: str) -> None:
     """Trials of EXPERIMENT: name (STUDY/NUMBER), params, state, objective, best step, duration, reason.
 
     The table shows the scientific then the nuisance hyperparameters in the
     spec's order (fixed ones are the same in every trial and left out) and
-    fits the terminal; csv and json hold every field in full.
+    fits the terminal, with a code column when the trials ran on different code
+    versions; csv and json hold every field in full. ``--show STUDY/NUMBER``
+    prints one trial with its code version and the command that reruns it.
     """
     from tunebook.core.experiment import Experiment
 
+    if diff_only and show is None:
+        raise click.UsageError("--diff needs --show STUDY/NUMBER: the diff of which trial?")
     with open_cli_store(store_url) as store:
+        if show is not None:
+            from tunebook.cli.show_trial import show_trial
+
+            show_trial(store, experiment, show, fmt, diff_only)
+            return
         record = store.get_experiment(experiment)
         keys = {s.id: s.key for s in store.list_studies(record.id)}
         trials = store.list_trials(experiment_id=record.id)
-    rows = [_row(keys[t.study_id], t) for t in trials]
+        versions = versions_by_id(store.get_code_version, (t.code_version_id for t in trials))
+    code = {i: (code_cell(v), code_summary(v)) for i, v in versions.items()}  # once per version, not per trial
+    rows = [_row(keys[t.study_id], t, *code.get(t.code_version_id, (code_cell(None), None))) for t in trials]
     if fmt == "json":
         emit(rows, fmt)
         return
@@ -47,6 +62,8 @@ def trials_command(experiment: str, store_url: str | None, fmt: str) -> None:
     spec = Experiment.from_dict(dict(record.spec))
     per_value = spec.search.studies != "joint"
     columns = table_columns(spec.space, param_ids, scientific_in_name=per_value)
+    if len({t.code_version_id for t in trials}) < 2:  # one version for all: `--show` tells it
+        columns = [c for c in columns if c.key != "code"]
     emit(flat, fmt, title=f"trials of {experiment}", columns=columns)
 
 
@@ -76,6 +93,7 @@ def table_columns(space: Any, param_ids: list[str], scientific_in_name: bool = T
         Column("best step", short="step", keep=40, justify="right"),
         Column("duration", short="time", keep=45, justify="right"),
         Column("attempt", short="att.", keep=10, justify="right"),
+        Column("code", keep=50),
         Column("reason", keep=80, flex=True),
     ]
 
@@ -87,7 +105,7 @@ def _initials(name: str) -> str:
     return "".join(part[0] for part in name.split("_") if part)
 
 
-def _row(study_key: str, trial: Any) -> dict[str, Any]:
+def _row(study_key: str, trial: Any, code: str, code_version: dict[str, Any] | None) -> dict[str, Any]:
     duration = None
     if trial.started_at and trial.finished_at:
         duration = round((trial.finished_at - trial.started_at).total_seconds(), 2)
@@ -96,4 +114,5 @@ def _row(study_key: str, trial: Any) -> dict[str, Any]:
         "params": dict(trial.params), "state": trial.state.value,
         "objective": trial.objective, "best step": trial.best_step, "duration s": duration,
         "attempt": trial.attempt, "reason": trial.reason,
+        "code": code, "code_version": code_version,
     }

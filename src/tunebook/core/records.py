@@ -87,6 +87,45 @@ class Trial:
 
 
 @dataclasses.dataclass(frozen=True)
+class CodeVersion:
+    """What produced a trial: the repository state and the software around it.
+
+    ``info`` is the JSON document ``tunebook.execution.code_version.capture``
+    writes: ``git`` (root, commit, branch, dirty, remote, untracked, the diff's
+    sizes and a ``diff_note`` when it was cut; absent outside a repository),
+    ``tunebook``, ``python``, ``platform``, ``host``, ``packages`` and
+    ``problems`` (what could not be read, and why). ``diff`` is the uncommitted
+    change against ``commit`` (``git apply``-able), None when there is none.
+    One row serves every trial produced by identical code (same ``digest``).
+    """
+
+    id: int
+    digest: str  # sha256 of the canonical JSON of (info, diff)
+    info: Mapping[str, Any]
+    diff: str | None
+    created_at: datetime
+
+    @property
+    def git(self) -> Mapping[str, Any]:
+        """The recorded repository ({} when none was found)."""
+        return self.info.get("git") or {}
+
+    @property
+    def commit(self) -> str | None:
+        return self.git.get("commit")
+
+    @property
+    def dirty(self) -> bool | None:
+        """Whether the tree had uncommitted changes; None outside a repository."""
+        return self.git.get("dirty") if self.git else None
+
+    @property
+    def not_exact(self) -> list[str]:
+        """Why a rerun of this version cannot reproduce the code exactly ([] when it can)."""
+        return list(self.info.get("not_exact") or [])
+
+
+@dataclasses.dataclass(frozen=True)
 class Checkpoint:
     trial_id: int
     step: int
@@ -100,4 +139,20 @@ class Note:
     id: int
     experiment_id: int
     text: str
+    created_at: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class LaunchRecord:
+    """One entry of a line's launch log (``storage.launches``): the baseline made at launch ``seq``.
+
+    ``hash`` = sha256(``prev_hash`` + canonical JSON of ``entry``); ``prev_hash``
+    is None for a line's first entry.
+    """
+
+    line: str
+    seq: int  # 0, 1, 2, ... within its line
+    entry: Mapping[str, Any]  # configuration, evidence, code version, note, ... (plain JSON data)
+    prev_hash: str | None
+    hash: str
     created_at: datetime

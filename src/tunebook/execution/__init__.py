@@ -14,6 +14,7 @@ _EXPORTS = {
     "Exit": "tunebook.execution.base",
     "Launch": "tunebook.execution.base",
     "LocalExecutor": "tunebook.execution.local",
+    "PlannedStudy": "tunebook.execution.runner",
     "StudyProgress": "tunebook.execution.progress",
     "Interrupted": "tunebook.execution.runner",
     "Runner": "tunebook.execution.runner",

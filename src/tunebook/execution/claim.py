@@ -41,15 +41,22 @@ class _NumberMoved(Exception):
         self.number = number
 
 
-def claim_next(store: Store, study_id: int, worker: str, sampler: Sampler, budget: int | None = None) -> Trial | None:
+def claim_next(
+    store: Store, study_id: int, worker: str, sampler: Sampler, budget: int | None = None,
+    code_version_id: int | None = None,
+) -> Trial | None:
     """The study's next trial, claimed for ``worker``; None when nothing is left.
 
     ``budget``: the study's budget as the caller knows it, so that a study
     already at it costs no suggestion (a raised budget in the store still
-    wins: the claim then asks the sampler).
+    wins: the claim then asks the sampler). ``code_version_id``: as
+    ``Store.claim_trial`` takes it.
     """
+    def claim(params_for) -> Trial | None:  # noqa: ANN001
+        return store.claim_trial(study_id, worker, params_for, code_version_id=code_version_id)
+
     if not sampler.uses_history:
-        return store.claim_trial(study_id, worker, lambda number: sampler.suggest(number, ()))
+        return claim(lambda number: sampler.suggest(number, ()))
     least_number = 0
     for _ in range(_TRIES):
         history = [observed(t) for t in store.list_trials(study_id=study_id)]
@@ -58,10 +65,10 @@ def claim_next(store: Store, study_id: int, worker: str, sampler: Sampler, budge
         at_budget = budget is not None and number >= budget
         suggestion = None if waiting or at_budget else sampler.suggest(number, history)
         try:
-            return store.claim_trial(study_id, worker, _only_for(number, suggestion))
+            return claim(_only_for(number, suggestion))
         except _NumberMoved as moved:
             least_number, budget = moved.number, None
-    return store.claim_trial(study_id, worker, lambda number: sampler.suggest(number, history))
+    return claim(lambda number: sampler.suggest(number, history))
 
 
 def _next_number(history: Sequence[Observed]) -> int:

@@ -13,7 +13,7 @@ import dataclasses
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping, Sequence
 
 from tunebook.core.errors import TunebookError
 from tunebook.core.experiment import Experiment
@@ -22,6 +22,7 @@ from tunebook.core.run_spec import RunConfig
 from tunebook.core.states import TrialState
 from tunebook.execution.base import STALE_AFTER_S, Executor, Exit
 from tunebook.execution.claim import claim_next, prior_trials
+from tunebook.execution.code_version import record_code_version
 from tunebook.execution.identity import ensure_experiment
 from tunebook.execution.prepare import check_command, prepare_launch, trial_dir
 from tunebook.execution.progress import StudyProgress
@@ -45,6 +46,21 @@ class _Study:
 
 
 @dataclasses.dataclass(frozen=True)
+class PlannedStudy:
+    """A study to run: its key, scientific values, sampler and budget, and the trial it reruns (if any).
+
+    ``tunebook run`` plans one per ``experiment.studies()``; a caller may
+    pass its own (e.g. ``tunebook retrain``'s study of one configuration).
+    """
+
+    key: str
+    scientific: Mapping[str, Any]
+    sampler: Sampler
+    budget: int
+    source_trial_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Timing:
     """How often the loop looks around, and when a silent trial counts as lost."""
 
@@ -55,18 +71,27 @@ class Timing:
 
 
 class Runner:
-    """Runs one experiment's studies to their budgets on one executor."""
+    """Runs one experiment's studies to their budgets on one executor.
+
+    The studies are the spec's (``trials`` overriding its budget) unless
+    ``studies`` names others; ``workdir`` overrides where trials run (the
+    spec's ``run.workdir``, or the spec's folder). Trials get the code
+    version captured from the run's files, or ``code_version_id`` when the
+    caller knows it (a rerun on a rebuilt tree of that version).
+    """
 
     def __init__(
         self, experiment: Experiment, store: Store, executor: Executor, runs_dir: Path,
         trials: int | None = None, timing: Timing = Timing(), on_tick: Callable[["Runner"], None] | None = None,
+        studies: Sequence[PlannedStudy] | None = None, workdir: Path | None = None,
+        code_version_id: int | None = None,
     ):
         self.experiment = experiment
         self.config: RunConfig = experiment.run_config()
         self.store = store
         self.executor = executor
         self.runs_dir = Path(runs_dir).resolve()
-        self.workdir = _workdir(experiment, self.config)
+        self.workdir = Path(workdir).resolve() if workdir else run_workdir(experiment, self.config)
         self.worker = worker_name()
         self.timing = timing
         self.on_tick = on_tick or (lambda runner: None)
@@ -76,29 +101,47 @@ class Runner:
         self.started = time.monotonic()
         self.notices: list[str] = []  # what the user should hear about, in order (budgets, re-queues)
         self.ended: list[tuple[str, Trial]] = []  # (study key, trial) for each trial this runner ended
-        self.studies = self._open_studies(trials)
+        self.studies = self._open_studies(trials, studies)
+        self.code_version_id = code_version_id or record_code_version(
+            self.store, experiment, self.config, self.workdir, self.runs_dir, self.notices
+        )
 
-    def _open_studies(self, trials: int | None) -> list[_Study]:
+    def _open_studies(self, trials: int | None, planned: Sequence[PlannedStudy] | None) -> list[_Study]:
         names = {hp.name for hp in self.experiment.space}
         check_command(self.config, names)
+        if planned is None:  # read before anything is written: an absent warm-start experiment leaves the store untouched
+            planned = self._spec_studies(trials)
         self.record = ensure_experiment(self.store, self.experiment)
         studies = []
         existing = self._trials_so_far()
-        prior = prior_trials(self.store, self.experiment.search.warm_start, self.experiment.objective)
-        for plan in self.experiment.studies():
-            sampler = make_sampler(self.experiment, plan, prior)
-            budget = study_budget(self.experiment, sampler) if trials is None else _capped(trials, sampler)
-            had = existing.get(plan.key, 0)
+        for plan in planned:
+            budget, had = plan.budget, existing.get(plan.key, 0)
             if had > budget:  # a budget never shrinks below the trials a study has: they exist and count
                 self.notices.append(
                     f"study {plan.key} already has {had} trials, more than the {budget} asked for: its budget "
                     f"stays {had}, nothing new to run (raise --trials or search.trials above {had} to extend it)"
                 )
                 budget = had
-            record = self.store.ensure_study(self.record.id, plan.key, plan.scientific, budget)
+            record = self.store.ensure_study(
+                self.record.id, plan.key, plan.scientific, budget, source_trial_id=plan.source_trial_id
+            )
             progress = StudyProgress(plan.key, budget, self.experiment.objective.mode)
-            studies.append(_Study(record.id, plan.key, sampler, progress))
+            studies.append(_Study(record.id, plan.key, plan.sampler, progress))
         return studies
+
+    def _spec_studies(self, trials: int | None) -> list[PlannedStudy]:
+        """The spec's studies, each with its sampler and budget (``trials`` overriding ``search.trials``).
+
+        Samplers that learn from results start from the finished trials of the ``search.warm_start``
+        experiments (NotFoundError names an absent one).
+        """
+        prior = prior_trials(self.store, self.experiment.search.warm_start, self.experiment.objective)
+        planned = []
+        for plan in self.experiment.studies():
+            sampler = make_sampler(self.experiment, plan, prior)
+            budget = study_budget(self.experiment, sampler) if trials is None else _capped(trials, sampler)
+            planned.append(PlannedStudy(plan.key, plan.scientific, sampler, budget))
+        return planned
 
     def _trials_so_far(self) -> dict[str, int]:
         """Study key -> how many trials it has in the store (its next trial number)."""
@@ -179,7 +222,8 @@ class Runner:
         """The next trial, taking studies in turn so they advance together."""
         for offset in range(len(self.studies)):
             study = self.studies[(self._next_study + offset) % len(self.studies)]
-            trial = claim_next(self.store, study.id, self.worker, study.sampler, study.progress.budget)
+            trial = claim_next(self.store, study.id, self.worker, study.sampler, study.progress.budget,
+                               code_version_id=self.code_version_id)
             if trial is not None:
                 self._next_study = (self._next_study + offset + 1) % len(self.studies)
                 return trial, study
@@ -247,7 +291,8 @@ class Runner:
         return len(stopped) + len(orphans)
 
 
-def _workdir(experiment: Experiment, config: RunConfig) -> Path:
+def run_workdir(experiment: Experiment, config: RunConfig) -> Path:
+    """Where trials run: the spec's ``run.workdir`` (relative to the spec file), or the spec's folder."""
     base = Path(experiment.source).parent if experiment.source else Path.cwd()
     return (base / config.workdir).resolve() if config.workdir else base.resolve()
 

@@ -23,6 +23,13 @@ The objective axis spans the trials in focus (``scale.focus``): trials that
 barely trained, far worse than the cluster of good ones, are drawn on the
 axis' edge as triangles labelled "worse than shown" (their true value in the
 hover), so the good region keeps its scale and nothing is hidden.
+
+A study run by Bayesian optimization marks how each trial was chosen
+(``suggested_by``): initial (quasi-random) points are circles, model
+suggestions diamonds, fallbacks to quasi-random squares (infeasible: the
+red x, diamond-x, square-x), with a grey legend entry per kind shown and the
+kind in the hover. Model points crowd where the model expects the best, so
+their density says nothing about the objective elsewhere.
 """
 
 from __future__ import annotations
@@ -47,6 +54,13 @@ DODGE = 0.012  # offset between neighbouring studies, as a share of the axis wid
 CHOICE_DODGE = 0.4  # ... of a choice: the studies of one value spread over at most this share of a slot
 STRIP = 0.3  # a study's trials at one value of a choice spread over this share of the slot (split between studies)
 PAD = 0.04  # the x range extends this share of its width beyond the edges and the points
+# marker symbol per ``suggested_by`` (complete trials, infeasible trials) and its legend words
+SYMBOLS = {
+    None: ("circle", "x", ""),
+    "initial": ("circle", "x", "initial point (quasi-random)"),
+    "model": ("diamond", "diamond-x", "model suggestion (Bayesian)"),
+    "fallback": ("square", "square-x", "fallback to quasi-random"),
+}
 
 __all__ = ["AxisInfo", "AxisSeries", "get_axis_info", "get_axis_infos", "render_axis"]
 
@@ -66,6 +80,7 @@ class AxisSeries:
     x: tuple[Any, ...]
     positions: tuple[float, ...]
     y: tuple[float, ...]
+    by: tuple[str | None, ...] = ()  # per trial, how its sampler chose it (``suggested_by``); () when none says
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +117,7 @@ def get_axis_infos(data: "ExperimentData") -> list[AxisInfo]:
 
 def get_axis_info(data: "ExperimentData", param: str) -> AxisInfo:
     domain = data.experiment.space[param].domain
-    trials = data.trials[data.trials[param].notna()].copy()
+    trials = data.search_trials[data.search_trials[param].notna()].copy()  # retrains are not search points
     trials["objective"] = pd.to_numeric(trials["objective"], errors="coerce").astype(float)
     good = (trials["state"] == "complete") & np.isfinite(trials["objective"].to_numpy(dtype=float))
     bad = (trials["state"] == "infeasible") | ((trials["state"] == "complete") & ~good)
@@ -137,8 +152,9 @@ def _series(data: "ExperimentData", key: str, rows: pd.DataFrame, param: str, ca
     else:
         xs = _common.floats(rows[param])
         positions = tuple(_moved(x, offset, x_range, log_x) for x in xs)
+    by = tuple(b if isinstance(b, str) else None for b in rows.get("suggested_by", pd.Series(dtype=object)))
     return AxisSeries(key, ids, tuple(data.trial_name(t) for t in ids), tuple(int(n) for n in rows["number"]), xs,
-                      positions, _common.floats(rows["objective"]))
+                      positions, _common.floats(rows["objective"]), by if any(by) else ())
 
 
 def _studies_per_value(trials: pd.DataFrame, param: str) -> dict[str, list[str]]:
@@ -212,14 +228,17 @@ def render_axis(info: AxisInfo):
         shown = (y >= low) & (y <= high)
         fig.add_trace(go.Scatter(
             x=np.asarray(s.positions)[shown], y=y[shown], mode="markers", name=s.study,
-            marker={"color": colors[s.study], "size": 8, "opacity": 0.85, "line": {"color": "white", "width": 1}},
+            marker={"color": colors[s.study], "size": 8, "opacity": 0.85, "line": {"color": "white", "width": 1},
+                    **_symbols(s, 0, shown)},
             legendgroup=s.study, **_hover(info, s, f"<br>{info.metric} %{{y:.4g}}", shown)), row=rows, col=1)
     _add_outside(fig, info, colors, rows)
     for i, s in enumerate(info.infeasible):
         fig.add_trace(go.Scatter(
             x=np.asarray(s.positions), y=np.zeros(len(s.positions)), mode="markers", name="infeasible",
-            marker={"symbol": "x", "color": _common.INFEASIBLE_COLOR, "size": 9}, legendgroup="infeasible",
+            marker={"symbol": "x", "color": _common.INFEASIBLE_COLOR, "size": 9, **_symbols(s, 1)},
+            legendgroup="infeasible",
             showlegend=i == 0, legendrank=1000, **_hover(info, s, " infeasible")), row=1, col=1)
+    _add_symbol_legend(fig, info, rows)
     for edge in info.edges or ():
         for row in range(1, rows + 1):
             fig.add_vline(x=edge, line={"color": "#444", "dash": "dash", "width": 1.5}, layer="above", opacity=0.7, row=row, col=1)
@@ -232,6 +251,24 @@ def render_axis(info: AxisInfo):
         fig.update_yaxes(range=list(info.y_range), row=rows, col=1)
     fig.update_layout(title=f"{info.metric} ({info.mode}) vs {info.param}")
     return fig
+
+
+def _symbols(s: AxisSeries, column: int, keep: np.ndarray | None = None) -> dict[str, Any]:
+    """``symbol`` per point by how it was chosen (``SYMBOLS``); nothing when the series does not say."""
+    if not s.by:
+        return {}
+    symbols = np.asarray([SYMBOLS.get(b, SYMBOLS[None])[column] for b in s.by], dtype=object)
+    return {"symbol": list(symbols if keep is None else symbols[keep])}
+
+
+def _add_symbol_legend(fig, info: AxisInfo, row: int) -> None:
+    """A grey legend entry per kind of suggestion drawn (e.g. initial point, model suggestion)."""
+    go = _common.go()
+    drawn = dict.fromkeys(b for s in info.series + info.infeasible for b in s.by if b in SYMBOLS)
+    for by in drawn:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=SYMBOLS[by][2], legendgroup=f"by-{by}",
+                                 marker={"symbol": SYMBOLS[by][0], "color": "#888", "size": 8}, legendrank=1001,
+                                 hoverinfo="skip"), row=row, col=1)
 
 
 def _add_outside(fig, info: AxisInfo, colors: dict[str, str], row: int) -> None:
@@ -275,6 +312,9 @@ def _hover(info: AxisInfo, s: AxisSeries, outcome: str, keep: np.ndarray | None 
     if with_y:  # the true objective of a point drawn on the edge
         columns.append(np.asarray(s.y)[keep])
     data = np.column_stack(columns).astype(np.float32)
+    if s.by:  # how the trial was chosen, in words
+        extra["hovertext"] = [f" ({SYMBOLS.get(b, SYMBOLS[None])[2] or 'not said'})" for b in np.asarray(s.by, dtype=object)[keep]]
+        outcome = "%{hovertext}" + outcome
     return {"customdata": data, "hovertemplate": f"{name}{outcome}<br>{info.param} {value}<extra></extra>", **extra}
 
 

@@ -168,10 +168,11 @@ def _before_divergence(line: CurveLine) -> np.ndarray:
 
 
 def _ordered(data: "ExperimentData") -> list[int]:
-    """Every trial id: the ranked complete ones best first, then the others (infeasible, failed …) by id."""
+    """Every search trial's id (retrains are repeats, not search points): the ranked complete ones best first,
+    then the others (infeasible, failed …) by id."""
     first = [int(t) for t in ranked(data)["trial_id"]]
     seen = set(first)
-    return first + sorted(int(t) for t in data.trials["trial_id"] if int(t) not in seen)
+    return first + sorted(int(t) for t in data.search_trials["trial_id"] if int(t) not in seen)
 
 
 def render_curves(info: CurvesInfo):

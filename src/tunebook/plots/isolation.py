@@ -12,10 +12,14 @@ checklist's ``sampled_enough`` judges gaps by: the quartiles (and median)
 of the best of n/2 trials drawn with replacement from the value's n
 complete trials (``bootstrap_best_of_k``, its fixed seed). Values with fewer
 than ``MIN_TRIALS`` complete trials get none: too few trials to tell.
-When the best trial's exact parameters were trained more than once
-(retrains), the mean ± std of those runs gives a second error bar.
+When the best trial's configuration was trained more than once (its
+repeats, ``analysis.repeats``: the same params with another seed, in any
+study, retrain studies included), a second marker shows the repeats' *mean*
+with an error bar of ± 1 standard deviation (ddof 1): trial variance, beside
+the bootstrap spread (study variance). Repeats that diverged or failed have
+no value; the hover names them with the repeats that count.
 
-The y-axis does not exaggerate: it spans every best, spread and retrains'
+The y-axis does not exaggerate: it spans every best, spread and repeats'
 mean ± std, and at least ``NOISE_SPANS`` (4) times the largest spread,
 centred on what it shows, plus a 10 % margin. The checklist calls a gap of
 up to one spread untrustworthy and up to two comparable, so such a gap
@@ -36,7 +40,8 @@ import numpy as np
 
 from tunebook.analysis.best import BUCKETS, scientific_groups
 from tunebook.analysis.checks.sampled_enough import MIN_TRIALS, bootstrap_best_of_k
-from tunebook.core.domains import Choice, Range, same_value
+from tunebook.analysis.checks.trial_variance import seed_runs
+from tunebook.core.domains import Choice, Range
 from tunebook.core.space import format_value
 from tunebook.plots import _common
 
@@ -59,9 +64,11 @@ class IsolationPoint:
     ``x`` is the value (formatted for a choice); a bucket of a range has
     ``x_range`` (low, high seen) and ``x`` its middle (geometric on a log
     scale). ``series`` names the other scientific values the group holds.
-    ``repeats`` counts complete trials with exactly the best trial's params
-    (1 without retrains); ``mean``/``std`` are theirs (std with ddof=1, None
-    for a single run). ``name`` is the best trial's (``STUDY/NUMBER``);
+    ``repeats`` counts the best trial's repeats with a finite objective
+    (itself included; 1 without any), named in ``repeat_names``;
+    ``mean``/``std`` are theirs (std with ddof=1, None for a single run);
+    ``repeats_lost`` names repeats without a value ("STUDY/NUMBER (state)").
+    ``name`` is the best trial's (``STUDY/NUMBER``);
     ``spread`` the (q1, median, q3) of the bootstrapped best of ``spread_k``
     (n/2) trials, None with fewer than ``MIN_TRIALS`` complete trials.
     """
@@ -79,6 +86,8 @@ class IsolationPoint:
     name: str = ""
     spread: tuple[float, float, float] | None = None
     spread_k: int = 0
+    repeat_names: tuple[str, ...] = ()
+    repeats_lost: tuple[str, ...] = ()
 
     @property
     def spread_size(self) -> float | None:
@@ -112,7 +121,6 @@ def get_isolation_infos(data: "ExperimentData", buckets: int = BUCKETS) -> list[
 def get_isolation_info(data: "ExperimentData", param: str, buckets: int = BUCKETS) -> IsolationInfo:
     domain = data.experiment.space[param].domain
     is_choice, log_x = isinstance(domain, Choice), isinstance(domain, Range) and domain.scale == "log"
-    params = data.param_ids()
     points = []
     for group in scientific_groups(data, buckets):
         if param not in group.scientific:
@@ -126,15 +134,14 @@ def get_isolation_info(data: "ExperimentData", param: str, buckets: int = BUCKET
         else:
             x = format_value(value) if is_choice else float(value)
         best = group.trials.iloc[0]
-        same = _same_params(group.trials, best, params)
-        runs = same["objective"].to_numpy(dtype=float)
+        runs = seed_runs(data, group)
         values = group.trials["objective"].to_numpy(dtype=float)
         points.append(IsolationPoint(
             group=group.label, series=others, x=x, x_range=x_range, best=float(best["objective"]),
-            trial_id=int(best["trial_id"]), n_complete=len(group.trials), repeats=len(runs),
-            mean=float(np.mean(runs)), std=float(np.std(runs, ddof=1)) if len(runs) > 1 else None,
+            trial_id=int(best["trial_id"]), n_complete=len(group.trials), repeats=runs.n,
+            mean=float(np.mean(runs.values)), std=float(np.std(runs.values, ddof=1)) if runs.n > 1 else None,
             name=data.trial_name(int(best["trial_id"])), spread=_spread(values, data.objective.mode),
-            spread_k=max(1, len(values) // 2),
+            spread_k=max(1, len(values) // 2), repeat_names=runs.names, repeats_lost=runs.lost,
         ))
     if not is_choice:
         points.sort(key=lambda p: (p.series, p.x))
@@ -168,25 +175,6 @@ def _y_range(points: list[IsolationPoint]) -> tuple[float, float] | None:
     return low - pad, high + pad
 
 
-def _same_params(trials: "pd.DataFrame", best: "pd.Series", params: list[str]) -> "pd.DataFrame":
-    """The rows of ``trials`` whose every param equals the best trial's (both missing counts as equal)."""
-    keep = np.ones(len(trials), dtype=bool)
-    for p in params:
-        want = best[p]
-        column = trials[p]
-        if _missing(want):
-            keep &= column.isna().to_numpy()
-        elif isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":
-            keep &= column.to_numpy() == want  # one type throughout: same_value is ==, and NaN equals nothing
-        else:
-            keep &= np.array([not _missing(v) and same_value(_common.plain(v), _common.plain(want)) for v in column])
-    return trials[keep]
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def _label(value: Any) -> str:
     return f"[{value[0]:.3g}, {value[1]:.3g}]" if isinstance(value, list) else format_value(value)
 
@@ -195,7 +183,7 @@ def render_isolation(info: IsolationInfo):
     """Per series: the bests as points (a thin line only between buckets of a range), each with its spread bar.
 
     The spread (bootstrapped best of n/2: quartiles, a hollow marker at the
-    median) sits just right of a choice's best; retrains' mean ± std apart.
+    median) sits just right of a choice's best; the repeats' mean ± std just left.
     """
     go = _common.go()
     fig = _common.figure()
@@ -212,13 +200,7 @@ def render_isolation(info: IsolationInfo):
             hovertemplate="%{customdata[2]}<br>best %{y:.4g}: %{customdata[0]} (best of %{customdata[1]})"
                           "<extra></extra>"))
         _add_spreads(fig, info, pts, color, name)
-        again = [p for p in pts if p.repeats > 1]
-        if again:
-            fig.add_trace(go.Scatter(
-                x=[_position(info, p) for p in again], y=[p.mean for p in again], mode="markers",
-                name=f"{name + ' ' if name else ''}retrains mean ± std",
-                marker={"color": color, "symbol": "diamond-open", "size": 9},
-                error_y={"type": "data", "array": [p.std for p in again], "visible": True}))
+        _add_repeats(fig, info, pts, color, name)
     title = f"Isolation plot: best {info.metric} ({info.mode}) per {info.param}"
     if info.points and all(p.spread is None for p in info.points):
         title += f" — too few trials to tell the spread (< {MIN_TRIALS} per value)"
@@ -244,6 +226,33 @@ def _add_spreads(fig, info: IsolationInfo, pts: list[IsolationPoint], color: str
         customdata=[[p.group, p.spread_k, p.n_complete, p.spread[0], p.spread[2]] for p in spread],
         hovertemplate="%{customdata[0]}: best of %{customdata[1]} of its %{customdata[2]} trials, bootstrapped"
                       "<br>median %{y:.4g}, quartiles %{customdata[3]:.4g} to %{customdata[4]:.4g}<extra></extra>"))
+
+
+def _add_repeats(fig, info: IsolationInfo, pts: list[IsolationPoint], color: str, name: str) -> None:
+    """Trial variance of each best with repeats: a diamond at their mean, a bar of ± 1 std; hover names them."""
+    again = [p for p in pts if p.repeats > 1]
+    if not again:
+        return
+    go = _common.go()
+    shift = -SPREAD_SHIFT if info.categories is not None else 0.0
+    seeds = sorted({p.repeats for p in again})
+    counts = f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}–{seeds[-1]}"
+    fig.add_trace(go.Scatter(
+        x=[_position(info, p) + shift for p in again], y=[p.mean for p in again], mode="markers",
+        name=f"{name + ': ' if name else ''}trial variance, {counts} seeds (mean ± 1 std)",
+        marker={"color": color, "symbol": "diamond-open", "size": 10},
+        error_y={"type": "data", "array": [p.std for p in again], "visible": True, "thickness": 2, "width": 6},
+        customdata=[[p.group, p.repeats, p.std, _repeat_words(p)] for p in again],
+        hovertemplate="%{customdata[0]}: the best trial's configuration over %{customdata[1]} seeds<br>"
+                      "mean %{y:.4g} ± %{customdata[2]:.3g} (1 std)<br>%{customdata[3]}<extra></extra>"))
+
+
+def _repeat_words(point: IsolationPoint, shown: int = 6) -> str:
+    """The repeats by name (the first ``shown``), then those without a value."""
+    names = ", ".join(point.repeat_names[:shown]) + (f" and {len(point.repeat_names) - shown} more"
+                                                     if len(point.repeat_names) > shown else "")
+    lost = f"<br>no value: {', '.join(point.repeats_lost)}" if point.repeats_lost else ""
+    return f"trials {names}{lost}"
 
 
 def _position(info: IsolationInfo, point: IsolationPoint) -> Any:

@@ -59,6 +59,7 @@ def render_html(
     parts = [
         f"<h1>{_e(experiment.name)}</h1>",
         f"<p><b>Goal:</b> {_e(experiment.goal or '(none given)')}</p>",
+        _code_line(data),
         _verdict(verdict),
         _roles(data),
         "<h2>Isolation result: the best trial per scientific value</h2>",
@@ -182,7 +183,9 @@ def _trials_table(data: ExperimentData) -> str:
     if data.trials.empty:
         return "<p class='muted'>None yet.</p>"
     params = _trial_columns(data)
-    head = "".join(_header(c) for c in ["trial", *params, "state", "objective", "best step", "duration", "reason"])
+    code = _code_cells(data)
+    head = "".join(_header(c) for c in ["trial", *params, "state", "objective", "best step", "duration",
+                                          *(["code"] if code else []), "reason"])
     trials = data.trials
     column = {c: trials[c].tolist() for c in ("trial_id", "state", "objective", "best_step", "duration", "reason")}
     states = [_e(state) for state in column["state"]]
@@ -192,11 +195,32 @@ def _trials_table(data: ExperimentData) -> str:
         [f"<td>{state}</td>" for state in states],
         _column_cells(_param_cell, column["objective"]), _column_cells(_step_cell, column["best_step"]),
         _column_cells(lambda d: _number_cell(d, format_duration(d)), column["duration"]),
+        *([code] if code else []),
         _column_cells(lambda r: _text_cell(reason_line(r), r, "reason"), column["reason"]),
     ]
     rows = [f"<tr class='{state}'>{''.join(row)}</tr>" for state, *row in zip(states, *cells)]
     return (f"<div class='fit'><table class='sortable trials'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _code_line(data: ExperimentData) -> str:
+    """The code the trials ran on, in one line (``core.provenance.versions_line``); '' when none is recorded."""
+    from tunebook.core.provenance import trials_code_line
+
+    text = trials_code_line(data.trials["trial_id"], data.code_versions)
+    return f"<p><b>Code:</b> {_e(text)}</p>" if text else ""
+
+
+def _code_cells(data: ExperimentData) -> list[str]:
+    """The code column's cells (short commit, dirty, not exact; the full line as tooltip), or [] when every trial
+    ran on the same code version: then the line under the goal says it once."""
+    from tunebook.core.provenance import code_cell, code_line
+
+    versions = [data.code_versions.get(int(t)) for t in data.trials["trial_id"]]
+    if len({v.id if v else None for v in versions}) < 2:
+        return []
+    made = {v.id: _text_cell(code_cell(v), code_line(v)) for v in data.code_versions.values()}
+    return [made[v.id] if v else _text_cell(code_cell(None), code_line(None)) for v in versions]
 
 
 def _column_cells(cell: Callable[[Any], str], values: list) -> list[str]:

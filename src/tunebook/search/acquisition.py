@@ -7,6 +7,11 @@ The score of a candidate ``x`` (Gelbart et al. 2014) is
   trials) is evaluated jointly with the pending (running) trials, so a
   candidate next to a pending one gains nothing from it: several workers get
   different points;
+- a candidate more likely to diverge than not (``P(feasible) < 1/2``) is
+  taken only when every candidate is: where the objective model knows
+  nothing (the diverged trials give it no values) its expected improvement
+  is large, and the product alone kept choosing corners that the classifier,
+  with few trials near them, called a coin flip;
 - with no objective model yet (no feasible trial, or fewer than two distinct
   values) the score is ``log P(feasible)`` alone: the search first looks for
   where training does not diverge;
@@ -23,6 +28,7 @@ best candidates. Every random draw comes from the ``rng`` and ``seed`` given.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import torch
@@ -37,6 +43,7 @@ N_RANDOM = 512
 N_LOCAL = 64  # per incumbent and per refined candidate
 LOCAL_SCALES = (0.02, 0.08, 0.2)
 REFINE_SCALES = (0.01, 0.03)
+UNLIKELY_PENALTY = 1e3  # ranks every candidate more likely to diverge than not below every other one
 NEAR = 0.01  # a candidate this close (max over features) to a known point is a duplicate
 _CHUNK = 512
 
@@ -99,7 +106,10 @@ def _score_function(evidence: Evidence, seed: int):
 
     def score(x: torch.Tensor) -> torch.Tensor:
         value = acquisition(x.unsqueeze(-2))
-        return value if log_feasible is None else value + log_feasible(x)
+        if log_feasible is None:
+            return value
+        log_p = log_feasible(x)
+        return value + log_p - UNLIKELY_PENALTY * (log_p < math.log(0.5))
 
     return score, log_feasible, False
 

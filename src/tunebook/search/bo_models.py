@@ -7,12 +7,15 @@
 - the **feasibility model**: a classifier fitted on every finished trial
   (diverged = infeasible). It is Gaussian-process classification by Dirichlet
   regression (Milios et al. 2018): each class's label becomes a regression
-  target with a known, label-dependent noise, so an exact GP (one output per
-  class) is fitted by marginal likelihood like the objective model.
-  ``P(feasible)`` is ``E[sigmoid(f_feasible - f_infeasible)]`` under the
-  posterior, with the probit approximation
-  ``sigmoid(m / sqrt(1 + pi s^2 / 8))`` (MacKay 1992) for ``m, s^2`` the
-  mean and variance of that difference.
+  target with a known noise, so an exact GP is fitted by marginal likelihood
+  like the objective model. With two classes only the difference of the two
+  latent functions matters (``P(feasible) = sigmoid(f_feasible -
+  f_infeasible)``), and the difference of the two targets is ``+D`` for a
+  feasible trial and ``-D`` for an infeasible one with noise variance ``V``
+  (``D = 6.58``, ``V = 5.30`` for Milios et al.'s alpha 0.01): one GP of that
+  difference (its kernel shared by both classes) costs half of two. Then
+  ``P(feasible) = E[sigmoid(d)]`` under the posterior of ``d``, with the probit
+  approximation ``sigmoid(m / sqrt(1 + pi s^2 / 8))`` (MacKay 1992).
 
 Imports torch, gpytorch and botorch: only ``search.bayesian`` imports this module.
 """
@@ -26,6 +29,9 @@ import numpy as np
 import torch
 from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP
+from gpytorch.kernels import MaternKernel, ScaleKernel
+from gpytorch.means import ZeroMean
+from gpytorch.priors import GammaPrior
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
 DTYPE = torch.float64
@@ -52,19 +58,37 @@ def fit_objective(features: np.ndarray, values: np.ndarray) -> SingleTaskGP:
 
 
 class FeasibilityModel:
-    """P(feasible) at any features, from a Dirichlet-regression GP classifier."""
+    """P(feasible) at any features, from a Dirichlet-regression GP classifier (see the module's docstring)."""
 
     def __init__(self, features: np.ndarray, feasible: np.ndarray):
-        onehot = np.stack([feasible, ~feasible], axis=1).astype(np.float64)
-        alpha = onehot + _DIRICHLET_ALPHA
-        noise = np.log(1.0 / alpha + 1.0)
-        targets = np.log(alpha) - noise / 2.0
-        self.model = _fit(SingleTaskGP(tensor(features), tensor(targets), tensor(noise)))
+        targets, noise = dirichlet_difference()
+        signs = np.where(feasible, 1.0, -1.0)
+        y = tensor(signs * targets).unsqueeze(-1)
+        # zero prior mean, targets unscaled: where no trial is near, P(feasible) is 1/2, not the share of
+        # feasible trials (a fitted constant mean would call far corners feasible when most trials are)
+        # a Matern-5/2 kernel with short lengthscales a priori (Gamma(3, 6): mean 0.5 of the unit range), as a
+        # boundary between feasible and diverged is sharper than the objective's trends (the objective model's
+        # default prior favours long lengthscales, and left the classifier blind to trials diverging side by side)
+        kernel = ScaleKernel(MaternKernel(nu=2.5, ard_num_dims=features.shape[1], lengthscale_prior=GammaPrior(3.0, 6.0)),
+                             outputscale_prior=GammaPrior(2.0, 0.15))
+        self.model = _fit(SingleTaskGP(tensor(features), y, torch.full_like(y, noise), covar_module=kernel,
+                                       mean_module=ZeroMean(), outcome_transform=None))
 
     def log_probability(self, X: torch.Tensor) -> torch.Tensor:
         """log P(feasible) at each row of ``X`` (n, features)."""
         posterior = self.model.posterior(X)
-        mean, variance = posterior.mean, posterior.variance  # (n, 2): feasible, infeasible
-        difference = mean[..., 0] - mean[..., 1]
-        spread = variance[..., 0] + variance[..., 1]
-        return torch.nn.functional.logsigmoid(difference / torch.sqrt(1.0 + math.pi * spread / 8.0))
+        mean, variance = posterior.mean[..., 0], posterior.variance[..., 0]
+        return torch.nn.functional.logsigmoid(mean / torch.sqrt(1.0 + math.pi * variance / 8.0))
+
+
+def dirichlet_difference(alpha: float = _DIRICHLET_ALPHA) -> tuple[float, float]:
+    """(D, V): the feasible-minus-infeasible target of a feasible trial and its noise variance.
+
+    Milios et al.: a trial of class c has, for each class j, pseudo-count
+    ``a_j = alpha + [j = c]``, noise ``s_j^2 = log(1 / a_j + 1)`` and target
+    ``log a_j - s_j^2 / 2``; D is the difference of the two targets, V the sum
+    of the two noises (the same for either class).
+    """
+    noise_in, noise_out = math.log(1.0 / (1.0 + alpha) + 1.0), math.log(1.0 / alpha + 1.0)
+    target_in, target_out = math.log(1.0 + alpha) - noise_in / 2.0, math.log(alpha) - noise_out / 2.0
+    return target_in - target_out, noise_in + noise_out

@@ -20,7 +20,9 @@ import dataclasses
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Suggestion, Trial
+from tunebook.core.records import (
+    Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Suggestion, Trial,
+)
 from tunebook.core.states import FINISHED_STATES, TrialState
 
 if TYPE_CHECKING:
@@ -105,12 +107,15 @@ class Store(abc.ABC):
     # -- studies -----------------------------------------------------------
     @abc.abstractmethod
     def ensure_study(
-        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int
+        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int,
+        source_trial_id: int | None = None,
     ) -> StudyRecord:
         """Create the study or return the existing one with that key.
 
-        An existing study keeps its scientific values (ConflictError if they
-        differ) and takes the new ``budget``, so a user may raise it and resume.
+        An existing study keeps its scientific values and its source trial
+        (ConflictError if either differs) and takes the new ``budget``, so a
+        user may raise it and resume. ``source_trial_id`` links a retrain
+        study to the trial whose configuration it reruns (None: a search study).
         """
 
     @abc.abstractmethod
@@ -124,6 +129,7 @@ class Store(abc.ABC):
         study_id: int,
         worker: str,
         params_for: Callable[[int], "Mapping[str, Any] | Suggestion"],
+        code_version_id: int | None = None,
     ) -> Trial | None:
         """Atomically hand ``worker`` the next trial of the study, marked RUNNING.
 
@@ -132,6 +138,9 @@ class Store(abc.ABC):
         budget, a new trial is created with the next number ``n`` and params
         ``params_for(n)`` (a mapping, or a Suggestion whose ``info`` becomes
         ``Trial.suggestion``). Returns None when there is nothing left to claim.
+        The claimed trial's ``code_version_id`` becomes the one given (None:
+        unknown), also for a re-queued trial: the code that runs it now is the
+        code that produces its result.
 
         ``params_for`` runs inside the write transaction: keep it quick. An
         exception it raises rolls the claim back and reaches the caller (the
@@ -181,6 +190,19 @@ class Store(abc.ABC):
     def list_trials(self, *, study_id: int | None = None, experiment_id: int | None = None) -> list[Trial]:
         """Trials of one study or one experiment, by study then number."""
 
+    # -- code versions -----------------------------------------------------
+    @abc.abstractmethod
+    def add_code_version(self, info: Mapping[str, Any], diff: str | None) -> int:
+        """Store a code version (``execution.code_version.capture``'s output); its id.
+
+        Identical ``(info, diff)`` pairs share one row, also when processes on
+        several machines add the same version at once.
+        """
+
+    @abc.abstractmethod
+    def get_code_version(self, version_id: int) -> CodeVersion:
+        """One code version; NotFoundError if absent."""
+
     # -- curves ------------------------------------------------------------
     @abc.abstractmethod
     def log_curves(self, trial_id: int, points: CurvePoints) -> None:
@@ -219,6 +241,27 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_notes(self, experiment_id: int) -> list[Note]:
         """The experiment's notes, oldest first."""
+
+    # -- launch log --------------------------------------------------------
+    @abc.abstractmethod
+    def append_launch(self, line: str, entry: Mapping[str, Any], expect_seq: int | None = None) -> LaunchRecord:
+        """Append ``entry`` (plain JSON data) to ``line``'s launch log as its next seq, hash-chained.
+
+        Atomic: concurrent appends to one line each get their own seq, each
+        chained to the one before it. Raises ``storage.launches.BrokenChainError``
+        (appending nothing) if the line's log does not verify, and ConflictError
+        (appending nothing) if ``expect_seq`` is given and is not the next seq:
+        someone launched since the caller read the line.
+        """
+
+    @abc.abstractmethod
+    def list_launches(self, line: str) -> list[LaunchRecord]:
+        """``line``'s launch log, oldest first (empty for an unknown line), as stored: verify with
+        ``storage.launches.verify_chain`` before trusting it."""
+
+    @abc.abstractmethod
+    def launch_lines(self) -> list[str]:
+        """The lines that have launches, the one first launched first."""
 
     # -- lifecycle ---------------------------------------------------------
     @abc.abstractmethod

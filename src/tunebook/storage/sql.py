@@ -14,9 +14,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from tunebook.core.errors import ConflictError, NotFoundError, StoreError
-from tunebook.core.records import Checkpoint, ExperimentRecord, Note, StudyRecord, Suggestion, Trial
+from tunebook.core.records import (
+    Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Suggestion, Trial,
+)
 from tunebook.core.states import TrialState
-from tunebook.storage import curves, finished, trials as trial_sql
+from tunebook.storage import code_versions, curves, finished, launches as launch_sql, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
@@ -201,27 +203,38 @@ class SQLStore(Store):
 
     # -- studies -----------------------------------------------------------
     def ensure_study(
-        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int
+        self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int,
+        source_trial_id: int | None = None,
     ) -> StudyRecord:
         if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
             raise ValueError(f"budget must be an integer >= 0, got {budget!r}")
         sci_text = dump_json(scientific, f"the scientific values of study {key!r}")
-        return self._once_more_on_race(lambda: self._ensure_study(experiment_id, key, sci_text, budget))
+        return self._once_more_on_race(
+            lambda: self._ensure_study(experiment_id, key, sci_text, budget, source_trial_id)
+        )
 
-    def _ensure_study(self, experiment_id: int, key: str, sci_text: str, budget: int) -> StudyRecord:
+    def _ensure_study(
+        self, experiment_id: int, key: str, sci_text: str, budget: int, source_trial_id: int | None
+    ) -> StudyRecord:
         where = (studies.c.experiment_id == experiment_id, studies.c.key == key)
         with self._write(f"creating study {key!r}") as conn:
             row = conn.execute(select(studies).where(*where)).first()
             if row is None:
                 self._require(conn, experiments, experiment_id, "experiment")
                 values = dict(
-                    experiment_id=experiment_id, key=key, scientific=sci_text, budget=budget, created_at=_now()
+                    experiment_id=experiment_id, key=key, scientific=sci_text, budget=budget, created_at=_now(),
+                    source_trial_id=source_trial_id,
                 )
                 row = conn.execute(studies.insert().values(values).returning(*studies.c)).first()
             elif not _same_json(row.scientific, sci_text):
                 raise ConflictError(
                     f"study {key!r} of experiment {experiment_id} already exists with scientific "
                     f"values {json.loads(row.scientific)!r}, not {json.loads(sci_text)!r}"
+                )
+            elif row.source_trial_id != source_trial_id:
+                raise ConflictError(
+                    f"study {key!r} of experiment {experiment_id} already exists with source trial "
+                    f"{row.source_trial_id!r}, not {source_trial_id!r}"
                 )
             elif row.budget != budget:
                 update = studies.update().where(*where).values(budget=budget).returning(*studies.c)
@@ -237,10 +250,11 @@ class SQLStore(Store):
 
     # -- trials ------------------------------------------------------------
     def claim_trial(
-        self, study_id: int, worker: str, params_for: Callable[[int], "Mapping[str, Any] | Suggestion"]
+        self, study_id: int, worker: str, params_for: Callable[[int], "Mapping[str, Any] | Suggestion"],
+        code_version_id: int | None = None,
     ) -> Trial | None:
         with self._write(f"claiming a trial of study {study_id}") as conn:
-            row = trial_sql.claim(conn, study_id, worker, params_for, _now())
+            row = trial_sql.claim(conn, study_id, worker, params_for, _now(), code_version_id=code_version_id)
             if row is None and not trial_sql.study_exists(conn, study_id):
                 raise NotFoundError(f"no study with id {study_id} in store {self.display_url}")
         return None if row is None else trial_record(row)
@@ -313,6 +327,23 @@ class SQLStore(Store):
         if sqlite:  # the timestamps came as SQLite's text: parsed in one lean pass, same records
             return [trial_record_from_text(row) for row in rows]
         return [trial_record(row) for row in rows]
+
+    # -- code versions -----------------------------------------------------
+    def add_code_version(self, info: Mapping[str, Any], diff: str | None) -> int:
+        digest = code_versions.version_digest(info, diff)
+        return self._once_more_on_race(lambda: self._add_code_version(digest, info, diff))
+
+    def _add_code_version(self, digest: str, info: Mapping[str, Any], diff: str | None) -> int:
+        with self._write("recording a code version") as conn:
+            found = code_versions.find(conn, digest)
+            return found if found is not None else code_versions.insert(conn, digest, info, diff, _now())
+
+    def get_code_version(self, version_id: int) -> CodeVersion:
+        with self._read(f"reading code version {version_id}") as conn:
+            version = code_versions.get(conn, version_id)
+        if version is None:
+            raise NotFoundError(f"no code version with id {version_id} in store {self.display_url}")
+        return version
 
     # -- curves ------------------------------------------------------------
     def log_curves(self, trial_id: int, points: CurvePoints) -> None:
@@ -389,6 +420,20 @@ class SQLStore(Store):
             self._require(conn, experiments, experiment_id, "experiment")
             rows = conn.execute(query).all()
         return [note_record(row) for row in rows]
+
+    # -- launch log --------------------------------------------------------
+    def append_launch(self, line: str, entry: Mapping[str, Any], expect_seq: int | None = None) -> LaunchRecord:
+        line = launch_sql.check_line(line)
+        return launch_sql.append_retrying(lambda: self._write(f"appending to the launch log of line {line!r}"),
+                                          line, entry, _now, expect_seq)
+
+    def list_launches(self, line: str) -> list[LaunchRecord]:
+        with self._read(f"reading the launch log of line {line!r}") as conn:
+            return launch_sql.read_line(conn, line)
+
+    def launch_lines(self) -> list[str]:
+        with self._read("listing launch lines") as conn:
+            return launch_sql.lines(conn)
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:

@@ -46,6 +46,7 @@ _CLAIM_WAITING = (
     .values(
         state=_RUNNING,
         worker=bindparam("b_worker"),
+        code_version_id=bindparam("b_code_version_id"),
         started_at=bindparam("now", type_=UTCDateTime),
         heartbeat_at=None,
         finished_at=None,
@@ -65,10 +66,14 @@ _BUMP_NUMBER = (
 ParamsFor = Callable[[int], "Mapping[str, Any] | Suggestion"]
 
 
-def claim(conn: Connection, study_id: int, worker: str, params_for: ParamsFor, now: datetime) -> Row | None:
+def claim(
+    conn: Connection, study_id: int, worker: str, params_for: ParamsFor, now: datetime,
+    code_version_id: int | None = None,
+) -> Row | None:
     """The claimed trial's row; None if the study is unknown or has nothing left.
 
-    The caller tells "unknown" from "nothing left" with ``study_exists``.
+    The caller tells "unknown" from "nothing left" with ``study_exists``. The
+    trial's ``code_version_id`` is set on every claim, a re-queued trial's too.
     ``params_for(number)`` runs inside this transaction, so it must be quick
     (a lookup, not a model fit); it returns the params, or a Suggestion whose
     ``info`` is stored too. An exception it raises rolls the claim back.
@@ -76,7 +81,8 @@ def claim(conn: Connection, study_id: int, worker: str, params_for: ParamsFor, n
     study = conn.execute(_LOCK_STUDY, {"study_id": study_id}).first()
     if study is None:
         return None
-    row = conn.execute(_CLAIM_WAITING, {"b_study_id": study_id, "b_worker": worker, "now": now}).first()
+    claim_waiting = {"b_study_id": study_id, "b_worker": worker, "now": now, "b_code_version_id": code_version_id}
+    row = conn.execute(_CLAIM_WAITING, claim_waiting).first()
     if row is not None or study.next_number >= study.budget:
         return row
     number = study.next_number
@@ -93,6 +99,7 @@ def claim(conn: Connection, study_id: int, worker: str, params_for: ParamsFor, n
             "state": _RUNNING,
             "attempt": 0,
             "worker": worker,
+            "code_version_id": code_version_id,
             "created_at": now,
             "started_at": now,
         },

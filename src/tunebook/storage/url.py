@@ -59,6 +59,13 @@ def normalize_url(url: str | None = None) -> str:
     )
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a normalized SQLite store URL; None for any other store."""
+    if not url.startswith("sqlite:///"):
+        return None
+    return Path(url[len("sqlite:///"):].partition("?")[0])
+
+
 def engine_url(url: str) -> URL:
     """The SQLAlchemy URL, with the driver, for a normalized store URL."""
     if url.startswith("postgresql://"):

@@ -255,6 +255,16 @@ class StoreConformance:
         with pytest.raises(ConflictError, match="layers=2"):
             store.ensure_study(experiment.id, "layers=2", {"layers": 3}, budget=5)
 
+    def test_a_retrain_study_keeps_its_source_trial(self, store: Store, study: Any) -> None:
+        source = claim(store, study.id)
+        linked = store.ensure_study(study.experiment_id, "retrain:joint:0", {}, budget=3, source_trial_id=source.id)
+        assert linked.source_trial_id == source.id and study.source_trial_id is None
+        grown = store.ensure_study(study.experiment_id, "retrain:joint:0", {}, budget=5, source_trial_id=source.id)
+        assert (grown.id, grown.budget, grown.source_trial_id) == (linked.id, 5, source.id)
+        assert [s.source_trial_id for s in store.list_studies(study.experiment_id)] == [None, source.id]
+        with pytest.raises(ConflictError, match="source trial"):
+            store.ensure_study(study.experiment_id, "retrain:joint:0", {}, budget=5)
+
     def test_studies_belong_to_their_experiment(self, store: Store) -> None:
         one = store.ensure_experiment("one", SPEC)
         two = store.ensure_experiment("two", SPEC)

@@ -35,6 +35,13 @@ with a finite objective and a value for it:
 An edge of the range gives "expand the range" (WARNING); the edge of an
 infeasible region gives "a sign of instability" (WARNING, pointing to the
 playbook's section on optimization failures). Silent when no edge is crowded.
+
+A Bayesian-optimization study: the model's trials are not a uniform sample
+(they crowd where the model expects the best, so the test's premise, that
+the top trials' positions are a random draw when the dimension does not
+matter, fails). The rule is applied to the study's quasi-random trials only
+(its initial design and fallbacks), and an INFO says so with both counts;
+with fewer than the trials needed, the too-few INFO says it cannot judge.
 """
 
 from __future__ import annotations
@@ -156,8 +163,21 @@ def _crowding(
 
 
 def check_search_space_boundary(data: "ExperimentData") -> list[Finding]:
-    """A WARNING per crowded edge; an INFO per study too small to judge; silent otherwise."""
+    """A WARNING per crowded edge; an INFO per study too small to judge, and per Bayesian study; silent otherwise."""
     findings = []
+    model = data.model_chosen()
+    for key, left_out in data.trials[model].groupby("study").size().items():
+        kept = int(((data.trials["study"] == key) & ~model).sum())
+        findings.append(Finding(
+            ID, Severity.INFO,
+            f"Study '{key}' ran Bayesian optimization: its {left_out} model-suggested trial(s) are not a uniform "
+            f"sample of the space (they crowd where the model expects the best), so this check judges the edges "
+            f"on its {kept} quasi-random trial(s) only (initial design and fallbacks).",
+            {"study": key, "model_trials": int(left_out), "judged_trials": kept},
+            "Read the axis plots: if the model's best points (diamonds) sit at an edge of a range, the optimum may "
+            "lie beyond it.", SECTION, study=key,
+        ))
+    data = dataclasses.replace(data, trials=data.trials[~model])
     for key in study_keys(data):
         crowded, too_few = crowded_edges(data, key)
         findings.extend(_finding(data, c) for c in crowded)

@@ -22,6 +22,13 @@ A value with fewer than 4 complete trials (a study with none included)
 cannot be judged: PROBLEM when it takes part in a comparison, WARNING when
 it is the only one. One finding
 per experiment. Deterministic: a fixed seed and 2000 resamples.
+
+Bayesian optimization (trials a model chose, ``ExperimentData.model_chosen``):
+the bootstrap treats a study's trials as independent draws from its space;
+a model's trials are neither independent nor uniform (each follows from the
+results before it, and they crowd near the best), so resampling them would
+not measure luck in sampling. The check is skipped for such an experiment,
+with one INFO saying so and pointing to reruns with other seeds instead.
 """
 
 from __future__ import annotations
@@ -112,6 +119,19 @@ def bootstrap_best_of_k(
 
 def check_sampled_enough(data: "ExperimentData") -> list[Finding]:
     """One finding for the experiment comparing the bests of its scientific values with their spread."""
+    model = data.model_chosen()
+    if model.any():
+        studies = sorted(set(data.trials.loc[model, "study"]))
+        return [Finding(
+            ID, Severity.INFO,
+            f"Skipped: Bayesian optimization chose {int(model.sum())} trial(s) of {', '.join(repr(s) for s in studies)}. "
+            "This check bootstraps a study's trials as independent draws from its space; a model's trials depend "
+            "on the results before them and crowd near the best, so resampling them would not measure how much of "
+            "a best is luck.",
+            {"skipped": "bayesian", "studies": studies, "model_trials": int(model.sum())},
+            "To see how much of the best is luck, rerun the best configuration with other seeds (tunebook retrain) "
+            "and compare its spread with the differences you care about.", SECTION,
+        )]
     groups = scientific_groups(data)
     stats = [_group_stats(g, data.objective.mode) for g in groups]
     stats.sort(key=lambda s: s["best"], reverse=data.objective.mode == "max")
