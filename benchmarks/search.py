@@ -31,15 +31,17 @@ Prints, per method:
   runs (tunebook bayesian, Optuna GP and TPE).
 
     python benchmarks/search.py [--tasks 3945 7593 ...] [--seeds 0 1 2 3 4] [--diverge 0.1]
-                                [--json PATH] [--jobs J] [--methods ...] [--data DIR]
-                                [--surrogate lcbench|synthetic]
+                                [--json PATH] [--resume PATH ...] [--jobs J] [--methods ...]
+                                [--data DIR] [--surrogate lcbench|synthetic]
 
 Needs yahpo-gym, which pins numpy<2: run it in its own environment
 (``make bench-search`` builds .venv-bench and runs it). ``--surrogate
 synthetic`` needs neither yahpo nor the data (tests, smoke runs).
 ``--json PATH`` writes every run as ``{"method", "trials", "task", "seed",
 "initial", "best_so_far", "diverged"}`` plus ``suggest_seconds``, ``diverge``,
-``best_known`` and ``regret_scale``, so the tables can be recomputed.
+``best_known`` and ``regret_scale``, so the tables can be recomputed; it is
+rewritten after every run, so ``--resume PATH`` continues an interrupted grid
+(and, with nothing left to run, reprints the tables).
 """
 
 from __future__ import annotations
