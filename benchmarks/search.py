@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"resumed {len(done)} runs from {' '.join(map(str, args.resume))}", file=sys.stderr)
     runs, references = run_all(units(args, methods, done), setting, args.jobs, done, args.json)
     scores = search_report.scores(runs, {task: references[task] for task in args.tasks})  # in --tasks order
-    search_report.print_all(runs, references, scores, args, time.perf_counter() - started)
+    search_report.print_all(runs, references, scores, args, time.perf_counter() - started, len(done))
     if args.json:
         write_json(args.json, runs, scores, args.diverge)
         print(f"\nwrote {len(runs)} runs to {args.json}")

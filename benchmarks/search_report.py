@@ -130,11 +130,13 @@ def print_timing(runs: list[Run], base: int) -> None:
 
 
 def print_all(runs: list[Run], references: dict[str, list], scores_: dict[str, tuple[float, float]],
-              args: argparse.Namespace, seconds: float) -> None:
+              args: argparse.Namespace, seconds: float, resumed: int = 0) -> None:
+    """Every table; the first line's seconds are this process's (runs taken from --resume not included)."""
     cells = len(args.tasks) * len(args.seeds)
     print(f"\n{args.surrogate} surrogate, tasks {' '.join(args.tasks)} x seeds "
           f"{' '.join(map(str, args.seeds))} = {cells} cells; diverge: {args.diverge}; "
-          f"{seconds:.0f} s with {args.jobs} job(s) on {os.cpu_count()} cores ({platform.processor() or platform.machine()})")
+          f"{seconds:.0f} s with {args.jobs} job(s) on {os.cpu_count()} cores ({platform.processor() or platform.machine()})"
+          + (f", {resumed} runs resumed from earlier processes" if resumed else ""))
     print_regret(runs, scores_)
     print_wins(runs)
     print_targets(runs, args.diverge, args.trials)
