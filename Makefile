@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast bench bench-search clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,5 +39,24 @@ bench: $(VENV)/.installed-bench $(VENV)/.installed-dev
 	$(PY) benchmarks/trial_logging.py
 	$(PY) benchmarks/report.py
 
+# Search quality on the LCBench surrogate (benchmarks/search.py), in its own environment .venv-bench:
+# yahpo-gym pins numpy<2, which must not reach .venv. torch first, as the CPU build (a local wheel
+# where one lies in /opt/wheels; TORCH=... to choose), then everything that depends on it.
+# SEARCH_ARGS passes options, e.g. make bench-search SEARCH_ARGS="--tasks 3945 7593 --seeds 0 1 --jobs 2"
+BENCH_VENV  := .venv-bench
+TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-2.13.0+cpu-*.whl))
+TORCH       ?= $(if $(TORCH_WHEEL),$(TORCH_WHEEL),torch==2.13.0)
+SEARCH_ARGS ?=
+
+$(BENCH_VENV)/.installed: pyproject.toml benchmarks/requirements-search.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet '$(TORCH)'
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bo,bench]' -r benchmarks/requirements-search.txt
+	touch $@
+
+bench-search: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/search.py $(SEARCH_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info tunebook-demo
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache build *.egg-info src/*.egg-info tunebook-demo
