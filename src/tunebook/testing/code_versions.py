@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tunebook.core.errors import NotFoundError, StoreError
 from tunebook.storage import Store, open_store
 from tunebook.storage.schema import code_versions
-from tunebook.testing.storage import SPEC, assert_recent_utc, params_for, run_in_processes
+from tunebook.testing.storage import StoreFixtures, assert_recent_utc, params_for, run_in_processes
 
 INFO = {
     "git": {"root": "/src/repo", "commit": "a" * 40, "branch": "main", "dirty": True, "remote": None},
@@ -33,18 +33,8 @@ def _rows(store: Store) -> int:
         return conn.execute(select(func.count()).select_from(code_versions)).scalar_one()
 
 
-class CodeVersionConformance:
+class CodeVersionConformance(StoreFixtures):
     """How every Store keeps code versions and links trials to them."""
-
-    @pytest.fixture
-    def store(self, store_url: str) -> Iterator[Store]:
-        with open_store(store_url) as store:
-            yield store
-
-    @pytest.fixture
-    def study(self, store: Store) -> Any:
-        experiment = store.ensure_experiment("exp", SPEC)
-        return store.ensure_study(experiment.id, "joint", {}, budget=3)
 
     def test_round_trip(self, store: Store) -> None:
         version = store.get_code_version(store.add_code_version(INFO, DIFF))

@@ -143,8 +143,8 @@ def assert_bits_equal(actual: Any, expected: list[float]) -> None:
     assert actual.view(np.int64).tolist() == np.asarray(expected, dtype=np.float64).view(np.int64).tolist()
 
 
-class StoreConformance:
-    """Behaviour every Store must show; needs a ``store_url`` fixture."""
+class StoreFixtures:
+    """The fixtures every conformance suite starts from: an open ``store`` at ``store_url`` and a ``study`` in it."""
 
     @pytest.fixture
     def store(self, store_url: str) -> Iterator[Store]:
@@ -155,6 +155,10 @@ class StoreConformance:
     def study(self, store: Store) -> Any:
         experiment = store.ensure_experiment("exp", SPEC)
         return store.ensure_study(experiment.id, "joint", {}, budget=3)
+
+
+class StoreConformance(StoreFixtures):
+    """Behaviour every Store must show; needs a ``store_url`` fixture."""
 
     # -- experiments -------------------------------------------------------
     def test_ensure_experiment_is_idempotent(self, store: Store) -> None:
