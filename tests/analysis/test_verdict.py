@@ -194,3 +194,22 @@ def test_the_verdict_is_plain_json(data):
     out = json.loads(json.dumps(v.to_dict()))
     assert out["case"] in CASES and out["best"]["trial"] == v.best["trial"]
     assert all(set(s) == {"what", "command"} for s in out["next_steps"])
+
+
+def _bayesian(data):
+    """The same trials, as if a model chose every one after the first 4 of each study (Bayesian optimization)."""
+    trials = data.trials.copy()
+    trials["suggested_by"] = np.where(trials["number"] < 4, "initial", "model")
+    return type(data)(data.experiment, trials, data.curves)
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.1])  # no difference, and a gap the bootstrap would call clear
+def test_a_bayesian_search_never_claims_a_gap_it_cannot_measure_and_asks_for_seeds(offset):
+    plain = verdict_of(two_studies(offset=offset, noise=0.02, seed=1))
+    v = verdict_of(_bayesian(two_studies(offset=offset, noise=0.02, seed=1)))
+    if offset:
+        assert plain.case == "clear"  # uniform draws: the bootstrap judges the gap
+    assert v.case == "unmeasured" and not v.supported and "unmeasured" in v.headline
+    assert "cannot be bootstrapped" in v.text and "Bootstrapped" not in v.text
+    retrain = [c for c in commands(v) if c[1] == "retrain"]
+    assert len(retrain) == 2 and commands(v)[2][1] == "compare"  # seeds first, then the comparison

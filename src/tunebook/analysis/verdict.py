@@ -22,6 +22,11 @@ findings; its numbers travel with it. The decision rule, in order:
    * spread < gap < 2 x spread: ``leaning``, a lead not yet settled;
    * gap >= 2 x spread: ``clear``.
 
+   Bayesian optimization chose trials (``sampled_enough`` skipped: a model's
+   trials are not independent draws, so no spread can be bootstrapped from
+   them): ``unmeasured``, "a lead the search cannot measure", unless the
+   repeats of the two best trials clear the gap (then ``clear``).
+
 Then trial variance (the ``trial_variance`` check: the repeats of the two
 best trials, retrained with other seeds): when it warns that the gap is
 within trial variance (or that over seeds the runner-up is better), the
@@ -63,7 +68,7 @@ if TYPE_CHECKING:
 __all__ = ["CASES", "Verdict", "decide"]
 
 CASES = ("no_trials", "no_complete", "all_infeasible", "no_scientific", "one_value", "too_few",
-         "not_distinguishable", "leaning", "clear", "within_trial_variance")
+         "not_distinguishable", "leaning", "unmeasured", "clear", "within_trial_variance")
 _JUDGED_ELSEWHERE = ("sampled_enough", "search_space_boundary", "fixed_caveats", "trial_variance")
 # the spread judged above is study variance; the playbook asks for trial variance too before adopting a change
 RETRAIN = NextStep("before adopting it as the new baseline, consider running its best trial a few times with other "
@@ -213,7 +218,7 @@ def _comparison(data: "ExperimentData", findings: Sequence[Finding], groups: lis
     concerns, warnings, steps = _checklist_concerns(data, findings, order, where)
     if case != "clear":
         steps = [s for s in steps if s is None or s.what != FINISH]
-    if case not in ("clear", "within_trial_variance"):  # more nuisance points cannot shrink trial variance
+    if case not in ("clear", "within_trial_variance", "unmeasured"):  # more nuisance points cannot shrink trial variance
         steps.insert(0, run_step(data, where, "sample more trials in every study", more=True))
     steps[:0] = retrain_steps(data, seeds, where)
     text = _join(_result_sentence(data, summaries), _gap_sentence(case, gap, spread, best, second),
@@ -252,6 +257,9 @@ def _judge_gap(findings: Sequence[Finding], best: dict, second: dict) -> tuple[s
     if min(best["n_complete"], second["n_complete"]) < MIN_TRIALS:
         return "too_few", None
     finding = _finding(findings, "sampled_enough")
+    if finding is not None and finding.evidence.get("skipped") == "bayesian":
+        seeds = _finding(findings, "trial_variance")
+        return ("clear" if seeds is not None and seeds.evidence.get("distinguishable") else "unmeasured"), None
     pairs = finding.evidence.get("pairs", []) if finding else []
     pair = next((p for p in pairs if {p.get("a"), p.get("b")} == {best["group"], second["group"]}), None)
     if pair is None:  # the check did not judge these two: do not claim more than it did
@@ -267,6 +275,9 @@ def _gap_sentence(case: str, gap: float, spread: float | None, best: dict, secon
         few = [g["group"] for g in (best, second) if g["n_complete"] < MIN_TRIALS]
         return (f"Too few trials to tell: {' and '.join(few)} {'has' if len(few) == 1 else 'have'} fewer than "
                 f"{MIN_TRIALS} complete trials, too few to measure how much of a best is luck.")
+    if case == "unmeasured":
+        return (f"The gap is {gap:.3g}. Bayesian optimization chose these trials, so how much of a best is luck "
+                "cannot be bootstrapped from them: only the best trials' repeats (other seeds) can judge the gap.")
     if spread is None:
         return f"The gap is {gap:.3g}; the checklist did not measure the spread to judge it against."
     if case == "within_trial_variance":
@@ -294,6 +305,7 @@ def _headline(case: str, best: dict, second: dict, supported: bool, tied: list[s
         "too_few": f"{best['group']} leads; too few trials to tell",
         "not_distinguishable": f"{best['group']} and {second['group']}: not yet distinguishable",
         "leaning": f"{best['group']} leads; not yet settled",
+        "unmeasured": f"{best['group']} leads; unmeasured: retrain the best trials to judge the gap",
         "within_trial_variance": f"{best['group']} and {second['group']}: not distinguishable beyond trial variance",
     }[case]
 

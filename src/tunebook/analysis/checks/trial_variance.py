@@ -59,7 +59,10 @@ per side, 0.1 with 3), and the ``LEVEL`` interval above then clears a gap
 of about 1.8 seed standard deviations. Silent when the gap is at least
 twice the spread, when either value has fewer than ``MIN_TRIALS`` complete
 trials (``sampled_enough`` already says too few trials to tell), and with
-fewer than two scientific values.
+fewer than two scientific values. When Bayesian optimization chose trials
+(``ExperimentData.model_chosen``), no bootstrap spread measures luck in
+sampling (``sampled_enough`` is skipped for the same reason): without
+repeats the suggestion is made whatever the gap, as only seeds can judge it.
 """
 
 from __future__ import annotations
@@ -209,16 +212,18 @@ def _suggest_retrain(data: "ExperimentData", winner: Group, runner_up: Group, si
     if min(len(winner.trials), len(runner_up.trials)) < MIN_TRIALS:
         return []
     gap = abs(sides[0].best - sides[1].best)
-    spread = max(_bootstrap_spread(g, data.objective.mode) for g in (winner, runner_up))
-    if gap >= 2 * spread:
+    bayesian = bool(data.model_chosen().any())
+    spread = None if bayesian else max(_bootstrap_spread(g, data.objective.mode) for g in (winner, runner_up))
+    if spread is not None and gap >= 2 * spread:
         return []
     commands = [retrain_command(data, s.best_trial) for s in sides]
     evidence = {"sides": [s.to_dict() for s in sides], "gap": gap, "spread": spread, "retrain": commands,
                 "seeds": RETRAIN_SEEDS}
+    why = ("Bayesian optimization chose these trials, so no bootstrap measures how much of a best is luck"
+           if bayesian else f"is within twice the spread luck in sampling gives a study's best ({spread:.3g})")
     message = (f"No repeats: neither best trial of '{winner.label}' ({sides[0].best_trial}) nor of "
                f"'{runner_up.label}' ({sides[1].best_trial}) was run with another seed, and the gap between them, "
-               f"{gap:.3g}, is within twice the spread luck in sampling gives a study's best ({spread:.3g}); "
-               "trial variance alone may be that large.")
+               f"{gap:.3g}, {'is unjudged: ' if bayesian else ''}{why}; trial variance alone may be that large.")
     action = (f"Retrain each best trial with {RETRAIN_SEEDS} seeds, then compare them: " + "; ".join(commands)
               + ".")
     return [Finding(ID, Severity.INFO, message, evidence, action, SECTION)]
