@@ -37,3 +37,15 @@ def test_another_seed_parameter_name_and_unset_branch_values() -> None:
         ("lr", 0.1),
     )
     assert configuration({"lr": 0.1, "seed": 3}) != configuration({"lr": 0.2, "seed": 3})
+
+
+def test_an_exact_rerun_is_no_repeat_it_reproduces_its_source() -> None:
+    exp = syn.experiment(nuisance={"lr": syn.LR})
+    rows = [
+        ("default", {"lr": 0.01, "seed": 0}, 1.0),
+        ("retrain:default:0", {"lr": 0.01, "seed": 1}, 0.9),
+        ("rerun:default:0", {"lr": 0.01, "seed": 0}, 1.0),  # same seed, same code: the same sample again
+    ]
+    data = syn.frames(exp, rows)
+    assert repeats_of(data, 1).trial_ids == (1, 2)
+    assert repeats_of(data, 3).trial_ids == (3,)

@@ -8,7 +8,9 @@ of a configuration's repeats is its trial variance (playbook: "Determining
 whether to adopt a training pipeline change or hyperparameter
 configuration"). Which study a trial belongs to does not matter; values
 must be equal exactly (a retrain copies its source's params), and a
-parameter a trial's branch lacks is absent, not a value.
+parameter a trial's branch lacks is absent, not a value. An exact rerun
+(``tunebook rerun``: a ``rerun:`` study, same seed and code) reproduces its
+source and is no new sample of trial variance: never a repeat.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
-from tunebook.core.records import plain_name
+from tunebook.core.records import is_rerun_study, plain_name
 
 if TYPE_CHECKING:
     from tunebook.analysis.data import ExperimentData
@@ -62,17 +64,21 @@ def repeat_groups(data: "ExperimentData", seed_param: str = DEFAULT_SEED_PARAM, 
     """
     groups: dict[Config, list[int]] = {}
     ids = data.param_ids() + [c for c in _extra_columns(data)]
-    for row in data.trials[["trial_id", *ids]].itertuples(index=False, name=None):
+    trials = data.trials[~data.trials["study"].map(is_rerun_study).astype(bool)]
+    for row in trials[["trial_id", *ids]].itertuples(index=False, name=None):
         groups.setdefault(configuration(dict(zip(ids, row[1:])), seed_param), []).append(int(row[0]))
     found = [Repeats(config, tuple(trial_ids)) for config, trial_ids in groups.items() if len(trial_ids) >= min_size]
     return sorted(found, key=lambda r: -len(r))  # sorted() is stable: equal sizes keep their first-run order
 
 
 def repeats_of(data: "ExperimentData", trial_id: int, seed_param: str = DEFAULT_SEED_PARAM) -> Repeats:
-    """The configuration of trial ``trial_id`` and every trial that repeats it (itself included)."""
+    """The configuration of trial ``trial_id`` and every trial that repeats it (itself included; a rerun trial
+    stands alone)."""
     for group in repeat_groups(data, seed_param, min_size=1):
         if int(trial_id) in group.trial_ids:
             return group
+    if int(trial_id) in set(data.trials["trial_id"].astype(int)):
+        return Repeats((), (int(trial_id),))
     raise KeyError(f"no trial with id {trial_id} in experiment {data.experiment.name!r}")
 
 

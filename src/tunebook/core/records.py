@@ -28,6 +28,15 @@ def trial_name(study_key: str, number: int) -> str:
     return f"{study_key}/{int(number)}"
 
 
+RETRAIN = "retrain"  # a study that reruns one trial's configuration with other seeds: retrain:STUDY:NUMBER
+RERUN = "rerun"  # a study that reruns one trial exactly (same seed, same code): rerun:STUDY:NUMBER
+
+
+def is_rerun_study(key: str) -> bool:
+    """Whether study ``key`` is an exact rerun (``tunebook rerun``): a reproduction, not another seed."""
+    return key.startswith(f"{RERUN}:")
+
+
 @dataclasses.dataclass(frozen=True)
 class ExperimentRecord:
     id: int

@@ -29,13 +29,11 @@ from typing import Any, Mapping
 from tunebook.core.domains import Choice, Fixed, Range
 from tunebook.core.errors import TunebookError
 from tunebook.core.experiment import Experiment
-from tunebook.core.records import StudyRecord, Trial, plain_name
+from tunebook.core.records import RERUN, RETRAIN, StudyRecord, Trial, plain_name
 from tunebook.core.space import Hyperparameter
 from tunebook.execution.runner import PlannedStudy
 from tunebook.search.enumerated import ListSampler
 
-RETRAIN = "retrain"
-RERUN = "rerun"
 
 
 class RetrainError(TunebookError):

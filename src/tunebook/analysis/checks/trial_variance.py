@@ -80,6 +80,7 @@ from tunebook.analysis.checks.sampled_enough import MIN_TRIALS, bootstrap_best_o
 from tunebook.analysis.findings import Finding, Severity
 from tunebook.analysis.memo import cached
 from tunebook.analysis.repeats import DEFAULT_SEED_PARAM, repeat_groups
+from tunebook.core.records import is_rerun_study
 
 if TYPE_CHECKING:
     from tunebook.analysis.data import ExperimentData
@@ -125,7 +126,7 @@ def seed_runs(data: "ExperimentData", group: Group, seed_param: str = DEFAULT_SE
     by_trial = cached(data, ("repeats by trial", seed_param), lambda: {
         t: r for r in repeat_groups(data, seed_param, min_size=1) for t in r.trial_ids})
     ids = set(by_trial[best_id].trial_ids)
-    linked = [key for key, source in data.retrain_sources.items() if source in ids]
+    linked = [key for key, source in data.retrain_sources.items() if source in ids and not is_rerun_study(key)]
     ids |= set(int(t) for t in data.trials.loc[data.trials["study"].isin(linked), "trial_id"])
     rows = data.trials.set_index("trial_id").loc[sorted(ids)]
     objective = rows["objective"].astype(float)
