@@ -324,9 +324,9 @@ def _checklist_concerns(
         steps.append(step)
     for f in findings:
         if f.id not in _JUDGED_ELSEWHERE and f.severity is Severity.PROBLEM:
-            concerns.append(f"{f.id}{_in(f.study)}: {_first_sentence(f.message)}")
+            concerns.append(f"{f.id}{_in(f.study)}: {first_sentence(f.message)}")
             read = where.command("trials", where.experiment) if f.id == "infeasible_fraction" else None
-            steps.append(NextStep(f"{f.id}{_in(f.study)}: {_first_sentence(f.action)}", read))
+            steps.append(NextStep(f"{f.id}{_in(f.study)}: {first_sentence(f.action)}", read))
         elif f.id not in _JUDGED_ELSEWHERE and f.severity is Severity.WARNING:
             warnings.append(f"{f.id}{_in(f.study)}")
     compared = {g.study for g in groups}
@@ -418,7 +418,7 @@ def _finding(findings: Sequence[Finding], check: str) -> Finding | None:
     return next((f for f in findings if f.id == check), None)
 
 
-def _first_sentence(text: str) -> str:
+def first_sentence(text: str) -> str:
     """Up to the first full stop that ends a sentence (not the one in "e.g." or "i.e.")."""
     return re.split(r"(?<!e\.g)(?<!i\.e)\.\s+(?=[A-Z])", text.strip(), maxsplit=1)[0].rstrip(".")
 

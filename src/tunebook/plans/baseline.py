@@ -33,10 +33,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Mapping
 
 from tunebook.analysis.findings import Severity
-from tunebook.analysis.next_steps import Where
 from tunebook.analysis.repeats import DEFAULT_SEED_PARAM, repeats_of
-from tunebook.analysis.verdict import _first_sentence  # the verdict's reading of a finding, reused as is
+from tunebook.analysis.verdict import first_sentence
 from tunebook.core.errors import NotFoundError, TunebookError
+from tunebook.core.provenance import code_line, rerun_command
 from tunebook.core.records import LaunchRecord
 from tunebook.plans.records import PlanInputError
 from tunebook.plans.reference import ResolvedTrial
@@ -101,7 +101,7 @@ def launch_entry(store: "Store", candidate: ResolvedTrial, previous: LaunchRecor
         "test_metrics": metrics_on_test_set(store, candidate),
         "open_problems": open_problems(findings),
         "code_version": code_version(store, trial.code_version_id),
-        "reproduce": Where(candidate.record.name, store=store_url).command("rerun", candidate.canonical),
+        "reproduce": rerun_command(candidate.record.name, f"{candidate.study}/{trial.number}", store_url),
         "note": note,
         "launched_by": _who(),
         "launched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -190,7 +190,7 @@ def open_problems(findings: "list[Finding]") -> list[dict[str, Any]]:
     """The warning and problem findings, problems first, each by id with its first sentence and study."""
     rank = {Severity.PROBLEM: 0, Severity.WARNING: 1}
     kept = sorted((f for f in findings if f.severity in rank), key=lambda f: rank[f.severity])
-    return [{"id": f.id, "severity": f.severity.value, "study": f.study, "summary": _first_sentence(f.message)}
+    return [{"id": f.id, "severity": f.severity.value, "study": f.study, "summary": first_sentence(f.message)}
             for f in kept]
 
 
@@ -201,30 +201,22 @@ def code_version(store: "Store", code_version_id: int | None) -> dict[str, Any]:
     or imported from elsewhere.
     """
     if code_version_id is None:
-        return {"recorded": False, "summary": "not recorded (the trial was imported or ran before tunebook "
-                                              "recorded code versions)"}
+        return {"recorded": False, "summary": code_line(None)}
     version = store.get_code_version(code_version_id)
     return {"recorded": True, "digest": version.digest, "info": dict(version.info),
             "summary": code_summary(version)}
 
 
 def code_summary(version: "CodeVersion") -> str:
-    """One line: the commit (with "+ uncommitted diff" when dirty), tunebook, Python, torch, host, and
-    whether a rerun can rebuild the code exactly."""
+    """One line: ``core.provenance.code_line`` (commit, branch, dirty, and why a rerun would not be exact), then
+    the software and host it ran on."""
     info = version.info
-    if version.commit:
-        parts = [f"commit {version.commit[:12]}" + (" + uncommitted diff" if version.dirty else "")]
-    else:
-        parts = ["no git commit" if version.git else "no git repository"]
     python = info.get("python")
     packages = info.get("packages") or {}
-    for name, value in (("tunebook", info.get("tunebook")),
-                        ("python", python.get("version") if isinstance(python, Mapping) else python),
-                        ("torch", packages.get("torch")), ("host", info.get("host"))):
-        if value:
-            parts.append(f"{name} {value}")
-    not_exact = info.get("not_exact") or []
-    return ", ".join(parts) + (f"; not exact: {'; '.join(not_exact)}" if not_exact else "")
+    software = [f"{name} {value}" for name, value in (
+        ("tunebook", info.get("tunebook")), ("python", python.get("version") if isinstance(python, Mapping) else python),
+        ("torch", packages.get("torch")), ("host", info.get("host"))) if value]
+    return code_line(version) + (f"; {', '.join(software)}" if software else "")
 
 
 def _same(a: Any, b: Any) -> bool:
