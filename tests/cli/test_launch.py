@@ -279,7 +279,7 @@ def test_end_to_end_run_launch_twice_and_run_the_next_round_from_the_baseline(tm
     best = run_cli("launch", "round1", "--note", "lr 0.3 trains faster", "--yes", "--store", url, cwd=tmp_path)
     assert best.returncode == 0, best.stderr
     assert "change from #0  lr: 0.1 -> 0.3" in best.stdout and "test/error" in best.stdout
-    assert "no git repository, tunebook" in best.stdout  # the code version tunebook run recorded
+    assert "in no git repository; only the software and host are; tunebook" in best.stdout  # what tunebook run recorded
     listed = json.loads(run_cli("launches", "--format", "json", "--store", url, cwd=tmp_path).stdout)
     entry = listed[1]["entry"]
     assert entry["configuration"]["lr"] == 0.3 and entry["code_version"]["recorded"] is True
