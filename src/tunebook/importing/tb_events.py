@@ -1,0 +1,178 @@
+"""Scalars, hparams and wall times from the TensorBoard event files of one folder.
+
+Every scalar encoding TensorBoard knows is read:
+
+- the legacy ``simple_value`` that torch's ``SummaryWriter``, tensorboardX and
+  TF1's ``tf.summary.scalar`` write;
+- tensor summaries with the ``scalars`` plugin metadata (or the scalar data
+  class) that TF2's ``tf.summary.scalar``, Keras's TensorBoard callback and
+  JAX writers (flax / clu metric writers) write: a float32, float64 or whole
+  number scalar held as ``float_val``, ``double_val``, ``int_val`` or packed
+  ``tensor_content``.
+
+Writers put a tag's metadata on its first event only, so a tag's kind is
+remembered for the rest of the folder. Files are read with the tensorboard
+package's own ``EventFileLoader`` (which also turns ``simple_value`` into a
+scalar tensor), no TensorFlow needed.
+
+Several event files in one folder are restarts of one run: they are taken in
+the order they were started (their first event's wall time, then name), and
+a later file's points of a tag replace the earlier files' points of that tag
+from its first step on: training resumed from a checkpoint at that step and
+redid them, so the later write wins. This is TensorBoard's own rule (its
+``purge_orphaned_data``). Within a file, a step logged twice keeps its last
+value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+EVENT_GLOB = "events.out.tfevents.*"
+SCALARS_PLUGIN = "scalars"
+HPARAMS_PLUGIN = "hparams"
+_SCALAR_DTYPE_KINDS = "fiub"  # numpy dtype kinds a scalar value may have: float, int, unsigned, bool
+
+
+@dataclasses.dataclass
+class FolderEvents:
+    """What one folder's event files hold.
+
+    ``curves``: tag -> (steps, values) in step order. ``hparams``: each
+    distinct set of hparams found (HParams plugin session_start_info, v1 or
+    v2 writers, torch's add_hparams). ``left_out``: tag -> why it is not a
+    curve. ``replaced``: tag -> (count, first step) of earlier points a
+    restart replaced. ``wall_times``: (first, last) event wall time in
+    seconds since the epoch, None if no event had one.
+    """
+
+    curves: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = dataclasses.field(default_factory=dict)
+    hparams: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    left_out: dict[str, str] = dataclasses.field(default_factory=dict)
+    replaced: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    wall_times: tuple[float, float] | None = None
+
+
+class EventFileError(Exception):
+    """An event file that cannot be read; the message names the file."""
+
+
+def read_folder(folder: Path) -> FolderEvents:
+    """The folder's own event files (not sub-folders'), merged; EventFileError on an unreadable file."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    found = FolderEvents()
+    kinds: dict[str, str] = {}  # tag -> plugin name, from the first event that carried metadata
+    merged: dict[str, dict[int, float]] = {}
+    walls: list[float] = []
+    loaded = [(path, _load(EventFileLoader, path)) for path in sorted(folder.glob(EVENT_GLOB))]
+    loaded.sort(key=lambda item: (_first_wall_time(item[1]), item[0].name))
+    for _path, events in loaded:
+        points: dict[str, dict[int, float]] = {}
+        for event in events:
+            if event.wall_time > 0:
+                walls.append(event.wall_time)
+            for value in event.summary.value:
+                _take_value(value, int(event.step), kinds, points, found)
+        _merge(points, merged, found.replaced)
+    found.curves = {tag: (tuple(sorted(steps)), tuple(steps[s] for s in sorted(steps)))
+                    for tag, steps in merged.items() if steps}
+    found.wall_times = (min(walls), max(walls)) if walls else None
+    return found
+
+
+def _load(loader_class: Any, path: Path) -> list[Any]:
+    try:
+        return list(loader_class(str(path)).Load())
+    except Exception as exc:  # noqa: BLE001 - tensorboard raises assorted errors on corrupt files
+        raise EventFileError(f"cannot read event file {path.name}: {exc}") from None
+
+
+def _first_wall_time(events: list[Any]) -> float:
+    return next((e.wall_time for e in events if e.wall_time > 0), float("inf"))
+
+
+def _take_value(value: Any, step: int, kinds: dict[str, str], points: dict[str, dict[int, float]],
+                found: FolderEvents) -> None:
+    """File one summary value: a scalar point, a set of hparams, or a tag left out with the reason."""
+    tag = value.tag
+    metadata = value.metadata
+    if metadata.plugin_data.plugin_name:
+        kinds[tag] = metadata.plugin_data.plugin_name
+    elif metadata.data_class == _scalar_data_class():
+        kinds[tag] = SCALARS_PLUGIN
+    kind = kinds.get(tag, "")
+    if kind == HPARAMS_PLUGIN:
+        hparams = _hparams(metadata.plugin_data.content)
+        if hparams is not None and hparams not in found.hparams:
+            found.hparams.append(hparams)
+    elif kind == SCALARS_PLUGIN:
+        number = _scalar(value)
+        if number is None:
+            found.left_out.setdefault(tag, "logged as a scalar summary but holds no single number")
+        else:
+            points.setdefault(tag, {})[step] = number
+    elif tag not in found.left_out:
+        found.left_out[tag] = f"{kind or 'untyped tensor'} data, not a scalar"
+
+
+def _scalar_data_class() -> int:
+    from tensorboard.compat.proto import summary_pb2
+
+    return summary_pb2.DATA_CLASS_SCALAR
+
+
+def _scalar(value: Any) -> float | None:
+    """The single number a scalar summary holds (simple_value or a tensor of one element), else None."""
+    from tensorboard.util import tensor_util
+
+    if value.HasField("simple_value"):  # not migrated by the loader: keep it as it is
+        return float(value.simple_value)
+    if not value.HasField("tensor"):
+        return None
+    try:
+        array = tensor_util.make_ndarray(value.tensor)
+    except (TypeError, ValueError):
+        return None
+    if array.size != 1 or array.dtype.kind not in _SCALAR_DTYPE_KINDS:
+        return None
+    return float(array.reshape(()))
+
+
+def _hparams(content: bytes) -> dict[str, Any] | None:
+    """The hparams of a session_start_info record (HParams plugin), None for its other records."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    data = plugin_data_pb2.HParamsPluginData.FromString(content)
+    if data.WhichOneof("data") != "session_start_info":
+        return None
+    return {name: _hparam_value(v) for name, v in data.session_start_info.hparams.items()}
+
+
+def _hparam_value(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() else number
+    if kind in ("string_value", "bool_value"):
+        return getattr(value, kind)
+    return None
+
+
+def _merge(points: dict[str, dict[int, float]], merged: dict[str, dict[int, float]],
+           replaced: dict[str, tuple[int, int]]) -> None:
+    """Add one file's points: for each tag, earlier points from its first step on give way to it."""
+    for tag, steps in points.items():
+        if not steps:
+            continue
+        first = min(steps)
+        earlier = merged.setdefault(tag, {})
+        stale = [s for s in earlier if s >= first]
+        if stale:
+            count, _ = replaced.get(tag, (0, first))
+            replaced[tag] = (count + len(stale), first)
+            for step in stale:
+                del earlier[step]
+        earlier.update(steps)
