@@ -44,7 +44,7 @@ class ImportedRun:
 
 @dataclasses.dataclass(frozen=True)
 class LeftOut:
-    """Something a reader saw and did not import: in which run, what (a metric, the run itself), and why."""
+    """Something a reader saw and did not import: in which run, what (a metric; '' for the run itself), and why."""
 
     run: str
     what: str

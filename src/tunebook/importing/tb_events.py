@@ -11,9 +11,10 @@ Every scalar encoding TensorBoard knows is read:
   ``tensor_content``.
 
 Writers put a tag's metadata on its first event only, so a tag's kind is
-remembered for the rest of the folder. Files are read with the tensorboard
-package's own ``EventFileLoader`` (which also turns ``simple_value`` into a
-scalar tensor), no TensorFlow needed.
+remembered for the rest of the folder. Files are read as the tensorboard
+package's own ``EventFileLoader`` reads them (its record reader and compat
+layers, which turn ``simple_value`` into a scalar tensor), no TensorFlow
+needed.
 
 Several event files in one folder are restarts of one run: they are taken in
 the order they were started (their first event's wall time, then name), and
@@ -33,6 +34,7 @@ from typing import Any
 EVENT_GLOB = "events.out.tfevents.*"
 SCALARS_PLUGIN = "scalars"
 HPARAMS_PLUGIN = "hparams"
+_RECORD_FRAMING = 16  # a TFRecord: 8-byte length, 4-byte length CRC, the data, 4-byte data CRC
 _SCALAR_DTYPE_KINDS = "fiub"  # numpy dtype kinds a scalar value may have: float, int, unsigned, bool
 
 
@@ -44,8 +46,8 @@ class FolderEvents:
     distinct set of hparams found (HParams plugin session_start_info, v1 or
     v2 writers, torch's add_hparams). ``left_out``: tag -> why it is not a
     curve. ``replaced``: tag -> (count, first step) of earlier points a
-    restart replaced. ``wall_times``: (first, last) event wall time in
-    seconds since the epoch, None if no event had one.
+    restart replaced. ``wall_times``: (first, last) wall time of a logged
+    value in seconds since the epoch, None if no value was logged.
     """
 
     curves: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = dataclasses.field(default_factory=dict)
@@ -61,18 +63,16 @@ class EventFileError(Exception):
 
 def read_folder(folder: Path) -> FolderEvents:
     """The folder's own event files (not sub-folders'), merged; EventFileError on an unreadable file."""
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-
     found = FolderEvents()
     kinds: dict[str, str] = {}  # tag -> plugin name, from the first event that carried metadata
     merged: dict[str, dict[int, float]] = {}
     walls: list[float] = []
-    loaded = [(path, _load(EventFileLoader, path)) for path in sorted(folder.glob(EVENT_GLOB))]
+    loaded = [(path, _load(path, found)) for path in sorted(folder.glob(EVENT_GLOB))]
     loaded.sort(key=lambda item: (_first_wall_time(item[1]), item[0].name))
     for _path, events in loaded:
         points: dict[str, dict[int, float]] = {}
         for event in events:
-            if event.wall_time > 0:
+            if event.wall_time > 0 and event.summary.value:  # not the writer's file_version record
                 walls.append(event.wall_time)
             for value in event.summary.value:
                 _take_value(value, int(event.step), kinds, points, found)
@@ -83,14 +83,36 @@ def read_folder(folder: Path) -> FolderEvents:
     return found
 
 
-def _load(loader_class: Any, path: Path) -> list[Any]:
+def _load(path: Path, found: FolderEvents) -> list[Any]:
+    """The file's events as ``EventFileLoader`` gives them (simple_value migrated to scalar tensors).
+
+    The loader stops quietly at a damaged record, as it must for files still
+    being written; here a file with no readable record is an EventFileError,
+    and a damaged tail (a writer cut off mid-record) is noted in ``left_out``.
+    """
+    from tensorboard import data_compat, dataclass_compat
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto import event_pb2
+
+    events, read, metadata = [], 0, {}
     try:
-        return list(loader_class(str(path)).Load())
-    except Exception as exc:  # noqa: BLE001 - tensorboard raises assorted errors on corrupt files
+        for record in RawEventFileLoader(str(path)).Load():
+            read += len(record) + _RECORD_FRAMING
+            event = data_compat.migrate_event(event_pb2.Event.FromString(record))
+            events += dataclass_compat.migrate_event(event, metadata)
+    except Exception as exc:  # noqa: BLE001 - tensorboard and protobuf raise assorted errors on corrupt files
         raise EventFileError(f"cannot read event file {path.name}: {exc}") from None
+    size = path.stat().st_size
+    if not events:
+        raise EventFileError(f"cannot read event file {path.name}: no readable record in its {size} bytes "
+                             "(damaged, or not an event file)")
+    if read < size:
+        found.left_out[f"{path.name}'s last {size - read} bytes"] = "a damaged or cut-off record"
+    return events
 
 
 def _first_wall_time(events: list[Any]) -> float:
+    """When the file was started: its first event's wall time (the writer's file_version record)."""
     return next((e.wall_time for e in events if e.wall_time > 0), float("inf"))
 
 
@@ -143,9 +165,13 @@ def _scalar(value: Any) -> float | None:
 
 def _hparams(content: bytes) -> dict[str, Any] | None:
     """The hparams of a session_start_info record (HParams plugin), None for its other records."""
+    from google.protobuf.message import DecodeError
     from tensorboard.plugins.hparams import plugin_data_pb2
 
-    data = plugin_data_pb2.HParamsPluginData.FromString(content)
+    try:
+        data = plugin_data_pb2.HParamsPluginData.FromString(content)
+    except DecodeError:
+        return None
     if data.WhichOneof("data") != "session_start_info":
         return None
     return {name: _hparam_value(v) for name, v in data.session_start_info.hparams.items()}
