@@ -139,11 +139,13 @@ def test_keras_train_and_validation_sub_folders(tmp_path: Path, capsys: pytest.C
             writer.close()
     cut_off = next((root / "run-1" / "validation").glob("events.out.tfevents.*"))  # the writer died mid-record
     cut_off.write_bytes(cut_off.read_bytes()[:-7])
+    (root / "run-0" / "train" / "events.out.tfevents.1700009999.host.1.0").touch()  # a restart that died at once
     store = tmp_path / "tb.db"
     assert import_tb(root, store, "--objective", "validation/epoch_loss") == 0
     out = capsys.readouterr().out
     assert re.search(rf"left out validation/{cut_off.name}'s last \d+ bytes \(in run-1\): a damaged or cut-off "
                      "record", out), out
+    assert "left out train/events.out.tfevents.1700009999.host.1.0 (in run-0): an empty event file" in out
     data = load("tb", str(store))
     assert set(data.curves.metric) == {"train/epoch_loss", "train/epoch_accuracy", "validation/epoch_loss",
                                        "validation/epoch_accuracy"}

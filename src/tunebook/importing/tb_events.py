@@ -28,8 +28,9 @@ value.
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 EVENT_GLOB = "events.out.tfevents.*"
 SCALARS_PLUGIN = "scalars"
@@ -62,58 +63,73 @@ class EventFileError(Exception):
 
 
 def read_folder(folder: Path) -> FolderEvents:
-    """The folder's own event files (not sub-folders'), merged; EventFileError on an unreadable file."""
+    """The folder's own event files (not sub-folders'), merged; EventFileError on an unreadable file.
+
+    Files are streamed one event at a time: only scalar points are kept, so
+    logs heavy with images or histograms do not fill memory.
+    """
     found = FolderEvents()
     kinds: dict[str, str] = {}  # tag -> plugin name, from the first event that carried metadata
     merged: dict[str, dict[int, float]] = {}
-    walls: list[float] = []
-    loaded = [(path, _load(path, found)) for path in sorted(folder.glob(EVENT_GLOB))]
-    loaded.sort(key=lambda item: (_first_wall_time(item[1]), item[0].name))
-    for _path, events in loaded:
+    walls = [math.inf, -math.inf]
+    for path in sorted(folder.glob(EVENT_GLOB), key=lambda p: (_first_wall_time(p), p.name)):
         points: dict[str, dict[int, float]] = {}
-        for event in events:
+        for event in _events(path, found):
             if event.wall_time > 0 and event.summary.value:  # not the writer's file_version record
-                walls.append(event.wall_time)
+                walls = [min(walls[0], event.wall_time), max(walls[1], event.wall_time)]
             for value in event.summary.value:
                 _take_value(value, int(event.step), kinds, points, found)
         _merge(points, merged, found.replaced)
     found.curves = {tag: (tuple(sorted(steps)), tuple(steps[s] for s in sorted(steps)))
                     for tag, steps in merged.items() if steps}
-    found.wall_times = (min(walls), max(walls)) if walls else None
+    found.wall_times = (walls[0], walls[1]) if math.isfinite(walls[0]) else None
     return found
 
 
-def _load(path: Path, found: FolderEvents) -> list[Any]:
+def _records(path: Path) -> Iterator[bytes]:
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+
+    return RawEventFileLoader(str(path)).Load()
+
+
+def _events(path: Path, found: FolderEvents) -> Iterator[Any]:
     """The file's events as ``EventFileLoader`` gives them (simple_value migrated to scalar tensors).
 
     The loader stops quietly at a damaged record, as it must for files still
-    being written; here a file with no readable record is an EventFileError,
-    and a damaged tail (a writer cut off mid-record) is noted in ``left_out``.
+    being written; here a non-empty file with no readable record is an
+    EventFileError, an empty one is noted in ``left_out``, and a damaged tail (a writer cut off mid-record) is noted in ``left_out``.
     """
     from tensorboard import data_compat, dataclass_compat
-    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
     from tensorboard.compat.proto import event_pb2
 
-    events, read, metadata = [], 0, {}
+    read, metadata = 0, {}
     try:
-        for record in RawEventFileLoader(str(path)).Load():
+        for record in _records(path):
             read += len(record) + _RECORD_FRAMING
-            event = data_compat.migrate_event(event_pb2.Event.FromString(record))
-            events += dataclass_compat.migrate_event(event, metadata)
+            yield from dataclass_compat.migrate_event(data_compat.migrate_event(event_pb2.Event.FromString(record)),
+                                                      metadata)
     except Exception as exc:  # noqa: BLE001 - tensorboard and protobuf raise assorted errors on corrupt files
         raise EventFileError(f"cannot read event file {path.name}: {exc}") from None
     size = path.stat().st_size
-    if not events:
+    if not size:  # a writer that opened its file and died before its first record
+        found.left_out[f"{path.name}"] = "an empty event file"
+        return
+    if not read:
         raise EventFileError(f"cannot read event file {path.name}: no readable record in its {size} bytes "
                              "(damaged, or not an event file)")
     if read < size:
         found.left_out[f"{path.name}'s last {size - read} bytes"] = "a damaged or cut-off record"
-    return events
 
 
-def _first_wall_time(events: list[Any]) -> float:
+def _first_wall_time(path: Path) -> float:
     """When the file was started: its first event's wall time (the writer's file_version record)."""
-    return next((e.wall_time for e in events if e.wall_time > 0), float("inf"))
+    from tensorboard.compat.proto import event_pb2
+
+    try:
+        first = next(iter(_records(path)), None)
+        return event_pb2.Event.FromString(first).wall_time if first else math.inf
+    except Exception:  # noqa: BLE001 - a damaged file is reported when it is read in full
+        return math.inf
 
 
 def _take_value(value: Any, step: int, kinds: dict[str, str], points: dict[str, dict[int, float]],
