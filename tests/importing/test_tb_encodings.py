@@ -191,3 +191,21 @@ def test_bad_hparams_and_unreadable_files_name_the_run(tmp_path: Path, capsys: p
     assert "run-0" not in err and "Traceback" not in err and "nothing was written to the store" in err
     with open_store(str(store)) as opened:
         assert opened.list_experiments() == []
+
+
+def test_torch_new_style_tensors_mixed_with_simple_values(tmp_path: Path) -> None:
+    """torch's add_scalar writes simple_value, or a float_val tensor (new_style), or double_val (double_precision)."""
+    torch_tb = pytest.importorskip("torch.utils.tensorboard")
+    root, lrs = tmp_path / "tb", (1e-3, 1e-2)
+    styles = ({}, {"new_style": True}, {"new_style": True, "double_precision": True})
+    for i, lr in enumerate(lrs):
+        with torch_tb.SummaryWriter(str(root / f"run-{i}")) as writer:
+            for j, step in enumerate(STEPS):
+                writer.add_scalar("valid/loss", planted_loss(lr, step), step, **styles[(i + j) % len(styles)])
+        (root / f"run-{i}" / "hparams.json").write_text(json.dumps({"learning_rate": lr}))
+    store = tmp_path / "tb.db"
+    assert import_tb(root, store, "--params", "hparams.json", "--objective", "valid/loss") == 0
+    data = load("tb", str(store))
+    for trial in data.trials.itertuples():
+        assert curve_of(data, trial.trial_id, "valid/loss") == [
+            (s, pytest.approx(planted_loss(trial.learning_rate, s), rel=1e-6)) for s in STEPS]
