@@ -18,7 +18,7 @@ from tensorboard.plugins.text import metadata as text_metadata  # noqa: E402
 from tunebook.analysis import load  # noqa: E402
 from tunebook.storage import open_store  # noqa: E402
 from tests.importing.helpers import STEPS, planted_loss, tunebook  # noqa: E402
-from tests.importing.tb_writers import BASE_WALL_TIME, ENCODINGS, EventWriter, scalar_tensor  # noqa: E402
+from tests.importing.tb_writers import BASE_WALL_TIME, ENCODINGS, EventWriter, scalar_tensor, write_curve  # noqa: E402
 
 
 def import_tb(root: Path, store: Path, *extra: str) -> int:
@@ -181,6 +181,11 @@ def test_bad_hparams_and_unreadable_files_name_the_run(tmp_path: Path, capsys: p
     diverged.hparams_v1({"learning_rate": math.nan})
     diverged.scalar("loss", 0, 1.0, "float_val")
     diverged.close()
+    clash = EventWriter(root / "run-3")  # its own train/loss and its train/ sub-folder's loss
+    clash.hparams_v2({"learning_rate": 0.2})
+    clash.scalar("train/loss", 0, 1.0, "float_val")
+    clash.close()
+    write_curve(root / "run-3" / "train", "loss", [(0, 2.0)], ["content_float32"])
     (root / "run-2").mkdir()
     (root / "run-2" / "events.out.tfevents.1700000000.host").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00garbage!")
     store = tmp_path / "tb.db"
@@ -188,6 +193,8 @@ def test_bad_hparams_and_unreadable_files_name_the_run(tmp_path: Path, capsys: p
     err = capsys.readouterr().err
     assert "run-1/events.out.tfevents.* (hparams): learning_rate: a hyperparameter value must be finite" in err
     assert "run-2/: cannot read event file events.out.tfevents.1700000000.host" in err
+    assert "run-3: two curves would be named train/loss: the tag train/loss in its own event files and the tag " \
+           "loss in its train/ sub-folder" in err
     assert "run-0" not in err and "Traceback" not in err and "nothing was written to the store" in err
     with open_store(str(store)) as opened:
         assert opened.list_experiments() == []

@@ -56,6 +56,7 @@ def read_tensorboard_runs(root: str | Path, params_file: str | None = None,
 
 def _read_run(folder: Path, params_file: str | None, problems: Problems, notes: list[LeftOut]) -> ImportedRun | None:
     """One run folder as a run; None after recording its problems."""
+    before = len(problems)
     folders = _event_folders(folder, problems)
     if folders is None:
         return None
@@ -71,10 +72,14 @@ def _read_run(folder: Path, params_file: str | None, problems: Problems, notes: 
         if prefix and events.hparams:  # torch's add_hparams sub-folder: params, and final values only
             summaries |= set(events.curves)
             continue
-        curves.update({prefix + tag: curve for tag, curve in events.curves.items()})
+        named = {prefix + tag: curve for tag, curve in events.curves.items()}
+        for clash in sorted(set(named) & set(curves)):
+            problems.append((folder.name, f"two curves would be named {clash}: the tag {clash} in its own event "
+                                          f"files and the tag {clash[len(prefix):]} in its {prefix} sub-folder"))
+        curves.update(named)
         notes += _notes(folder.name, prefix, events)
     params = _params(folder, params_file, found, problems)
-    if params is None:
+    if params is None or len(problems) > before:
         return None
     final_only = sorted(summaries - set(curves))
     notes += [LeftOut(folder.name, tag, "a final value given to add_hparams, not a curve") for tag in final_only]
