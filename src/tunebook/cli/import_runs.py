@@ -8,6 +8,8 @@ import click
 
 from tunebook.cli.options import open_cli_store, store_option
 
+SHOWN_CURVES = 12  # curves listed by name after an import; the rest are counted
+
 
 def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
@@ -33,7 +35,8 @@ def import_group() -> None:
     """Import runs done before tunebook (by hand or with other tools) as an experiment.
 
     Every run is read and checked first; if any is wrong, the error names its
-    folder and file and nothing is written.
+    folder and file (or MLflow run) and nothing is written. The import then
+    says which curves it took and what it left out, and why.
     """
 
 
@@ -129,8 +132,9 @@ def _echo_taken(plan: Any, left_out: list) -> None:
         for metric, (steps, _) in trial.run.curves.items():
             runs_of[metric][0] += 1
             runs_of[metric][1] += len(steps)
-    shown = ", ".join(f"{metric} ({runs} runs, {points} points)" for metric, (runs, points) in sorted(runs_of.items()))
-    click.echo(f"  curves: {shown or 'none'}")
+    listed = [f"{metric} ({runs} runs, {points} points)" for metric, (runs, points) in sorted(runs_of.items())]
+    more = f" and {len(listed) - SHOWN_CURVES} more" if len(listed) > SHOWN_CURVES else ""
+    click.echo(f"  curves: {', '.join(listed[:SHOWN_CURVES]) or 'none'}{more}")
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     for note in left_out:
         grouped[(note.what, note.why)].append(note.run)
