@@ -130,6 +130,18 @@ def test_bad_input_is_named_and_nothing_is_written(mlflow_store: str, tmp_path: 
         assert opened.list_experiments() == []
 
 
+def test_a_sqlite_file_that_is_not_mlflow_is_left_untouched(mlflow_store: str, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    other = tmp_path / "tunebook.db"  # a tunebook store given as the tracking URI by mistake
+    with open_store(str(other)):
+        pass
+    before = other.read_bytes()
+    assert import_mlflow(f"sqlite:///{other}", "sweep", tmp_path / "tb.db", "--objective", "val_loss") == 1
+    err = capsys.readouterr().err
+    assert f"--tracking-uri: {other} is not an MLflow store (it lacks the tables alembic_version, metrics, " in err
+    assert other.read_bytes() == before  # MLflow added no tables to it
+
+
 def test_without_mlflow_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setitem(sys.modules, "mlflow", None)  # as if the extra were not installed

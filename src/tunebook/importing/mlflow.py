@@ -36,6 +36,7 @@ from tunebook.importing.errors import ImportInputError
 from tunebook.importing.runs import ImportedRun, LeftOut, Problems, check_params
 
 PARENT_TAG = "mlflow.parentRunId"
+MLFLOW_TABLES = frozenset({"experiments", "runs", "params", "metrics", "alembic_version"})
 UNFINISHED = {"RUNNING": "still running", "SCHEDULED": "scheduled, not started"}
 CRASHED = {"FAILED": "MLflow marks the run FAILED (it crashed)",
            "KILLED": "MLflow marks the run KILLED (stopped before it finished)"}
@@ -85,7 +86,12 @@ def read_mlflow_runs(tracking_uri: str, experiment: str, left_out: list[LeftOut]
 
 
 def _check_exists(tracking_uri: str, source: str) -> None:
-    """ImportInputError if the URI names a local store that is not there (MLflow would create it)."""
+    """ImportInputError if the URI names a local store that is not there or not MLflow's.
+
+    MLflow's client would create a missing store, and add its tables to a
+    SQLite file of another program (say a tunebook store given by mistake);
+    an import must change nothing, so both are refused first.
+    """
     path = None
     if tracking_uri.startswith("sqlite:///"):
         path = Path(tracking_uri[len("sqlite:///"):])
@@ -95,6 +101,22 @@ def _check_exists(tracking_uri: str, source: str) -> None:
         path = Path(tracking_uri)
     if path is not None and not path.exists():
         raise ImportInputError(f"--tracking-uri: {tracking_uri!r} names {path}, which does not exist", source)
+    if tracking_uri.startswith("sqlite:///") and path is not None:
+        missing = sorted(MLFLOW_TABLES - _sqlite_tables(path))
+        if missing:
+            raise ImportInputError(f"--tracking-uri: {path} is not an MLflow store (it lacks the tables "
+                                   f"{', '.join(missing)})", source)
+
+
+def _sqlite_tables(path: Path) -> set[str]:
+    """The table names of a SQLite file, read without writing to it; empty if it is not SQLite."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+            return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError:
+        return set()
 
 
 def _active_runs(client: Any, name: str, tracking_uri: str) -> list[Any]:
