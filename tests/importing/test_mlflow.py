@@ -105,7 +105,8 @@ def test_runs_params_histories_and_status(mlflow_store: str, tmp_path: Path, cap
 
 
 def test_parent_of_nested_runs_is_left_out(mlflow_store: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert import_mlflow(mlflow_store, "nested", tmp_path / "tb.db", "--objective", "val_loss") == 0
+    nested_id = mlflow.MlflowClient(mlflow_store).get_experiment_by_name("nested").experiment_id  # by id works too
+    assert import_mlflow(mlflow_store, nested_id, tmp_path / "tb.db", "--objective", "val_loss") == 0
     out = capsys.readouterr().out
     assert "left out runs hyperopt-parent: a parent of nested runs (its children are the trials)" in out
     data = load("from-mlflow", str(tmp_path / "tb.db"))

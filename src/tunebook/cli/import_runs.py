@@ -79,7 +79,7 @@ def import_tensorboard_command(directory: str, params_file: str | None, **option
 @click.option("--tracking-uri", required=True, metavar="URI",
               help="The MLflow tracking store: sqlite:///mlflow.db, a folder of mlruns, or http://host:5000.")
 @click.option("--experiment", "experiment_name", required=True, metavar="NAME",
-              help="The MLflow experiment whose runs to import.")
+              help="The MLflow experiment whose runs to import, by name (or id).")
 @_shared_options
 def import_mlflow_command(tracking_uri: str, experiment_name: str, **options: Any) -> None:
     """Import an MLflow experiment's finished runs: params, metric histories by step, and status.

@@ -120,7 +120,10 @@ def _sqlite_tables(path: Path) -> set[str]:
 
 
 def _active_runs(client: Any, name: str, tracking_uri: str) -> list[Any]:
+    """The experiment's active runs, oldest first; ``name`` may also be the experiment's id."""
     found = client.get_experiment_by_name(name)
+    if found is None and name.isdigit():
+        found = next((e for e in client.search_experiments() if e.experiment_id == name), None)
     if found is None:
         known = sorted(e.name for e in client.search_experiments())
         raise ImportInputError(f"--experiment: no MLflow experiment {name!r} at {tracking_uri} "
