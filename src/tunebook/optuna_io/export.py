@@ -157,12 +157,16 @@ def _frozen_trial(optuna: Any, trial: Trial, label: str, space: SearchSpace, obj
         thinned[0] += 1
     steps, values = mapping.thin(steps, values, keep=[trial.best_step] if trial.best_step is not None else [])
     complete = trial.state is TrialState.COMPLETE and trial.objective is not None
-    return optuna.trial.create_trial(
+    frozen = optuna.trial.create_trial(
         state=optuna.trial.TrialState.COMPLETE if complete else optuna.trial.TrialState.FAIL,
         value=trial.objective if complete else None, params=params, distributions=distributions,
         user_attrs=attrs, system_attrs={} if complete else {"fail_reason": trial.reason or trial.state.value},
         intermediate_values=dict(zip(steps, values)),
     )
+    if trial.started_at and trial.finished_at:  # Optuna keeps naive local times
+        frozen.datetime_start = trial.started_at.astimezone().replace(tzinfo=None)
+        frozen.datetime_complete = trial.finished_at.astimezone().replace(tzinfo=None)
+    return frozen
 
 
 def _write(optuna: Any, storage: Any, exports: list[StudyExport], replaced: list[str]) -> None:
