@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.optuna_io.helpers import STEPS, finished_trial, trial_params, tunebook, write_experiment
+from tests.optuna_io.helpers import SPEC, finished_trial, trial_params, tunebook, write_experiment
 from tunebook.analysis.data import load
 from tunebook.core.experiment import Experiment
+from tunebook.optuna_io import export_experiment
 from tunebook.optuna_io.mapping import MAX_INTERMEDIATE, thin
 from tunebook.storage import open_store
 from tunebook.storage.base import FinishedStudy
@@ -111,7 +112,7 @@ def test_a_trial_outside_its_space_is_named_and_nothing_is_written(tmp_path: Pat
 
 def test_unfinished_trials_are_left_out_and_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store, storage = f"sqlite:///{tmp_path / 'tb.db'}", f"sqlite:///{tmp_path / 'optuna.db'}"
-    experiment = write_experiment(store, per_study=3)
+    experiment = write_experiment(store, per_study=2)
     with open_store(store) as opened:
         record = opened.get_experiment("depth")
         study = opened.ensure_study(record.id, "num_layers=2", {"num_layers": 2}, 4)
@@ -119,8 +120,8 @@ def test_unfinished_trials_are_left_out_and_said(tmp_path: Path, capsys: pytest.
     capsys.readouterr()
     assert tunebook("export", "optuna", "depth", "--storage", storage, "--store", store) == 0
     out = capsys.readouterr().out
-    assert "left out 1 trials:\n  num_layers=2/3: running, not finished" in out
-    assert len(optuna.load_study(study_name="depth/num_layers=2", storage=storage).trials) == 3
+    assert "left out 1 trials:\n  num_layers=2/2: running, not finished" in out
+    assert len(optuna.load_study(study_name="depth/num_layers=2", storage=storage).trials) == 2
     assert experiment.name == "depth"
 
 
@@ -138,21 +139,18 @@ def test_long_curves_are_thinned_keeping_first_best_last_and_divergence() -> Non
     assert thin(steps[:50], values[:50]) == (steps[:50], values[:50])
 
 
-def test_a_huge_curve_is_exported_thinned(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_long_curve_is_exported_thinned(tmp_path: Path) -> None:
+    """Through the export with a limit of 50 points (the command's is MAX_INTERMEDIATE; fewer rows, same code)."""
     store, storage = f"sqlite:///{tmp_path / 'tb.db'}", f"sqlite:///{tmp_path / 'optuna.db'}"
-    experiment = Experiment.from_dict({**_one_study_spec()})
-    trial = finished_trial(random.Random(0), trial_params(random.Random(0), 2), "complete", list(range(1500)))
+    experiment = Experiment.from_dict({**SPEC, "scientific": {"num_layers": [2]}})
+    trials = [finished_trial(random.Random(i), trial_params(random.Random(i), 2), "complete", list(range(n)))
+              for i, n in enumerate((120, 50))]
     with open_store(store) as opened:
         opened.import_experiment("depth", experiment.to_dict(), [FinishedStudy("num_layers=2", {"num_layers": 2},
-                                                                               [trial])], None, "test")
-    assert tunebook("export", "optuna", "depth", "--storage", storage, "--store", store) == 0
-    assert "1 curves thinned to 1000 evenly spaced points" in capsys.readouterr().out
-    (exported,) = optuna.load_study(study_name="depth/num_layers=2", storage=storage).trials
-    assert len(exported.intermediate_values) <= MAX_INTERMEDIATE
-    assert exported.intermediate_values[trial.best_step] == exported.value == trial.objective
-
-
-def _one_study_spec() -> dict:
-    from tests.optuna_io.helpers import SPEC
-
-    return {**SPEC, "scientific": {"num_layers": [2]}}
+                                                                               trials)], None, "test")
+        summary = export_experiment(opened, "depth", storage, max_points=50)
+    assert summary.thinned == 1
+    long, short = optuna.load_study(study_name="depth/num_layers=2", storage=storage).trials
+    assert len(long.intermediate_values) == 50 and {0, 119, trials[0].best_step} <= set(long.intermediate_values)
+    assert long.intermediate_values[trials[0].best_step] == long.value == trials[0].objective
+    assert sorted(short.intermediate_values) == list(range(50))  # at the limit: whole

@@ -26,6 +26,8 @@ def objective(trial: "optuna.Trial") -> float:
     """Define-by-run, as Optuna users write it: a conditional param, pruning, crashes and divergences."""
     optimizer = trial.suggest_categorical("optimizer", ["adam", "sgd"])
     lr = trial.suggest_float("lr", 1e-4, 1.0, log=True)
+    if trial.number == 8:
+        raise RuntimeError("crashed while building the model")  # before sampling width
     width = trial.suggest_int("width", 16, 256, log=True)
     if optimizer == "sgd":
         trial.suggest_float("momentum", 0.5, 0.99)
@@ -82,6 +84,9 @@ def test_an_optuna_study_becomes_an_experiment(storage: str, tmp_path: Path,
     assert (data.experiment.objective.metric, data.experiment.objective.mode) == ("objective", "min")
     trials = data.trials.set_index("number")
     assert trials.loc[3, "state"] == "failed" and "no reason" in trials.loc[3, "reason"]
+    assert trials.loc[8, "state"] == "failed"  # a crash before it sampled width: kept, with what it sampled
+    assert trials.loc[8, "reason"].startswith("crashed before sampling width")
+    assert math.isnan(trials.loc[8, "width"]) and trials.loc[8, "lr"] == study.trials[8].params["lr"]
     assert trials.loc[5, "state"] == "infeasible" and trials.loc[5, "reason"] == "objective is nan at step 2 " \
                                                                                  "(Optuna FAIL)"
     for number in (6, 7):  # pruned: complete, judged by what they reached, and said so
@@ -150,7 +155,7 @@ def test_refusals_name_the_study_and_field_and_write_nothing(storage: str, tmp_p
          "study 'clash' trial 0, param lr: its distribution CategoricalDistribution(choices=(0.1, 0.01)) differs in "
          "kind from other trials' FloatDistribution"),
         (["--study", "sweep", "--scientific", "depth"], "--scientific: 'depth' is neither a param"),
-        (["--study", "sweep", "--fixed", "lr"], "--fixed: lr takes 10 values"),
+        (["--study", "sweep", "--fixed", "lr"], "--fixed: lr takes 9 values"),
         (["--study", "sweep", "--objective", "loss:max"], "--objective says max, but the studies minimize"),
     ]
     for args, message in cases:

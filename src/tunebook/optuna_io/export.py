@@ -60,8 +60,11 @@ class ExportSummary:
     replaced: list[str]  # study names deleted first
 
 
-def export_experiment(store: Store, name: str, storage_url: str, replace: bool = False) -> ExportSummary:
+def export_experiment(store: Store, name: str, storage_url: str, replace: bool = False,
+                      max_points: int = mapping.MAX_INTERMEDIATE) -> ExportSummary:
     """Write experiment ``name`` of ``store`` to the Optuna storage at ``storage_url``; what was written.
+
+    Objective curves longer than ``max_points`` are thinned (``mapping.thin``).
 
     OptunaExportError (nothing written) when the storage cannot be opened,
     holds studies of these names and ``replace`` is False, or a trial does
@@ -74,7 +77,7 @@ def export_experiment(store: Store, name: str, storage_url: str, replace: bool =
     trials = store.list_trials(experiment_id=record.id)
     curves = _curves(store, record.id)
     left_out: list[tuple[str, str]] = []
-    thinned = [0]
+    thinned = [0, max_points]  # curves thinned, the limit
     exports = [_study_export(optuna, experiment, study, [t for t in trials if t.study_id == study.id], curves,
                              left_out, thinned) for study in studies]
     storage = _open(optuna, storage_url)
@@ -153,9 +156,9 @@ def _frozen_trial(optuna: Any, trial: Trial, label: str, space: SearchSpace, obj
         if best is not None:
             attrs[mapping.BEST_PREFIX + metric] = best
     steps, values = curves.get(objective.metric, ((), ()))
-    if len(steps) > mapping.MAX_INTERMEDIATE:
+    if len(steps) > thinned[1]:
         thinned[0] += 1
-    steps, values = mapping.thin(steps, values, keep=[trial.best_step] if trial.best_step is not None else [])
+    steps, values = mapping.thin(steps, values, [trial.best_step] if trial.best_step is not None else [], thinned[1])
     complete = trial.state is TrialState.COMPLETE and trial.objective is not None
     frozen = optuna.trial.create_trial(
         state=optuna.trial.TrialState.COMPLETE if complete else optuna.trial.TrialState.FAIL,

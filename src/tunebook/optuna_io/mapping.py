@@ -94,7 +94,7 @@ def split_id(param_name: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 def thin(steps: Sequence[int], values: Sequence[float], keep: Sequence[int] = (),
          limit: int = MAX_INTERMEDIATE) -> tuple[list[int], list[float]]:
-    """At most ``limit`` points of a curve: evenly spaced by position, plus the steps in ``keep``.
+    """``limit`` points of a curve: evenly spaced by position, plus the steps in ``keep``.
 
     The first and last points are always kept, as are ``keep`` (the best
     step) and the first non-finite point (where a trial diverged); a curve of
@@ -105,8 +105,10 @@ def thin(steps: Sequence[int], values: Sequence[float], keep: Sequence[int] = ()
     kept = set(keep)
     wanted = {0, len(steps) - 1} | {i for i, step in enumerate(steps) if step in kept}
     wanted |= {next((i for i, v in enumerate(values) if not math.isfinite(v)), 0)}
-    room = max(limit - len(wanted), 2)
-    wanted |= {round(k * (len(steps) - 1) / (room - 1)) for k in range(room)}
+    others = [i for i in range(len(steps)) if i not in wanted]
+    room = limit - len(wanted)
+    if room > 0:
+        wanted |= {others[round(k * (len(others) - 1) / max(room - 1, 1))] for k in range(room)}
     chosen = sorted(wanted)
     return [steps[i] for i in chosen], [values[i] for i in chosen]
 

@@ -14,9 +14,12 @@ import dataclasses
 import re
 from typing import Any, Mapping, Sequence
 
+from tunebook.core.domains import Fixed, same_value
 from tunebook.core.experiment import Experiment
+from tunebook.core.search_checks import assign_point
+from tunebook.core.states import TrialState
 from tunebook.importing.errors import ImportInputError
-from tunebook.importing.plan import ImportPlan, plan_import
+from tunebook.importing.plan import ImportedTrial, ImportPlan, plan_import
 from tunebook.importing.record import Outcome
 from tunebook.importing.runs import ImportedRun
 from tunebook.optuna_io import mapping
@@ -24,6 +27,16 @@ from tunebook.optuna_io.import_space import ParamSource, build_sections
 from tunebook.optuna_io.outcome import trial_outcome
 
 Problems = list[tuple[str, str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """A finished Optuna trial that may become a run: its run name, its Optuna trial and params as read."""
+
+    run_name: str  # STUDY#NUMBER
+    trial: Any  # optuna FrozenTrial
+    source: ParamSource
+    full: bool  # it sampled every param it would (see _is_full)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,20 +69,9 @@ def read_optuna(storage_url: str, study_names: Sequence[str], *, name: str | Non
     problems: Problems = []
     notes: Problems = []
     left_out: list[tuple[str, str]] = []
-    candidates = []  # (run name, study, frozen trial, ParamSource)
-    for study in studies:
-        study_values = _study_values(study, scientific, fixed, problems)
-        for trial in study.get_trials(deepcopy=False):
-            label = f"study {study.study_name!r} trial {trial.number}"
-            why = _left_out_why(optuna, trial)
-            if why:
-                left_out.append((label, why))
-                continue
-            params = {k: v for k, v in trial.params.items()}
-            source_params = ParamSource(label, params, dict(trial.distributions), study_values)
-            candidates.append((f"{study.study_name}#{trial.number}", label, trial, source_params))
+    candidates = _candidates(optuna, studies, scientific, fixed, left_out)
     _check_role_names(candidates, scientific, fixed, problems)
-    full = [c[3] for c in candidates if _is_full(optuna, c[2])] or [c[3] for c in candidates]
+    full = [c.source for c in candidates if c.full] or [c.source for c in candidates]
     sections = build_sections(full, scientific, fixed, problems, notes)
     if problems:
         raise ImportInputError(problems, source)
@@ -77,8 +79,8 @@ def read_optuna(storage_url: str, study_names: Sequence[str], *, name: str | Non
             "notes": f"Imported by tunebook import optuna from {source} (studies: {', '.join(study_names)}).",
             "search": {"algorithm": "random", "trials": 1}}  # plan_import makes it explicit over the trials
     experiment = Experiment.from_dict(spec, source)
-    runs, outcomes = _runs(optuna, candidates, experiment, full, left_out)
-    plan = plan_import(experiment, runs, source)
+    runs, partial, outcomes = _runs(optuna, candidates, experiment, left_out)
+    plan = _with_partial(plan_import(experiment, runs, source), partial, [c.run_name for c in candidates], left_out)
     _note_user_attrs(studies, notes)
     return OptunaImport(plan, outcomes, left_out, notes)
 
@@ -147,7 +149,24 @@ def _objective(studies: list[Any], metric: str | None, mode: str | None, source:
             "reduce": recorded.get("reduce") if recorded.get("reduce") in ("best", "final") else "final"}
 
 
-def _study_values(study: Any, scientific: Sequence[str], fixed: Sequence[str], problems: Problems) -> dict[str, Any]:
+def _candidates(optuna: Any, studies: list[Any], scientific: Sequence[str], fixed: Sequence[str],
+                left_out: list[tuple[str, str]]) -> list[Candidate]:
+    """Every trial of the studies that can be imported; the others go to ``left_out`` with why."""
+    candidates = []
+    for study in studies:
+        study_values = _study_values(study, scientific, fixed)
+        for trial in study.get_trials(deepcopy=False):
+            label = f"study {study.study_name!r} trial {trial.number}"
+            why = _left_out_why(optuna, trial)
+            if why:
+                left_out.append((label, why))
+                continue
+            source = ParamSource(label, dict(trial.params), dict(trial.distributions), study_values)
+            candidates.append(Candidate(f"{study.study_name}#{trial.number}", trial, source, _is_full(optuna, trial)))
+    return candidates
+
+
+def _study_values(study: Any, scientific: Sequence[str], fixed: Sequence[str]) -> dict[str, Any]:
     """Values this study holds for all its trials: an export's scientific and fixed values, and the study
     user attributes named by --scientific/--fixed that its trials do not set as params."""
     attrs = study.user_attrs
@@ -160,8 +179,9 @@ def _study_values(study: Any, scientific: Sequence[str], fixed: Sequence[str], p
     return values
 
 
-def _check_role_names(candidates: list, scientific: Sequence[str], fixed: Sequence[str], problems: Problems) -> None:
-    known = {mapping.split_id(k)[0] for c in candidates for k in (*c[3].params, *c[3].study_values)}
+def _check_role_names(candidates: list[Candidate], scientific: Sequence[str], fixed: Sequence[str],
+                      problems: Problems) -> None:
+    known = {mapping.split_id(k)[0] for c in candidates for k in (*c.source.params, *c.source.study_values)}
     for option, given in (("--scientific", scientific), ("--fixed", fixed)):
         for key in given:
             if key not in known:
@@ -186,25 +206,60 @@ def _is_full(optuna: Any, trial: Any) -> bool:
     return trial.state != optuna.trial.TrialState.FAIL or mapping.STATE_ATTR in trial.user_attrs
 
 
-def _runs(optuna: Any, candidates: list, experiment: Experiment, full: list[ParamSource],
-          left_out: list) -> tuple[list[ImportedRun], dict[str, Outcome]]:
-    """One run per trial kept and its outcome; a crash whose params do not fit the space is left out."""
-    from tunebook.core.search_checks import assign_point
+def _runs(optuna: Any, candidates: list[Candidate], experiment: Experiment,
+          left_out: list) -> tuple[list[ImportedRun], list[ImportedRun], dict[str, Outcome]]:
+    """The runs that fit the space, the crashes that stopped before sampling all params, and every outcome.
 
-    runs, outcomes = [], {}
+    A crash whose params are wrong otherwise (a value outside its domain) is left out.
+    """
+    runs, partial, outcomes = [], [], {}
     objective = experiment.objective
-    for run_name, label, trial, source in candidates:
-        params = {mapping.split_id(k)[0]: v for k, v in source.params.items()}
-        params.update({mapping.split_id(k)[0]: v for k, v in source.study_values.items()})
-        if source not in full and assign_point(experiment.space, params)[1]:
-            path, message = assign_point(experiment.space, params)[1][0]
-            left_out.append((label, f"crashed before its params were complete ({path} {message})"))
+    for candidate in candidates:
+        source = candidate.source
+        params = {mapping.split_id(k)[0]: v for k, v in {**source.params, **source.study_values}.items()}
+        curve, outcome = trial_outcome(optuna, candidate.trial, objective)
+        run = ImportedRun(candidate.run_name, params, {objective.metric: curve} if curve[0] else {}, source.label)
+        misfits = [] if candidate.full else assign_point(experiment.space, params)[1]
+        if any("is missing" not in message for _, message in misfits):
+            path, message = next(m for m in misfits if "is missing" not in m[1])
+            left_out.append((source.label, f"a crash whose {path} {message}"))
             continue
-        curve, outcome = trial_outcome(optuna, trial, objective)
-        curves = {objective.metric: curve} if curve[0] else {}
-        runs.append(ImportedRun(run_name, params, curves, label))
-        outcomes[run_name] = outcome
-    return runs, outcomes
+        if misfits:
+            missing = ", ".join(path for path, _ in misfits)
+            outcome = Outcome(TrialState.FAILED, reason=f"crashed before sampling {missing} ({outcome.reason})")
+        (partial if misfits else runs).append(run)
+        outcomes[candidate.run_name] = outcome
+    return runs, partial, outcomes
+
+
+def _with_partial(plan: ImportPlan, partial: list[ImportedRun], order: list[str],
+                  left_out: list[tuple[str, str]]) -> ImportPlan:
+    """``plan`` with the crashes that stopped before sampling every param, in Optuna's order within each study.
+
+    Such a trial keeps the params it sampled (the others are absent, as in a
+    branch it did not take); one that crashed before a scientific value is
+    known fits no study and is left out.
+    """
+    studies = plan.experiment.studies()
+    placed = list(plan.trials)
+    for run in partial:
+        study = next((s for s in studies if all(mapping.split_id(k)[0] in run.params and
+                                                same_value(run.params[mapping.split_id(k)[0]], v)
+                                                for k, v in s.scientific.items())), None)
+        if study is None:
+            left_out.append((run.curve_file, "crashed before its scientific values were sampled"))
+            continue
+        params: dict[str, Any] = {}
+        for hp in study.space:
+            if hp.is_active(params) and isinstance(hp.domain, Fixed):
+                params[hp.id] = hp.domain.value
+            elif hp.is_active(params) and hp.name in run.params and hp.domain.contains(run.params[hp.name]):
+                params[hp.id] = run.params[hp.name]
+        placed.append(ImportedTrial(run, study, params))
+    position = {name: i for i, name in enumerate(order)}
+    keys = [s.key for s in studies]
+    placed.sort(key=lambda t: (keys.index(t.study.key), position[t.run.name]))
+    return ImportPlan(plan.experiment, tuple(placed))
 
 
 def _note_user_attrs(studies: list[Any], notes: Problems) -> None:
