@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -61,7 +63,8 @@ def test_optuna_dashboard_shows_the_exported_studies_trials_and_states(tmp_path:
     data = load("depth", store)
     port = free_port()
     process = subprocess.Popen([dashboard_command(), storage, "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)  # its own group: the server and its workers stop together
     try:
         base = f"http://127.0.0.1:{port}"
         summaries = wait_for_studies(process, base)["study_summaries"]
@@ -81,9 +84,18 @@ def test_optuna_dashboard_shows_the_exported_studies_trials_and_states(tmp_path:
             assert shown == expected
             assert {s for _, s in shown.values()} == {"complete", "infeasible", "failed"}
     finally:
-        process.terminate()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop the dashboard's process group (gunicorn and its worker): politely, then for good after 10 s."""
+    for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
         try:
-            process.wait(timeout=10)
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=wait_s)
+            break
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            continue

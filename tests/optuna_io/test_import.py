@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,16 @@ def test_a_name_already_taken_leaves_the_store_as_it_was(storage: str, tmp_path:
     with open_store(store) as opened:
         assert len(opened.list_trials(experiment_id=opened.get_experiment("model-1").id)) == before == 3
         assert [e.name for e in opened.list_experiments()] == ["model-1"]
+
+
+def test_without_optuna_both_commands_name_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    store = f"sqlite:///{tmp_path / 'tb.db'}"
+    write_experiment(store, per_study=1)
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    assert tunebook("export", "optuna", "depth", "--storage", str(tmp_path / "o.db"), "--store", store) == 1
+    assert "pip install 'tunebook[optuna]'" in capsys.readouterr().err
+    assert tunebook("import", "optuna", "--storage", "sqlite://", "--study", "s", "--store", store) == 1
+    err = capsys.readouterr().err
+    assert "pip install 'tunebook[optuna]'" in err and "Traceback" not in err
+    assert not (tmp_path / "o.db").exists()

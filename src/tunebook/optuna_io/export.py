@@ -1,7 +1,7 @@
 """Write an experiment's studies to an Optuna storage, one Optuna study per tunebook study.
 
 Each study becomes ``EXPERIMENT/STUDY`` (``depth/num_layers=2``) with the
-objective's direction, its scientific values, fixed values and objective as
+objective's direction and metric name (Optuna's ``metric_names``), its scientific values, fixed values and objective as
 study user attributes, and one Optuna trial per finished tunebook trial
 (mapping in ``mapping``): params with their distributions, the state, the
 objective as value, the objective curve as intermediate values (thinned to
@@ -17,6 +17,7 @@ names already in the storage are refused, or deleted first with ``replace``.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections import Counter
 from typing import Any, Mapping
 
@@ -181,6 +182,9 @@ def _write(optuna: Any, storage: Any, exports: list[StudyExport], replaced: list
         for export in exports:
             study = optuna.create_study(storage=storage, study_name=export.name, direction=export.direction)
             created.append(export.name)
+            with warnings.catch_warnings():  # experimental since Optuna 3.2; the dashboard labels the value with it
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                study.set_metric_names([export.attrs[mapping.OBJECTIVE_ATTR]["metric"]])
             for key, value in export.attrs.items():
                 study.set_user_attr(key, value)
             study.add_trials(export.trials)

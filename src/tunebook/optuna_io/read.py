@@ -56,7 +56,8 @@ def read_optuna(storage_url: str, study_names: Sequence[str], *, name: str | Non
     ``name`` defaults to the experiment an export recorded in every study,
     else to the one study's name (characters a name cannot hold become '-').
     ``metric`` names the objective's curve (default: the one an export
-    recorded, else ``objective``); ``mode`` (min/max), when given, must agree
+    recorded, else the study's metric name (``set_metric_names``), else
+    ``objective``); ``mode`` (min/max), when given, must agree
     with the studies' direction. ImportInputError lists every problem.
     """
     optuna = mapping.optuna_module()
@@ -145,7 +146,8 @@ def _objective(studies: list[Any], metric: str | None, mode: str | None, source:
     recorded = next((s.user_attrs[mapping.OBJECTIVE_ATTR] for s in studies if mapping.OBJECTIVE_ATTR in s.user_attrs),
                     None)
     recorded = recorded if isinstance(recorded, dict) else {}
-    return {"metric": metric or recorded.get("metric") or mapping.DEFAULT_METRIC, "mode": direction,
+    named = next((s.metric_names[0] for s in studies if s.metric_names), None)
+    return {"metric": metric or recorded.get("metric") or named or mapping.DEFAULT_METRIC, "mode": direction,
             "reduce": recorded.get("reduce") if recorded.get("reduce") in ("best", "final") else "final"}
 
 
