@@ -11,7 +11,6 @@ import pytest
 from tests.optuna_io.helpers import SPEC, finished_trial, trial_params, tunebook, write_experiment
 from tunebook.analysis.data import load
 from tunebook.core.experiment import Experiment
-from tunebook.optuna_io import export_experiment
 from tunebook.optuna_io.mapping import MAX_INTERMEDIATE, thin
 from tunebook.storage import open_store
 from tunebook.storage.base import FinishedStudy
@@ -132,15 +131,17 @@ def test_long_curves_are_thinned_keeping_first_best_last_and_divergence() -> Non
     values[1234] = -1.0  # the best
     values[4000] = math.nan  # where it diverged
     kept_steps, kept_values = thin(steps, values, keep=[steps[1234]])
-    assert len(kept_steps) <= MAX_INTERMEDIATE and len(kept_steps) > MAX_INTERMEDIATE - 10
+    assert len(kept_steps) == MAX_INTERMEDIATE
+    by_step = dict(zip(steps, values))
+    assert all(v == by_step[s] or math.isnan(v) and math.isnan(by_step[s]) for s, v in zip(kept_steps, kept_values))
     assert {0, steps[-1], steps[1234], steps[4000]} <= set(kept_steps)
     gaps = [b - a for a, b in zip(kept_steps, kept_steps[1:])]
     assert max(gaps) <= 2 * (steps[-1] / (MAX_INTERMEDIATE - 1)) + 10  # evenly spread, not bunched
     assert thin(steps[:50], values[:50]) == (steps[:50], values[:50])
 
 
-def test_a_long_curve_is_exported_thinned(tmp_path: Path) -> None:
-    """Through the export with a limit of 50 points (the command's is MAX_INTERMEDIATE; fewer rows, same code)."""
+def test_a_long_curve_is_exported_thinned(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With --max-points 50 (the default is MAX_INTERMEDIATE; fewer rows to write, the same code)."""
     store, storage = f"sqlite:///{tmp_path / 'tb.db'}", f"sqlite:///{tmp_path / 'optuna.db'}"
     experiment = Experiment.from_dict({**SPEC, "scientific": {"num_layers": [2]}})
     trials = [finished_trial(random.Random(i), trial_params(random.Random(i), 2), "complete", list(range(n)))
@@ -148,8 +149,8 @@ def test_a_long_curve_is_exported_thinned(tmp_path: Path) -> None:
     with open_store(store) as opened:
         opened.import_experiment("depth", experiment.to_dict(), [FinishedStudy("num_layers=2", {"num_layers": 2},
                                                                                trials)], None, "test")
-        summary = export_experiment(opened, "depth", storage, max_points=50)
-    assert summary.thinned == 1
+    assert tunebook("export", "optuna", "depth", "--storage", storage, "--store", store, "--max-points", "50") == 0
+    assert "1 curves thinned to 50 evenly spaced points" in capsys.readouterr().out
     long, short = optuna.load_study(study_name="depth/num_layers=2", storage=storage).trials
     assert len(long.intermediate_values) == 50 and {0, 119, trials[0].best_step} <= set(long.intermediate_values)
     assert long.intermediate_values[trials[0].best_step] == long.value == trials[0].objective

@@ -30,8 +30,11 @@ def export_group() -> None:
 @storage_option
 @click.option("--replace", is_flag=True,
               help="Delete studies of the same names in the storage first (default: refuse to export).")
+@click.option("--max-points", type=click.IntRange(min=10), default=None, metavar="N",
+              help="Thin objective curves to N intermediate values (default 200; Optuna writes each one by itself).")
 @store_option
-def export_optuna_command(experiment: str, storage_url: str, replace: bool, store_url: str | None) -> None:
+def export_optuna_command(experiment: str, storage_url: str, replace: bool, max_points: int | None,
+                          store_url: str | None) -> None:
     """Write EXPERIMENT's studies to an Optuna storage as studies EXPERIMENT/STUDY, for optuna-dashboard.
 
     Infeasible (diverged) and failed (crashed) trials are both Optuna FAIL
@@ -43,7 +46,7 @@ def export_optuna_command(experiment: str, storage_url: str, replace: bool, stor
 
     url = _storage(storage_url)
     with open_cli_store(store_url) as store:
-        summary = export_experiment(store, experiment, url, replace=replace)
+        summary = export_experiment(store, experiment, url, replace=replace, max_points=max_points or MAX_INTERMEDIATE)
     shown = hide_password(url)
     click.echo(f"exported experiment {experiment} to {shown} as {len(summary.studies)} Optuna studies:")
     for study in summary.studies:
@@ -59,7 +62,7 @@ def export_optuna_command(experiment: str, storage_url: str, replace: bool, stor
         for label, why in summary.left_out:
             click.echo(f"  {label}: {why}")
     click.echo("the objective curve is each trial's intermediate values"
-               + (f" ({summary.thinned} curves thinned to {MAX_INTERMEDIATE} evenly spaced points, keeping the first,"
+               + (f" ({summary.thinned} curves thinned to {max_points or MAX_INTERMEDIATE} evenly spaced points, keeping the first,"
                   " best, last and first non-finite one)" if summary.thinned else ""))
     if summary.other_metrics:
         click.echo(f"other metrics as their best value only, in user attributes: {', '.join(summary.other_metrics)}")
