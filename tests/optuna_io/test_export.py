@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,11 @@ def test_bad_input_names_it_and_writes_nothing(tmp_path: Path, capsys: pytest.Ca
     err = capsys.readouterr().err
     assert "cannot open the Optuna storage" in err and "Traceback" not in err
     assert not storage.exists()
+    tables = "select name from sqlite_master"  # the tunebook store given as the Optuna storage: refused, untouched
+    before = sqlite3.connect(tmp_path / "tb.db").execute(tables).fetchall()
+    assert tunebook("export", "optuna", "depth", "--storage", str(tmp_path / "tb.db"), "--store", store) == 1
+    assert "tb.db is a SQLite file but not an Optuna storage" in capsys.readouterr().err
+    assert sqlite3.connect(tmp_path / "tb.db").execute(tables).fetchall() == before
 
 
 def test_a_trial_outside_its_space_is_named_and_nothing_is_written(tmp_path: Path,

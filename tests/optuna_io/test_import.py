@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -166,6 +167,11 @@ def test_refusals_name_the_study_and_field_and_write_nothing(storage: str, tmp_p
     assert tunebook("import", "optuna", "--storage", str(tmp_path / "none.db"), "--study", "x",
                     "--store", str(store)) == 1
     assert "no Optuna SQLite file" in capsys.readouterr().err
+    other = tmp_path / "other.db"  # a SQLite file that is not an Optuna storage: refused, not given Optuna's tables
+    sqlite3.connect(other).execute("create table notes (text)").connection.commit()
+    assert tunebook("import", "optuna", "--storage", str(other), "--study", "x", "--store", str(store)) == 1
+    assert "cannot open the Optuna storage" in capsys.readouterr().err
+    assert sqlite3.connect(other).execute("select name from sqlite_master").fetchall() == [("notes",)]
     assert not store.exists() and not (tmp_path / "none.db").exists()
 
 

@@ -16,6 +16,7 @@ names already in the storage are refused, or deleted first with ``replace``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import warnings
 from collections import Counter
@@ -93,10 +94,30 @@ def export_experiment(store: Store, name: str, storage_url: str, replace: bool =
 
 
 def _open(optuna: Any, url: str) -> Any:
+    """Optuna's storage at ``url``; refused when it is a SQLite file holding something else (a tunebook store
+    named by mistake would otherwise receive Optuna's tables)."""
+    from tunebook.storage.url import sqlite_file
+
+    file = sqlite_file(url)
+    if file is not None and file.exists() and file.stat().st_size:
+        tables = _sqlite_tables(file)
+        if tables is None or tables and "trial_intermediate_values" not in tables:  # Optuna's own table
+            raise OptunaExportError(f"{file} is a SQLite file but not an Optuna storage "
+                                    f"(tables: {', '.join(sorted(tables or [])) or 'unreadable'})", url)
     try:
         return optuna.storages.RDBStorage(url)
     except Exception as exc:  # noqa: BLE001 - sqlalchemy and optuna raise assorted errors on bad URLs
         raise OptunaExportError(f"cannot open the Optuna storage: {exc}", url) from None
+
+
+def _sqlite_tables(file: Any) -> set[str] | None:
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{file}?mode=ro", uri=True)) as connection:
+            return {row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")}
+    except sqlite3.Error:
+        return None
 
 
 def _curves(store: Store, experiment_id: int) -> dict[int, dict[str, tuple[list[int], list[float]]]]:

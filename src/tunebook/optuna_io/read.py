@@ -93,7 +93,7 @@ def hide_password(url: str) -> str:
 
 def _load_studies(optuna: Any, url: str, names: Sequence[str], source: str) -> list[Any]:
     try:
-        storage = optuna.storages.RDBStorage(url)
+        storage = optuna.storages.RDBStorage(url, skip_table_creation=True)  # reading adds no tables to a wrong file
         existing = optuna.study.get_all_study_names(storage)
     except Exception as exc:  # noqa: BLE001 - sqlalchemy and optuna raise assorted errors on bad URLs
         raise ImportInputError(f"cannot open the Optuna storage: {exc}", source) from None
