@@ -19,10 +19,12 @@ from tunebook.storage.base import FinishedStudy
 optuna = pytest.importorskip("optuna")
 
 
-@pytest.fixture
-def exported(tmp_path: Path) -> tuple[str, str]:
-    """(store URL, Optuna storage URL) after exporting experiment ``depth``."""
-    store, storage = f"sqlite:///{tmp_path / 'tb.db'}", f"sqlite:///{tmp_path / 'optuna.db'}"
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """(store URL, Optuna storage URL) after exporting experiment ``depth``, shared by the module (Optuna writes
+    slowly): a test that exports again leaves the same studies behind."""
+    folder = tmp_path_factory.mktemp("exported")
+    store, storage = f"sqlite:///{folder / 'tb.db'}", f"sqlite:///{folder / 'optuna.db'}"
     write_experiment(store)
     assert tunebook("export", "optuna", "depth", "--storage", storage, "--store", store) == 0
     return store, storage
