@@ -152,7 +152,8 @@ def test_refusals_name_the_study_and_field_and_write_nothing(storage: str, tmp_p
     store = tmp_path / "tb.db"
     cases = [
         (["--study", "pareto"], "study 'pareto': has 2 objectives (minimize, maximize)"),
-        (["--study", "nope"], "--study 'nope': no such study in the storage (studies: 'sweep', 'model-1', 'model-2', 'pareto', 'clash')"),
+        (["--study", "nope"], "--study 'nope': no such study in the storage "
+                              "(studies: 'sweep', 'model-1', 'model-2', 'pareto', 'clash')"),
         (["--study", "sweep", "--study", "clash", "--name", "both"],
          "study 'clash' trial 0, param lr: its distribution CategoricalDistribution(choices=(0.1, 0.01)) differs in "
          "kind from other trials' FloatDistribution"),

@@ -42,7 +42,7 @@ def export_optuna_command(experiment: str, storage_url: str, replace: bool, max_
     """
     from tunebook.optuna_io import export_experiment
     from tunebook.optuna_io.mapping import MAX_INTERMEDIATE
-    from tunebook.optuna_io.read import hide_password
+    from tunebook.optuna_io.mapping import hide_password
 
     url = _storage(storage_url)
     with open_cli_store(store_url) as store:
@@ -61,9 +61,10 @@ def export_optuna_command(experiment: str, storage_url: str, replace: bool, max_
         click.echo(f"left out {len(summary.left_out)} trials:")
         for label, why in summary.left_out:
             click.echo(f"  {label}: {why}")
-    click.echo("the objective curve is each trial's intermediate values"
-               + (f" ({summary.thinned} curves thinned to {max_points or MAX_INTERMEDIATE} evenly spaced points, keeping the first,"
-                  " best, last and first non-finite one)" if summary.thinned else ""))
+    limit = max_points or MAX_INTERMEDIATE
+    thinned = (f" ({summary.thinned} curves thinned to {limit} evenly spaced points, keeping the first, best, last "
+               "and first non-finite one)") if summary.thinned else ""
+    click.echo(f"the objective curve is each trial's intermediate values{thinned}")
     if summary.other_metrics:
         click.echo(f"other metrics as their best value only, in user attributes: {', '.join(summary.other_metrics)}")
     click.echo(f"open it: optuna-dashboard {shown}")

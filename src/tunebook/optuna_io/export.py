@@ -57,7 +57,7 @@ class ExportSummary:
 
     studies: list[StudyExport]
     left_out: list[tuple[str, str]]  # (trial name, why)
-    thinned: int  # curves cut down to MAX_INTERMEDIATE points
+    thinned: int  # curves cut down to max_points
     other_metrics: list[str]  # exported as best values only
     replaced: list[str]  # study names deleted first
 
@@ -79,18 +79,26 @@ def export_experiment(store: Store, name: str, storage_url: str, replace: bool =
     trials = store.list_trials(experiment_id=record.id)
     curves = _curves(store, record.id)
     left_out: list[tuple[str, str]] = []
-    thinned = [0, max_points]  # curves thinned, the limit
+    thinning = _Thinning(max_points)
     exports = [_study_export(optuna, experiment, study, [t for t in trials if t.study_id == study.id], curves,
-                             left_out, thinned) for study in studies]
+                             left_out, thinning) for study in studies]
     storage = _open(optuna, storage_url)
     existing = set(optuna.study.get_all_study_names(storage))
     taken = [export.name for export in exports if export.name in existing]
     if taken and not replace:
         raise OptunaExportError([(study, "is already in the storage; pass --replace to overwrite it")
-                                 for study in taken], storage_url)
+                                 for study in taken], mapping.hide_password(storage_url))
     _write(optuna, storage, exports, taken)
     others = sorted({metric for per_trial in curves.values() for metric in per_trial} - {experiment.objective.metric})
-    return ExportSummary(exports, left_out, thinned[0], others, taken)
+    return ExportSummary(exports, left_out, thinning.count, others, taken)
+
+
+@dataclasses.dataclass
+class _Thinning:
+    """The most intermediate values a trial gets, and how many curves were thinned to it so far."""
+
+    limit: int
+    count: int = 0
 
 
 def _open(optuna: Any, url: str) -> Any:
@@ -103,11 +111,11 @@ def _open(optuna: Any, url: str) -> Any:
         tables = _sqlite_tables(file)
         if tables is None or tables and "trial_intermediate_values" not in tables:  # Optuna's own table
             raise OptunaExportError(f"{file} is a SQLite file but not an Optuna storage "
-                                    f"(tables: {', '.join(sorted(tables or [])) or 'unreadable'})", url)
+                                    f"(tables: {', '.join(sorted(tables or [])) or 'unreadable'})")
     try:
         return optuna.storages.RDBStorage(url)
     except Exception as exc:  # noqa: BLE001 - sqlalchemy and optuna raise assorted errors on bad URLs
-        raise OptunaExportError(f"cannot open the Optuna storage: {exc}", url) from None
+        raise OptunaExportError(f"cannot open the Optuna storage: {exc}", mapping.hide_password(url)) from None
 
 
 def _sqlite_tables(file: Any) -> set[str] | None:
@@ -131,7 +139,7 @@ def _curves(store: Store, experiment_id: int) -> dict[int, dict[str, tuple[list[
 
 
 def _study_export(optuna: Any, experiment: Experiment, study: StudyRecord, trials: list[Trial],
-                  curves: Mapping[int, Mapping[str, tuple]], left_out: list, thinned: list[int]) -> StudyExport:
+                  curves: Mapping[int, Mapping[str, tuple]], left_out: list, thinning: _Thinning) -> StudyExport:
     space = experiment.space.resolve(study.scientific)
     objective = experiment.objective
     attrs = {
@@ -148,7 +156,7 @@ def _study_export(optuna: Any, experiment: Experiment, study: StudyRecord, trial
             left_out.append((label, f"{trial.state.value}, not finished"))
             continue
         try:
-            frozen.append(_frozen_trial(optuna, trial, label, space, objective, curves.get(trial.id, {}), thinned))
+            frozen.append(_frozen_trial(optuna, trial, label, space, objective, curves.get(trial.id, {}), thinning))
         except ValueError as exc:
             problems.append((label, str(exc)))
             continue
@@ -160,7 +168,7 @@ def _study_export(optuna: Any, experiment: Experiment, study: StudyRecord, trial
 
 
 def _frozen_trial(optuna: Any, trial: Trial, label: str, space: SearchSpace, objective: Any,
-                  curves: Mapping[str, tuple], thinned: list[int]) -> Any:
+                  curves: Mapping[str, tuple], thinning: _Thinning) -> Any:
     """The Optuna trial for a finished tunebook trial; ValueError naming the param that does not fit."""
     params, distributions = {}, {}
     for param_id, value in trial.params.items():
@@ -178,9 +186,10 @@ def _frozen_trial(optuna: Any, trial: Trial, label: str, space: SearchSpace, obj
         if best is not None:
             attrs[mapping.BEST_PREFIX + metric] = best
     steps, values = curves.get(objective.metric, ((), ()))
-    if len(steps) > thinned[1]:
-        thinned[0] += 1
-    steps, values = mapping.thin(steps, values, [trial.best_step] if trial.best_step is not None else [], thinned[1])
+    if len(steps) > thinning.limit:
+        thinning.count += 1
+    steps, values = mapping.thin(steps, values, [trial.best_step] if trial.best_step is not None else [],
+                                 thinning.limit)
     complete = trial.state is TrialState.COMPLETE and trial.objective is not None
     frozen = optuna.trial.create_trial(
         state=optuna.trial.TrialState.COMPLETE if complete else optuna.trial.TrialState.FAIL,

@@ -51,6 +51,11 @@ def optuna_module() -> Any:
     return optuna
 
 
+def hide_password(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (it is printed, and stored as an experiment's source)."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
 def distribution(domain: Domain) -> Any:
     """The Optuna distribution of a range or a choice (not of a fixed value)."""
     distributions = optuna_module().distributions

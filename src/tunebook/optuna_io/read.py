@@ -61,7 +61,7 @@ def read_optuna(storage_url: str, study_names: Sequence[str], *, name: str | Non
     with the studies' direction. ImportInputError lists every problem.
     """
     optuna = mapping.optuna_module()
-    source = hide_password(storage_url)
+    source = mapping.hide_password(storage_url)
     studies = _load_studies(optuna, storage_url, study_names, source)
     objective = _objective(studies, metric, mode, source)
     name = name or _default_name(studies, source)
@@ -84,11 +84,6 @@ def read_optuna(storage_url: str, study_names: Sequence[str], *, name: str | Non
     plan = _with_partial(plan_import(experiment, runs, source), partial, [c.run_name for c in candidates], left_out)
     _note_user_attrs(studies, notes)
     return OptunaImport(plan, outcomes, left_out, notes)
-
-
-def hide_password(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (it is printed and stored as the experiment's source)."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 def _load_studies(optuna: Any, url: str, names: Sequence[str], source: str) -> list[Any]:
@@ -141,8 +136,8 @@ def _objective(studies: list[Any], metric: str | None, mode: str | None, source:
                                 for k, v in directions.items()], source)
     direction = next(iter(directions.values()))
     if mode is not None and mode != direction:
-        raise ImportInputError(f"--objective says {mode}, but the studies {'minimize' if direction == 'min' else 'maximize'}"
-                               " their value", source)
+        verb = "minimize" if direction == "min" else "maximize"
+        raise ImportInputError(f"--objective says {mode}, but the studies {verb} their value", source)
     recorded = next((s.user_attrs[mapping.OBJECTIVE_ATTR] for s in studies if mapping.OBJECTIVE_ATTR in s.user_attrs),
                     None)
     recorded = recorded if isinstance(recorded, dict) else {}
