@@ -70,15 +70,17 @@ def finished_trial(rng: random.Random, params: dict[str, Any], kind: str, steps:
                          objective, best_step)
 
 
-def write_experiment(store_url: str, per_study: int = 5, seed: int = 0, steps: list[int] = STEPS) -> Experiment:
-    """Store experiment ``depth``: per study ``per_study`` trials, the 3rd infeasible and the 5th failed."""
+def write_experiment(store_url: str, per_study: int = 5, seed: int = 0, steps: list[int] = STEPS,
+                     layout: str = "per_scientific_value") -> Experiment:
+    """Store experiment ``depth``: per study ``per_study`` trials, the 3rd infeasible and the 5th failed
+    (``layout`` joint: one study whose trials vary num_layers)."""
     rng = random.Random(seed)
-    experiment = Experiment.from_dict(SPEC)
+    experiment = Experiment.from_dict({**SPEC, "search": {**SPEC["search"], "studies": layout}})
     studies = []
     for plan in experiment.studies():
         kinds = ["infeasible" if i == 2 else "failed" if i == 4 else "complete" for i in range(per_study)]
-        trials = [finished_trial(rng, trial_params(rng, plan.scientific["num_layers"]), kind, steps)
-                  for kind in kinds]
+        trials = [finished_trial(rng, trial_params(rng, plan.scientific.get("num_layers", rng.choice([2, 4]))), kind,
+                                 steps) for kind in kinds]
         studies.append(FinishedStudy(plan.key, plan.scientific, trials))
     with open_store(store_url) as store:
         store.import_experiment(experiment.name, experiment.to_dict(), studies, None, "test")

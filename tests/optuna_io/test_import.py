@@ -116,15 +116,18 @@ def test_the_report_runs_on_an_imported_study(storage: str, tmp_path: Path, caps
     assert best["objective"] == pytest.approx(study.best_value, rel=1e-9)
 
 
-def test_export_then_import_gives_the_same_trials_params_and_curves(tmp_path: Path) -> None:
+@pytest.mark.parametrize("layout", ["per_scientific_value", "joint"])
+def test_export_then_import_gives_the_same_trials_params_and_curves(layout: str, tmp_path: Path) -> None:
     store, storage = f"sqlite:///{tmp_path / 'tb.db'}", f"sqlite:///{tmp_path / 'optuna.db'}"
-    write_experiment(store)
+    write_experiment(store, layout=layout, per_study=5 if layout == "per_scientific_value" else 10)
     assert tunebook("export", "optuna", "depth", "--storage", storage, "--store", store) == 0
-    assert tunebook("import", "optuna", "--storage", storage, "--study", "depth/num_layers=2",
-                    "--study", "depth/num_layers=4", "--name", "back", "--store", store) == 0
+    studies = ["depth/num_layers=2", "depth/num_layers=4"] if layout == "per_scientific_value" else ["depth/joint"]
+    assert tunebook("import", "optuna", "--storage", storage, *[f"--study={s}" for s in studies], "--name", "back",
+                    "--store", store) == 0
     original, back = load("depth", store), load("back", store)
     assert back.experiment.space == original.experiment.space  # domains, log flags, branches and roles
     assert back.experiment.objective == original.experiment.objective
+    assert back.experiment.search.studies == layout
     columns = ["study", "number", "state", "objective", "best_step", "reason", *original.param_ids()]
     assert set(original.trials["state"]) == {"complete", "infeasible", "failed"}
     ours = original.trials[columns].sort_values(["study", "number"]).reset_index(drop=True)

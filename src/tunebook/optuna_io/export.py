@@ -148,6 +148,9 @@ def _study_export(optuna: Any, experiment: Experiment, study: StudyRecord, trial
         mapping.OBJECTIVE_ATTR: dataclasses.asdict(objective),
         mapping.SCIENTIFIC_ATTR: dict(study.scientific),
         mapping.FIXED_ATTR: {hp.id: hp.domain.value for hp in space.with_role("fixed")},  # type: ignore[union-attr]
+        mapping.SCIENTIFIC_PARAMS_ATTR: [hp.id for hp in space.with_role("scientific")
+                                         if not isinstance(hp.domain, Fixed)],
+        mapping.LAYOUT_ATTR: experiment.search.studies,
     }
     frozen, states, problems = [], Counter(), []
     for trial in trials:

@@ -68,8 +68,12 @@ def _union(one: Any, other: Any) -> Any:
 
 
 def build_sections(trials: Sequence[ParamSource], scientific: Sequence[str], fixed: Sequence[str],
-                   problems: Problems, notes: Problems) -> dict[str, dict[str, Any]]:
-    """The spec's scientific/nuisance/fixed sections (branches as ``PARENT=VALUE`` keys)."""
+                   problems: Problems, notes: Problems, joint: bool = False) -> dict[str, dict[str, Any]]:
+    """The spec's scientific/nuisance/fixed sections (branches as ``PARENT=VALUE`` keys).
+
+    A scientific param takes the values seen (one study per value), or in a
+    ``joint`` study (as an export of a joint experiment records) its distribution.
+    """
     sections: dict[str, dict[str, Any]] = {"scientific": {}, "nuisance": {}, "fixed": {}}
     distributions = join_distributions(trials, problems)
     branches = _branches(trials, distributions, problems)
@@ -78,7 +82,7 @@ def build_sections(trials: Sequence[ParamSource], scientific: Sequence[str], fix
         plain, condition = branches.get(name, (name, [()]))
         observed = _observed(trials, name)
         if plain in scientific:
-            value: Any = _sorted(observed)
+            value: Any = mapping.domain_spec(dist)[0] if joint else _sorted(observed)
             role = "scientific"
         elif plain in fixed:
             role, value = "fixed", _one_value(name, observed, problems)

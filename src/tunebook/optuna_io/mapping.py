@@ -28,7 +28,9 @@ EXPERIMENT_ATTR = "tunebook_experiment"
 STUDY_ATTR = "tunebook_study"
 OBJECTIVE_ATTR = "tunebook_objective"  # {"metric", "mode", "reduce"}
 SCIENTIFIC_ATTR = "tunebook_scientific"  # id -> the value this study holds fixed
-FIXED_ATTR = "tunebook_fixed"  # plain name -> value
+FIXED_ATTR = "tunebook_fixed"  # id -> value
+SCIENTIFIC_PARAMS_ATTR = "tunebook_scientific_params"  # ids of scientific params the trials vary (a joint study)
+LAYOUT_ATTR = "tunebook_layout"  # search.studies: per_scientific_value | joint
 # trial user attributes
 TRIAL_ATTR = "tunebook_trial"  # STUDY/NUMBER
 STATE_ATTR = "tunebook_state"  # complete | infeasible | failed

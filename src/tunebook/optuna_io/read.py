@@ -65,20 +65,23 @@ def read_optuna(storage_url: str, study_names: Sequence[str], *, name: str | Non
     studies = _load_studies(optuna, storage_url, study_names, source)
     objective = _objective(studies, metric, mode, source)
     name = name or _default_name(studies, source)
-    recorded = [mapping.split_id(k)[0] for s in studies for k in s.user_attrs.get(mapping.SCIENTIFIC_ATTR, {})]
+    recorded = [mapping.split_id(k)[0] for s in studies for k in (*s.user_attrs.get(mapping.SCIENTIFIC_ATTR, {}),
+                                                                    *s.user_attrs.get(mapping.SCIENTIFIC_PARAMS_ATTR, []))]
     scientific = list(dict.fromkeys([*scientific, *recorded]))
+    joint = all(s.user_attrs.get(mapping.LAYOUT_ATTR) == "joint" for s in studies)
     problems: Problems = []
     notes: Problems = []
     left_out: list[tuple[str, str]] = []
     candidates = _candidates(optuna, studies, scientific, fixed, left_out)
     _check_role_names(candidates, scientific, fixed, problems)
     full = [c.source for c in candidates if c.full] or [c.source for c in candidates]
-    sections = build_sections(full, scientific, fixed, problems, notes)
+    sections = build_sections(full, scientific, fixed, problems, notes, joint)
     if problems:
         raise ImportInputError(problems, source)
     spec = {"name": name, "objective": objective, **sections,
             "notes": f"Imported by tunebook import optuna from {source} (studies: {', '.join(study_names)}).",
-            "search": {"algorithm": "random", "trials": 1}}  # plan_import makes it explicit over the trials
+            "search": {"algorithm": "random", "trials": 1,  # plan_import makes it explicit over the trials
+                       "studies": "joint" if joint else "per_scientific_value"}}
     experiment = Experiment.from_dict(spec, source)
     runs, partial, outcomes = _runs(optuna, candidates, experiment, left_out)
     plan = _with_partial(plan_import(experiment, runs, source), partial, [c.run_name for c in candidates], left_out)
