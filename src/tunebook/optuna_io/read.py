@@ -65,10 +65,7 @@ def read_optuna(storage_url: str, study_names: Sequence[str], *, name: str | Non
     studies = _load_studies(optuna, storage_url, study_names, source)
     objective = _objective(studies, metric, mode, source)
     name = name or _default_name(studies, source)
-    recorded = [mapping.split_id(k)[0] for s in studies for k in (*s.user_attrs.get(mapping.SCIENTIFIC_ATTR, {}),
-                                                                    *s.user_attrs.get(mapping.SCIENTIFIC_PARAMS_ATTR, []))]
-    scientific = list(dict.fromkeys([*scientific, *recorded]))
-    joint = all(s.user_attrs.get(mapping.LAYOUT_ATTR) == "joint" for s in studies)
+    scientific, joint = _recorded_roles(studies, scientific)
     problems: Problems = []
     notes: Problems = []
     left_out: list[tuple[str, str]] = []
@@ -115,6 +112,17 @@ def _load_studies(optuna: Any, url: str, names: Sequence[str], source: str) -> l
     if problems:
         raise ImportInputError(problems, source)
     return studies
+
+
+def _recorded_roles(studies: list[Any], scientific: Sequence[str]) -> tuple[list[str], bool]:
+    """The scientific names given plus those an export recorded, and whether every study says it was joint."""
+    recorded = []
+    for study in studies:
+        attrs = study.user_attrs
+        for key in (*attrs.get(mapping.SCIENTIFIC_ATTR, {}), *attrs.get(mapping.SCIENTIFIC_PARAMS_ATTR, [])):
+            recorded.append(mapping.split_id(key)[0])
+    joint = all(s.user_attrs.get(mapping.LAYOUT_ATTR) == "joint" for s in studies)
+    return list(dict.fromkeys([*scientific, *recorded])), joint
 
 
 def _default_name(studies: list[Any], source: str) -> str:
