@@ -56,7 +56,7 @@ def optuna_study(storage: str, name: str = "sweep", n_trials: int = 12, **attrs:
 def storage(tmp_path_factory: pytest.TempPathFactory) -> str:
     """One Optuna storage for the module (Optuna writes trials slowly): study ``sweep`` (12 trials and one still
     running), ``model-1`` and ``model-2`` (3 trials each, user attributes model and dataset), multi-objective
-    ``pareto``, ``clash`` (lr a choice). Tests only read it."""
+    ``pareto``, ``clash`` (lr a choice), ``stepped`` (a float with a step). Tests only read it."""
     url = f"sqlite:///{tmp_path_factory.mktemp('optuna') / 'optuna.db'}"
     optuna_study(url)
     optuna.load_study(study_name="sweep", storage=url).ask()  # still running
@@ -66,6 +66,8 @@ def storage(tmp_path_factory: pytest.TempPathFactory) -> str:
     multi.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=2)
     clash = optuna.create_study(study_name="clash", storage=url)  # lr a choice here, a log range in sweep
     clash.optimize(lambda t: t.suggest_categorical("lr", [0.1, 0.01]), n_trials=1)
+    stepped = optuna.create_study(study_name="stepped", storage=url, direction="maximize")
+    stepped.optimize(lambda t: t.suggest_float("dropout", 0.0, 0.5, step=0.1), n_trials=2)
     return url
 
 
@@ -150,13 +152,22 @@ def test_study_user_attributes_can_be_the_scientific_value(storage: str, tmp_pat
     assert set(data.trials["dataset"]) == {"cifar"}
 
 
+def test_what_does_not_carry_over_is_said(storage: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = str(tmp_path / "tb.db")
+    assert tunebook("import", "optuna", "--storage", storage, "--study", "stepped", "--store", store) == 0
+    out = capsys.readouterr().out
+    assert "imported 2 Optuna trials into experiment stepped (objective objective:max, final value" in out
+    assert "not carried over:\n  param dropout: its step 0.1 is not kept: tunebook ranges are continuous" in out
+    assert load("stepped", store).experiment.space["dropout"].domain == Range(0.0, 0.5)
+
+
 def test_refusals_name_the_study_and_field_and_write_nothing(storage: str, tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "tb.db"
     cases = [
         (["--study", "pareto"], "study 'pareto': has 2 objectives (minimize, maximize)"),
         (["--study", "nope"], "--study 'nope': no such study in the storage "
-                              "(studies: 'sweep', 'model-1', 'model-2', 'pareto', 'clash')"),
+                              "(studies: 'sweep', 'model-1', 'model-2', 'pareto', 'clash', 'stepped')"),
         (["--study", "sweep", "--study", "clash", "--name", "both"],
          "study 'clash' trial 0, param lr: its distribution CategoricalDistribution(choices=(0.1, 0.01)) differs in "
          "kind from other trials' FloatDistribution"),
