@@ -17,6 +17,7 @@ from tunebook.cli.demo import demo_command
 from tunebook.cli.import_runs import import_group
 from tunebook.cli.launch import baseline_command, launch_command, launches_command
 from tunebook.cli.note import note_command
+from tunebook.cli.optuna_io import export_group, import_optuna_command
 from tunebook.cli.plan import plan_group
 from tunebook.cli.probe import probe_group
 from tunebook.cli.report import report_command
@@ -42,6 +43,8 @@ for command in (run_command, status_command, trials_command, report_command, not
 cli.add_command(compare_command)
 for command in (launch_command, launches_command, baseline_command):  # the launch log (cli/launch.py)
     cli.add_command(command)
+cli.add_command(export_group)  # tunebook export optuna (cli/optuna_io.py)
+import_group.add_command(import_optuna_command)  # tunebook import optuna
 
 
 def main(argv: list[str] | None = None) -> int:
