@@ -71,7 +71,7 @@ MATTERS = 0.05
 MIN_TRIALS, PER_AXIS, MIN_CLASS = 20, 4, 5
 PAIR_AXES = 8
 MAX_LEAVES, MIN_LEAF = 128, 2
-SECTION = "Designing the next round of experiments"
+SECTION = "Exploration vs exploitation"
 
 __all__ = ["Importance", "RegionImportance", "Share", "importance", "region_importance"]
 
