@@ -11,7 +11,9 @@ axis is laid out the way the search samples it:
 * a conditional hyperparameter (one that exists only in some branches),
   or any with trials that lack it: "inactive" is a value of its own. A range
   keeps its first quarter [0, 0.25) for it and maps its values into
-  [0.25, 1]; a choice gets one more cell.
+  [0.25, 1]; a choice gets one more cell. Its "inactive" marks the other
+  branches exactly as its parent does, so a parent's effect is shared
+  between the parent and its branch hyperparameters: read them together.
 
 Only searched (scientific and nuisance) hyperparameters that take two or more
 values among the trials get an axis.

@@ -13,8 +13,8 @@ Each searched hyperparameter of the round gets one decision and one reason
 3. a nuisance range with an infeasible region (``checks.infeasible.bad_region``)
    whose edge the best trials do not crowd is cut where the region starts;
 4. a nuisance hyperparameter that is insensitive (``analysis.importance``:
-   the 90 % interval of its share below 5 % over all trials and in the top
-   region) and in no interacting pair is fixed at the best trial's value, and
+   the 90 % interval of its share below 5 % over all trials, and not
+   "matters" in the top region) and in no interacting pair is fixed at the best trial's value, and
    listed as a new caveat; one in an interacting pair is kept searched with
    its partner (never fix one of a pair);
 5. a nuisance range is narrowed around the top trials where the sampling
@@ -220,8 +220,14 @@ def _after_cut(hp: Hyperparameter, regions: tuple["Region", ...], why: str,
 
 
 def _insensitive(ev: Evidence, param: str) -> bool:
-    judged = [r.share(param) for r in (ev.importance.all, ev.importance.top) if r.too_few is None]
-    return bool(judged) and all(s is not None and s.verdict == "insensitive" for s in judged)
+    """Insensitive over all trials, and not shown to matter in the good region (its few trials give wide
+    intervals there, so "unsure" does not veto; "matters" does)."""
+    overall, top = ev.importance.all, ev.importance.top
+    share = overall.share(param) if overall.too_few is None else None
+    if share is None or share.verdict != "insensitive":
+        return False
+    near = top.share(param) if top.too_few is None else None
+    return near is None or near.verdict != "matters"
 
 
 def _share_text(ev: Evidence, param: str) -> str:
