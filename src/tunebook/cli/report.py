@@ -161,7 +161,7 @@ def print_report(result: Analysis, with_verdict: bool = True) -> None:
     if result.importance is not None:
         from tunebook.report.importance_section import importance_lines
 
-        console.print("\n".join(importance_lines(result.importance)), markup=False, highlight=False, soft_wrap=True)
+        console.print("\n".join(importance_lines(result.importance)), markup=False, highlight=False)
     _print_notes(console, data.notes)
 
 

@@ -7,6 +7,7 @@ tell a real ranking from noise; the rule is printed once under the tables.
 from __future__ import annotations
 
 import html
+import textwrap
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,14 +30,20 @@ def _row(share: "Share") -> str:
     return f"  {share.name:<28} {share.estimate:6.1%}  [{share.low:6.1%}, {share.high:6.1%}]  {share.verdict}"
 
 
-def importance_lines(imp: "Importance") -> list[str]:
-    """The section as plain text lines (80 columns)."""
-    lines = [f"Importance: {imp.experiment}, objective {imp.objective} (share of variance, 90 % interval)"]
+def importance_lines(imp: "Importance", width: int = 80) -> list[str]:
+    """The section as plain text lines, none wider than ``width`` (long sentences wrapped, indented)."""
+    return [part for line in _lines(imp) for part in (textwrap.wrap(line, width, subsequent_indent="    ",
+                                                                     break_on_hyphens=False) or [""])]
+
+
+def _lines(imp: "Importance") -> list[str]:
+    lines = [f"Importance: {imp.experiment}, objective {imp.objective}", "(share of variance, 90 % interval)"]
     for region in imp.regions:
         lines += ["", region_title(imp, region)]
         if region.too_few is not None:
             lines.append(f"  {region.too_few}")
             continue
+        lines.append(f"  {'hyperparameter':<28} {'share':>6}  {'90 % interval':^18}  verdict")
         lines += [_row(s) for s in region.params]
         if region.pairs:
             lines.append("  interactions:")
