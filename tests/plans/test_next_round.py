@@ -96,3 +96,27 @@ def test_bad_options_exit_1_naming_the_value_and_write_nothing(url: str, tmp_pat
     assert "--top: must be in (0, 1]" in capsys.readouterr().err
     assert main(["plan", "next", "no-such", "--store", url, "--out", str(out)]) == 1
     assert "no experiment named 'no-such'" in capsys.readouterr().err and not out.exists()
+
+
+def test_fixing_a_choice_drops_its_other_branches_and_says_so():
+    import math
+
+    import numpy as np
+
+    from tests.analysis import synthetic
+    from tunebook.plans.next_round import next_round
+
+    space = {"optimizer": ["sgd", "adam"], "optimizer=adam": {"beta1": {"low": 0.5, "high": 0.99}},
+             "optimizer=sgd": {"nesterov": [True, False]}, "lr": {"low": 1e-3, "high": 1.0, "scale": "log"}}
+    rng = np.random.default_rng(0)
+    data = synthetic.sweep(synthetic.experiment(nuisance=space, trials=100),
+                           lambda p: (math.log10(p["lr"]) + 1.5) ** 2 + rng.normal(0, 0.05))
+    plan = next_round(data, run={})
+    reasons = {r.text.split(":", 1)[0]: r.text for r in plan.reasons}
+    fixed = Experiment.from_dict(plan.spec).space
+    chosen = {hp.name: hp.domain for hp in fixed if hp.role == "fixed"}
+    assert set(chosen) == {"optimizer", "beta1"}  # the best trial's branch, lifted out of optimizer=adam:
+    assert chosen["optimizer"] == Fixed("adam") and "nesterov" not in {hp.name for hp in fixed}
+    assert reasons["nesterov[optimizer=sgd]"].startswith("nesterov[optimizer=sgd]: dropped with its branch "
+                                                         "optimizer=sgd: optimizer is fixed at adam")
+    assert isinstance(fixed["lr"].domain, Range)  # the one that matters stays searched

@@ -132,6 +132,7 @@ def next_round(
         space = choose(dataclasses.replace(space, params=tuple(
             dataclasses.replace(p, role="nuisance", domain=Choice((value,))) if p.name == parent and not p.condition
             else p for p in space)), parent, value)
+    reasons = _dropped_branches(experiment.space, space, fix, reasons)
     space, baseline_reasons = _with_baseline(space, baseline, baseline_name)
     search, search_reasons = _search(data, exploit)
     sections = space_to_dict(space)
@@ -140,6 +141,22 @@ def next_round(
     spec = assemble(name=name or f"{experiment.name}-next", goal=goal, notes=notes,
                     objective=dict(_objective(experiment)), search=search, run=run, **sections)
     return Plan("next", spec, tuple(reasons + baseline_reasons + search_reasons))
+
+
+def _dropped_branches(before: SearchSpace, after: SearchSpace, fixed: Mapping[str, Any],
+                      reasons: list[Reason]) -> list[Reason]:
+    """Each hyperparameter of a branch that fixing its parent choice ruled out: its reason says so instead."""
+    kept = {(hp.name, tuple((p.split("[", 1)[0], v) for p, v in hp.condition)) for hp in after}
+    out = []
+    for hp, reason in zip(before, reasons):
+        branch = [(p.split("[", 1)[0], v) for p, v in hp.condition]
+        ruled_out = [f"{p}={v}" for p, v in branch if p in fixed and not same_value(fixed[p], v)]
+        if ruled_out and (hp.name, tuple(branch)) not in kept:
+            parent = ruled_out[0].split("=", 1)[0]
+            reason = Reason(f"{hp.id}: dropped with its branch {ruled_out[0]}: {parent} is fixed at "
+                            f"{_show(fixed[parent])} (see its line)", INSIGHT)
+        out.append(reason)
+    return out
 
 
 def _objective(experiment: Any) -> dict[str, Any]:

@@ -17,9 +17,10 @@ search samples it:
   effect, they would be ``k`` uniform draws, whose span is at most ``s`` with
   probability ``k s^(k-1) - (k-1) s^k``; the range is narrowed only when that
   is below ``NARROW_P`` = 0.01, ``k`` >= ``NARROW_MIN_TOP`` = 5, and the new
-  range (the span padded by ``PAD`` = 25 % of the old width on each side)
-  is at most ``NARROW_MAX`` = 70 % of the old one (narrowing by less is not
-  worth a changed space).
+  range (the span padded on each side by ``PAD`` = half of itself, at least
+  ``MIN_PAD`` = 5 % of the old range, so the next round still sees the
+  good region's edges) is at most ``NARROW_MAX`` = 70 % of the old one
+  (narrowing by less is not worth a changed space).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from tunebook.analysis.checks.boundary import unit_position
 from tunebook.core.domains import Range
 
 UNIT_INTERVAL = ("momentum", "beta1", "beta2", "dropout", "label_smoothing", "rho")
-NARROW_P, NARROW_MIN_TOP, PAD, NARROW_MAX = 0.01, 5, 0.25, 0.70
+NARROW_P, NARROW_MIN_TOP, PAD, MIN_PAD, NARROW_MAX = 0.01, 5, 0.5, 0.05, 0.70
 
 __all__ = ["Narrowing", "cut", "expand", "narrowed", "span_p_value"]
 
@@ -103,7 +104,8 @@ def narrowed(domain: Range, top_values: Sequence[float]) -> Narrowing:
     low_u, high_u = float(position.min()), float(position.max())
     span = high_u - low_u
     p = span_p_value(k, span)
-    new_low, new_high = max(0.0, low_u - PAD), min(1.0, high_u + PAD)
+    pad = max(PAD * span, MIN_PAD)
+    new_low, new_high = max(0.0, low_u - pad), min(1.0, high_u + pad)
     if p >= NARROW_P:
         return Narrowing(k, span, p, None, f"the top {k} span {span:.0%} of the range: as wide as chance "
                                            f"(p = {p:.2g} >= {NARROW_P})")
