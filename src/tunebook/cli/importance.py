@@ -35,7 +35,7 @@ def importance_command(experiment: str, top: float, fmt: str, seed: int, store_u
 
     _top(top)
     with open_cli_store(store_url) as store:
-        _, data = load_experiment(experiment, store)
+        _, data = load_experiment(experiment, store, metrics=[])  # trials only: no curve is read
     found = importance(data, top, seed)
     if fmt == "json":
         click.echo(json.dumps(found.to_dict(), indent=2))

@@ -173,7 +173,7 @@ def next_command(experiment: str, exploit: bool, expand_by: float, top: float, l
     from tunebook.plans.reference import load_experiment
 
     with open_cli_store(store_url) as store:
-        record, data = load_experiment(experiment, store)
+        record, data = load_experiment(experiment, store, metrics=[])  # trials only: no curve is read
         launched = current_baseline(store, line)
     plan = next_round(data, run=run_section(record.spec.get("run") or {}, record.source), exploit=exploit,
                       expand_by=expand_by, top=top, name=name,
