@@ -43,9 +43,10 @@ The rules, stated as the report states them:
   ``PAIR_AXES`` = 8, else among the 8 with the largest main effects.
 
 Measured (tests/analysis/test_importance.py, benchmarks/importance.py): a
-function of six hyperparameters where two matter and interact is ranked
-right in at least 95 % of 40 seeds at 150 trials; 10,000 trials take a few
-seconds.
+function of six hyperparameters where two matter and interact is ranked right
+(the two first, their pair the largest interaction, nothing else "matters")
+in 40 of 40 seeds at 150 trials ("matters": precision and recall 1.00);
+2,000 trials take 1.6 s of CPU (Optuna's fANOVA: 112 s) and 10,000 take 6.2 s.
 """
 
 from __future__ import annotations
