@@ -120,3 +120,21 @@ def test_fixing_a_choice_drops_its_other_branches_and_says_so():
     assert reasons["nesterov[optimizer=sgd]"].startswith("nesterov[optimizer=sgd]: dropped with its branch "
                                                          "optimizer=sgd: optimizer is fixed at adam")
     assert isinstance(fixed["lr"].domain, Range)  # the one that matters stays searched
+
+
+def test_best_trials_at_the_edge_of_divergence_keep_the_range_and_get_the_instability_plan():
+    import math
+
+    from tests.analysis import synthetic
+    from tunebook.plans.next_round import next_round
+
+    space = {"lr": {"low": 1e-4, "high": 1.0, "scale": "log"}, "wd": {"low": 1e-6, "high": 1e-2, "scale": "log"}}
+    data = synthetic.sweep(synthetic.experiment(nuisance=space, trials=60),  # the higher lr, the better, until 0.3
+                           lambda p: None if p["lr"] > 0.3 else 1 - math.log10(p["lr"]) / 10)
+    plan = next_round(data, run={})
+    [lr] = [r for r in plan.reasons if r.text.startswith("lr:")]
+    assert lr.text.startswith("lr: kept [0.0001, 1, log]: the best trials (study default) sit at the edge of an "
+                              "infeasible region (lr ≥ 0.")
+    assert "run `tunebook plan instability synthetic/default/" in lr.text
+    assert lr.section == "How can optimization failures be debugged and mitigated?"
+    assert Experiment.from_dict(plan.spec).space["lr"].domain == Range(1e-4, 1.0, "log")

@@ -70,6 +70,7 @@ class Evidence:
     best_name: str
     top: Mapping[str, list[Any]]
     partners: Mapping[str, tuple[str, ...]]
+    experiment: str = ""
 
 
 def gather(data: "ExperimentData", top: float = 0.2, seed: int = 0) -> Evidence:
@@ -103,7 +104,7 @@ def gather(data: "ExperimentData", top: float = 0.2, seed: int = 0) -> Evidence:
     head = best.head(k)
     return Evidence(found, {p: tuple(c) for p, c in crowded.items()}, {p: tuple(r) for p, r in regions.items()},
                     {p: best.iloc[0][p] for p in ids}, data.trial_name(best.iloc[0]["trial_id"]),
-                    {p: head[p].dropna().tolist() for p in ids}, partners)
+                    {p: head[p].dropna().tolist() for p in ids}, partners, data.experiment.name)
 
 
 def next_round(
@@ -172,7 +173,7 @@ def _decide(hp: Hyperparameter, ev: Evidence, factor: float) -> tuple[Hyperparam
                           "goal decides whether it stays", GOAL)
     crowded = ev.crowded.get(hp.id, ())
     if isinstance(hp.domain, Range) and crowded:
-        return _at_edge(hp, crowded, factor)
+        return _at_edge(hp, crowded, factor, ev.experiment)
     regions = ev.regions.get(hp.id, ())
     share = _share_text(ev, hp.id)
     partners = ev.partners.get(hp.id, ())
@@ -197,7 +198,8 @@ def _decide(hp: Hyperparameter, ev: Evidence, factor: float) -> tuple[Hyperparam
     return _after_cut(hp, regions, f"kept searched: {share}", INSIGHT)
 
 
-def _at_edge(hp: Hyperparameter, crowded: tuple["Crowding", ...], factor: float) -> tuple[Hyperparameter, Reason]:
+def _at_edge(hp: Hyperparameter, crowded: tuple["Crowding", ...], factor: float,
+             experiment: str) -> tuple[Hyperparameter, Reason]:
     studies = ", ".join(sorted({c.study for c in crowded}))
     unstable = [c for c in crowded if c.region is not None]
     if unstable:
@@ -206,7 +208,7 @@ def _at_edge(hp: Hyperparameter, crowded: tuple["Crowding", ...], factor: float)
             f"{hp.id}: kept {hp.domain.describe()}: the best trials (study {studies}) sit at the edge of an "
             f"infeasible region ({c.region.describe()}, all {len(c.region.trial_ids)} trials there diverged), so "
             f"the optimum may lie beyond an instability; run `tunebook plan instability "
-            f"EXPERIMENT/{c.study}/{c.top[0]['number']}` before moving this range", INSTABILITY)
+            f"{experiment}/{c.study}/{c.top[0]['number']}` before moving this range", INSTABILITY)
     domain, note = hp.domain, ""
     sides = sorted({c.side for c in crowded})
     for side in sides:
