@@ -8,8 +8,8 @@ regression tree is piecewise constant on boxes (its leaves), so each part is
 a finite sum: cut input ``i``'s axis at every leaf edge; within each cell
 ``E[f | x_i]`` is constant, the sum over the leaves covering the cell of
 ``value * volume / width_i``. Here that is a matrix product per input (and
-per pair), so a tree of a few hundred leaves costs well under a millisecond
-per input.
+per pair): a 128-leaf tree of six inputs and their 15 pairs took about 3 ms
+on a loaded 2-core machine.
 
 As in Hutter et al. and Optuna's ``FanovaImportanceEvaluator``, each tree is
 decomposed on its own and the shares (part / the tree's total variance) are
