@@ -15,6 +15,7 @@ from tunebook.cli.advise import advise_group
 from tunebook.cli.compare import compare_command
 from tunebook.cli.demo import demo_command
 from tunebook.cli.import_runs import import_group
+from tunebook.cli.importance import importance_command
 from tunebook.cli.launch import baseline_command, launch_command, launches_command
 from tunebook.cli.note import note_command
 from tunebook.cli.optuna_io import export_group, import_optuna_command
@@ -41,6 +42,7 @@ for command in (run_command, status_command, trials_command, report_command, not
                 rerun_command):
     cli.add_command(command)
 cli.add_command(compare_command)
+cli.add_command(importance_command)  # cli/importance.py
 for command in (launch_command, launches_command, baseline_command):  # the launch log (cli/launch.py)
     cli.add_command(command)
 cli.add_command(export_group)  # tunebook export optuna (cli/optuna_io.py)

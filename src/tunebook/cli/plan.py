@@ -150,3 +150,33 @@ def round2_command(trial: str, steps: int, schedule: str | None, store_url: str 
     from tunebook.plans import round2
 
     _write(round2(trial, steps, existing_store(store_url), schedule=schedule, name=name), out, force, store_url)
+
+
+@plan_group.command("next")
+@click.argument("experiment")
+@click.option("--exploit", is_flag=True, help="Switch to algorithm: bayesian, warm-started from EXPERIMENT.")
+@click.option("--expand", "expand_by", type=float, default=2.0, show_default=True,
+              help="How far past a crowded edge: log ranges x this factor, linear ones by (factor - 1) x width.")
+@click.option("--top", type=float, default=0.2, show_default=True, help="The good region: this share of the best trials.")
+@click.option("--line", default="main", show_default=True, metavar="NAME",
+              help="The launch line whose current baseline (tunebook baseline) gives the fixed values, if any.")
+@store_option
+@_output_options
+def next_command(experiment: str, exploit: bool, expand_by: float, top: float, line: str, store_url: str | None,
+                 out: str | None, name: str | None, force: bool) -> None:
+    """The next round's spec after EXPERIMENT: ranges expanded, cut or narrowed, insensitive nuisance
+    hyperparameters fixed, interacting pairs kept together, each change explained."""
+    from tunebook.cli.options import open_cli_store
+    from tunebook.plans.base import run_section
+    from tunebook.plans.baseline import current_baseline
+    from tunebook.plans.next_round import next_round
+    from tunebook.plans.reference import load_experiment
+
+    with open_cli_store(store_url) as store:
+        record, data = load_experiment(experiment, store, metrics=[])  # trials only: no curve is read
+        launched = current_baseline(store, line)
+    plan = next_round(data, run=run_section(record.spec.get("run") or {}, record.source), exploit=exploit,
+                      expand_by=expand_by, top=top, name=name,
+                      baseline=None if launched is None else launched.entry.get("configuration"),
+                      baseline_name=None if launched is None else f"{launched.entry.get('trial')}, line {line!r}")
+    _write(plan, out, force, store_url)

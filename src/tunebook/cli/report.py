@@ -24,6 +24,7 @@ class Analysis:
     best: Any
     findings: list
     verdict: Any
+    importance: Any = None  # analysis.importance.Importance; None without the importance extra
 
 
 @click.command("report")
@@ -75,7 +76,19 @@ def analyse(experiment: str, store_url: str | None, objective: str | None = None
     findings = run_checklist(data)
     spec = record.source if record.source and Path(record.source).is_file() else None
     verdict = decide(data, findings, store=url, spec=spec, runs=runs)
-    return Analysis(data, best_per_scientific_value(data), findings, verdict)
+    return Analysis(data, best_per_scientific_value(data), findings, verdict, importance_or_none(data))
+
+
+def importance_or_none(data: Any) -> Any:
+    """The experiment's importances (``analysis.importance``), or None when scikit-learn (the importance extra)
+    is not installed: the rest of the report does not need it."""
+    from tunebook.analysis.importance import importance
+    from tunebook.core.errors import MissingExtraError
+
+    try:
+        return importance(data)
+    except MissingExtraError:
+        return None
 
 
 def report_json(result: Analysis) -> dict[str, Any]:
@@ -88,6 +101,7 @@ def report_json(result: Analysis) -> dict[str, Any]:
         "best": best_rows(result.data, result.best),
         "code_versions": code_versions_json(result.data),
         "findings": [f.to_dict() for f in result.findings],
+        "importance": None if result.importance is None else result.importance.to_dict(),
         "notes": [{"at": at.isoformat() if at else None, "text": text} for at, text in result.data.notes],
     }
 
@@ -124,7 +138,8 @@ def write_html(result: Analysis, out_dir: Path) -> Path:
     from tunebook.report import write_html_report
 
     require("plotly", "report", "the HTML report")
-    return write_html_report(result.data, out_dir, result.findings, result.best, result.verdict)
+    return write_html_report(result.data, out_dir, result.findings, result.best, result.verdict,
+                             importance=result.importance)
 
 
 def print_report(result: Analysis, with_verdict: bool = True) -> None:
@@ -143,6 +158,10 @@ def print_report(result: Analysis, with_verdict: bool = True) -> None:
         print_verdict(result.verdict, console)
     console.print(_best_table(data, result.best))
     console.print(_checklist_table(result.findings))
+    if result.importance is not None:
+        from tunebook.report.importance_section import importance_lines
+
+        console.print("\n".join(importance_lines(result.importance)), markup=False, highlight=False)
     _print_notes(console, data.notes)
 
 

@@ -17,6 +17,7 @@ and plain words. Stored trials are named with one TRIAL reference syntax
 from tunebook.plans.adam import adam
 from tunebook.plans.clipping import clipping
 from tunebook.plans.instability import early_instability, instability, instability_advice
+from tunebook.plans.next_round import next_round
 from tunebook.plans.records import Advice, Plan, PlanFileExists, PlanInputError, Reason, write_plan
 from tunebook.plans.reference import ResolvedTrial, TrialRef, parse_trial_ref, resolve_trial
 from tunebook.plans.round2 import round2
@@ -25,7 +26,7 @@ from tunebook.plans.warmup import warmup, warmup_advice
 
 __all__ = [
     "Advice", "Plan", "PlanFileExists", "PlanInputError", "Reason", "ResolvedTrial", "TrialRef", "adam", "clipping",
-    "early_instability", "instability", "instability_advice", "lr_sweep", "max_steps", "parse_fit",
+    "early_instability", "instability", "instability_advice", "lr_sweep", "max_steps", "next_round", "parse_fit",
     "parse_trial_ref", "resolve_trial", "round2", "warmup", "warmup_advice", "write_plan",
 ]
 

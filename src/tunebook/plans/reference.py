@@ -79,15 +79,16 @@ def parse_trial_ref(text: str) -> TrialRef:
     return TrialRef(text, parts[0], "/".join(middle) or None, number)
 
 
-def load_experiment(name: str, store: "Store") -> tuple[ExperimentRecord, ExperimentData]:
-    """The record and frames of experiment ``name``; NotFoundError listing the experiments there are."""
+def load_experiment(name: str, store: "Store", metrics: "list[str] | None" = None) -> tuple[ExperimentRecord, ExperimentData]:
+    """The record and frames of experiment ``name`` (only the curves of ``metrics`` when given: ``[]`` for none);
+    NotFoundError listing the experiments there are."""
     try:
         record = store.get_experiment(name)
     except NotFoundError:
         names = [r.name for r in store.list_experiments()]
         listing = ", ".join(names) if names else "none"
         raise NotFoundError(f"no experiment named {name!r} in the store; experiments: {listing}") from None
-    return record, load(name, store)
+    return record, load(name, store, metrics=metrics)
 
 
 def resolve_trial(text: "str | ResolvedTrial", store: "Store | str | None" = None) -> ResolvedTrial:

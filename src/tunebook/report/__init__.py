@@ -29,6 +29,7 @@ def figures(data: ExperimentData) -> tuple[list[tuple[str, Any]], list[tuple[str
 
 def write_html_report(
     data: ExperimentData, out_dir: Path, findings: list | None = None, best: Any = None, verdict: Any = None,
+    importance: Any = None,
 ) -> Path:
     """Write ``out_dir/<experiment>.html`` and return its path.
 
@@ -36,6 +37,7 @@ def write_html_report(
     and ``verdict`` (``analysis.verdict.decide``) are computed here unless the
     caller already has them; a verdict made here knows no store or spec, so
     its commands name neither (the caller's ``decide(..., store, spec)`` does).
+    ``importance`` (``analysis.importance.importance``): its section and bar chart, when given.
     """
     from tunebook.analysis.best import best_per_scientific_value
     from tunebook.analysis.checklist import run_checklist
@@ -46,7 +48,17 @@ def write_html_report(
     best = best_per_scientific_value(data) if best is None else best
     verdict = decide(data, findings) if verdict is None else verdict
     isolation, others = figures(data)
-    page = render_html(data, best, findings, isolation, others, verdict)
+    section = ""
+    if importance is not None:
+        from tunebook import plots
+        from tunebook.report.importance_section import importance_html
+        from tunebook.report.plot_embed import figure_html
+
+        chart = plots.get_importance_info(importance)
+        section = importance_html(importance) + (
+            figure_html("Importance: share of variance with 90 % intervals", plots.render_importance(chart))
+            if chart.bars else "")
+    page = render_html(data, best, findings, isolation, others, verdict, importance_section=section)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{data.experiment.name}.html"
     path.write_text(page, encoding="utf-8")

@@ -43,8 +43,10 @@ _VERDICT_STYLE = """
 def render_html(
     data: ExperimentData, best: Any, findings: Sequence[Finding],
     isolation: Sequence[tuple[str, Any]], figures: Sequence[tuple[str, Any]], verdict: Any,
+    importance_section: str = "",
 ) -> str:
-    """The report page. ``isolation`` and ``figures`` are (title, plotly Figure) pairs; ``verdict`` opens it."""
+    """The report page. ``isolation`` and ``figures`` are (title, plotly Figure) pairs; ``verdict`` opens it;
+    ``importance_section``: the importance tables' HTML (``report.importance_section``), after the checklist."""
     experiment = data.experiment
     parts = [
         f"<h1>{_e(experiment.name)}</h1>",
@@ -58,6 +60,7 @@ def render_html(
         *(figure_html(title, figure) for title, figure in isolation),
         "<h2>Checklist</h2>",
         _findings(findings),
+        importance_section,
         "<h2>Plots</h2>",
         *(figure_html(title, figure) for title, figure in figures),
         *_notes(data),
