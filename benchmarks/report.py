@@ -152,11 +152,12 @@ def time_tunebook(db: Path, out: Path) -> tuple[dict[str, tuple[float, float]], 
     from tunebook.analysis.best import best_per_scientific_value
     from tunebook.analysis.checklist import metrics_read, run_checklist
     from tunebook.report import write_html_report
+    from tunebook.report.reads import report_reads
     from tunebook.storage import SQLStore
 
     clock = Clock()
     with SQLStore(f"sqlite:///{db}") as store:
-        data = load("report-bench", store, metrics=metrics_read("valid/loss"))  # as `tunebook report` does
+        data = load("report-bench", store, metrics=metrics_read("valid/loss"), chooser=report_reads)  # as `tunebook report` does
     clock.lap("load")
     best = best_per_scientific_value(data)
     findings = run_checklist(data)
