@@ -43,6 +43,8 @@ def rolling_median(values: np.ndarray, window: int, min_periods: int | None = No
     full = _full_window_medians(values, window)  # by the window's first point; NaN where a NaN lies inside
     median[first:first + len(full)] = full
     rest = np.flatnonzero(np.isnan(median))
+    in_range = np.minimum(rest + lead, n - 1) - np.maximum(rest + lead - window + 1, 0) + 1
+    rest = rest[in_range >= max(min_periods, 1)]  # the others cannot hold min_periods points: NaN unsorted
     if len(rest) * window > DIRECT_CELLS:
         import pandas as pd
 
