@@ -98,3 +98,32 @@ def test_the_findings_and_the_plots_are_those_of_the_whole_frame(loaded):
     assert any(_curve(whole, t, "train/loss") is not None for t in infeasible)  # diverged trials are drawn
     for (title, mine), (_, theirs) in zip(sum(figures(partial), []), sum(figures(whole), []), strict=True):
         assert mine.to_json() == theirs.to_json(), title
+
+
+@pytest.mark.postgres
+def test_on_postgresql_it_reads_the_same_curves_as_on_sqlite(loaded, postgres_url):
+    # a few trials copied from the SQLite store: the chosen ones' other curves, every objective curve
+    url, whole, _, _ = loaded
+    keep = whole.trials.sort_values("trial_id").head(12)
+    with SQLStore(url) as source, SQLStore(postgres_url) as target:
+        record = source.get_experiment("partial")
+        made = target.ensure_experiment("partial", record.spec)
+        ids = {}
+        for study in source.list_studies(record.id):
+            copy = target.ensure_study(made.id, study.key, study.scientific, study.budget)
+            for trial in source.list_trials(study_id=study.id):
+                if trial.id in set(keep["trial_id"]):
+                    ids[trial.id] = target.claim_trial(copy.id, "test", lambda _n, p=trial.params: p).id
+                    points = source.load_curves(trial_ids=[trial.id])
+                    target.log_curves(ids[trial.id], {
+                        str(m): (rows["step"].to_numpy(), rows["value"].to_numpy())
+                        for m, rows in points.groupby("metric", observed=True)})
+                    target.finish_trial(ids[trial.id], trial.state, objective=trial.objective,
+                                        best_step=trial.best_step, reason=trial.reason)
+    chosen = sorted(ids.values())[::3]
+    partial = load("partial", postgres_url, metrics=metrics_read("valid/loss"), chooser=lambda data: chosen)
+    everything = load("partial", postgres_url, metrics=metrics_read("valid/loss"))
+    for trial_id in ids.values():
+        assert _curve(partial, trial_id, "valid/loss") == _curve(everything, trial_id, "valid/loss")
+        read = trial_id in chosen or _curve(everything, trial_id, "valid/loss") is None
+        assert _curve(partial, trial_id, "train/loss") == (_curve(everything, trial_id, "train/loss") if read else None)
