@@ -37,3 +37,14 @@ def test_a_long_curve_past_the_direct_limit_gives_the_same_numbers(monkeypatch, 
     monkeypatch.setattr(rolling, "DIRECT_CELLS", 1000)  # the pandas path
     assert np.array_equal(rolling_median(values, 101, 40, center), direct, equal_nan=True)
     assert np.array_equal(direct, _pandas(values, 101, 40, center), equal_nan=True)
+
+
+@pytest.mark.parametrize("window", [20, 101])
+def test_a_long_curve_with_gaps_mixes_the_rank_filter_and_the_sorted_windows_exactly(window):
+    values = np.random.default_rng(3).normal(size=2000).cumsum()
+    values[:30] = np.nan  # a shifted curve's empty start
+    values[[700, 701, 1500]] = [np.nan, np.inf, np.nan]  # gaps inside: the windows around them are sorted
+    for center in (False, True):
+        for min_periods in (None, window // 2, 1):
+            assert np.array_equal(rolling_median(values, window, min_periods, center),
+                                  _pandas(values, window, min_periods, center), equal_nan=True)

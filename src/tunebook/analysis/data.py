@@ -15,7 +15,7 @@ from tunebook.core.provenance import versions_by_id
 from tunebook.core.records import trial_name
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from datetime import datetime
 
     import pandas as pd
@@ -102,18 +102,24 @@ class ExperimentData:
         return [hp.id for hp in self.experiment.space if hp.id in self.trials.columns]
 
 
-def load(name: str, store: "Store | str | None" = None, metrics: "Sequence[str] | None" = None) -> ExperimentData:
+def load(name: str, store: "Store | str | None" = None, metrics: "Sequence[str] | None" = None,
+         chooser: "Callable[[ExperimentData], Iterable[int]] | None" = None) -> ExperimentData:
     """The trials and curves of experiment ``name`` from a store (URL, Store or the default).
 
     ``metrics``: load only these curves (``checklist.metrics_read`` names
     what the checklist and the report read); all of them by default.
+    ``chooser`` (with ``metrics``): of the metrics other than the
+    objective's, load only the curves of the trials ``chooser(data)`` names
+    (data whose curves frame says which trial logged which metric), as ``analysis.curves_read``
+    describes; ``report.reads.report_reads`` names what the report reads.
     """
     from tunebook.storage import with_store
 
-    return with_store(store, lambda opened: _load(name, opened, metrics))
+    return with_store(store, lambda opened: _load(name, opened, metrics, chooser))
 
 
-def _load(name: str, store: "Store", metrics: "Sequence[str] | None") -> ExperimentData:
+def _load(name: str, store: "Store", metrics: "Sequence[str] | None",
+          chooser: "Callable[[ExperimentData], Iterable[int]] | None" = None) -> ExperimentData:
     import pandas as pd
 
     record = store.get_experiment(name)
@@ -133,12 +139,21 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None") -> Experim
             "duration": duration, "suggested_by": (trial.suggestion or {}).get("by"), **dict(trial.params),
         })
     trials = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS) + _param_columns(experiment, rows))
-    curves = latest_points(store.load_curves(experiment_id=record.id, metrics=metrics))
     notes = ((None, experiment.notes),) if experiment.notes else ()
     notes += tuple((n.created_at, n.text) for n in store.list_notes(record.id))
     code_versions = {t.id: versions[t.code_version_id] for t in listed if t.code_version_id is not None}
     retrains = {s.key: s.source_trial_id for s in studies.values() if s.source_trial_id is not None}
-    return ExperimentData(experiment, trials, curves, notes, code_versions=code_versions, retrain_sources=retrains)
+
+    def with_curves(curves: "pd.DataFrame") -> ExperimentData:
+        return ExperimentData(experiment, trials, latest_points(curves), notes, code_versions=code_versions,
+                              retrain_sources=retrains)
+
+    if chooser is None or metrics is None:
+        return with_curves(store.load_curves(experiment_id=record.id, metrics=metrics))
+    from tunebook.analysis.curves_read import read_curves
+
+    return with_curves(read_curves(store, record.id, metrics, experiment.objective.metric,
+                                   lambda owners: chooser(with_curves(owners))))
 
 
 def _param_columns(experiment: Experiment, rows: list[dict]) -> list[str]:

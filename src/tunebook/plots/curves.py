@@ -36,7 +36,7 @@ TOP = 3
 OTHERS = 200  # faint lines at most: beyond, a spread over the ranking
 CLUSTER = 0.05  # divergence markers closer than this share of the step span share one label
 
-__all__ = ["CurveLine", "CurvesInfo", "Panel", "get_curves_info", "render_curves"]
+__all__ = ["CurveLine", "CurvesInfo", "Panel", "drawn_trials", "get_curves_info", "render_curves"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,16 +111,10 @@ def get_curves_info(data: "ExperimentData", top: int = TOP, others: int = OTHERS
     metrics = [m for m in (train_loss_metric(data.curves), data.objective.metric) if m is not None]
     metrics = [m for m in dict.fromkeys(metrics) if m in index.metrics]
     factors = _explosion_factors(data, metrics)
-    picks: dict[int, tuple[str, int]] = {}
     groups = scientific_groups(data)
-    for group in groups:
-        for rank, trial_id in enumerate(group.trials["trial_id"].head(top)):
-            picks[int(trial_id)] = (group.label, rank)
+    picks, shown, background = _chosen(data, metrics, top, others)
     about = {int(t): (int(n), str(s), str(st)) for t, n, s, st in  # one lookup per trial, not three .at calls
              zip(data.trials["trial_id"], data.trials["number"], data.trials["study"], data.trials["state"])}
-    with_curves = [t for t in _ordered(data) if any(index.points(t, m) is not None for m in metrics)]
-    background = [t for t in with_curves if t not in picks]
-    shown = lines.spread(background, others)
     faint, bright = [], []
     for trial_id in sorted(shown) + sorted(picks):
         group, rank = picks.get(trial_id, (None, None))
@@ -140,6 +134,28 @@ def get_curves_info(data: "ExperimentData", top: int = TOP, others: int = OTHERS
     panels = tuple(_panel(m, drawn, m != data.objective.metric or data.objective.mode == "min") for m in metrics)
     return CurvesInfo(tuple(metrics), data.objective.metric, tuple(g.label for g in groups), tuple(drawn),
                       len(shown), len(background), panels)
+
+
+def drawn_trials(data: "ExperimentData", top: int = TOP, others: int = OTHERS) -> set[int]:
+    """The trials whose curves ``get_curves_info`` draws (highlighted and faint), from the trials frame and which
+    trials have a curve of the objective or the training loss."""
+    index = curve_index(data.curves)
+    metrics = [m for m in (train_loss_metric(data.curves), data.objective.metric) if m is not None]
+    picks, shown, _ = _chosen(data, [m for m in dict.fromkeys(metrics) if m in index.metrics], top, others)
+    return set(picks) | set(shown)
+
+
+def _chosen(data: "ExperimentData", metrics: list[str], top: int,
+            others: int) -> tuple[dict[int, tuple[str, int]], list[int], list[int]]:
+    """(highlighted trial -> (its scientific value, its rank there), the faint trials shown, all faint candidates)."""
+    index = curve_index(data.curves)
+    picks: dict[int, tuple[str, int]] = {}
+    for group in scientific_groups(data):
+        for rank, trial_id in enumerate(group.trials["trial_id"].head(top)):
+            picks[int(trial_id)] = (group.label, rank)
+    with_curves = [t for t in _ordered(data) if any(index.points(t, m) is not None for m in metrics)]
+    background = [t for t in with_curves if t not in picks]
+    return picks, lines.spread(background, others), background
 
 
 def _explosion_factors(data: "ExperimentData", metrics: list[str]) -> dict[str, float | None]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence
 
 from tunebook.core.records import (
     Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Suggestion, Trial,
@@ -215,14 +215,19 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def load_curves(
         self, *, experiment_id: int | None = None, trial_ids: Sequence[int] | None = None,
-        metrics: Sequence[str] | None = None,
+        metrics: Sequence[str] | None = None, only: "Mapping[str, Collection[int]] | None" = None,
     ) -> "pd.DataFrame":
         """Curves in long form: columns trial_id, metric, step, value.
 
         Of an experiment, of some trials, or (neither given) of all; only the
-        named ``metrics`` when given. Sorted by trial_id, metric, step; metric
-        is a pandas categorical.
+        named ``metrics`` when given; ``only`` (metric -> trial ids, with
+        ``experiment_id``): of those metrics, only those trials' curves.
+        Sorted by trial_id, metric, step; metric is a pandas categorical.
         """
+
+    @abc.abstractmethod
+    def curve_owners(self, experiment_id: int, metrics: Sequence[str] | None = None) -> list[tuple[int, str]]:
+        """(trial id, metric) of every curve with points in the experiment (of ``metrics`` if given)."""
 
     # -- checkpoints -------------------------------------------------------
     @abc.abstractmethod

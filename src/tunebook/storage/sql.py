@@ -7,7 +7,7 @@ import json
 import os
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, Sequence
 
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -353,11 +353,28 @@ class SQLStore(Store):
             if rows:
                 conn.execute(curve_chunks.insert(), rows)
 
+    def curve_owners(self, experiment_id: int, metrics: Sequence[str] | None = None) -> list[tuple[int, str]]:
+        """(trial id, metric) of every curve with points in the experiment (of ``metrics`` if given); no points read."""
+        c = curve_chunks.c
+        query = (select(c.trial_id, c.metric).distinct().select_from(curve_chunks.join(trials).join(
+            studies, trials.c.study_id == studies.c.id)).where(studies.c.experiment_id == experiment_id, c.n > 0))
+        if metrics is not None:
+            query = query.where(c.metric.in_(list(metrics)))
+        with self._read("listing curves") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            return [(int(row.trial_id), str(row.metric)) for row in conn.execute(query)]
+
     def load_curves(
         self, *, experiment_id: int | None = None, trial_ids: Sequence[int] | None = None,
-        metrics: Sequence[str] | None = None,
+        metrics: Sequence[str] | None = None, only: Mapping[str, Collection[int]] | None = None,
     ) -> "pd.DataFrame":
-        """Curves of an experiment, of some trials, or (neither given) of all; only ``metrics`` if given."""
+        """Curves of an experiment, of some trials, or (neither given) of all; only ``metrics`` if given.
+
+        ``only`` (metric -> trial ids, with ``experiment_id``): of those
+        metrics, only those trials' curves are read.
+        """
+        if only:
+            return self._load_some_curves(experiment_id, metrics, only)
         c = curve_chunks.c
         heads = select(c.id, c.trial_id, c.metric, c.n)
         blobs = select(c.id, c.steps, c.vals)
@@ -380,6 +397,30 @@ class SQLStore(Store):
                 result = conn.execute(blobs if batch is None else blobs.where(c.trial_id.in_(batch)))
                 for part in result.partitions(_BLOB_BATCH):  # one batch of blob bytes in memory at a time
                     layout.place(part)
+        return layout.frame()
+
+    def _load_some_curves(self, experiment_id: int | None, metrics: Sequence[str] | None,
+                          only: Mapping[str, Collection[int]]) -> "pd.DataFrame":
+        """``load_curves(experiment_id=..., metrics=..., only=...)``: one frame, each blob read once."""
+        if experiment_id is None:
+            raise ValueError("load_curves(only=...) needs an experiment_id")
+        c = curve_chunks.c
+        chosen = {metric: {int(t) for t in ids} for metric, ids in only.items()}
+        in_experiment = curve_chunks.join(trials).join(studies, trials.c.study_id == studies.c.id)
+        heads = select(c.id, c.trial_id, c.metric, c.n).select_from(in_experiment).where(
+            studies.c.experiment_id == experiment_id)
+        if metrics is not None:
+            heads = heads.where(c.metric.in_(list(metrics)))
+        blobs = select(c.id, c.steps, c.vals)
+        with self._read("loading curves") as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}")
+            self._require(conn, experiments, experiment_id, "experiment")
+            head_rows = [row for row in conn.execute(heads).all()
+                         if row.metric not in chosen or row.trial_id in chosen[row.metric]]
+            layout = curves.FrameLayout(head_rows)
+            for batch in _batches(sorted(row.id for row in head_rows)):  # by primary key: only the chosen blobs
+                layout.place(conn.execute(blobs.where(c.id.in_(batch))).all())
         return layout.frame()
 
     # -- checkpoints -------------------------------------------------------

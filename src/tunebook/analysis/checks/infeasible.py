@@ -40,6 +40,7 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from tunebook.analysis.best import study_keys
@@ -105,19 +106,20 @@ def bad_region(values: pd.Series, bad: pd.Series, trial_ids: pd.Series, param: s
     Trials with equal values stand or fall together: a value shared by a bad
     and a good trial ends the region.
     """
-    frame = pd.DataFrame({"value": values.astype(float), "bad": bad.astype(bool), "id": trial_ids})
-    frame = frame.dropna(subset=["value"])
-    frame = frame.sort_values("value", ascending=side == "below", kind="stable")
-    members: list[int] = []
-    threshold = nearest_ok = math.nan
-    for value, same in frame.groupby("value", sort=False):
-        if not same["bad"].all():
-            nearest_ok = float(value)
-            break
-        members.extend(int(i) for i in same["id"])
-        threshold = float(value)
-    n, n_bad = len(frame), int(frame["bad"].sum())
-    if len(members) < REGION_MIN_TRIALS or math.isnan(nearest_ok):
+    value = values.to_numpy(dtype=float, na_value=math.nan)
+    known = ~np.isnan(value)
+    value, is_bad, ids = value[known], bad.to_numpy(dtype=bool)[known], trial_ids.to_numpy()[known]
+    order = np.argsort(value if side == "below" else -value, kind="stable")  # ties keep their order
+    value, is_bad, ids = value[order], is_bad[order], ids[order]
+    n, n_bad = len(value), int(is_bad.sum())
+    good = np.flatnonzero(~is_bad)
+    if len(good) == 0:  # no trial ends the region
+        return None
+    nearest_ok = float(value[good[0]])
+    inside = int(np.argmax(value == nearest_ok))  # the rows before the first one at that value: all bad
+    members = [int(i) for i in ids[:inside]]
+    threshold = float(value[inside - 1]) if inside else math.nan
+    if len(members) < REGION_MIN_TRIALS:
         return None
     p_value = math.comb(n_bad, len(members)) / math.comb(n, len(members))
     if p_value >= REGION_MAX_P:
