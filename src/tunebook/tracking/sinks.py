@@ -109,8 +109,9 @@ def le_bytes(column: "array") -> bytes:
 
 def _store_error(message: str) -> Exception:
     from tunebook.core.errors import StoreError  # lazily: tunebook.core costs ~40 ms
+    from tunebook.storage.advice import with_advice
 
-    return StoreError(message)
+    return StoreError(with_advice(message))
 
 
 class SQLiteSink(Sink):
