@@ -26,6 +26,8 @@ from typing import IO, Any
 
 LAUNCH_FILE = "launch.json"
 ENV_PARENT_PID = "TUNEBOOK_PARENT_PID"
+STORE_FAILED = "store_failed"  # the outcome of a trial that could not write to its store
+STORE_FAILED_EXIT = 75  # EX_TEMPFAIL: the trial is not at fault; the runner stops and re-queues it
 _PR_SET_PDEATHSIG = 1
 
 
@@ -126,9 +128,29 @@ def main(argv: list[str]) -> int:
     die_with_parent()
     trial_dir = Path(argv[1])
     spec = json.loads((trial_dir / LAUNCH_FILE).read_text())
-    if spec.get("function"):
-        return run_function(spec["function"], spec["workdir"])
-    return run_command(spec["argv"], spec["workdir"], spec.get("metrics", []))
+    try:
+        if spec.get("function"):
+            return run_function(spec["function"], spec["workdir"])
+        return run_command(spec["argv"], spec["workdir"], spec.get("metrics", []))
+    except Exception as exc:
+        if not _is_store_error(exc):
+            raise
+        return _store_failed(trial_dir, exc)
+
+
+def _is_store_error(exc: Exception) -> bool:
+    """Whether ``exc`` is tunebook's StoreError (its module is loaded if one was raised)."""
+    errors = sys.modules.get("tunebook.core.errors")
+    return errors is not None and isinstance(exc, errors.StoreError)
+
+
+def _store_failed(trial_dir: Path, exc: Exception) -> int:
+    """Tell the runner the store, not the trial, failed: outcome.json and STORE_FAILED_EXIT."""
+    from tunebook.tracking.protocol import write_outcome
+
+    print(f"tunebook: the trial could not write to its store: {exc}", file=sys.stderr, flush=True)
+    write_outcome(trial_dir, STORE_FAILED, str(exc))
+    return STORE_FAILED_EXIT
 
 
 if __name__ == "__main__":

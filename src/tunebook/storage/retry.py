@@ -3,7 +3,9 @@
 Rule: a call whose failure comes from a lost or refused connection
 (SQLAlchemy marks the connection invalidated, or the driver raises an
 OperationalError on PostgreSQL) is run again, whole, after 0.25, 0.5, 1, 2,
-4 and 8 s: about 16 s in all, longer than a ``pg_ctl restart`` takes. Each
+4 and 8 s: about 16 s in all, longer than a ``pg_ctl restart`` takes
+(opening a store retries for under 2 s: a mistyped URL must not keep a
+command waiting). Each
 retry is logged as a warning (logger ``tunebook.storage``) naming the store,
 the call and the cause. Other failures (a constraint, a full disk on SQLite,
 a read-only file) are raised at once: waiting would not change them.
@@ -29,6 +31,8 @@ from tunebook.core.errors import StoreError
 F = TypeVar("F", bound=Callable[..., Any])
 
 DELAYS_S = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+# opening a store: a mistyped URL or a server that is down should not keep a command waiting long
+OPEN_DELAYS_S = (0.25, 0.5, 1.0)
 log = logging.getLogger("tunebook.storage")
 
 
@@ -56,15 +60,15 @@ def retrying(method: F) -> F:
     return call  # type: ignore[return-value]
 
 
-def call_retrying(what: str, attempt: Callable[[], Any]) -> Any:
-    """``attempt()``, run again per ``DELAYS_S`` while it raises a transient StoreError."""
-    for tries, delay in enumerate(DELAYS_S, start=1):
+def call_retrying(what: str, attempt: Callable[[], Any], delays: tuple[float, ...] = DELAYS_S) -> Any:
+    """``attempt()``, run again after each of ``delays`` while it raises a transient StoreError."""
+    for tries, delay in enumerate(delays, start=1):
         try:
             return attempt()
         except StoreError as exc:
             if not is_transient(exc):
                 raise
-            log.warning("%s; retrying %s in %g s (retry %d of %d)", exc, what, delay, tries, len(DELAYS_S))
+            log.warning("%s; retrying %s in %g s (retry %d of %d)", exc, what, delay, tries, len(delays))
             time.sleep(delay)
     return attempt()
 

@@ -22,7 +22,7 @@ from tunebook.storage import code_versions, curves, finished, launches as launch
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
-from tunebook.storage.retry import call_retrying, retry_transient
+from tunebook.storage.retry import OPEN_DELAYS_S, call_retrying, retry_transient
 from tunebook.storage.rows import (
     checkpoint_record,
     dump_json,
@@ -89,7 +89,7 @@ class SQLStore(Store):
         self._engine = create_store_engine(self.url)
         self._pid = os.getpid()
         try:
-            call_retrying("opening the store", lambda: ensure_schema(self._engine, self.display_url))
+            call_retrying("opening the store", lambda: ensure_schema(self._engine, self.display_url), OPEN_DELAYS_S)
         except BaseException:
             self._engine.dispose()
             raise

@@ -1,0 +1,77 @@
+"""kill -9 at random moments (seeded): of the runner, and of trials under a live runner.
+
+After every kill series the experiment is run once more to the end, and
+then: 0 acknowledged points lost, 0 trials RUNNING, every study at exactly
+its budget (``harness.check_after``). 16 runner kills + 36 trial kills.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from tests.execution.harness import alive, all_trials, clean_up_after_failure, run_cli, start_cli, store_url, wait_for
+from tests.faults.harness import check_after, faulty_spec, kill9, launcher_pids, no_traceback, write_faulty
+from tunebook.core.states import TrialState
+
+pytestmark = pytest.mark.slow
+
+RUNNER_KILLS = 16
+TRIAL_KILLS = 36
+
+
+def test_runner_killed_at_random_moments_loses_nothing(tmp_path, figures):
+    rng = random.Random(20261203)
+    acks = write_faulty(tmp_path, steps=20, pause=0.05)
+    spec, url, budget = faulty_spec(tmp_path, 5), store_url(tmp_path), 5
+    row = figures("kill -9 runner (SQLite)")
+    for kill in range(RUNNER_KILLS):
+        runner = start_cli("run", str(spec), "--store", url, cwd=tmp_path, log=tmp_path / f"runner-{kill}.log")
+        time.sleep(rng.uniform(0.5, 3.5))
+        trials = launcher_pids(runner.pid)
+        if runner.poll() is not None:  # it finished the whole budget first
+            break
+        row.faults += kill9(runner.pid)
+        runner.wait()
+        # its trials get SIGTERM from the kernel (PR_SET_PDEATHSIG), flush and exit
+        wait_for(lambda: not any(alive(pid) for pid in trials), 20, "the killed runner's trials to exit")
+    left = [t for t in all_trials(url) if t.state is TrialState.RUNNING] if (tmp_path / "tunebook.db").exists() else []
+    done = run_cli("run", str(spec), "--store", url, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    no_traceback(done.stdout + done.stderr)
+    if left:  # the rerun says what it did with a dead runner's trials
+        assert f"re-queued {len(left)} trial(s) left RUNNING by a runner on this machine that is gone" in done.stdout + done.stderr
+        row.messages += 1
+    assert row.faults >= RUNNER_KILLS - 2, f"only {row.faults} kills landed: the runs got too fast for the delays"
+    check_after(url, acks, budget, row)
+
+
+def test_trials_killed_at_random_moments_are_retried_and_lose_nothing(tmp_path, figures):
+    rng = random.Random(7)
+    acks = write_faulty(tmp_path, steps=60, pause=0.05)
+    spec, url, budget = faulty_spec(tmp_path, 8, retries=60), store_url(tmp_path), 8
+    row = figures("kill -9 trial (SQLite)")
+    runner = start_cli("run", str(spec), "--store", url, cwd=tmp_path, log=tmp_path / "runner.log")
+    kills = 0
+    try:
+        while kills < TRIAL_KILLS and runner.poll() is None:
+            time.sleep(rng.uniform(0.2, 1.2))
+            running = [pid for pid in launcher_pids(runner.pid) if alive(pid)]
+            if running and kill9(rng.choice(running)):
+                kills += 1
+        assert runner.wait(timeout=300) == 0, (tmp_path / "runner.log").read_text()
+    except BaseException:
+        clean_up_after_failure(runner, launcher_pids(runner.pid))
+        raise
+    row.faults += kills
+    assert kills == TRIAL_KILLS, f"the run ended after {kills} kills"
+    said = (tmp_path / "runner.log").read_text()
+    no_traceback(said)
+    # each kill cost its trial exactly one attempt, and the retry was said
+    attempts = sum(t.attempt for t in all_trials(url))
+    assert kills - 1 <= attempts <= kills, (kills, attempts)  # a kill may land on a trial that just ended
+    rerun = run_cli("run", str(spec), "--store", url, cwd=tmp_path, timeout=120)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    check_after(url, acks, budget, row)
