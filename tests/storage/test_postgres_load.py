@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ from tunebook.storage.schema import curve_chunks, trials
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
+
+LOSS = {"metric": "loss", "mode": "min"}
 
 RECORDING = '''
 import os
@@ -54,13 +57,13 @@ def _recording_program(folder: Path, steps: int, per_flush: int) -> Path:
 def test_16_runners_claim_every_trial_exactly_once(tmp_path, postgres_url, capsys):
     ran = _recording_program(tmp_path, steps=3, per_flush=1)
     budget = 24
-    spec = write_spec(tmp_path, {"function": "recording:train", "parallel": 1}, trials=budget,
+    spec = write_spec(tmp_path, {"function": "recording:train", "parallel": 1}, trials=budget, objective=LOSS,
                       scientific={"width": [1, 2]})
     started = time.monotonic()
     runners = [start_cli("run", str(spec), "--store", postgres_url, cwd=tmp_path, log=tmp_path / f"r{i}.log")
                for i in range(16)]
     try:
-        codes = [runner.wait(timeout=240) for runner in runners]
+        codes = [runner.wait(timeout=400) for runner in runners]
     except BaseException:
         for runner in runners:
             clean_up_after_failure(runner, [])
@@ -82,7 +85,7 @@ def test_16_runners_claim_every_trial_exactly_once(tmp_path, postgres_url, capsy
 
 def test_16_trials_logging_10000_points_at_once_lose_no_row(tmp_path, postgres_url, capsys):
     _recording_program(tmp_path, steps=10_000, per_flush=250)
-    spec = write_spec(tmp_path, {"function": "recording:train", "parallel": 16}, trials=16)
+    spec = write_spec(tmp_path, {"function": "recording:train", "parallel": 16}, trials=16, objective=LOSS)
     started = time.monotonic()
     done = run_cli("run", str(spec), "--store", postgres_url, cwd=tmp_path, timeout=240)
     seconds = time.monotonic() - started
@@ -99,7 +102,7 @@ def test_16_trials_logging_10000_points_at_once_lose_no_row(tmp_path, postgres_u
 
 def _bulk_trials(store: SQLStore, study_id: int, first: int, count: int) -> None:
     """``count`` finished trials numbered from ``first``, each with a 10-point curve chunk."""
-    now = "2026-01-01T00:00:00+00:00"
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     rows = [dict(study_id=study_id, number=n, params='{"lr": 0.1}', state="COMPLETE", attempt=0,
                  created_at=now, objective=0.5) for n in range(first, first + count)]
     with store.engine.begin() as conn:
