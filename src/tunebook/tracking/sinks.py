@@ -18,12 +18,14 @@ import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+TYPE_CHECKING = False  # typing costs a trial process ~5 ms to import; annotations only need it for checkers
 
 from tunebook.tracking.buffer import Chunk
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterator
+    from typing import Any
     from array import array
 
 # Mirrors of tunebook.storage (schema.py, migrations.py, engine.py); importing
