@@ -8,7 +8,9 @@ and stderr (the executor's log files) while reading metrics from it.
 
 A divergence ends the trial as infeasible (exit 0 with outcome.json, written
 by tunebook.tracking); an exception or a nonzero exit of the command is a
-crash, left to the runner to retry.
+crash, left to the runner to retry. A store that refuses the trial's writes
+(full disk, read-only, server gone past the retries) is not the trial's
+fault: outcome ``store_failed`` and exit code 75, and the runner stops.
 """
 
 from __future__ import annotations

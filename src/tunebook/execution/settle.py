@@ -26,8 +26,8 @@ def settle(store: Store, trial: Trial, exit: Exit, objective: Objective, folder:
     Infeasible (the trial said so, e.g. it diverged) and timed-out trials are
     final. A trial that could not write to the store (full disk, read-only)
     goes back to the queue, its attempts unspent, and StoreError stops the
-    runner: every other trial would fail the same way. A crash is retried while attempts remain, then FAILED with the
-    tail of its stderr. A clean exit is COMPLETE with the objective reduced
+    runner: every other trial would fail the same way. A crash is retried
+    while attempts remain, then FAILED with the tail of its stderr. A clean exit is COMPLETE with the objective reduced
     from its stored curve, or FAILED if the objective metric was never logged.
     """
     outcome = read_outcome(folder)
