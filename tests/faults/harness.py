@@ -1,11 +1,13 @@
 """What the fault tests share: a trial program that records what the store acknowledged,
 and the checks every fault ends with.
 
-The program (``faulty:train``) logs ``loss`` and ``progress`` at each step and
-flushes every ``per_flush`` steps; once ``flush()`` has returned (the store
-committed the points) it appends the step to ``ACKS/<trial id>.acks`` with
-one ``write`` (it survives a kill -9 of the process). ``check_after`` then
-compares those acknowledgements with the store.
+The program (``faulty:train``) logs ``loss`` and ``attempt`` (its own pid,
+so each attempt's points differ from a retry's) at each step and flushes
+every ``per_flush`` steps; once ``flush()`` has returned (the store committed
+the points) it appends ``STEP PID`` to ``ACKS/<trial id>.acks`` with one
+``write`` (it survives a kill -9 of the process). ``check_after`` then looks
+for every acknowledged (step, pid) point in the store: a retry that logs the
+same steps again cannot hide a lost one.
 """
 
 from __future__ import annotations
@@ -28,14 +30,14 @@ def train(params, trial):
     if IGNORE_TERM:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     acks = os.open(os.path.join(ACKS, f"{{trial.id}}.acks"), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    pid = os.getpid()
     for step in range(STEPS):
-        trial.log(step, loss=params["lr"] / (1 + step), progress=float(step))
+        trial.log(step, loss=params["lr"] / (1 + step), attempt=float(pid))
         if (step + 1) % PER_FLUSH == 0:
             trial.flush()
-            os.write(acks, f"{{step}}\\n".encode())
+            os.write(acks, f"{{step}} {{pid}}\\n".encode())
         time.sleep(PAUSE)
 '''
-METRICS = ("loss", "progress")
 
 
 def write_faulty(folder: Path, *, steps: int = 20, per_flush: int = 1, pause: float = 0.05,
@@ -54,26 +56,33 @@ def faulty_spec(folder: Path, trials: int, *, parallel: int = 2, retries: int = 
                       trials=trials, scientific={"width": [1, 2]}, objective={"metric": "loss", "mode": "min"})
 
 
-def acknowledged(acks: Path) -> dict[int, int]:
-    """Trial id -> the highest step whose points the store acknowledged."""
-    out = {}
+def acknowledged(acks: Path) -> dict[int, dict[int, int]]:
+    """Trial id -> {attempt pid: the highest step whose points the store acknowledged}."""
+    out: dict[int, dict[int, int]] = {}
     for path in acks.glob("*.acks"):
-        steps = [int(line) for line in path.read_text().split()]
-        if steps:
-            out[int(path.stem)] = max(steps)
+        attempts = out.setdefault(int(path.stem), {})
+        for line in path.read_text().splitlines():
+            step, pid = (int(word) for word in line.split())
+            attempts[pid] = max(step, attempts.get(pid, -1))
     return out
 
 
 def lost_points(url: str, acks: Path) -> tuple[int, int]:
-    """(acknowledged points, how many of them the store lacks)."""
+    """(acknowledged points, how many of them the store lacks).
+
+    Each attempt acknowledged steps 0..S of ``attempt`` (= its pid) and of
+    ``loss``: ``attempt`` points are matched by (step, pid), ``loss`` by step.
+    """
     acked = acknowledged(acks)
     stored = curves_of(url, list(acked)) if acked else {}
     total = lost = 0
-    for trial_id, last in acked.items():
-        for metric in METRICS:
-            have = {step for step, _ in stored.get((trial_id, metric), [])}
-            total += last + 1
-            lost += sum(1 for step in range(last + 1) if step not in have)
+    for trial_id, attempts in acked.items():
+        have = set(stored.get((trial_id, "attempt"), []))
+        loss_steps = {step for step, _ in stored.get((trial_id, "loss"), [])}
+        for pid, last in attempts.items():
+            total += 2 * (last + 1)
+            lost += sum((step, float(pid)) not in have for step in range(last + 1))
+            lost += sum(step not in loss_steps for step in range(last + 1))
     return total, lost
 
 

@@ -2,7 +2,7 @@
 
 After every kill series the experiment is run once more to the end, and
 then: 0 acknowledged points lost, 0 trials RUNNING, every study at exactly
-its budget (``harness.check_after``). 16 runner kills + 36 trial kills.
+its budget (``harness.check_after``). 12 runner kills + 40 trial kills.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from tests.faults.harness import check_after, faulty_spec, kill9, launcher_pids,
 
 pytestmark = pytest.mark.slow
 
-RUNNER_KILLS = 16
-TRIAL_KILLS = 36
+RUNNER_KILLS = 12
+TRIAL_KILLS = 40
 
 
 def test_runner_killed_at_random_moments_loses_nothing(tmp_path, figures):
