@@ -9,7 +9,7 @@ error messages checked.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
+from typing import Callable
 
 import pytest
 
@@ -29,16 +29,16 @@ FIGURES: dict[str, FaultFigures] = {}
 
 
 @pytest.fixture
-def figures(request: pytest.FixtureRequest) -> Iterator[callable]:
+def figures() -> Callable[[str], FaultFigures]:
     """``figures(kind)``: the FaultFigures row of fault kind ``kind``, to add to."""
 
     def row(kind: str) -> FaultFigures:
         return FIGURES.setdefault(kind, FaultFigures())
 
-    yield row
+    return row
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     if not FIGURES:
         return
     write = terminalreporter.write_line

@@ -59,6 +59,7 @@ def test_a_full_disk_stops_the_run_with_advice_and_a_rerun_finishes(tmp_path, sm
     rerun = run_cli("run", str(spec), "--store", url, cwd=tmp_path, timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     check_after(url, acks, 2, row)
+    assert [t.attempt for t in all_trials(url)] == [0] * 4  # the full disk spent no trial's retries
 
 
 def test_a_read_only_store_is_refused_untouched_and_a_rerun_finishes(tmp_path, small_disk, figures):
