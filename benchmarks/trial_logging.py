@@ -9,6 +9,11 @@
     parallel 1, a fresh SQLite store each time), alternating, N times each:
     medians and the slowdown.
 
+(c) CPU seconds (user + system, of the CLI and every trial process) that
+    ``tunebook run`` spends per trial and once per run, from a 1-trial and a
+    17-trial study of a trivial ``run.function`` program: unlike (b)'s wall
+    time, it barely moves when other work shares the machine.
+
     python benchmarks/trial_logging.py [--steps 200000] [--mlflow-steps 50000] [--runs 5] [--seconds 10]
 """
 
@@ -27,6 +32,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
+import resource  # noqa: E402
 import shlex  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
@@ -268,6 +274,46 @@ def measure_overhead(runs: int, seconds: float, trials: int, workdir: Path) -> d
     return {"rounds": rounds, "steps": steps}
 
 
+QUICK = '''
+def train(params, trial):
+    for step in range(5):
+        trial.log(step, loss=params["lr"] / (1 + step))
+'''
+
+QUICK_SPEC = """\
+name: cpu
+objective: {metric: loss, mode: min}
+nuisance:
+  lr: {low: 0.01, high: 1.0, scale: log}
+search: {trials: 1}
+run: {function: "quick:train", parallel: 1}
+"""
+
+
+def cpu_seconds(trials: int, workdir: Path) -> float:
+    """User + system CPU seconds of ``tunebook run`` (and its trials) for ``trials`` trials of QUICK."""
+    run_dir = workdir / f"cpu-{trials}-{time.monotonic_ns()}"
+    run_dir.mkdir()
+    (run_dir / "quick.py").write_text(QUICK)
+    (run_dir / "spec.yaml").write_text(QUICK_SPEC)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall([*tunebook_command(), "run", "spec.yaml", "--store", f"sqlite:///{run_dir / 'tunebook.db'}",
+          "--trials", str(trials)], run_dir)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    shutil.rmtree(run_dir)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def measure_cpu(rounds: int, trials: int, workdir: Path) -> tuple[float, float]:
+    """Medians over ``rounds`` of (CPU s per trial, CPU s once per run): the slope and the intercept."""
+    per_trial, once = [], []
+    for _ in range(rounds):
+        one, many = cpu_seconds(1, workdir), cpu_seconds(trials, workdir)
+        per_trial.append((many - one) / (trials - 1))
+        once.append(one - per_trial[-1])
+    return statistics.median(per_trial), statistics.median(once)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=200_000, help="steps x 3 metrics logged through tunebook")
@@ -276,6 +322,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="(b): the program's bare run time")
     parser.add_argument("--trials", type=int, default=4, help="(b): trials in the longer study")
     parser.add_argument("--skip-overhead", action="store_true", help="measure (a) only")
+    parser.add_argument("--cpu-rounds", type=int, default=3, help="(c): rounds of a 1- and a 17-trial study")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -292,6 +339,12 @@ def main() -> None:
 
     if args.skip_overhead:
         return
+    missing = tunebook_run_available()
+    if missing is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            per_trial, once = measure_cpu(args.cpu_rounds, 17, Path(tmp))
+        print(f"\n(c) CPU of `tunebook run` (CLI + trial processes), median of {args.cpu_rounds} rounds")
+        print(f"  per trial of a trivial run.function program: {per_trial * 1000:.0f} ms;  once per run: {once:.2f} s")
     print(f"\n(b) a ~{args.seconds:g} s trial, bare vs in a `tunebook run` study ({args.runs} rounds)", flush=True)
     missing = tunebook_run_available()
     if missing is not None:

@@ -94,6 +94,10 @@ class _Server:
                 if attempt == 2:
                     raise
 
+    def restart(self) -> None:
+        """``pg_ctl restart`` (fast mode): every session is cut, the server is back when it returns."""
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "fast", "-w", "-t", "60", "restart")
+
     def stop(self) -> None:
         try:
             if self.running:

@@ -7,7 +7,9 @@ training programs; each name is loaded from its subpackage on first use.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+TYPE_CHECKING = False  # typing costs a trial process ~5 ms to import; annotations only need it for checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

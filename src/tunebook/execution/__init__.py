@@ -7,7 +7,9 @@ lives in this package and must start without SQLAlchemy or pandas.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+TYPE_CHECKING = False  # typing costs a trial process ~5 ms to import; annotations only need it for checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 _EXPORTS = {
     "Executor": "tunebook.execution.base",

@@ -80,13 +80,15 @@ def capture(paths: Iterable[Path | str], exclude: Iterable[Path | str] = ()) -> 
 def _repository_roots(paths: Iterable[Path | str], problems: list[str]) -> list[Path]:
     """The distinct repository roots holding ``paths``, in the order of the paths first in each."""
     roots: list[Path] = []
+    asked: dict[Path, Path | None] = {}  # folder -> its root: the program, workdir and spec often share one
     for path in paths:
         path = Path(path).resolve()
         if not path.exists():
             problems.append(f"{path} does not exist; its repository is not recorded")
             continue
+        folder = path if path.is_dir() else path.parent
         try:
-            root = repository_root(path)
+            root = asked[folder] if folder in asked else asked.setdefault(folder, repository_root(folder))
         except GitFailed as exc:
             problems.append(f"{path}: {exc}")
             continue

@@ -13,6 +13,8 @@ from tunebook.execution.base import Executor, Exit, Launch
 from tunebook.execution.process_group import signal_group
 from tunebook.tracking.protocol import STDERR_FILE, STDOUT_FILE
 
+STOP_GRACE_S = 5.0  # a timed-out trial's time to exit after SIGTERM before SIGKILL
+
 
 def visible_gpus() -> list[str]:
     """GPU ids this process may hand out: CUDA_VISIBLE_DEVICES, else nvidia-smi's count."""
@@ -83,8 +85,10 @@ class LocalExecutor(Executor):
         for trial_id, run in list(self._running.items()):
             timeout = run.launch.timeout
             if run.process.poll() is None and timeout and time.monotonic() - run.started > timeout:
-                _stop(run.process, grace=5.0)
-                ended.append((trial_id, self._finish(trial_id, timed_out=True)))
+                killed = _stop(run.process, grace=STOP_GRACE_S)
+                said = (f"it ignored SIGTERM for {STOP_GRACE_S:g} s and was killed (SIGKILL): "
+                        "let the program exit on SIGTERM, or raise run.timeout") if killed else ""
+                ended.append((trial_id, self._finish(trial_id, timed_out=True, message=said)))
             elif run.process.returncode is not None:
                 ended.append((trial_id, self._finish(trial_id)))
         return ended
@@ -107,19 +111,21 @@ class LocalExecutor(Executor):
             self._finish(trial_id)
         return stopped
 
-    def _finish(self, trial_id: int, timed_out: bool = False) -> Exit:
+    def _finish(self, trial_id: int, timed_out: bool = False, message: str = "") -> Exit:
         run = self._running.pop(trial_id)
         for f in run.files:
             f.close()
         self._gpus_free.extend(run.gpus)
-        return Exit(run.process.returncode, timed_out=timed_out)
+        return Exit(run.process.returncode, timed_out=timed_out, message=message)
 
 
-def _stop(process: subprocess.Popen, grace: float) -> None:
-    """SIGTERM the process group, SIGKILL it after ``grace`` seconds."""
+def _stop(process: subprocess.Popen, grace: float) -> bool:
+    """SIGTERM the process group, SIGKILL it after ``grace`` seconds; True if it took SIGKILL."""
     signal_group(process, signal.SIGTERM)
     try:
         process.wait(timeout=grace)
+        return False
     except subprocess.TimeoutExpired:
         signal_group(process, signal.SIGKILL)
         process.wait()
+        return True

@@ -47,7 +47,13 @@ def command_argv(command: str | tuple[str, ...], params: Mapping[str, Any]) -> l
 
 
 def resume_point(store: Store, trial: Trial) -> tuple[str | None, int | None]:
-    """The latest checkpoint an earlier attempt left on disk, if any."""
+    """The latest checkpoint an earlier attempt left on disk, if any.
+
+    A trial created by this very claim (started when created) had no earlier
+    attempt: the store is not asked (one read transaction less per trial).
+    """
+    if trial.started_at is not None and trial.started_at == trial.created_at and trial.attempt == 0:
+        return None, None
     for checkpoint in sorted(store.list_checkpoints(trial.id), key=lambda c: c.step, reverse=True):
         if Path(checkpoint.path).exists():
             return checkpoint.path, checkpoint.step

@@ -15,9 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from tunebook.core.errors import TunebookError
+from tunebook.core.errors import StoreError, TunebookError
 from tunebook.core.experiment import Experiment
-from tunebook.core.records import Trial
+from tunebook.core.records import Trial, trial_name
 from tunebook.core.run_spec import RunConfig
 from tunebook.core.states import TrialState
 from tunebook.execution.base import STALE_AFTER_S, Executor, Exit
@@ -167,6 +167,9 @@ class Runner:
             raise Interrupted(
                 f"stopped; {released} running trial(s) handed back. Run the same command again to resume"
             ) from None
+        except StoreError:
+            self._release_after_store_failure()
+            raise
         finally:
             self.executor.close()
         return self.progress()
@@ -232,12 +235,22 @@ class Runner:
     def _settle(self, trial_id: int, exit: Exit) -> None:
         trial, study = self._running.pop(trial_id)
         folder = trial_dir(self.runs_dir, self.experiment.name, study.key, trial.number)
-        done = settle(self.store, trial, exit, self.experiment.objective, folder, self.config.retries)
+        try:
+            done = settle(self.store, trial, exit, self.experiment.objective, folder, self.config.retries)
+        except StoreError as exc:
+            raise StoreError(f"trial {trial_name(study.key, trial.number)}: {exc}") from exc
         if done.state is TrialState.WAITING:
             self._exhausted = False  # a retry to claim
         study.progress.running -= 1
         study.progress.record(done)
         self.ended.append((study.key, done))
+
+    def _release_after_store_failure(self) -> None:
+        """Stop our trials and hand them back if the store still takes writes; else the next run does."""
+        try:
+            self._release_all()
+        except StoreError:
+            pass  # they stay RUNNING under a dead runner's name: the next run on this host re-queues them
 
     def _heartbeat(self) -> None:
         for trial_id in self._running:

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pandas  # noqa: F401 - loaded with the runner, not at the first trial's end (load_curves uses it)
 
+from tunebook.core.errors import StoreError
 from tunebook.core.experiment import Objective
 from tunebook.core.objective import reduce_curve
 from tunebook.core.readable import STDERR_MARK
 from tunebook.core.records import Trial
 from tunebook.core.states import TrialState
 from tunebook.execution.base import Exit
+from tunebook.execution.launch import STORE_FAILED
 from tunebook.storage.base import Store
 from tunebook.tracking.protocol import STDERR_FILE, read_outcome
 
@@ -22,15 +24,22 @@ def settle(store: Store, trial: Trial, exit: Exit, objective: Objective, folder:
     """Record how the trial ended and return it as the store now holds it.
 
     Infeasible (the trial said so, e.g. it diverged) and timed-out trials are
-    final. A crash is retried while attempts remain, then FAILED with the
-    tail of its stderr. A clean exit is COMPLETE with the objective reduced
+    final. A trial that could not write to the store (full disk, read-only)
+    goes back to the queue, its attempts unspent, and StoreError stops the
+    runner: every other trial would fail the same way. A crash is retried
+    while attempts remain, then FAILED with the tail of its stderr. A clean exit is COMPLETE with the objective reduced
     from its stored curve, or FAILED if the objective metric was never logged.
     """
     outcome = read_outcome(folder)
     if outcome and outcome.get("state") == TrialState.INFEASIBLE.value:
         return store.finish_trial(trial.id, TrialState.INFEASIBLE, reason=str(outcome.get("reason", "")))
+    if outcome and outcome.get("state") == STORE_FAILED and not exit.timed_out:
+        reason = str(outcome.get("reason", ""))
+        store.release_trial(trial.id, reason=f"could not write to the store; re-queued: {reason}")
+        raise StoreError(f"it could not write its points to the store, so it went back to the queue: {reason}")
     if exit.timed_out:
-        return store.finish_trial(trial.id, TrialState.FAILED, reason=f"timed out (run.timeout){_tail(folder)}")
+        why = f"timed out (run.timeout){'; ' + exit.message if exit.message else ''}"
+        return store.finish_trial(trial.id, TrialState.FAILED, reason=f"{why}{_tail(folder)}")
     if exit.returncode == 0:
         return _complete(store, trial, objective)
     why = exit.message or _exit_words(exit.returncode)
@@ -43,10 +52,10 @@ def settle(store: Store, trial: Trial, exit: Exit, objective: Objective, folder:
 
 
 def _complete(store: Store, trial: Trial, objective: Objective) -> Trial:
-    curves = store.load_curves(trial_ids=[trial.id])
-    curve = curves[curves["metric"] == objective.metric]
+    curve = store.load_curves(trial_ids=[trial.id], metrics=[objective.metric])  # not the other metrics' points
     reduced = reduce_curve(curve["step"].tolist(), curve["value"].tolist(), objective.mode, objective.reduce)
     if reduced is None:
+        curves = store.load_curves(trial_ids=[trial.id])
         logged = ", ".join(sorted(set(curves["metric"].astype(str))))
         reason = f"the objective metric {objective.metric!r} was never logged with a finite value (logged: {logged or 'nothing'})"
         if not logged:

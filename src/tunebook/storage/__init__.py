@@ -10,12 +10,13 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
-
+TYPE_CHECKING = False  # typing costs a trial process ~5 ms to import; annotations only need it for checkers
 if TYPE_CHECKING:
+    from typing import Any, Callable, TypeVar
+
     from tunebook.storage.base import Store
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 # Names load on first use, so that the in-training writer can share
 # storage/sqlite_setup.py without importing SQLAlchemy.

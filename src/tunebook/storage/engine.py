@@ -18,10 +18,17 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from tunebook.core.errors import StoreError
+from tunebook.storage.advice import with_advice
 from tunebook.storage.sqlite_setup import BUSY_TIMEOUT_S, set_up_connection
 from tunebook.storage.url import engine_url
 
 READ_ONLY = "tunebook_read_only"  # execution option: a read transaction
+
+# PostgreSQL pool: a runner or a trial holds one connection at a time; at most
+# 6 per process keeps 16 runners with 16 trials each far below max_connections.
+POOL_SIZE, POOL_OVERFLOW = 2, 4
+POOL_RECYCLE_S = 1800
+POOL_TIMEOUT_S = 30
 
 
 def create_store_engine(url: str) -> Engine:
@@ -32,8 +39,13 @@ def create_store_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    # workers live for hours: check pooled connections before handing them out
-    return create_engine(sa_url, pool_pre_ping=True)
+    # Workers live for hours and use one connection at a time (trials each open their own):
+    # check pooled connections before handing them out (a restarted server's are dead),
+    # replace them after POOL_RECYCLE_S (server-side idle timeouts, proxies), keep few idle.
+    return create_engine(
+        sa_url, pool_pre_ping=True, pool_recycle=POOL_RECYCLE_S, pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW, pool_timeout=POOL_TIMEOUT_S,
+    )
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -53,7 +65,7 @@ def store_errors(display_url: str, doing: str = "") -> Iterator[None]:
         yield
     except SQLAlchemyError as exc:
         what = f" while {doing}" if doing else ""
-        raise StoreError(f"store {display_url} failed{what}: {describe(exc)}") from exc
+        raise StoreError(with_advice(f"store {display_url} failed{what}: {describe(exc)}")) from exc
 
 
 def describe(exc: SQLAlchemyError) -> str:

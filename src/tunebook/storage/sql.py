@@ -22,6 +22,7 @@ from tunebook.storage import code_versions, curves, finished, launches as launch
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
+from tunebook.storage.retry import OPEN_DELAYS_S, call_retrying, retry_transient
 from tunebook.storage.rows import (
     checkpoint_record,
     dump_json,
@@ -64,6 +65,16 @@ def _same_json(stored: str, new: str) -> bool:
     return dump_json(json.loads(stored), "stored JSON") == dump_json(json.loads(new), "new JSON")
 
 
+# Every call but imports (not idempotent) is retried when the connection drops: storage/retry.py.
+_RETRIED = (
+    "ensure_experiment", "replace_spec", "get_experiment", "list_experiments", "ensure_study", "list_studies",
+    "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "list_trials",
+    "add_code_version", "get_code_version", "log_curves", "load_curves", "add_checkpoint", "remove_checkpoint",
+    "list_checkpoints", "add_note", "list_notes", "append_launch", "list_launches", "launch_lines",
+)
+
+
+@retry_transient(_RETRIED)
 class SQLStore(Store):
     """A store in a SQLite file or a PostgreSQL database.
 
@@ -78,7 +89,7 @@ class SQLStore(Store):
         self._engine = create_store_engine(self.url)
         self._pid = os.getpid()
         try:
-            ensure_schema(self._engine, self.display_url)
+            call_retrying("opening the store", lambda: ensure_schema(self._engine, self.display_url), OPEN_DELAYS_S)
         except BaseException:
             self._engine.dispose()
             raise

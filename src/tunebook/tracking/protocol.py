@@ -15,11 +15,14 @@ Curves and checkpoints go straight to the store named in the context.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
+from collections import namedtuple
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs a trial process ~5 ms to import; annotations only need it for checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 ENV_TRIAL_DIR = "TUNEBOOK_TRIAL_DIR"
 ENV_PARAMS = "TUNEBOOK_PARAMS"
@@ -35,37 +38,41 @@ STDERR_FILE = "stderr.log"
 DEFAULT_LOSS_METRICS = ("train/loss", "train_loss", "loss")
 
 
-@dataclasses.dataclass(frozen=True)
-class Divergence:
+# Immutable records as named tuples, not dataclasses: importing dataclasses
+# (it pulls in inspect) would cost every trial process ~5 ms.
+class Divergence(namedtuple("Divergence", ("loss_metrics", "factor"), defaults=(DEFAULT_LOSS_METRICS, 10.0))):
     """When a run counts as diverged (an infeasible outcome, not a crash).
 
-    NaN or infinity in the objective metric or in a ``loss_metrics`` curve,
-    or a loss above ``factor`` times its first logged value. ``factor`` None
-    turns the explosion check off.
+    NaN or infinity in the objective metric or in a ``loss_metrics`` curve
+    (a tuple of names), or a loss above ``factor`` times its first logged
+    value. ``factor`` None turns the explosion check off.
     """
 
-    loss_metrics: tuple[str, ...] = DEFAULT_LOSS_METRICS
-    factor: float | None = 10.0
+    __slots__ = ()
 
 
-@dataclasses.dataclass(frozen=True)
-class TrialContext:
+_CONTEXT_FIELDS = (
+    "trial_id",  # int
+    "store",  # store URL
+    "objective_metric",
+    "objective_mode",  # "min" | "max"
+    "checkpoints_kept",  # int, 3
+    "divergence",  # Divergence
+    "resume_from",  # latest checkpoint path of an earlier attempt, or None
+    "resume_step",  # its step, or None
+    "flush_seconds",  # flush buffered points at least this often (2.0)
+    "flush_points",  # ... or when this many are buffered (5000)
+)
+
+
+class TrialContext(namedtuple("TrialContext", _CONTEXT_FIELDS, defaults=(3, Divergence(), None, None, 2.0, 5000))):
     """Everything a trial process needs to report, written by the executor."""
 
-    trial_id: int
-    store: str  # store URL
-    objective_metric: str
-    objective_mode: str  # "min" | "max"
-    checkpoints_kept: int = 3
-    divergence: Divergence = Divergence()
-    resume_from: str | None = None  # latest checkpoint path of an earlier attempt
-    resume_step: int | None = None
-    flush_seconds: float = 2.0  # flush buffered points at least this often
-    flush_points: int = 5000  # ... or when this many are buffered
+    __slots__ = ()
 
     def write(self, trial_dir: Path) -> None:
-        data = dataclasses.asdict(self)
-        data["divergence"]["loss_metrics"] = list(self.divergence.loss_metrics)
+        data = self._asdict()
+        data["divergence"] = {"loss_metrics": list(self.divergence.loss_metrics), "factor": self.divergence.factor}
         (trial_dir / CONTEXT_FILE).write_text(json.dumps(data, indent=2))
 
     @classmethod

@@ -18,12 +18,14 @@ import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+TYPE_CHECKING = False  # typing costs a trial process ~5 ms to import; annotations only need it for checkers
 
 from tunebook.tracking.buffer import Chunk
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterator
+    from typing import Any
     from array import array
 
 # Mirrors of tunebook.storage (schema.py, migrations.py, engine.py); importing
@@ -109,8 +111,9 @@ def le_bytes(column: "array") -> bytes:
 
 def _store_error(message: str) -> Exception:
     from tunebook.core.errors import StoreError  # lazily: tunebook.core costs ~40 ms
+    from tunebook.storage.advice import with_advice
 
-    return StoreError(message)
+    return StoreError(with_advice(message))
 
 
 class SQLiteSink(Sink):

@@ -13,13 +13,17 @@ import time
 from array import array
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 from tunebook.tracking.buffer import STEP_MAX, PointBuffer, check_step
 from tunebook.tracking.checkpoints import CheckpointKeeper, remove_path
 from tunebook.tracking.divergence import Diverged, DivergenceCheck
 from tunebook.tracking.protocol import TrialContext, write_outcome
 from tunebook.tracking.sinks import Sink
+
+TYPE_CHECKING = False  # typing costs a trial process ~5 ms to import; annotations only need it for checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 TERMINATED_EXIT_CODE = 128 + 15  # after SIGTERM, as a shell reports it
 
