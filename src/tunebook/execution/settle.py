@@ -22,13 +22,16 @@ def settle(store: Store, trial: Trial, exit: Exit, objective: Objective, folder:
     """Record how the trial ended and return it as the store now holds it.
 
     Infeasible (the trial said so, e.g. it diverged) and timed-out trials are
-    final. A crash is retried while attempts remain, then FAILED with the
+    final. A lost trial (its machine or worker died under it, ``exit.lost``)
+    goes back to WAITING without spending an attempt. A crash is retried while attempts remain, then FAILED with the
     tail of its stderr. A clean exit is COMPLETE with the objective reduced
     from its stored curve, or FAILED if the objective metric was never logged.
     """
     outcome = read_outcome(folder)
     if outcome and outcome.get("state") == TrialState.INFEASIBLE.value:
         return store.finish_trial(trial.id, TrialState.INFEASIBLE, reason=str(outcome.get("reason", "")))
+    if exit.lost:
+        return store.release_trial(trial.id, reason=f"{exit.message or 'lost'}; re-queued (not counted as an attempt)")
     if exit.timed_out:
         return store.finish_trial(trial.id, TrialState.FAILED, reason=f"timed out (run.timeout){_tail(folder)}")
     if exit.returncode == 0:
