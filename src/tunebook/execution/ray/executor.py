@@ -19,7 +19,7 @@ from tunebook.core.errors import TunebookError
 from tunebook.execution.base import Executor, Exit, Launch
 from tunebook.execution.launch import LAUNCH_FILE
 from tunebook.execution.ray import cluster
-from tunebook.execution.ray.task import run_trial
+from tunebook.execution.ray.task import ray_task
 from tunebook.tracking.protocol import CONTEXT_FILE, OUTCOME_FILE, PARAMS_FILE, STDERR_FILE
 
 MAX_LOSSES = 3  # a trial lost this many times in one run is reported as a crash (its retries then apply)
@@ -27,14 +27,6 @@ _CANCEL_SLACK_S = 5.0  # after the grace period, how long a cancelled task may t
 _LOST_ERRORS = (
     "NodeDiedError", "WorkerCrashedError", "LocalRayletDiedError", "ObjectLostError", "RaySystemError",
 )
-
-
-def _ray_task(files: Mapping[str, bytes], env_changes: Mapping[str, str], cwd: str, timeout: float | None,
-              grace: float) -> dict[str, Any]:
-    """The Ray task body: run_trial on this node, told which node it is."""
-    import ray
-
-    return run_trial(files, env_changes, cwd, timeout, grace, ray.get_runtime_context().get_node_id())
 
 
 @dataclasses.dataclass
@@ -68,7 +60,7 @@ class RayExecutor(Executor):
             raise
         self._capacity = parallel or fits
         self._grace = grace
-        self._remote = self._ray.remote(_ray_task).options(
+        self._remote = self._ray.remote(ray_task).options(
             num_cpus=cpus, num_gpus=gpus, resources=dict(resources or {}), max_retries=0, retry_exceptions=False,
             name="tunebook-trial",
         )

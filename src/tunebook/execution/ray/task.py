@@ -27,6 +27,14 @@ TAIL_BYTES = 8192  # how much of a failed trial's stderr comes back to the runne
 _POLL_S = 0.05
 
 
+def ray_task(files: Mapping[str, bytes], env_changes: Mapping[str, str], cwd: str, timeout: float | None,
+             grace: float) -> dict[str, Any]:
+    """The Ray task's body (defined here so a worker imports only this light module): run_trial, told its node."""
+    import ray
+
+    return run_trial(files, env_changes, cwd, timeout, grace, ray.get_runtime_context().get_node_id())
+
+
 def run_trial(
     files: Mapping[str, bytes], env_changes: Mapping[str, str], cwd: str, timeout: float | None,
     grace: float, node_id: str,
