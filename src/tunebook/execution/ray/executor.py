@@ -76,7 +76,7 @@ class RayExecutor(Executor):
     def start(self, launch: Launch) -> None:
         files = {name: (launch.trial_dir / name).read_bytes()
                  for name in (LAUNCH_FILE, CONTEXT_FILE, PARAMS_FILE) if (launch.trial_dir / name).exists()}
-        ref = self._remote.remote(files, _env_changes(launch.env), str(launch.cwd), launch.timeout, self._grace)
+        ref = self._remote.remote(files, env_changes(launch.env), str(launch.cwd), launch.timeout, self._grace)
         self._tasks[launch.trial_id] = _Task(launch, ref)
 
     def poll(self) -> list[tuple[int, Exit]]:
@@ -114,7 +114,7 @@ class RayExecutor(Executor):
             result = self._ray.get(task.ref)
         except Exception as exc:  # noqa: BLE001 - every Ray error becomes an Exit: the runner must go on
             return self._failed(trial_id, exc)
-        self._bring_back(task.launch.trial_dir, result)
+        bring_back(task.launch.trial_dir, result, self._copied_logs)
         where = f"on Ray node {result['node'][:8]} ({result['host']})"
         return Exit(result["returncode"], timed_out=result["timed_out"],
                     message="" if result["returncode"] == 0 else f"{_exit_words(result['returncode'])} {where}")
@@ -130,23 +130,26 @@ class RayExecutor(Executor):
             return Exit(None, message=f"lost with its Ray node or worker {MAX_LOSSES} times in this run ({kind})")
         return Exit(None, message=f"the Ray task failed ({kind}: {first[:300]})")
 
-    def _bring_back(self, folder: Path, result: Mapping[str, Any]) -> None:
-        """What settle reads from the trial folder, when the node that ran the trial does not share it with us.
 
-        outcome.json (an infeasible trial's verdict) and the end of stderr.log:
-        a folder this runner cannot see the node's stderr.log in gets a copy of its tail.
-        """
-        if result["outcome"] is not None and not (folder / OUTCOME_FILE).exists():
-            (folder / OUTCOME_FILE).write_text(result["outcome"])
-        log = folder / STDERR_FILE
-        tail = result["stderr_tail"]
-        if tail and (folder in self._copied_logs or not log.exists()):
-            note = f"[tunebook: the end of stderr.log on {result['host']}, Ray node {result['node'][:8]}]\n"
-            log.write_bytes(note.encode() + tail)
-            self._copied_logs.add(folder)
+def bring_back(folder: Path, result: Mapping[str, Any], copied: set[Path]) -> None:
+    """What settle reads from the trial folder, when the node that ran the trial does not share it with us.
+
+    outcome.json (an infeasible trial's verdict) unless the folder has it; and
+    stderr.log's tail, when this folder has no stderr.log of its own (the node
+    wrote it elsewhere) or holds an earlier copy (``copied``: the folders
+    already given one; added to).
+    """
+    if result["outcome"] is not None and not (folder / OUTCOME_FILE).exists():
+        (folder / OUTCOME_FILE).write_text(result["outcome"])
+    log = folder / STDERR_FILE
+    tail = result["stderr_tail"]
+    if tail and (folder in copied or not log.exists()):
+        note = f"[tunebook: the end of stderr.log on {result['host']}, Ray node {result['node'][:8]}]\n"
+        log.write_bytes(note.encode() + tail)
+        copied.add(folder)
 
 
-def _env_changes(env: Mapping[str, str]) -> dict[str, str]:
+def env_changes(env: Mapping[str, str]) -> dict[str, str]:
     """The trial's variables that differ from this runner's own: what the task adds on its node."""
     mine = os.environ
     return {name: value for name, value in env.items() if mine.get(name) != value and name != "PATH"}
