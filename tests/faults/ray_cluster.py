@@ -38,7 +38,19 @@ class RayCluster:
                     "RAY_AUTH_MODE": "disabled", "PYTHONPATH": pythonpath}
         self.address = f"127.0.0.1:{HEAD_PORT}"
 
-    def start(self) -> None:
+    def start(self, attempts: int = 3) -> None:
+        """Start both nodes; again from scratch when Ray gives up (it allows a raylet 30 s to register,
+        which a loaded 2-core machine can miss)."""
+        for attempt in range(attempts):
+            try:
+                self._start_nodes()
+                return
+            except RuntimeError:
+                self.stop(remove=False)
+                if attempt == attempts - 1:
+                    raise
+
+    def _start_nodes(self) -> None:
         self._ray_start(["--head", f"--port={HEAD_PORT}", "--num-cpus=2", "--num-gpus=0", "--include-dashboard=false"], _HEAD_PORTS)
         self._ray_start([f"--address={self.address}", "--num-cpus=2", "--num-gpus=2"], _WORKER_PORTS)
 
@@ -90,7 +102,7 @@ class RayCluster:
                     continue
         return found
 
-    def stop(self) -> None:
+    def stop(self, remove: bool = True) -> None:
         """SIGKILL every process of this cluster, a few passes (Ray restarts nothing once its raylets are gone)."""
         for _ in range(5):
             pids = self.processes()
@@ -102,7 +114,8 @@ class RayCluster:
                 except ProcessLookupError:
                     pass
             time.sleep(0.5)
-        shutil.rmtree(self.temp, ignore_errors=True)
+        if remove:
+            shutil.rmtree(self.temp, ignore_errors=True)
 
 
 def _descendants(root: int) -> list[int]:

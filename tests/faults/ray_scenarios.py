@@ -156,33 +156,32 @@ def node_killed(s: Scenarios, worker_node: str) -> dict[str, Any]:
     return facts
 
 
-def runner_killed(s: Scenarios) -> dict[str, Any]:
-    """A runner killed with kill -9 while its trials run; the next run starts at once and finishes the experiment."""
+def runner_stopped(s: Scenarios) -> dict[str, Any]:
+    """A run stopped with SIGTERM (Ctrl-C's path), the next killed with kill -9, both while trials run;
+    a third starts at once after the kill and finishes the experiment."""
     spec = s.spec("orphans", trials=2, steps=10, pause=0.4)
-    log = s.workdir / "orphans-1.log"
-    first = s.tunebook(spec, s.store, log)
-    facts: dict[str, Any] = {"trials_were_running": _wait(lambda: len(s.running_on("orphans")) >= 2, 120)}
+    facts: dict[str, Any] = {}
+    first = s.tunebook(spec, s.store, s.workdir / "orphans-1.log")
+    facts["first_was_running"] = _wait(lambda: len(s.running_on("orphans")) >= 2, 120)
+    first.send_signal(signal.SIGTERM)
+    facts["after_sigterm"] = s.finish(first, s.workdir / "orphans-1.log", timeout=60)
+    facts["after_sigterm"]["states"] = [t["state"] for t in s.trials("orphans")]
+    facts["after_sigterm"]["strays"] = s.strays("orphans")
+    second = s.tunebook(spec, s.store, s.workdir / "orphans-2.log")
+    facts["trials_were_running"] = _wait(lambda: len(s.running_on("orphans")) >= 2, 120)
     facts["strays_before_kill"] = len(s.strays("orphans"))
-    first.kill()
-    first.wait()
-    second_log = s.workdir / "orphans-2.log"
-    second = s.tunebook(spec, s.store, second_log)
+    facts["killed_pids"] = [int(t["attempts"][-1].split()[2]) for t in s.trials("orphans") if t["attempts"]]
+    second.kill()
+    second.wait()
+    third_log = s.workdir / "orphans-3.log"
+    third = s.tunebook(spec, s.store, third_log)
     killed = time.monotonic()
-    facts["orphans_gone_after_s"] = _wait(lambda: not _first_run_alive(s), 60) and time.monotonic() - killed
-    facts.update(s.finish(second, second_log, timeout=180))
+    gone = _wait(lambda: not any(_state(pid) not in ("", "Z") for pid in facts["killed_pids"]), 60)
+    facts["orphans_gone_after_s"] = gone and time.monotonic() - killed
+    facts.update(s.finish(third, third_log, timeout=180))
     facts["trials"] = s.trials("orphans")
     facts["strays"] = s.strays("orphans")
     return facts
-
-
-def _first_run_alive(s: Scenarios) -> bool:
-    """Whether a program started before the kill still runs (pids from the first attempts' nodes.txt lines)."""
-    for trial in _safe(lambda: s.trials("orphans")):
-        for line in trial["attempts"][:1]:
-            pid = int(line.split()[2])
-            if _state(pid) not in ("", "Z"):
-                return True
-    return False
 
 
 def _state(pid: int) -> str:
@@ -223,7 +222,7 @@ def main(out: Path, workdir: Path) -> None:
         worker_node = _worker_node(cluster)
         s = Scenarios(workdir, cluster, server.url(_DATABASE))
         for name, scenario in (("sqlite", lambda: sqlite_refused(s)), ("gpus", lambda: gpu_placement(s, worker_node)),
-                               ("nodes", lambda: node_killed(s, worker_node)), ("orphans", lambda: runner_killed(s))):
+                               ("nodes", lambda: node_killed(s, worker_node)), ("orphans", lambda: runner_stopped(s))):
             began = time.monotonic()
             results[name] = scenario()
             results[name]["seconds"] = time.monotonic() - began

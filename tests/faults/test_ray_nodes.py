@@ -107,15 +107,24 @@ def test_a_node_killed_mid_trial_costs_a_retry_and_nothing_else(seen: dict[str, 
     assert nodes["strays"] == []  # the killed node's trial programs died with their Ray worker
 
 
+def test_sigterm_stops_a_ray_run_handing_its_trials_back_with_nothing_left_running(seen: dict[str, Any]) -> None:
+    stopped = seen["orphans"]["after_sigterm"]
+    assert seen["orphans"]["first_was_running"]
+    assert stopped["returncode"] == 1 and "handed back" in stopped["output"]
+    assert stopped["states"] == ["waiting", "waiting"]  # back in the queue, not RUNNING
+    assert stopped["strays"] == []  # each task ended its trial's process group
+
+
 def test_a_runner_killed_with_kill_9_leaves_nothing_running(seen: dict[str, Any]) -> None:
     orphans = seen["orphans"]
     assert orphans["trials_were_running"] and orphans["strays_before_kill"] >= 2
-    # the first run's programs ended on their own, within 60 s of the next run's start
+    # the killed run's programs ended on their own, within 60 s of the next run's start
     assert isinstance(orphans["orphans_gone_after_s"], float)
     _completed_run(orphans)
     trials = orphans["trials"]
     assert len(trials) == 2 and all(t["state"] == "complete" for t in trials)
-    assert all(len(t["attempts"]) == 2 and t["attempt"] == 0 for t in trials)  # rerun from the start, no retry spent
+    # three starts each (stopped, killed, completed), none counted against retries (0 here)
+    assert all(len(t["attempts"]) == 3 and t["attempt"] == 0 for t in trials)
     assert orphans["strays"] == []
 
 
