@@ -85,11 +85,8 @@ def _trial_env(env_changes: Mapping[str, str], node_id: str) -> dict[str, str]:
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     env[ENV_PARENT_PID] = str(os.getpid())  # the launcher dies with this worker
     env[ENV_NODE_ID] = node_id
-    for name in ("CUDA_VISIBLE_DEVICES",):  # Ray's assignment on this node, never the runner's
-        if name in os.environ:
-            env[name] = os.environ[name]
-        else:
-            env.pop(name, None)
+    if "CUDA_VISIBLE_DEVICES" in os.environ:  # Ray's assignment for this task's GPUs wins over run.env's
+        env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
     return env
 
 
