@@ -109,10 +109,11 @@ class Scenarios:
                     found.append(cmdline.strip())
         return found
 
-    def running_on(self, name: str) -> list[str]:
-        """For each attempt now running (nodes.txt line of a RUNNING trial), its node id."""
+    def running_on(self, name: str, attempt: int = 1) -> list[str]:
+        """The node of each RUNNING trial whose ``attempt``-th start (nodes.txt line) has begun."""
         try:
-            return [t["attempts"][-1].split()[0] for t in self.trials(name) if t["state"] == "running" and t["attempts"]]
+            return [t["attempts"][-1].split()[0] for t in self.trials(name)
+                    if t["state"] == "running" and len(t["attempts"]) >= attempt]
         except Exception:  # noqa: BLE001 - the experiment may not exist yet
             return []
 
@@ -168,7 +169,7 @@ def runner_stopped(s: Scenarios) -> dict[str, Any]:
     facts["after_sigterm"]["states"] = [t["state"] for t in s.trials("orphans")]
     facts["after_sigterm"]["strays"] = s.strays("orphans")
     second = s.tunebook(spec, s.store, s.workdir / "orphans-2.log")
-    facts["trials_were_running"] = _wait(lambda: len(s.running_on("orphans")) >= 2, 120)
+    facts["trials_were_running"] = _wait(lambda: len(s.running_on("orphans", attempt=2)) >= 2, 120)
     facts["strays_before_kill"] = len(s.strays("orphans"))
     facts["killed_pids"] = [int(t["attempts"][-1].split()[2]) for t in s.trials("orphans") if t["attempts"]]
     second.kill()
