@@ -93,10 +93,11 @@ def test_add_hparams_sub_folders_give_the_params(tmp_path: Path) -> None:
     assert sorted(data.trials.study) == ["depth=2", "depth=2", "depth=4"]
     assert list(trials["optimizer"]) == ["adam"] * 3
     assert trials["objective"].tolist() == pytest.approx([planted_loss(lr, STEPS[-1]) for lr in lrs], rel=1e-6)
-    # the run folders' own curves only: add_hparams' copies of the metric values are not imported
-    points = data.curves.groupby(["trial_id", "metric"], observed=True).size()
-    assert set(data.curves.metric) == {"train/loss", "valid/loss"}
-    assert set(points) == {len(STEPS)}
+    # add_hparams' copies of the metric values are not imported; add_scalars' sub-folder is a curve of its run
+    points = data.curves.groupby(["metric", "trial_id"], observed=True).size()
+    assert set(data.curves.metric) == {"train/loss", "valid/loss", "lr_schedule/lr"}
+    assert set(points["valid/loss"]) == set(points["train/loss"]) == {len(STEPS)}
+    assert list(points["lr_schedule/lr"]) == [1]
 
 
 def test_add_hparams_metric_named_like_a_curve_is_not_counted_twice(tmp_path: Path) -> None:

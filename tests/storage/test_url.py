@@ -9,7 +9,7 @@ import pytest
 
 from tunebook.core.errors import MissingExtraError, StoreError
 from tunebook.storage import default_store_url
-from tunebook.storage.url import display_url, engine_url, normalize_url
+from tunebook.storage.url import command_url, display_url, engine_url, normalize_url
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +87,11 @@ def test_importing_storage_does_not_import_pandas() -> None:
 
     code = "import sys, tunebook.storage; assert 'pandas' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_printed_command_carries_a_runnable_url_without_the_password() -> None:
+    # '***' would make the printed command fail; without a password psycopg reads PGPASSWORD or ~/.pgpass
+    assert command_url("postgresql://u:pw@h:1/db") == "postgresql://u@h:1/db"
+    assert "pw" not in command_url("postgresql+psycopg://u:pw@h/db?sslmode=require")
+    assert command_url("postgresql://u@h/db") == "postgresql://u@h/db"
+    assert command_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"

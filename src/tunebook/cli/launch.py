@@ -56,7 +56,7 @@ def launch_command(trial: str, note: str, line: str, min_effect: float, seed_par
     from tunebook.cli.compare import comparison_text
     from tunebook.plans.baseline import check_launchable, compare_with_baseline, current_baseline, launch_entry
     from tunebook.plans.reference import resolve_trial
-    from tunebook.storage.url import display_url
+    from tunebook.storage.url import command_url
 
     note, line = _checked(note, line, min_effect)
     with open_cli_store(store_url) as store:
@@ -65,7 +65,7 @@ def launch_command(trial: str, note: str, line: str, min_effect: float, seed_par
         check_launchable(candidate, previous)
         compared = compare_with_baseline(store, previous, candidate, min_effect, seed_param)
         entry = launch_entry(store, candidate, previous, note=note, findings=run_checklist(candidate.data),
-                             compared=compared, store_url=display_url(store.url), seed_param=seed_param)
+                             compared=compared, store_url=command_url(store.url), seed_param=seed_param)
         seq = 0 if previous is None else previous.seq + 1
         click.echo(entry_text(entry, line, seq))
         if not isinstance(compared, str):
@@ -76,7 +76,7 @@ def launch_command(trial: str, note: str, line: str, min_effect: float, seed_par
             click.echo(f"\n{warning}")
         _confirm(entry, line, yes)
         record = store.append_launch(line, entry, expect_seq=seq)
-        next_command = Where(entry["experiment"], store=display_url(store.url)).command("baseline", "--line", line)
+        next_command = Where(entry["experiment"], store=command_url(store.url)).command("baseline", "--line", line)
     click.echo(f"\nlaunched: {entry['trial']} is launch #{record.seq} of line {line!r}, the baseline now "
                f"(hash {record.hash[:12]}); its values for the next spec's fixed:\n    {next_command}")
 

@@ -101,9 +101,9 @@ def print_next_compare(store: "Store", data: "ExperimentData", source: "Source",
 
     Commands name the store, and ``--runs`` when the user gave one, so they run as printed.
     """
-    from tunebook.storage.url import display_url
+    from tunebook.storage.url import command_url
 
-    store_args = ["--store", display_url(store.url)]
+    store_args = ["--store", command_url(store.url)]
     seed_args = [] if seed_param == "seed" else ["--seed-param", seed_param]
     mine = repeat_values(data, source.resolved.trial.id, seed_param)
     other = _best_other_retrained(store, data, source, seed_param)

@@ -61,14 +61,14 @@ def analyse(experiment: str, store_url: str | None, objective: str | None = None
     from tunebook.analysis.objective import parse_objective, with_objective
     from tunebook.analysis.verdict import decide
     from tunebook.core.experiment import Experiment
-    from tunebook.storage.url import display_url
+    from tunebook.storage.url import command_url
 
     with open_cli_store(store_url) as store:
         record = store.get_experiment(experiment)
         # the curves the report reads; with --objective all of them, so a misspelt metric is named with the others
         metrics = None if objective else metrics_read(Experiment.from_dict(record.spec).objective.metric)
         data = load(experiment, store, metrics=metrics)
-        url = display_url(store.url)
+        url = command_url(store.url)
     if objective or reduce:
         target = parse_objective(objective) if objective else data.objective
         data = with_objective(data, target.metric, target.mode if objective else None, reduce)

@@ -170,9 +170,9 @@ def print_run_verdict(name: str, store, spec: str, runs: str | None = None) -> N
     from tunebook.analysis.verdict import decide
     from tunebook.cli.report import print_verdict
     from tunebook.core.experiment import Experiment
-    from tunebook.storage.url import display_url
+    from tunebook.storage.url import command_url
 
-    url = display_url(store.url)
+    url = command_url(store.url)
     metric = Experiment.from_dict(store.get_experiment(name).spec).objective.metric
     data = load(name, store, metrics=metrics_read(metric))
     print_verdict(decide(data, run_checklist(data), store=url, spec=spec, runs=runs))

@@ -19,7 +19,7 @@ from tunebook.core.errors import NotFoundError
 from tunebook.core.provenance import code_details, code_summary, rerun_command
 from tunebook.core.readable import format_duration
 from tunebook.core.records import CodeVersion, StudyRecord, Trial, trial_name
-from tunebook.storage.url import display_url
+from tunebook.storage.url import command_url
 
 
 def show_trial(store: Any, experiment: str, ref: str, fmt: str, diff_only: bool) -> None:
@@ -31,7 +31,7 @@ def show_trial(store: Any, experiment: str, ref: str, fmt: str, diff_only: bool)
         _print_diff(version, trial_name(study.key, trial.number))
         return
     name = trial_name(study.key, trial.number)
-    rerun = rerun_command(experiment, name, display_url(store.url))
+    rerun = rerun_command(experiment, name, command_url(store.url))
     if fmt == "table":
         _print_detail(experiment, name, trial, version, rerun)
         return

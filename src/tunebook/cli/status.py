@@ -23,7 +23,7 @@ from tunebook.core.records import trial_name
 from tunebook.core.states import TrialState
 from tunebook.execution.base import STALE_AFTER_S
 from tunebook.execution.workers import dead_here
-from tunebook.storage.url import display_url
+from tunebook.storage.url import command_url, display_url
 
 COLUMNS = ("experiment", "study", "goal", "notes", "config", "trials", "complete", "infeasible",
            "failed", "running", "stale", "best objective", "best trial", "code", "reproduce")
@@ -116,7 +116,7 @@ def _study_rows(store: Any, record: Any) -> list[dict[str, Any]]:
     for trial in all_trials:
         by_study[trial.study_id].append(trial)
     versions = versions_by_id(store.get_code_version, (t.code_version_id for t in all_trials))
-    url = display_url(store.url)
+    url = command_url(store.url)
     rerun_spec = f"tunebook run {record.source} --store {url}" if record.source else "-"
     now = datetime.now(timezone.utc)
     rows = []

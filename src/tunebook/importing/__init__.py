@@ -7,7 +7,9 @@
 
 Everything is read and validated first (``read_runs``, ``build_plan``):
 a bad run raises ImportInputError naming its folder and file, and nothing is
-written. ``read_tensorboard_runs`` reads TensorBoard event files instead.
+written. ``read_tensorboard_runs`` reads TensorBoard event files instead,
+and ``tunebook.importing.mlflow.read_mlflow_runs`` an MLflow experiment
+(kept out of this package's imports: it needs the mlflow extra).
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from tunebook.core.experiment import Experiment
 from tunebook.importing.errors import ImportInputError
 from tunebook.importing.plan import ImportedTrial, ImportPlan, fit_run, infer_spec, plan_import
 from tunebook.importing.record import Outcome, check_absent, outcome, record_import
-from tunebook.importing.runs import ImportedRun, read_runs
+from tunebook.importing.runs import ImportedRun, LeftOut, read_runs
 from tunebook.importing.tensorboard import read_tensorboard_runs
 
 __all__ = [
-    "ImportInputError", "ImportPlan", "ImportedRun", "ImportedTrial", "Outcome", "build_plan", "check_absent",
+    "ImportInputError", "ImportPlan", "ImportedRun", "ImportedTrial", "LeftOut", "Outcome", "build_plan", "check_absent",
     "fit_run", "infer_spec", "outcome", "plan_import", "read_runs", "read_tensorboard_runs", "record_import",
 ]
 

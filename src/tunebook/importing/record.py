@@ -2,8 +2,9 @@
 
 Everything the user gave was validated before this runs (``plan_import``),
 so the only failures left here are the store's own. Each run becomes a
-finished trial: COMPLETE with the objective reduced from its curve, or
-INFEASIBLE with the reason when that curve holds NaN/inf or is missing. The
+finished trial: COMPLETE with the objective reduced from its curve,
+INFEASIBLE with the reason when that curve holds NaN/inf or is missing, or
+FAILED when its source says it crashed (``outcome`` says which wins). The
 store writes the experiment, its studies, trials and curves in one
 transaction (``Store.import_experiment``): a store failure, a lost
 connection or Ctrl-C midway leaves nothing, so the import can be run again.
@@ -37,15 +38,25 @@ class Outcome:
 
 
 def outcome(trial: ImportedTrial, objective: Objective) -> Outcome:
-    """COMPLETE with the reduced objective, or INFEASIBLE saying what is wrong with the curve."""
+    """COMPLETE with the reduced objective, else INFEASIBLE or FAILED saying why.
+
+    INFEASIBLE when the objective curve holds NaN/inf (the configuration
+    diverged: an outcome of the search, whether or not the script then
+    crashed on it) or is missing. FAILED when the run's source says it
+    crashed (``run.failed``) and its curve shows no divergence: a crash says
+    nothing about the configuration, so it is told apart from one.
+    """
     curve = trial.run.curves.get(objective.metric)
+    if curve is not None:
+        steps, values = curve
+        for step, value in zip(steps, values):
+            if not math.isfinite(value):
+                return Outcome(TrialState.INFEASIBLE, reason=f"{objective.metric} is {value!r} at step {step} "
+                                                              f"({trial.run.curve_file})")
+    if trial.run.failed:
+        return Outcome(TrialState.FAILED, reason=trial.run.failed)
     if curve is None:
         return Outcome(TrialState.INFEASIBLE, reason=f"no {objective.metric!r} curve in {trial.run.curve_file}")
-    steps, values = curve
-    for step, value in zip(steps, values):
-        if not math.isfinite(value):
-            return Outcome(TrialState.INFEASIBLE, reason=f"{objective.metric} is {value!r} at step {step} "
-                                                          f"({trial.run.curve_file})")
     reduced = reduce_curve(steps, values, objective.mode, objective.reduce)
     if reduced is None:  # unreachable with finite values, kept for safety
         return Outcome(TrialState.INFEASIBLE, reason=f"no finite {objective.metric} value")
@@ -88,8 +99,9 @@ def _finished_study(study: StudyPlan, planned: Sequence[ImportedTrial], objectiv
     for imported in planned:
         if imported.study.key == study.key:
             result = outcome(imported, objective)
-            trials.append(FinishedTrial(imported.params, result.state, imported.run.curves, result.objective,
-                                        result.best_step, result.reason))
+            run = imported.run
+            trials.append(FinishedTrial(imported.params, result.state, run.curves, result.objective,
+                                        result.best_step, result.reason, run.started_at, run.finished_at))
     return FinishedStudy(study.key, study.scientific, trials)
 
 

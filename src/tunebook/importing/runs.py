@@ -15,6 +15,7 @@ import dataclasses
 import json
 import math
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -36,6 +37,18 @@ class ImportedRun:
     curves: Curves
     curve_file: str  # where the curves came from, for messages ("run-07/eval.csv")
     summaries: tuple[str, ...] = ()  # metrics seen only as final values (add_hparams), not as curves
+    started_at: datetime | None = None  # when the run ran (timezone-aware), where its source recorded it
+    finished_at: datetime | None = None
+    failed: str | None = None  # why its source says the run crashed (stored FAILED unless it diverged)
+
+
+@dataclasses.dataclass(frozen=True)
+class LeftOut:
+    """Something a reader saw and did not import: in which run, what (a metric; '' for the run itself), and why."""
+
+    run: str
+    what: str
+    why: str
 
 
 def run_folders(root: Path) -> list[Path]:

@@ -30,6 +30,7 @@ from tunebook.analysis.repeats import DEFAULT_SEED_PARAM, repeats_of
 from tunebook.analysis.seed_stats import MIN_SEEDS
 from tunebook.analysis.next_steps import Where
 from tunebook.core.errors import NotFoundError
+from tunebook.storage.url import command_url
 from tunebook.core.records import plain_name
 from tunebook.plans.records import PlanInputError
 from tunebook.plans.reference import ResolvedTrial, parse_trial_ref, resolve_trial
@@ -65,7 +66,7 @@ def _compare(store: "Store", baseline_ref: str, candidate_ref: str, min_effect: 
     sides = [side_of(r, label, seed_param) for r, label in ((base, baseline_ref), (cand, candidate_ref))]
     objective = base.data.objective
     result = compare(*sides, mode=objective.mode, min_effect=min_effect, seed=seed, metric=objective.metric)
-    where = Where(base.record.name, store=getattr(store, "display_url", None))
+    where = Where(base.record.name, store=command_url(store.url) if hasattr(store, "url") else None)
     options = ([] if not min_effect else ["--min-effect", repr(min_effect)]) + \
         ([] if seed_param == DEFAULT_SEED_PARAM else ["--seed-param", seed_param])
     reproduce = where.command("compare", base.canonical, cand.canonical, *options)

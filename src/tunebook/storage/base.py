@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from tunebook.core.records import (
@@ -36,7 +36,9 @@ CurvePoints = Mapping[str, tuple[Sequence[int], Sequence[float]]]
 class FinishedTrial:
     """A trial that ran outside tunebook, to be stored finished: params, curves and outcome.
 
-    ``state`` must be a finished state (ValueError otherwise).
+    ``state`` must be a finished state (ValueError otherwise). ``started_at``
+    and ``finished_at`` are when the run really ran (timezone-aware), where
+    its source recorded it; None stores the time of the import.
     """
 
     params: Mapping[str, Any]
@@ -45,6 +47,8 @@ class FinishedTrial:
     objective: float | None = None
     best_step: int | None = None
     reason: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
     def __post_init__(self) -> None:
         state = TrialState(self.state)

@@ -89,6 +89,24 @@ def display_url(url: str) -> str:
         return url
 
 
+def command_url(url: str) -> str:
+    """``url`` as a printed command's ``--store`` carries it: runnable, with no password in it.
+
+    A password is dropped rather than masked: ``***`` would make the command fail, while
+    without one psycopg reads it from ``PGPASSWORD`` or ``~/.pgpass`` as libpq does. Other
+    URLs are returned unchanged.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return display_url(url)
+    if parsed.password is None:
+        return url
+    bare = URL.create(parsed.drivername, parsed.username, None, parsed.host, parsed.port, parsed.database,
+                      parsed.query)  # URL.set(password=None) leaves the password as it was
+    return bare.render_as_string(hide_password=False)
+
+
 def _sqlite_url(path: Path, query: str) -> str:
     path = path.expanduser().resolve()
     try:

@@ -210,6 +210,15 @@ class StoreConformance(StoreFixtures):
         assert_bits_equal(frame["value"], [1.0, 0.5, math.nan, 2.0, 1.5, 0.1])
         assert all(claim(store, study.id) is None for study in studies)  # every budget is used
 
+    def test_import_experiment_keeps_when_runs_ran(self, store: Store) -> None:
+        ran = datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=timezone(timedelta(hours=1)))
+        done = FinishedTrial({"lr": 0.1}, TrialState.FAILED, reason="crashed", started_at=ran,
+                             finished_at=ran + timedelta(hours=3, microseconds=500))
+        record = store.import_experiment("old", SPEC, [FinishedStudy("depth=2", {"depth": 2}, [done])])
+        [trial] = store.list_trials(experiment_id=record.id)
+        assert (trial.started_at, trial.finished_at) == (done.started_at, done.finished_at)
+        assert trial.started_at.utcoffset() == timedelta(0)  # read back in UTC
+
     def test_import_experiment_never_touches_an_existing_one(self, store: Store) -> None:
         existing = store.ensure_experiment("old", SPEC)
         study = store.ensure_study(existing.id, "depth=2", {"depth": 2}, budget=1)
