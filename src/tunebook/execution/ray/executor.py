@@ -67,7 +67,6 @@ class RayExecutor(Executor):
         self._tasks: dict[int, _Task] = {}
         self._losses: dict[int, int] = {}
         self._copied_logs: set[Path] = set()
-        self.nodes = len(nodes)
 
     @property
     def capacity(self) -> int:
