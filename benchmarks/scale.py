@@ -9,7 +9,9 @@ one JSON metric line) run as ``--trials`` trials
     program in a subprocess and reports its metric, ``max_concurrent_trials``
     the same concurrency,
 
-each with a fresh SQLite store (tunebook) or results folder (Tune). Reported
+each with a fresh SQLite store (tunebook) or results folder (Tune), and Ray
+started with as many logical CPUs as trials at once (so 8 at once run 8 at
+once on a smaller machine too). Reported
 per setting: wall time, its start-up (the executor's or Tune's ``ray.init``),
 trials per hour, and the overhead per trial ``wall * concurrency / trials -
 seconds``: what each trial costs beyond the program's own run, with the
@@ -55,15 +57,19 @@ def spec(folder: Path, trials: int, seconds: float, executor: str, parallel: int
     }, source=str(folder / "spec.yaml"))
 
 
-def run_tunebook(folder: Path, trials: int, seconds: float, executor: str, parallel: int) -> tuple[float, float]:
+def run_tunebook(folder: Path, trials: int, seconds: float, kind: str, parallel: int) -> tuple[float, float]:
     """(wall seconds for a Runner's run of ``trials`` trials, of which the executor's start-up: Ray's init)."""
     from tunebook.execution import Runner
     from tunebook.execution.choose import make_executor
     from tunebook.storage import SQLStore
 
-    experiment = spec(folder, trials, seconds, executor, parallel)
+    experiment = spec(folder, trials, seconds, kind, parallel)
     url = f"sqlite:///{folder / f'{experiment.name}.db'}"
     began = time.perf_counter()
+    if kind == "ray":  # as many logical CPUs as trials at once, as Tune gets below (the executor then joins it)
+        import ray
+
+        ray.init(num_cpus=parallel, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     with SQLStore(url) as store:
         executor = make_executor(experiment.run_config(), parallel, url)
         start = time.perf_counter() - began
@@ -90,7 +96,7 @@ def run_tune(folder: Path, trials: int, seconds: float, parallel: int) -> tuple[
         tune.report({"loss": json.loads(out.strip().splitlines()[-1])["loss"]})
 
     began = time.perf_counter()
-    ray.init(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(num_cpus=parallel, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     start = time.perf_counter() - began
     try:
         tuner = tune.Tuner(
