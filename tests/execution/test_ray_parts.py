@@ -18,7 +18,7 @@ from tunebook.core.states import TrialState
 from tunebook.execution import Exit
 from tunebook.execution.launch import LAUNCH_FILE
 from tunebook.execution.prepare import prepare_launch
-from tunebook.execution.ray.cluster import refuse_unreachable_store, trial_request, trials_that_fit
+from tunebook.execution.ray.cluster import connect, refuse_unreachable_store, trial_request, trials_that_fit
 from tunebook.execution.ray.executor import bring_back, env_changes
 from tunebook.execution.ray.task import ENV_NODE_ID, run_trial
 from tunebook.execution.settle import settle
@@ -172,6 +172,23 @@ def test_a_sqlite_store_is_refused_only_with_more_than_one_node(tmp_path):
     with pytest.raises(TunebookError, match=r"SQLite file .* 2 nodes.*--store postgresql://"):
         refuse_unreachable_store(sqlite, [HEAD, GPU_NODE])
     assert not (tmp_path / "x.db").exists()
+
+
+def test_a_ray_address_nobody_answers_on_is_refused_at_once_naming_it():
+    import socket
+
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    ray = pytest.importorskip("ray")
+    began = time.monotonic()
+    with pytest.raises(TunebookError, match=rf"run.address: nothing answers at 127.0.0.1:{port} .*ray start --head"):
+        connect(ray, f"127.0.0.1:{port}")
+    assert time.monotonic() - began < 10  # Ray on its own retries for minutes
+    with pytest.raises(TunebookError, match="must be HOST:PORT, auto, local or ray://HOST:PORT, got 'headnode'"):
+        connect(ray, "headnode")
+    assert not ray.is_initialized()
 
 
 # -- a lost trial, settled -------------------------------------------------------------

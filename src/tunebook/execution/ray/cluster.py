@@ -7,6 +7,7 @@ error naming the extra when it is missing.
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any, Mapping
 
 from tunebook.core.errors import TunebookError
@@ -37,6 +38,7 @@ def connect(ray: Any, address: str | None) -> None:
     """
     if ray.is_initialized():
         return
+    _check_reachable(address)
     options: dict[str, Any] = {"log_to_driver": False, "logging_level": "WARNING", "configure_logging": True}
     if address == LOCAL:
         options["include_dashboard"] = False
@@ -47,6 +49,22 @@ def connect(ray: Any, address: str | None) -> None:
             f"run.address: cannot join a Ray cluster at {address or 'the default address'} ({_first_line(exc)}). "
             "Start one with `ray start --head` (and `ray start --address=HEAD_IP:6379` on the other machines), "
             "then give its address with run.address or --ray-address (auto: the one started on this machine)"
+        ) from None
+
+
+def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """A ``HOST:PORT`` nobody answers on fails here at once (Ray itself would retry for minutes)."""
+    if address is None or address in ("auto", LOCAL) or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise TunebookError(f"run.address: must be HOST:PORT, auto, local or ray://HOST:PORT, got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise TunebookError(
+            f"run.address: nothing answers at {address} ({exc.strerror or exc}). Is the Ray head running there "
+            "(`ray start --head --port PORT`) and reachable from this machine?"
         ) from None
 
 
