@@ -22,7 +22,13 @@ from tunebook.core.errors import TunebookError
 @click.option("--trials", type=click.IntRange(min=1), default=None, help="Trials per study (overrides search.trials).")
 @click.option("--runs", "runs_dir", type=click.Path(file_okay=False), default="tunebook-runs", show_default=True,
               help="Folder for trial folders (logs, params, checkpoints).")
-def run_command(spec: str, store_url: str | None, parallel: int | None, trials: int | None, runs_dir: str) -> None:
+@click.option("--executor", "executor_kind", type=click.Choice(["local", "ray"]), default=None,
+              help="Where trials run: processes here, or tasks on a Ray cluster (overrides run.executor).")
+@click.option("--ray-address", default=None, metavar="ADDR",
+              help="The Ray cluster: HOST:PORT, auto (started here with `ray start`), local (a private one) "
+                   "[overrides run.address].")
+def run_command(spec: str, store_url: str | None, parallel: int | None, trials: int | None, runs_dir: str,
+                executor_kind: str | None, ray_address: str | None) -> None:
     """Run the trials of SPEC until every study reaches its budget; resumable.
 
     Ctrl-C or SIGTERM (a scheduler's or timeout's stop) hands running trials
@@ -33,8 +39,15 @@ def run_command(spec: str, store_url: str | None, parallel: int | None, trials: 
     experiment = Experiment.from_yaml(spec)
     config = experiment.run_config()
     warn_about_run(config)
+    from tunebook.execution.choose import make_executor
+    from tunebook.storage.url import normalize_url
+
+    given = parallel or (config.parallel if "parallel" in experiment.run else None)
+    # before the store is opened: a store the cluster cannot reach is refused with nothing written
+    executor = make_executor(config, given, normalize_url(store_url), executor_kind, ray_address)
     with open_cli_store(store_url, create=True) as store:
-        progress = run_with_progress(experiment, store, parallel or config.parallel, trials, Path(runs_dir))
+        progress = run_with_progress(experiment, store, given or config.parallel, trials, Path(runs_dir),
+                                     executor=executor)
         click.echo(_summary(experiment.name, store.url, Path(runs_dir), progress))
         print_run_verdict(experiment.name, store, spec, runs=_given("runs_dir", runs_dir))
 
@@ -44,10 +57,12 @@ class EveryTrialFailed(TunebookError):
 
 
 def run_with_progress(experiment, store, parallel: int, trials: int | None, runs_dir: Path,  # noqa: ANN001, ANN201
-                      **runner_options):  # noqa: ANN003
+                      executor=None, **runner_options):  # noqa: ANN001, ANN003
     """Run with a live display (plain lines when stderr is not a terminal); the final progress.
 
-    ``runner_options`` go to the Runner (``studies``, ``workdir``, ...).
+    ``executor``: where trials run (default: the spec's ``run.executor`` with
+    ``parallel`` trials at once). ``runner_options`` go to the Runner
+    (``studies``, ``workdir``, ...).
     Raises Interrupted on Ctrl-C or SIGTERM (running trials handed back),
     and EveryTrialFailed when every trial this run ended failed.
     """
@@ -56,11 +71,12 @@ def run_with_progress(experiment, store, parallel: int, trials: int | None, runs
     from rich.console import Console
     from rich.live import Live
 
-    from tunebook.execution import LocalExecutor, Runner
+    from tunebook.execution import Runner
+    from tunebook.execution.choose import make_executor
     from tunebook.execution.live import live_status
 
-    config = experiment.run_config()
-    executor = LocalExecutor(parallel, config.gpus_per_trial)
+    if executor is None:
+        executor = make_executor(experiment.run_config(), parallel, store.url)
     console = Console(stderr=True)
     metric = experiment.objective.metric
     make_runner = functools.partial(Runner, experiment, store, executor, runs_dir, trials=trials, **runner_options)

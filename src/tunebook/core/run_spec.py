@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 RUN_FIELDS = (
     "function", "command", "metrics", "parallel", "timeout", "retries",
     "gpus_per_trial", "checkpoints_kept", "workdir", "divergence", "env",
+    "executor", "address", "cpus_per_trial", "resources",
 )
+EXECUTORS = ("local", "ray")
 DIVERGENCE_FIELDS = ("loss", "factor")
 DEFAULT_LOSS_METRICS = ("train/loss", "train_loss", "loss")
 JSON_LINES = "json"  # a metrics entry that reads JSON objects printed one per line
@@ -41,6 +43,10 @@ class RunConfig:
     loss_metrics: tuple[str, ...] = DEFAULT_LOSS_METRICS
     divergence_factor: float | None = 10.0
     env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    executor: str = "local"  # "local" (processes here) or "ray" (tasks on a Ray cluster)
+    address: str | None = None  # the Ray cluster's address; None: Ray's default
+    cpus_per_trial: float = 1.0  # Ray only: CPUs each trial's task asks for
+    resources: Mapping[str, float] = dataclasses.field(default_factory=dict)  # Ray only: custom resources
 
     @property
     def output_metrics(self) -> tuple[str, ...]:
@@ -79,6 +85,10 @@ def parse_run(run: Mapping[str, Any], problems: "Problems", need_program: bool =
         loss_metrics=loss,
         divergence_factor=factor,
         env=_env(run.get("env"), problems),
+        executor=_executor(run.get("executor", "local"), problems),
+        address=_text_or_none(run, "address", problems),
+        cpus_per_trial=_positive(run, "cpus_per_trial", 1.0, problems),
+        resources=_resources(run.get("resources"), problems),
     )
 
 
@@ -225,3 +235,32 @@ def _env(value: Any, problems: "Problems") -> dict[str, str]:
         problems.add("run.env", f"must map variable names to values, got {value!r}")
         return {}
     return {k: str(v) for k, v in value.items()}
+
+
+def _executor(value: Any, problems: "Problems") -> str:
+    if value not in EXECUTORS:
+        problems.add("run.executor", f"must be one of {', '.join(EXECUTORS)}, got {value!r}")
+        return "local"
+    return value
+
+
+def _positive(run: Mapping[str, Any], field: str, default: float, problems: "Problems") -> float:
+    value = run.get(field, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 and math.isfinite(value)):
+        problems.add(f"run.{field}", f"must be a number > 0, got {value!r}")
+        return default
+    return float(value)
+
+
+def _resources(value: Any, problems: "Problems") -> dict[str, float]:
+    """Ray custom resources per trial, e.g. {TPU: 1, large_memory: 0.5}."""
+    if value is None:
+        return {}
+    valid = isinstance(value, Mapping) and all(
+        isinstance(k, str) and k and not isinstance(v, bool) and isinstance(v, (int, float)) and v >= 0
+        and math.isfinite(v) for k, v in value.items()
+    )
+    if not valid:
+        problems.add("run.resources", f"must map Ray resource names to amounts >= 0, got {value!r}")
+        return {}
+    return {k: float(v) for k, v in value.items()}

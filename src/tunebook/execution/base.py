@@ -36,6 +36,7 @@ class Exit:
     returncode: int | None  # None when the executor lost the process
     timed_out: bool = False
     message: str = ""  # what the executor knows beyond the code, if anything
+    lost: bool = False  # the trial's machine or worker died under it: re-queued, no attempt spent
 
 
 class Executor(abc.ABC):

@@ -26,8 +26,10 @@ def settle(store: Store, trial: Trial, exit: Exit, objective: Objective, folder:
     Infeasible (the trial said so, e.g. it diverged) and timed-out trials are
     final. A trial that could not write to the store (full disk, read-only)
     goes back to the queue, its attempts unspent, and StoreError stops the
-    runner: every other trial would fail the same way. A crash is retried
-    while attempts remain, then FAILED with the tail of its stderr. A clean exit is COMPLETE with the objective reduced
+    runner: every other trial would fail the same way. A lost trial (its machine
+    or worker died under it, ``exit.lost``) goes back to WAITING without spending
+    an attempt. A crash is retried while attempts remain, then FAILED with the
+    tail of its stderr. A clean exit is COMPLETE with the objective reduced
     from its stored curve, or FAILED if the objective metric was never logged.
     """
     outcome = read_outcome(folder)
@@ -37,6 +39,8 @@ def settle(store: Store, trial: Trial, exit: Exit, objective: Objective, folder:
         reason = str(outcome.get("reason", ""))
         store.release_trial(trial.id, reason=f"could not write to the store; re-queued: {reason}")
         raise StoreError(f"it could not write its points to the store, so it went back to the queue: {reason}")
+    if exit.lost:
+        return store.release_trial(trial.id, reason=f"{exit.message or 'lost'}; re-queued (not counted as an attempt)")
     if exit.timed_out:
         why = f"timed out (run.timeout){'; ' + exit.message if exit.message else ''}"
         return store.finish_trial(trial.id, TrialState.FAILED, reason=f"{why}{_tail(folder)}")
