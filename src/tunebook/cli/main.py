@@ -26,6 +26,7 @@ from tunebook.cli.run import run_command
 from tunebook.cli.sample import sample_command
 from tunebook.cli.status import status_command
 from tunebook.cli.trials import trials_command
+from tunebook.cli.ui import ui_command
 from tunebook.core.errors import TunebookError
 
 
@@ -42,6 +43,7 @@ for command in (run_command, status_command, trials_command, report_command, not
 cli.add_command(compare_command)
 for command in (launch_command, launches_command, baseline_command):  # the launch log (cli/launch.py)
     cli.add_command(command)
+cli.add_command(ui_command)  # tunebook ui: the web app (cli/ui.py, tunebook.ui)
 
 
 def main(argv: list[str] | None = None) -> int:
