@@ -38,7 +38,7 @@ def ui_command(store_url: str | None, host: str, port: int, runs_dir: str, allow
     store = open_store(url)
     try:
         app = create_app(store, Path(runs_dir).resolve(), allow_write=allow_write, host=host,
-                         store_label=display_url(url))
+                         store_label=display_url(url), warm=True)
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"tunebook ui: http://{shown}:{port}/  (store {display_url(url)}, "
                    f"{'notes writable' if allow_write else 'read-only'}; Ctrl-C stops)")

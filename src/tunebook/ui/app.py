@@ -55,8 +55,9 @@ async def _http_error(request: Any, exc: Any) -> Any:
 
 
 def create_app(store: Any, runs_dir: Path, allow_write: bool = False, host: str = "127.0.0.1",
-               store_label: str | None = None) -> Starlette:
-    """The app over an open ``store``; trial logs read under ``runs_dir``; notes written only if ``allow_write``."""
+               store_label: str | None = None, warm: bool = False) -> Starlette:
+    """The app over an open ``store``; trial logs read under ``runs_dir``; notes written only if ``allow_write``;
+    ``warm``: start reading every experiment now (``UIContext.warm``), so the first page view does not wait."""
     from starlette.exceptions import HTTPException
     from starlette.middleware import Middleware
 
@@ -83,4 +84,6 @@ def create_app(store: Any, runs_dir: Path, allow_write: bool = False, host: str 
     app = Starlette(routes=routes, exception_handlers=handlers,
                     middleware=[Middleware(HostAndHeaders, hosts=allowed_hosts(host))])
     app.state.ui = UIContext(store, runs_dir, allow_write, store_label or getattr(store, "display_url", store.url))
+    if warm:
+        app.state.ui.warm()
     return app

@@ -1,10 +1,13 @@
-"""What the routes share: the store (read-only unless ``--allow-write``), the trial folders, and a short cache.
+"""What the routes share: the store (written only with ``--allow-write``), the trial folders, and a cache.
 
-An experiment of 50,000 trials takes about a second to read; a user paging,
-sorting and filtering its table should not wait that long each click. Reads
-are therefore kept for ``FRESH_S`` seconds (the trials alone) or
-``ANALYSIS_FRESH_S`` (with the curves the checklist reads, and the
-checklist's result); the Live page and a trial's curves are never cached.
+An experiment of 50,000 trials takes one to several seconds to read; a user
+paging, sorting and filtering its table must not wait that long at each
+click. So reads are cached and served stale-while-revalidate: an answer
+younger than ``FRESH_S`` (the trials) or ``ANALYSIS_FRESH_S`` (the checklist
+and plots' data) is served as it is; an older one is still served at once
+while one background thread reads it again for the next request. Only the
+first read of an experiment waits, and ``warm`` starts those reads when the
+server starts. The Live API and a running trial's curves are never cached.
 Every read goes through ``tunebook.analysis`` (``load``) or the Store
 interface: no SQL here.
 """
@@ -32,6 +35,13 @@ class Analysis:
     verdict: Any
 
 
+@dataclasses.dataclass
+class _Entry:
+    made: float
+    value: Any
+    refreshing: bool = False
+
+
 class UIContext:
     """The open store and settings of one ``tunebook ui`` server."""
 
@@ -42,24 +52,79 @@ class UIContext:
         self.store_label = store_label
         self.csrf_token = secrets.token_urlsafe(32)
         self.write_lock = threading.Lock()  # a note's conflict check and its insert, one at a time
-        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
+        self._cache: dict[tuple[Any, ...], _Entry] = {}
         self._cache_lock = threading.Lock()
+        self._key_locks: dict[tuple[str, str], threading.Lock] = {}
 
     def _cached(self, key: tuple[str, str], fresh_s: float, make: Callable[[], Any]) -> Any:
+        """``make()``'s value for ``key``: cached; a stale one is served while a thread makes it anew."""
         with self._cache_lock:
-            hit = self._cache.get(key)
-        if hit and time.monotonic() - hit[0] < fresh_s:
-            return hit[1]
+            entry = self._cache.get(key)
+            lock = self._key_locks.setdefault(key, threading.Lock())
+            if entry and time.monotonic() - entry.made >= fresh_s and not entry.refreshing:
+                entry.refreshing = True
+                threading.Thread(target=self._refresh, args=(key, make, lock), daemon=True).start()
+        if entry:
+            return entry.value
+        with lock:  # the first read: one request reads, the others wait for it
+            with self._cache_lock:
+                entry = self._cache.get(key)
+            if entry:
+                return entry.value
+            value = make()
+            with self._cache_lock:
+                self._cache[key] = _Entry(time.monotonic(), value)
+            return value
+
+    def _refresh(self, key: tuple[str, str], make: Callable[[], Any], lock: threading.Lock) -> None:
+        try:
+            with lock:
+                value = make()
+            with self._cache_lock:
+                self._cache[key] = _Entry(time.monotonic(), value)
+        except Exception:  # noqa: BLE001 - the stale value stays; the next request tries again
+            with self._cache_lock:
+                if key in self._cache:
+                    self._cache[key].refreshing = False
+
+    def cached_forever(self, key: tuple[Any, ...], make: Callable[[], Any], keep: int = 32) -> Any:
+        """``make()``'s value for ``key`` (``(kind, experiment, ...)``), kept until forgotten; at most ``keep``
+        such values (the oldest dropped): a finished trial's thinned curves."""
+        with self._cache_lock:
+            entry = self._cache.get(key)
+        if entry:
+            return entry.value
         value = make()
         with self._cache_lock:
-            self._cache[key] = (time.monotonic(), value)
+            forever = [k for k in self._cache if len(k) > 2]
+            for old in forever[:max(0, len(forever) - keep + 1)]:
+                del self._cache[old]
+            self._cache[key] = _Entry(time.monotonic(), value)
         return value
 
     def forget(self, name: str) -> None:
-        """Drop what is cached of experiment ``name`` (after a write)."""
+        """Drop what is cached of experiment ``name`` (after a write, or a trial the cache does not know yet)."""
         with self._cache_lock:
-            for key in [k for k in self._cache if k[1] == name]:
+            for key in [k for k in self._cache if k[1] in (name, "")]:
                 del self._cache[key]
+
+    def warm(self) -> None:
+        """Read the spreadsheet and every experiment's trials in a background thread (a server's start)."""
+        def read_all() -> None:
+            try:
+                self.spreadsheet()
+                for record in self.store.list_experiments():
+                    self.trials(record.name)
+            except Exception:  # noqa: BLE001 - a request will read (and report) it again
+                pass
+
+        threading.Thread(target=read_all, daemon=True).start()
+
+    def spreadsheet(self) -> list[dict[str, Any]]:
+        """The Experiments page's rows (``experiments.spreadsheet``)."""
+        from tunebook.ui.experiments import spreadsheet
+
+        return self._cached(("sheet", ""), FRESH_S, lambda: spreadsheet(self.store))
 
     def trials(self, name: str) -> Any:
         """``ExperimentData`` of experiment ``name`` without curves (NotFoundError for an unknown name)."""
@@ -69,7 +134,8 @@ class UIContext:
 
     def trials_now(self, name: str) -> Any:
         """``trials`` read afresh (and cached anew): after a miss that a trial started since may explain."""
-        self.forget(name)
+        with self._cache_lock:
+            self._cache.pop(("trials", name), None)
         return self.trials(name)
 
     def analysis(self, name: str) -> Analysis:

@@ -1,6 +1,7 @@
 """The Experiment page: verdict and isolation result, checklist (problems first), plots, trials table.
 
-The page itself is small and comes at once; its parts arrive from the JSON
+The page itself is small and comes at once (the experiment, its notes and
+its trials counted by state in the store); its parts arrive from the JSON
 API so that an experiment of 50,000 trials opens in well under 2 s: the
 trials table (``trials_table``, one page at a time), the judgement
 (``/api/analysis``: verdict, best trial per scientific value, checklist, as
@@ -25,17 +26,17 @@ REPORT_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-
 
 def experiment_page(request: Any) -> Any:
     """``/experiment?name=``: the page's frame, its notes and what the scripts fill in."""
+    from tunebook.core.experiment import Experiment
+    from tunebook.ui.notes import experiment_notes
+
     ui = request.app.state.ui
     name = required(request, "name")
     record = ui.store.get_experiment(name)
-    data = ui.trials(name)
-    from tunebook.ui.notes import experiment_notes
-
+    counts = {state.value: n for state, n in ui.store.count_trials(record.id).items()}
     notes, latest = experiment_notes(ui.store, record)
     return page(request, "experiment.html", title=name, name=name, goal=record.spec.get("goal", ""),
-                objective=data.objective, notes=notes, latest_note=latest, n_trials=len(data.trials),
-                counts=data.trials["state"].value_counts().to_dict(), source=record.source,
-                code=trials_code_line(data.trials["trial_id"], data.code_versions))
+                objective=Experiment.from_dict(record.spec).objective, notes=notes, latest_note=latest,
+                n_trials=sum(counts.values()), counts=counts, source=record.source)
 
 
 def best_rows(data: Any, best: Any) -> list[dict[str, Any]]:
@@ -57,6 +58,7 @@ def analysis_api(request: Any) -> Any:
     return plain_json({
         "verdict": result.verdict.to_dict(), "objective": {"metric": o.metric, "mode": o.mode, "reduce": o.reduce},
         "best": best_rows(result.data, result.best), "findings": [f.to_dict() for f in result.findings],
+        "code": trials_code_line(result.data.trials["trial_id"], result.data.code_versions),
     })
 
 

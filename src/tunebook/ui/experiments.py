@@ -69,13 +69,12 @@ def _launch_counts(store: Any) -> dict[str, int]:
 
 def experiments_page(request: Any) -> Any:
     """``/``: the spreadsheet, its rows embedded as JSON for the page's script (sorted and filtered there)."""
-    ui = request.app.state.ui
-    return page(request, "experiments.html", title="Experiments", rows=spreadsheet(ui.store))
+    return page(request, "experiments.html", title="Experiments", rows=request.app.state.ui.spreadsheet())
 
 
 def experiments_api(request: Any) -> Any:
     """``/api/experiments``: the same rows as JSON."""
-    return plain_json({"experiments": spreadsheet(request.app.state.ui.store)})
+    return plain_json({"experiments": request.app.state.ui.spreadsheet()})
 
 
 def spec_page(request: Any) -> Any:

@@ -1,28 +1,33 @@
 """Live: what changed since the client's last poll, for pages that refresh while a run is going.
 
-``/api/live?name=EXP&since=CURSOR[&limit=N]`` answers the trials whose latest
-activity (creation, start, heartbeat or finish) is later than ``CURSOR`` (an
-ISO time the previous answer gave), oldest change first, at most ``limit``
-(default and most ``MAX_CHANGED``), the counts by state and the next cursor.
-Without ``since`` (a first poll) it answers the ``limit`` most recently active
-trials and a cursor at the latest activity of all (``limit=0``: the cursor
-and counts alone). The client keeps the cursor; the server keeps nothing per
-client. A running trial reappears at each heartbeat (every few seconds) with
-its state; its new curve points come from ``/api/curves?after=STEP``.
-Never cached: it reads the store's trials each time.
+``/api/live?name=EXP&since=CURSOR[&limit=N]`` answers the trials created,
+started, heartbeating or finished after ``CURSOR`` (``Store.list_trials_changed``:
+the store filters, it does not hand over every trial), latest activity last,
+at most ``limit`` (default and most ``MAX_CHANGED``, the latest kept), the
+counts by state (``Store.count_trials``) and the next cursor. Without
+``since`` (a first poll) it answers the ``limit`` most recently active trials
+(``limit=0``: the counts and a cursor alone).
+
+The cursor is the moment the server began reading, less ``LAG_S``: a writer
+stamps a trial a moment before its transaction commits, so a cursor at the
+newest timestamp seen could skip a change committed just after the read. A
+change may therefore come twice; clients update rows in place. The server
+keeps nothing per client. A running trial reappears at each heartbeat (every
+few seconds); its new curve points come from ``/api/curves?after=STEP``.
 """
 
 from __future__ import annotations
 
-import collections
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tunebook.core.records import trial_name
 from tunebook.ui.params import BadRequest, integer, required
 from tunebook.ui.responses import page, plain_json
 
-MAX_CHANGED = 1000  # trials per answer; the rest come with the next poll
+MAX_CHANGED = 1000
+LAG_S = 5.0
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def activity(trial: Any) -> datetime:
@@ -34,9 +39,10 @@ def _since(text: str) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise BadRequest(f"since={text!r} is not a time this server gave as a cursor") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def live_api(request: Any) -> Any:
@@ -44,25 +50,22 @@ def live_api(request: Any) -> Any:
     ui = request.app.state.ui
     record = ui.store.get_experiment(required(request, "name"))
     since = _since(request.query_params.get("since", ""))
-    keys = {s.id: s.key for s in ui.store.list_studies(record.id)}
-    trials = ui.store.list_trials(experiment_id=record.id)
     limit = integer(request, "limit", MAX_CHANGED, 0, MAX_CHANGED)
-    newer = sorted((t for t in trials if since is None or activity(t) > since), key=activity)
-    if since is None:  # a first poll: the latest ``limit`` trials; the cursor is the latest moment of all
-        cursor = activity(newer[-1]).isoformat() if newer else ""
-        newer = newer[len(newer) - limit:] if limit else []
-    else:  # the oldest changes first, so a cut answer loses nothing: the rest come with the next poll
-        newer = newer[:limit] if limit else []
-        cursor = activity(newer[-1]).isoformat() if newer else since.isoformat()
-    changed = [{"trial": trial_name(keys[t.study_id], t.number), "study": keys[t.study_id], "state": t.state.value,
-                "objective": t.objective, "best_step": t.best_step, "reason": t.reason,
-                "activity": activity(t).isoformat()} for t in newer]
-    counts = collections.Counter(t.state.value for t in trials)
-    return plain_json({"changed": changed, "counts": dict(counts), "total": len(trials), "cursor": cursor})
+    started = datetime.now(timezone.utc)
+    changed = []
+    if limit:
+        keys = {s.id: s.key for s in ui.store.list_studies(record.id)}
+        newer = sorted(ui.store.list_trials_changed(record.id, since or EPOCH), key=activity)[-limit:]
+        changed = [{"trial": trial_name(keys[t.study_id], t.number), "study": keys[t.study_id],
+                    "state": t.state.value, "objective": t.objective, "best_step": t.best_step, "reason": t.reason,
+                    "activity": activity(t).isoformat()} for t in newer]
+    counts = {state.value: n for state, n in ui.store.count_trials(record.id).items()}
+    cursor = (started - timedelta(seconds=LAG_S)).isoformat()
+    return plain_json({"changed": changed, "counts": counts, "total": sum(counts.values()), "cursor": cursor})
 
 
 def live_page(request: Any) -> Any:
-    """``/live?name=``: the experiment's trials as they change, newest activity first, running trials' curves growing."""
+    """``/live?name=``: the experiment's trials as they change, newest activity on top."""
     ui = request.app.state.ui
     name = required(request, "name")
     ui.store.get_experiment(name)

@@ -63,9 +63,21 @@ def trial_page(request: Any) -> Any:
 def curves_api(request: Any) -> Any:
     """``/api/curves?name=&trial=[&after=STEP]``: ``{metrics: {name: {steps, values}}, last_step, state}``."""
     ui = request.app.state.ui
-    _, trial, _ = find_trial(ui, required(request, "name"), required(request, "trial"))
+    name = required(request, "name")
+    _, trial, _ = find_trial(ui, name, required(request, "trial"))
     after = integer(request, "after", -1, -1, 2**62)
-    curves = ui.store.load_curves(trial_ids=[trial.id])
+    fresh = ui.store.get_trial(trial.id)
+    if after == -1 and fresh.state.is_finished:  # its curves will not change: thinned once, then cached
+        metrics, last_step = ui.cached_forever(("curves", name, trial.id), lambda: _thinned(ui, trial.id, after))
+    else:
+        metrics, last_step = _thinned(ui, trial.id, after)
+    return plain_json({"metrics": metrics, "last_step": last_step, "state": fresh.state.value,
+                       "objective": fresh.objective, "reason": fresh.reason})
+
+
+def _thinned(ui: Any, trial_id: int, after: int) -> tuple[dict[str, Any], int]:
+    """Per metric the points after step ``after``, thinned; and the last step logged (``after`` if none)."""
+    curves = ui.store.load_curves(trial_ids=[trial_id])
     metrics = {}
     last_step = after
     for metric, points in curves.groupby("metric", observed=True, sort=True):
@@ -76,9 +88,7 @@ def curves_api(request: Any) -> Any:
         new = steps > after
         steps, values = _thin(steps[new], values[new])
         metrics[str(metric)] = {"steps": steps.tolist(), "values": values.tolist()}
-    fresh = ui.store.get_trial(trial.id)
-    return plain_json({"metrics": metrics, "last_step": last_step, "state": fresh.state.value,
-                       "objective": fresh.objective, "reason": fresh.reason})
+    return metrics, last_step
 
 
 def _latest(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

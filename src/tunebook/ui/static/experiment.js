@@ -53,6 +53,7 @@
     TB.getJSON("/api/analysis?" + TB.query({name: name})).then(function (a) {
       document.getElementById("analysis-loading").remove();
       verdict(a.verdict); bestTable(a.best, a.objective); checklist(a.findings);
+      if (a.code) document.getElementById("code-line").textContent = "Code: " + a.code + ".";
     }).catch(function (e) {
       document.getElementById("analysis-loading").textContent = "could not judge the experiment: " + e.message;
     });
@@ -113,7 +114,7 @@
 
   var cursor = "";
   function poll() {  // counts and a fresh table page when trials changed since the last poll
-    TB.getJSON("/api/live?" + TB.query({name: name, since: cursor, limit: cursor ? "" : 0})).then(function (a) {
+    TB.getJSON("/api/live?" + TB.query({name: name, since: cursor, limit: cursor ? 1 : 0})).then(function (a) {
       var first = cursor === ""; cursor = a.cursor;
       var counts = document.getElementById("counts"); TB.clear(counts);
       counts.appendChild(document.createTextNode(a.total + " trials: "));
