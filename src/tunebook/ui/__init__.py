@@ -18,10 +18,14 @@ __all__ = ["create_app"]
 
 def create_app(*args: Any, **kwargs: Any) -> Any:
     """The Starlette application (``app.create_app``); MissingExtraError naming the ``ui`` extra without it."""
+    import importlib.util
+
     from tunebook.core.imports import require
 
-    for module in ("starlette", "jinja2", "plotly", "multipart"):
+    for module in ("starlette", "jinja2", "plotly"):
         require(module, "ui", "tunebook ui")
+    if not (importlib.util.find_spec("python_multipart") or importlib.util.find_spec("multipart")):
+        require("python_multipart", "ui", "tunebook ui (its note form)")
     from tunebook.ui.app import create_app as create
 
     return create(*args, **kwargs)
