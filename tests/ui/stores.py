@@ -6,7 +6,7 @@
   checkpoint, trial folders with stdout/stderr logs, and notes;
 - ``xss_store``: an experiment whose name, goal, scientific value (so study
   and trial names), metric name, note and log line all carry ``XSS`` markup;
-- ``big_store``: one experiment of ``n`` trials (50,000 in the scale tests);
+- ``add_big``: an experiment ``big`` of ``n`` trials (50,000 in the scale tests);
 - ``running_trial``: a trial claimed RUNNING in an experiment, to log into.
 """
 
@@ -70,14 +70,18 @@ def _outcome(rng: np.random.Generator, params: dict[str, Any], index: int, steps
 
 
 def import_sweep(store: Any, name: str, spec_dict: dict[str, Any], steps: int = 30, metric: str = "valid/loss",
-                 source: str | None = None) -> Any:
-    """Import every trial of ``spec_dict``'s budget as finished trials (one transaction); the record."""
+                 source: str | None = None, curves: bool = True) -> Any:
+    """Import every trial of ``spec_dict``'s budget as finished trials (one transaction); the record.
+    ``curves=False``: outcomes only (objective, best step), for the scale tests' many trials."""
     experiment = Experiment.from_dict(spec_dict)
     rng = np.random.default_rng(0)
     by_study: dict[str, tuple[dict[str, Any], list[FinishedTrial]]] = {}
     for i, point in enumerate(sample(experiment)):
         scientific = {k: v for k, v in point.params.items() if k == "depth"}
-        by_study.setdefault(point.study, (scientific, []))[1].append(_outcome(rng, dict(point.params), i, steps, metric))
+        trial = _outcome(rng, dict(point.params), i, steps, metric)
+        if not curves:
+            trial = FinishedTrial(trial.params, trial.state, {}, trial.objective, trial.best_step, trial.reason)
+        by_study.setdefault(point.study, (scientific, []))[1].append(trial)
     studies = [FinishedStudy(key, sci, trials) for key, (sci, trials) in by_study.items()]
     return store.import_experiment(name, spec_dict, studies, source=source, worker="fixture")
 
@@ -121,12 +125,9 @@ def xss_store(path: Path, runs: Path) -> tuple[str, str]:
     return url, name
 
 
-def big_store(path: Path, n: int, steps: int = 3) -> str:
-    """A store with experiment ``big`` of ``n`` trials (two studies), written in one import."""
-    url = f"sqlite:///{path}"
-    with open_store(url) as store:
-        import_sweep(store, "big", spec("big", n // 2), steps=steps)
-    return url
+def add_big(store: Any, n: int) -> Any:
+    """Experiment ``big`` of ``n`` trials (two studies, outcomes without curves), written in one import."""
+    return import_sweep(store, "big", spec("big", n // 2), steps=20, curves=False)
 
 
 def running_trial(store: Any, name: str = "live") -> Any:

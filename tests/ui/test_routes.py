@@ -164,6 +164,7 @@ def test_a_log_symlinked_out_of_the_trial_folder_is_refused(tmp_path):
     assert answer["lines"] == [] and "outside the trial's folder" in answer["missing"]
 
 
+@pytest.mark.slow  # the judgement runs in a spawned worker process: ~5 s of imports and checklist
 def test_the_experiment_page_analysis_and_figures_are_the_reports(client):
     page = client.get("/experiment", params={"name": "demo"}).text
     assert "Does depth 2 beat depth 1?" in page and "lr range looks right" in page

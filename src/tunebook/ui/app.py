@@ -13,6 +13,7 @@ value; no traceback reaches the page.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +82,16 @@ def create_app(store: Any, runs_dir: Path, allow_write: bool = False, host: str 
     ]
     handlers = {NotFoundError: _not_found, BadRequest: _bad_request, TunebookError: _bad_request,
                 HTTPException: _http_error}
-    app = Starlette(routes=routes, exception_handlers=handlers,
+    ui = UIContext(store, runs_dir, allow_write, store_label or getattr(store, "display_url", store.url))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> Any:
+        yield
+        ui.close()
+
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan,
                     middleware=[Middleware(HostAndHeaders, hosts=allowed_hosts(host))])
-    app.state.ui = UIContext(store, runs_dir, allow_write, store_label or getattr(store, "display_url", store.url))
+    app.state.ui = ui
     if warm:
-        app.state.ui.warm()
+        ui.warm()
     return app

@@ -25,16 +25,6 @@ FRESH_S = 3.0
 ANALYSIS_FRESH_S = 15.0
 
 
-@dataclasses.dataclass(frozen=True)
-class Analysis:
-    """The Experiment page's judgement: data (with curves), checklist findings, best per value, verdict."""
-
-    data: Any
-    findings: list
-    best: Any
-    verdict: Any
-
-
 @dataclasses.dataclass
 class _Entry:
     made: float
@@ -55,6 +45,7 @@ class UIContext:
         self._cache: dict[tuple[Any, ...], _Entry] = {}
         self._cache_lock = threading.Lock()
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._worker: Any = None  # the judgement's process (judge.py), started on first use
 
     def _cached(self, key: tuple[str, str], fresh_s: float, make: Callable[[], Any]) -> Any:
         """``make()``'s value for ``key``: cached; a stale one is served while a thread makes it anew."""
@@ -138,20 +129,24 @@ class UIContext:
             self._cache.pop(("trials", name), None)
         return self.trials(name)
 
-    def analysis(self, name: str) -> Analysis:
-        """The checklist, the best per scientific value and the verdict of ``name``, as ``tunebook report`` makes them."""
-        return self._cached(("analysis", name), ANALYSIS_FRESH_S, lambda: self._analyse(name))
+    def analysis(self, name: str) -> dict[str, Any]:
+        """``judge.judge``'s answer for ``name`` (checklist, verdict, best per value, plots), made in the worker."""
+        from tunebook.ui.judge import judge
 
-    def _analyse(self, name: str) -> Analysis:
-        from tunebook.analysis import load
-        from tunebook.analysis.best import best_per_scientific_value
-        from tunebook.analysis.checklist import metrics_read, run_checklist
-        from tunebook.analysis.verdict import decide
-        from tunebook.core.experiment import Experiment
+        self.store.get_experiment(name)  # NotFoundError here, before the worker
+        return self._cached(("analysis", name), ANALYSIS_FRESH_S, lambda: self.in_worker(judge, name))
 
-        record = self.store.get_experiment(name)
-        data = load(name, self.store, metrics=metrics_read(Experiment.from_dict(record.spec).objective.metric))
-        findings = run_checklist(data)
-        source = record.source if record.source and Path(record.source).is_file() else None
-        verdict = decide(data, findings, store=self.store_label, spec=source, runs=str(self.runs_dir))
-        return Analysis(data, findings, best_per_scientific_value(data), verdict)
+    def in_worker(self, function: Callable[..., Any], name: str) -> Any:
+        """``function(store url, name, runs, store label)`` run in the worker process; its result."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with self._cache_lock:
+            if self._worker is None:
+                self._worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self._worker.submit(function, self.store.url, name, str(self.runs_dir), self.store_label).result()
+
+    def close(self) -> None:
+        """Stop the worker process (the server's shutdown)."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=False, cancel_futures=True)
