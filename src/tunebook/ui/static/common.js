@@ -51,6 +51,10 @@ var TB = (function () {
     return el("a", {href: "/trial?" + query({name: name, trial: trial})}, trial);
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  // plotly.js (4.8 MB) is the page's last script, so tables fill before it is read: plots wait for it
+  function withPlotly(fn) {
+    if (window.Plotly) fn(); else window.addEventListener("load", fn, {once: true});
+  }
   return {el: el, num: num, fmt: fmt, pageData: pageData, getJSON: getJSON, query: query,
-          trialLink: trialLink, clear: clear};
+          trialLink: trialLink, clear: clear, withPlotly: withPlotly};
 })();

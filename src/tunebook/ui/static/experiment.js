@@ -58,7 +58,7 @@
       document.getElementById("analysis-loading").textContent = "could not judge the experiment: " + e.message;
     });
     TB.getJSON("/api/figures?" + TB.query({name: name})).then(function (f) {
-      Figures.show(document.getElementById("figures"), f.figures);
+      TB.withPlotly(function () { Figures.show(document.getElementById("figures"), f.figures); });
     }).catch(function (e) { document.getElementById("figures").textContent = "could not draw the plots: " + e.message; });
   }
 

@@ -56,18 +56,18 @@
     absorb(answer);
     if (!Object.keys(curves).length) container.appendChild(TB.el("p", {className: "muted", id: "no-curves"}, "No curves logged yet."));
     document.getElementById("curves-note").textContent = "thinned on the server to about 1,000 points per metric (spikes and the first non-finite value kept)";
-    drawAll();
+    TB.withPlotly(drawAll);
     if (running) setTimeout(grow, 2000);
   }).catch(function (e) { container.textContent = "could not load the curves: " + e.message; });
   function grow() {
     TB.getJSON("/api/curves?" + TB.query(Object.assign({after: lastStep}, ids))).then(function (answer) {
       var none = document.getElementById("no-curves");
       if (none && Object.keys(answer.metrics).length) none.remove();
-      absorb(answer); drawAll();
+      absorb(answer); TB.withPlotly(drawAll);
     }).catch(function () {}).then(function () { if (running) setTimeout(grow, 2000); });
   }
-  logY.addEventListener("change", drawAll);
-  smoothing.addEventListener("input", function () { document.getElementById("smoothing-value").textContent = smoothing.value; drawAll(); });
+  logY.addEventListener("change", function () { TB.withPlotly(drawAll); });
+  smoothing.addEventListener("input", function () { document.getElementById("smoothing-value").textContent = smoothing.value; TB.withPlotly(drawAll); });
 
   var log = document.getElementById("log"), logNote = document.getElementById("log-note");
   function showLog(stream) {
