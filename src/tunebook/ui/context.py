@@ -7,7 +7,10 @@ younger than ``FRESH_S`` (the trials) or ``ANALYSIS_FRESH_S`` (the checklist
 and plots' data) is served as it is; an older one is still served at once
 while one background thread reads it again for the next request. Only the
 first read of an experiment waits, and ``warm`` starts those reads when the
-server starts. The Live API and a running trial's curves are never cached.
+server starts. A stale read is redone only if the store says a trial changed
+since (``Store.list_trials_changed``, one cheap query), and at most every
+``COST_FACTOR`` times its own duration. The Live API and a running trial's
+curves are never cached.
 Every read goes through ``tunebook.analysis`` (``load``) or the Store
 interface: no SQL here.
 """
@@ -18,17 +21,22 @@ import dataclasses
 import secrets
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 FRESH_S = 3.0
 ANALYSIS_FRESH_S = 15.0
+COST_FACTOR = 5.0  # a cached read is redone at most every COST_FACTOR times its own duration
+CHANGE_LAG_S = 5.0  # a trial stamped up to this long before its commit is still seen as changed
 
 
 @dataclasses.dataclass
 class _Entry:
-    made: float
+    made: float  # time.monotonic() when made or last found current
     value: Any
+    cost: float = 0.0  # seconds it took to make
+    wall: datetime | None = None  # when made, for ``unchanged``
     refreshing: bool = False
 
 
@@ -47,51 +55,55 @@ class UIContext:
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
         self._worker: Any = None  # the judgement's process (judge.py), started on first use
 
-    def _cached(self, key: tuple[str, str], fresh_s: float, make: Callable[[], Any]) -> Any:
-        """``make()``'s value for ``key``: cached; a stale one is served while a thread makes it anew."""
+    def _cached(self, key: tuple[str, str], fresh_s: float, make: Callable[[], Any],
+                unchanged: Callable[[datetime], bool] | None = None) -> Any:
+        """``make()``'s value for ``key``: cached; a stale one is served while a thread makes it anew.
+
+        Stale: older than ``fresh_s``, or than ``COST_FACTOR`` times what making it took (a read of
+        50,000 trials is not redone every few seconds). ``unchanged(when)``: a cheap question to the
+        store (has anything changed since ``when``?); when it says no, the value stays as it is.
+        """
         with self._cache_lock:
             entry = self._cache.get(key)
             lock = self._key_locks.setdefault(key, threading.Lock())
-            if entry and time.monotonic() - entry.made >= fresh_s and not entry.refreshing:
+            if entry and time.monotonic() - entry.made >= max(fresh_s, COST_FACTOR * entry.cost) \
+                    and not entry.refreshing:
                 entry.refreshing = True
-                threading.Thread(target=self._refresh, args=(key, make, lock), daemon=True).start()
+                threading.Thread(target=self._refresh, args=(key, make, lock, entry, unchanged), daemon=True).start()
         if entry:
             return entry.value
         with lock:  # the first read: one request reads, the others wait for it
             with self._cache_lock:
                 entry = self._cache.get(key)
-            if entry:
-                return entry.value
-            value = make()
-            with self._cache_lock:
-                self._cache[key] = _Entry(time.monotonic(), value)
-            return value
+            return entry.value if entry else self._make(key, make)
 
-    def _refresh(self, key: tuple[str, str], make: Callable[[], Any], lock: threading.Lock) -> None:
+    def _make(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        wall, started = datetime.now(timezone.utc), time.monotonic()
+        value = make()
+        with self._cache_lock:
+            self._cache[key] = _Entry(time.monotonic(), value, time.monotonic() - started, wall)
+        return value
+
+    def _refresh(self, key: tuple[Any, ...], make: Callable[[], Any], lock: threading.Lock, entry: _Entry,
+                 unchanged: Callable[[datetime], bool] | None) -> None:
         try:
             with lock:
-                value = make()
-            with self._cache_lock:
-                self._cache[key] = _Entry(time.monotonic(), value)
+                if unchanged is not None and entry.wall is not None and unchanged(entry.wall):
+                    entry.made, entry.refreshing = time.monotonic(), False
+                    return
+                self._make(key, make)
         except Exception:  # noqa: BLE001 - the stale value stays; the next request tries again
-            with self._cache_lock:
-                if key in self._cache:
-                    self._cache[key].refreshing = False
+            entry.refreshing = False
 
     def cached_forever(self, key: tuple[Any, ...], make: Callable[[], Any], keep: int = 32) -> Any:
         """``make()``'s value for ``key`` (``(kind, experiment, ...)``), kept until forgotten; at most ``keep``
         such values (the oldest dropped): a finished trial's thinned curves."""
         with self._cache_lock:
             entry = self._cache.get(key)
-        if entry:
-            return entry.value
-        value = make()
-        with self._cache_lock:
             forever = [k for k in self._cache if len(k) > 2]
-            for old in forever[:max(0, len(forever) - keep + 1)]:
+            for old in ([] if entry else forever[:max(0, len(forever) - keep + 1)]):
                 del self._cache[old]
-            self._cache[key] = _Entry(time.monotonic(), value)
-        return value
+        return entry.value if entry else self._make(key, make)
 
     def forget(self, name: str) -> None:
         """Drop what is cached of experiment ``name`` (after a write, or a trial the cache does not know yet)."""
@@ -121,7 +133,12 @@ class UIContext:
         """``ExperimentData`` of experiment ``name`` without curves (NotFoundError for an unknown name)."""
         from tunebook.analysis import load
 
-        return self._cached(("trials", name), FRESH_S, lambda: load(name, self.store, metrics=()))
+        record = self.store.get_experiment(name)
+
+        def unchanged(since: datetime) -> bool:
+            return not self.store.list_trials_changed(record.id, since - timedelta(seconds=CHANGE_LAG_S))
+
+        return self._cached(("trials", name), FRESH_S, lambda: load(name, self.store, metrics=()), unchanged)
 
     def trials_now(self, name: str) -> Any:
         """``trials`` read afresh (and cached anew): after a miss that a trial started since may explain."""
