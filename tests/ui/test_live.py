@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from tests.ui import stores
 from tests.ui.conftest import client_for
 from tunebook.core.states import TrialState
@@ -47,7 +49,17 @@ def test_the_default_cursor_lags_so_a_late_commit_is_never_missed(tmp_path):
 
 
 def test_the_stores_change_and_count_queries_match_its_trials(tmp_path):
-    url = stores.demo_store(tmp_path / "d.db", tmp_path / "runs")
+    _check_change_and_count_queries(stores.demo_store(tmp_path / "d.db", tmp_path / "runs"))
+
+
+@pytest.mark.postgres
+def test_the_change_and_count_queries_on_postgresql(postgres_url, tmp_path):
+    with open_store(postgres_url) as store:  # the multi-row import too
+        stores.import_sweep(store, "demo", stores.spec("demo", 8))
+    _check_change_and_count_queries(postgres_url)
+
+
+def _check_change_and_count_queries(url: str) -> None:
     with open_store(url) as store:
         record = store.get_experiment("demo")
         every = store.list_trials(experiment_id=record.id)
