@@ -28,6 +28,7 @@
     else if (key === "report") td.appendChild(TB.el("a", {href: "/report?" + TB.query({name: row.experiment})}, "report"));
     else td.textContent = TB.fmt(row[key]);
     if (typeof TB.num(row[key]) === "number") td.className = "num";
+    if (td.textContent.length > 30) td.title = td.textContent;  // the cell is cut: its whole text on hover
     return td;
   }
   function sortValue(row) {
