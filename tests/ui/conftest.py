@@ -10,8 +10,6 @@ import pytest
 
 from tests.ui import stores
 
-pytest.importorskip("starlette")
-
 BASE = "http://127.0.0.1:8765"
 
 
