@@ -312,7 +312,7 @@ def test_fifty_thousand_trials_and_a_million_points_open_in_under_two_seconds(br
           f"{curve:.2f} s after (its answer {curve_answer:.2f} s)")
     assert table < 2.0 and resorted < 2.0 and curve_answer < 2.0
     trial.check(shots, "trial-million-points")
-    wait_for_plots(w.page, "#figures .plot > .plotly-graph-div", timeout=300_000)
+    w.page.wait_for_selector("#figures .plot .main-svg", timeout=300_000)  # the first plot of 50,000 trials drawn
     w.check(shots, "experiment-50k", full_page=False)  # the first screen: the whole page of 50,000-point plots is slow to shoot
 
 
