@@ -51,9 +51,19 @@ var TB = (function () {
     return el("a", {href: "/trial?" + query({name: name, trial: trial})}, trial);
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
-  // plotly.js (4.8 MB) is the page's last script, so tables fill before it is read: plots wait for it
+  // plotly.js (4.8 MB) is fetched only when a plot is to be drawn, without blocking the page: the tables
+  // fill first; every plot waits for it
+  var plotlyWaiting = null;
   function withPlotly(fn) {
-    if (window.Plotly) fn(); else window.addEventListener("load", fn, {once: true});
+    if (window.Plotly) { fn(); return; }
+    if (!plotlyWaiting) {
+      plotlyWaiting = [];
+      var script = document.createElement("script");
+      script.src = "/static/plotly.min.js"; script.async = true;
+      script.addEventListener("load", function () { plotlyWaiting.forEach(function (f) { f(); }); plotlyWaiting = []; });
+      document.head.appendChild(script);
+    }
+    plotlyWaiting.push(fn);
   }
   return {el: el, num: num, fmt: fmt, pageData: pageData, getJSON: getJSON, query: query,
           trialLink: trialLink, clear: clear, withPlotly: withPlotly};

@@ -95,6 +95,7 @@
     TB.getJSON("/api/trials?" + TB.query(params)).then(function (a) {
       errorBox.hidden = true;
       header(a.columns); rowsOf(a); studies(a.studies);
+      TB.withPlotly(function () {});  // the table is in place: now fetch plotly.js for the plots
       var pages = Math.max(1, Math.ceil(a.matching / a.size));
       summary.textContent = a.matching + " of " + a.total + " trials match; sorted by " + a.sort + (state.desc ? " (descending)" : "");
       document.getElementById("page-label").textContent = "page " + (a.page + 1) + " of " + pages;

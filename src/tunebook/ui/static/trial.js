@@ -8,6 +8,7 @@
   var lastStep = -1, running = data.running;
   var container = document.getElementById("curves"), logY = document.getElementById("log-y");
   var smoothing = document.getElementById("smoothing");
+  TB.withPlotly(function () {});  // every curve needs plotly.js: start fetching it now, beside the curves
 
   function smoothed(values, weight) {  // exponential moving average, debiased (as TensorBoard's slider)
     if (!weight) return values;
