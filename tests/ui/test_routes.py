@@ -105,7 +105,8 @@ def test_the_trial_page_shows_conditional_ids_reason_checkpoint_and_reproduction
     page = client.get("/trial", params={"name": "demo", "trial": bad}).text
     assert "diverged: train/loss is inf" in page and "infeasible" in page
     first = client.get("/trial", params={"name": "demo", "trial": "depth=1/0"}).text
-    assert "ckpt-290.pt" in first and "tunebook run" not in first or "Reproduce" in first
+    assert "ckpt-290.pt" in first  # the checkpoint
+    assert "No command reproduces it: no code version and no spec file recorded." in first  # imported: says so
 
 
 def test_curves_keep_inf_and_nan_as_json_strings_and_after_sends_only_newer_points(client, demo):
