@@ -61,12 +61,15 @@ def full_disk(url: str, spare_pages: int) -> SQLStore:
     return store
 
 
-def trial_inserts(store: SQLStore) -> list[str]:
-    """The trial INSERT statements ``store`` sends from now on (grows as it sends them)."""
+def curve_inserts(store: SQLStore) -> list[str]:
+    """The curve INSERT statements ``store`` sends from now on, one per trial with curves (grows as it sends them).
+
+    Trials themselves go in as one multi-row INSERT (storage/finished.py), so
+    the curves show how far the import got."""
     sent: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith("INSERT INTO trials"):
+        if statement.startswith("INSERT INTO curve_chunks"):
             sent.append(statement)
 
     event.listen(store.engine, "before_cursor_execute", seen)
@@ -77,10 +80,10 @@ def test_disk_full_midway_leaves_nothing_and_a_rerun_succeeds(tmp_path: Path) ->
     plan = sweep_plan(tmp_path / "sweep", steps=4000)  # each run ~64 KB of curves: ~16 pages
     url = f"sqlite:///{tmp_path / 'tb.db'}"
     with full_disk(url, spare_pages=60) as store:
-        trials_written = trial_inserts(store)
+        curves_written = curve_inserts(store)
         with pytest.raises(StoreError) as caught:
             record_import(store, plan)
-    assert 1 < len(trials_written) < 12  # the disk filled up midway
+    assert 1 < len(curves_written) < 12  # the disk filled up midway
     message = str(caught.value)
     assert "full" in message and "importing experiment 'old-sweep'" in message
     assert "nothing was written to the store: run the same import again" in message

@@ -28,6 +28,7 @@ from tunebook.cli.run import run_command
 from tunebook.cli.sample import sample_command
 from tunebook.cli.status import status_command
 from tunebook.cli.trials import trials_command
+from tunebook.cli.ui import ui_command
 from tunebook.core.errors import TunebookError
 
 
@@ -47,6 +48,7 @@ for command in (launch_command, launches_command, baseline_command):  # the laun
     cli.add_command(command)
 cli.add_command(export_group)  # tunebook export optuna (cli/optuna_io.py)
 import_group.add_command(import_optuna_command)  # tunebook import optuna
+cli.add_command(ui_command)  # tunebook ui: the web app (cli/ui.py, tunebook.ui)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,20 +9,14 @@ next ``tunebook run`` re-queues them.
 
 from __future__ import annotations
 
-import collections
-from datetime import datetime, timezone
 from typing import Any
 
 import click
 
 from tunebook.cli.options import open_cli_store, store_option
 from tunebook.cli.render import Column, emit, format_option
-from tunebook.core.provenance import code_line, rerun_command, versions_by_id, versions_line
+from tunebook.analysis.spreadsheet import study_rows
 from tunebook.core.readable import format_duration
-from tunebook.core.records import trial_name
-from tunebook.core.states import TrialState
-from tunebook.execution.base import STALE_AFTER_S
-from tunebook.execution.workers import dead_here
 from tunebook.storage.url import command_url, display_url
 
 COLUMNS = ("experiment", "study", "goal", "notes", "config", "trials", "complete", "infeasible",
@@ -47,13 +41,13 @@ def status_command(experiment: str | None, store_url: str | None, fmt: str) -> N
     """
     with open_cli_store(store_url) as store:
         records = [store.get_experiment(experiment)] if experiment else store.list_experiments()
-        rows = [row for record in records for row in _study_rows(store, record)]
+        rows = [row for record in records for row in study_rows(store, record)]
     if fmt != "table":
         emit(rows, fmt, columns=COLUMNS)
     elif not rows:
         click.echo(f"no experiments in store {display_url(store.url)} yet; start one with: tunebook run SPEC")
     else:
-        _print_terminal(rows, display_url(store.url))
+        _print_terminal(rows, command_url(store.url))
 
 
 def _print_terminal(rows: list[dict[str, Any]], url: str) -> None:
@@ -101,57 +95,6 @@ def _running_cell(row: dict[str, Any]) -> str:
     return f"{row['running']} ({row['stale']} stale)" if row["stale"] else str(row["running"])
 
 
-def notes_of(store: Any, record: Any) -> list[dict[str, Any]]:
-    """The spec's notes first (``at`` None), then every ``tunebook note``, oldest first."""
-    notes = [{"at": None, "text": record.spec["notes"]}] if record.spec.get("notes") else []
-    return notes + [{"at": n.created_at.isoformat(), "text": n.text} for n in store.list_notes(record.id)]
-
-
-def _study_rows(store: Any, record: Any) -> list[dict[str, Any]]:
-    spec = record.spec
-    mode = spec.get("objective", {}).get("mode", "min")
-    notes = notes_of(store, record)
-    by_study = collections.defaultdict(list)
-    all_trials = store.list_trials(experiment_id=record.id)
-    for trial in all_trials:
-        by_study[trial.study_id].append(trial)
-    versions = versions_by_id(store.get_code_version, (t.code_version_id for t in all_trials))
-    url = command_url(store.url)
-    rerun_spec = f"tunebook run {record.source} --store {url}" if record.source else "-"
-    now = datetime.now(timezone.utc)
-    rows = []
-    for study in store.list_studies(record.id):
-        trials = by_study[study.id]
-        counts = collections.Counter(t.state for t in trials)
-        best = _best(trials, mode)
-        stale = _stale(trials, now)
-        rows.append({
-            "experiment": record.name, "study": study.key, "goal": spec.get("goal", ""), "notes": notes,
-            "config": record.source or "-",
-            "trials": f"{sum(counts[s] for s in TrialState if s.is_finished)}/{study.budget}",
-            "complete": counts[TrialState.COMPLETE], "infeasible": counts[TrialState.INFEASIBLE],
-            "failed": counts[TrialState.FAILED], "running": counts[TrialState.RUNNING], "stale": len(stale),
-            "best objective": best.objective if best else None,
-            "best trial": f"{trial_name(study.key, best.number)} (step {best.best_step})" if best else None,
-            "code": code_line(versions[best.code_version_id]) if best and best.code_version_id in versions else "",
-            "reproduce": rerun_command(record.name, trial_name(study.key, best.number), url)
-            if best and best.code_version_id in versions else rerun_spec,
-            "mode": mode, "versions": versions_line((t.code_version_id for t in all_trials), versions),
-            "stale_names": [trial_name(study.key, t.number) for t in stale],
-            "stale_age": max(((now - (t.heartbeat_at or t.started_at)).total_seconds() for t in stale), default=0.0),
-        })
-    return rows
-
-
-def _stale(trials: list, now: datetime) -> list:
-    """RUNNING trials whose runner is gone: a dead process on this host, or silent
-    (no heartbeat, else no start) for more than STALE_AFTER_S seconds."""
-    return [
-        t for t in trials if t.state is TrialState.RUNNING
-        and (dead_here(t.worker) or (now - (t.heartbeat_at or t.started_at or now)).total_seconds() > STALE_AFTER_S)
-    ]
-
-
 def stale_hint(rows: list[dict[str, Any]], url: str) -> str:
     """What to do about an experiment's stale RUNNING trials ('' if none)."""
     names = [name for row in rows for name in row["stale_names"]]
@@ -163,11 +106,3 @@ def stale_hint(rows: list[dict[str, Any]], url: str) -> str:
     again = f"tunebook run {source if source != '-' else 'SPEC'} --store {url}"
     return (f"{len(names)} RUNNING trial(s) whose runner is gone ({shown}; last heartbeat up to "
             f"{format_duration(oldest)} ago, a live runner beats every few seconds). `{again}` re-queues them")
-
-
-def _best(trials: list, mode: str) -> Any:
-    scored = [t for t in trials if t.state is TrialState.COMPLETE and t.objective is not None]
-    if not scored:
-        return None
-    pick = min if mode == "min" else max
-    return pick(scored, key=lambda t: t.objective)

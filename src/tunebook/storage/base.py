@@ -194,6 +194,20 @@ class Store(abc.ABC):
     def list_trials(self, *, study_id: int | None = None, experiment_id: int | None = None) -> list[Trial]:
         """Trials of one study or one experiment, by study then number."""
 
+    def list_trials_changed(self, experiment_id: int, since: datetime) -> list[Trial]:
+        """The experiment's trials created, started, heartbeating or finished after ``since`` (aware UTC), by
+        study then number: what a live view polls for. Stores may answer it without reading every trial."""
+        return [t for t in self.list_trials(experiment_id=experiment_id)
+                if any(moment and moment > since for moment in (t.created_at, t.started_at, t.heartbeat_at,
+                                                                t.finished_at))]
+
+    def count_trials(self, experiment_id: int) -> dict[TrialState, int]:
+        """How many of the experiment's trials are in each state (states without trials absent)."""
+        counts: dict[TrialState, int] = {}
+        for trial in self.list_trials(experiment_id=experiment_id):
+            counts[trial.state] = counts.get(trial.state, 0) + 1
+        return counts
+
     # -- code versions -----------------------------------------------------
     @abc.abstractmethod
     def add_code_version(self, info: Mapping[str, Any], diff: str | None) -> int:

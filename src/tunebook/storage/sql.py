@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, Sequence
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -322,6 +322,11 @@ class SQLStore(Store):
         return trial_record(row)
 
     def list_trials(self, *, study_id: int | None = None, experiment_id: int | None = None) -> list[Trial]:
+        return self._select_trials(study_id, experiment_id, None)
+
+    def _select_trials(self, study_id: int | None, experiment_id: int | None,
+                       changed_since: datetime | None) -> list[Trial]:
+        """``list_trials``, only those with a timestamp after ``changed_since`` when given."""
         if study_id is None and experiment_id is None:
             raise ValueError("list_trials needs a study_id or an experiment_id")
         with self._read("listing trials") as conn:
@@ -334,10 +339,24 @@ class SQLStore(Store):
             if experiment_id is not None:
                 self._require(conn, experiments, experiment_id, "experiment")
                 query = query.where(studies.c.experiment_id == experiment_id)
+            if changed_since is not None:
+                t = trials.c
+                query = query.where(or_(*(column > changed_since for column in
+                                          (t.created_at, t.started_at, t.heartbeat_at, t.finished_at))))
             rows = conn.execute(query).all()
         if sqlite:  # the timestamps came as SQLite's text: parsed in one lean pass, same records
             return [trial_record_from_text(row) for row in rows]
         return [trial_record(row) for row in rows]
+
+    def list_trials_changed(self, experiment_id: int, since: datetime) -> list[Trial]:
+        return self._select_trials(None, experiment_id, since)
+
+    def count_trials(self, experiment_id: int) -> dict[TrialState, int]:
+        query = (select(trials.c.state, func.count()).join_from(trials, studies, trials.c.study_id == studies.c.id)
+                 .where(studies.c.experiment_id == experiment_id).group_by(trials.c.state))
+        with self._read(f"counting the trials of experiment {experiment_id}") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            return {TrialState(state): n for state, n in conn.execute(query).all()}
 
     # -- code versions -----------------------------------------------------
     def add_code_version(self, info: Mapping[str, Any], diff: str | None) -> int:
