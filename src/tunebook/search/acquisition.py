@@ -16,7 +16,9 @@ The score of a candidate ``x`` (Gelbart et al. 2014) is
   the model's trials into the divergent region (quasi-random: 14.5 %), 0.8
   sent 13.5 % and kept both win-rate targets (7/7 against quasi-random 200,
   5/7 against Optuna TPE; median normalized regret 0.074 -> 0.094; seed 1:
-  11.1 %, 7/7 and 7/7, Optuna TPE 8.6 %), 0.95
+  11.1 %, 7/7 and 7/7, Optuna TPE 8.6 %), 0.9 (seeds 0 and 1) sent 8.1 %
+  against 0.8's 12.3 % and won 10/14 against TPE against 12/14 (median regret
+  0.110 against 0.013; it lost 9 of the 14 cells to 0.8), 0.95
   sent 5.2 % but won only 3/7 against TPE (regret 0.186; results:
   ``benchmarks/results/search-lcbench-diverge-floor095.json``). The floor
   trades regret for divergence because the best feasible points border the
