@@ -190,10 +190,10 @@ def test_bo_beats_quasi_random_and_wastes_fewer_trials_on_divergence():
     divergence above 0.3, about a fifth of the space diverges).
 
     BO reaches loss < NEAR_OPTIMUM sooner than quasi-random in every seed, and sends fewer of its 42 trials after
-    the initial design into the divergent region. Measured: best loss 0.0001 / 0.0 / 0.0003 (BO) against
-    0.09 / 0.007 / 0.065 (quasi-random); diverged 18 of 126 against 28 (0.64x; 10 against 15 in the first 18 of
-    each run: the classifier needs trials near the boundary before it steers away from it, and the optimum sits a
-    factor 3 from it). Asserted loosely: at most 0.8x.
+    the initial design into the divergent region. Measured: best loss 0.00016 / 0.00005 / 0.00002 (BO) against
+    0.09 / 0.007 / 0.065 (quasi-random); diverged 10 of 126 against 28 (0.36x; with the floor P(feasible) >= 0.8
+    before 0.9: 18, 0.64x; the classifier needs trials near the boundary before it steers away from it, and the
+    optimum sits a factor 3 from it). Asserted loosely: at most 0.6x (17 of 28).
     """
     from .bo_cases import NEAR_OPTIMUM
 
@@ -209,4 +209,4 @@ def test_bo_beats_quasi_random_and_wastes_fewer_trials_on_divergence():
         bo_diverged += sum(o.state is TrialState.INFEASIBLE for o in bo[6:])
         qr_diverged += sum(o.state is TrialState.INFEASIBLE for o in qr[6:])
     assert wins == 3
-    assert bo_diverged <= 0.8 * qr_diverged, (bo_diverged, qr_diverged)
+    assert bo_diverged <= 0.6 * qr_diverged, (bo_diverged, qr_diverged)
