@@ -51,12 +51,12 @@ def infer_spec(name: str, runs: Sequence[ImportedRun], objective: str, scientifi
     sections: dict[str, dict[str, Any]] = {"scientific": {}, "nuisance": {}, "fixed": {}}
     problems = []
     for key in names:
-        values = _distinct([run.params[key] for run in runs])
+        values = distinct_values([run.params[key] for run in runs])
         if key in scientific:
-            sections["scientific"][key] = _sorted(values)
+            sections["scientific"][key] = sorted_values(values)
         elif key in fixed or len(values) == 1:
             if len(values) > 1:
-                shown = ", ".join(format_value(v) for v in _sorted(values)[:5])
+                shown = ", ".join(format_value(v) for v in sorted_values(values)[:5])
                 problems.append(("--fixed", f"{key} takes {len(values)} values across runs ({shown}); "
                                             "a fixed hyperparameter has one"))
                 continue
@@ -197,7 +197,8 @@ def _points(runs: Sequence[ImportedRun], nuisance: list[str]) -> list[dict[str, 
     return points
 
 
-def _distinct(values: list[Any]) -> list[Any]:
+def distinct_values(values: Sequence[Any]) -> list[Any]:
+    """``values`` without repeats (``same_value`` equality: 1 and 1.0 are one), in the order first seen."""
     out: list[Any] = []
     for value in values:
         if not any(same_value(value, seen) for seen in out):
@@ -205,7 +206,8 @@ def _distinct(values: list[Any]) -> list[Any]:
     return out
 
 
-def _sorted(values: list[Any]) -> list[Any]:
+def sorted_values(values: list[Any]) -> list[Any]:
+    """``values`` sorted, or as given when their kinds do not compare."""
     try:
         return sorted(values)
     except TypeError:  # mixed kinds: keep the order first seen

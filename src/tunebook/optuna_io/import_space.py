@@ -19,6 +19,7 @@ import dataclasses
 from typing import Any, Mapping, Sequence
 
 from tunebook.core.domains import same_value
+from tunebook.importing.plan import distinct_values, sorted_values
 from tunebook.core.space import format_value
 from tunebook.optuna_io import mapping
 
@@ -82,7 +83,7 @@ def build_sections(trials: Sequence[ParamSource], scientific: Sequence[str], fix
         plain, condition = branches.get(name, (name, [()]))
         observed = _observed(trials, name)
         if plain in scientific:
-            value: Any = mapping.domain_spec(dist)[0] if joint else _sorted(observed)
+            value: Any = mapping.domain_spec(dist)[0] if joint else sorted_values(observed)
             role = "scientific"
         elif plain in fixed:
             role, value = "fixed", _one_value(name, observed, problems)
@@ -95,12 +96,12 @@ def build_sections(trials: Sequence[ParamSource], scientific: Sequence[str], fix
         for pairs in condition:
             place(sections[role], plain, pairs, value)
     for name in dict.fromkeys(k for trial in trials for k in trial.study_values):
-        observed = _distinct([t.study_values[name] for t in trials if name in t.study_values])
+        observed = distinct_values([t.study_values[name] for t in trials if name in t.study_values])
         plain, pairs = mapping.split_id(name)
         if plain in fixed or plain not in scientific:
             place(sections["fixed"], plain, pairs, _one_value(name, observed, problems))
         else:
-            place(sections["scientific"], plain, pairs, _sorted(observed))
+            place(sections["scientific"], plain, pairs, sorted_values(observed))
     return {role: block for role, block in sections.items() if block}
 
 
@@ -156,33 +157,18 @@ def _parent(trials: Sequence[ParamSource], name: str, always: set[str],
     for key in sorted(always):
         if key == name or not hasattr(distributions[key], "choices"):
             continue
-        values = _distinct([t.params[key] for t in setting])
+        values = distinct_values([t.params[key] for t in setting])
         if all((name in t.params) == any(same_value(t.params[key], v) for v in values) for t in trials):
             return key, values
     return None
 
 
 def _observed(trials: Sequence[ParamSource], name: str) -> list[Any]:
-    return _distinct([t.params[name] for t in trials if name in t.params])
+    return distinct_values([t.params[name] for t in trials if name in t.params])
 
 
 def _one_value(name: str, observed: list[Any], problems: Problems) -> Any:
     if len(observed) > 1:
-        shown = ", ".join(format_value(v) for v in _sorted(observed)[:5])
+        shown = ", ".join(format_value(v) for v in sorted_values(observed)[:5])
         problems.append(("--fixed", f"{name} takes {len(observed)} values ({shown}); a fixed hyperparameter has one"))
     return observed[0] if observed else None
-
-
-def _distinct(values: Sequence[Any]) -> list[Any]:
-    out: list[Any] = []
-    for value in values:
-        if not any(same_value(value, seen) for seen in out):
-            out.append(value)
-    return out
-
-
-def _sorted(values: list[Any]) -> list[Any]:
-    try:
-        return sorted(values)
-    except TypeError:  # mixed kinds: the order first seen
-        return values
