@@ -101,3 +101,15 @@ def test_too_few_trials_to_tell_says_how_many_are_needed():
     assert found.all.too_few == ("too few trials to tell: 12 here; at least 24 are needed (20, and 4 per "
                                  "hyperparameter: 6 vary)")
     assert found.all.params == () and found.to_dict()["regions"]["all"]["too_few"] == found.all.too_few
+
+
+def test_one_hyperparameter_gets_its_shares_and_no_pairs_for_value_and_for_divergence() -> None:
+    # a learning-rate-only round whose large rates diverge: the report crashed here (no pair to reshape)
+    from tunebook.analysis.importance import region_importance
+    from tunebook.analysis.unit_space import Axes
+
+    lr = np.random.default_rng(0).uniform(size=(60, 1))
+    found = Axes(lr, ("learning_rate",), (0,))
+    for region, y, classify in (("all", (lr[:, 0] - 0.3) ** 2, False), ("feasibility", (lr[:, 0] > 0.7) * 1.0, True)):
+        result = region_importance(region, found, y, classify=classify)
+        assert [s.members for s in result.params] == [("learning_rate",)] and result.pairs == ()

@@ -202,9 +202,12 @@ def region_importance(region: str, found: Axes, y: np.ndarray, *, seed: int = 0,
         shares = forest_shares(forest, d, pairs, _column(forest, classify))
         replicate_main.append(shares.main.mean(axis=0))
         replicate_pairs.append(shares.pairs.mean(axis=0))
+    if not replicate_main:  # every resample held one class only: no interval can be drawn
+        return RegionImportance(region, n, (), (), "too few trials to tell: no resample held both outcomes")
     params = _shares([(name,) for name in found.names], estimate.main.mean(axis=0), np.array(replicate_main))
     named_pairs = [(found.names[i], found.names[j]) for i, j in pairs]
-    inter = _shares(named_pairs, estimate.pairs.mean(axis=0), np.array(replicate_pairs).reshape(-1, len(pairs)))
+    inter = _shares(named_pairs, estimate.pairs.mean(axis=0),
+                    np.array(replicate_pairs).reshape(-1, len(pairs))) if pairs else ()  # one axis: no pairs
     return RegionImportance(region, n, params, inter)
 
 
