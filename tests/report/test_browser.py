@@ -3,30 +3,11 @@ once, the others when the browser is idle, without scrolling), the trial table s
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from tests.analysis import curve_cases as cc
+from tests.browser import browser  # noqa: F401 - the shared headless Chromium fixture
 from tunebook.report import figures, write_html_report
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        _missing(f"no chromium at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        yield launched
-        launched.close()
 
 
 def wait_for_every_plot(page, timeout: float = 60_000) -> int:
@@ -36,12 +17,6 @@ def wait_for_every_plot(page, timeout: float = 60_000) -> int:
       return plots.length > 0 && plots.every(p => p.querySelector('.main-svg') !== null);
     }""", timeout=timeout)
     return page.locator(".plot > .plotly-graph-div").count()
-
-
-def _missing(why: str) -> None:
-    if os.environ.get("TUNEBOOK_REQUIRE_BROWSER"):
-        pytest.fail(f"TUNEBOOK_REQUIRE_BROWSER is set but {why}")
-    pytest.skip(why)
 
 
 def _data():

@@ -7,7 +7,6 @@ test's tmp folder). One browser and one server per store for the module."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -17,35 +16,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.browser import browser  # noqa: F401 - the shared headless Chromium fixture
 from tests.ui import stores
 from tunebook.storage import open_store
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BIG = 50_000
 POINTS = 1_000_000
-
-
-def _missing(why: str) -> None:
-    if os.environ.get("TUNEBOOK_REQUIRE_BROWSER"):
-        pytest.fail(f"TUNEBOOK_REQUIRE_BROWSER is set but {why}")
-    pytest.skip(why)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        _missing(f"no chromium at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        yield launched
-        launched.close()
 
 
 class Server:

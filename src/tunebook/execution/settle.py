@@ -46,7 +46,7 @@ def settle(store: Store, trial: Trial, exit: Exit, objective: Objective, folder:
         return store.finish_trial(trial.id, TrialState.FAILED, reason=f"{why}{_tail(folder)}")
     if exit.returncode == 0:
         return _complete(store, trial, objective)
-    why = exit.message or _exit_words(exit.returncode)
+    why = exit.message or exit_words(exit.returncode)
     if trial.attempt < retries:
         return store.finish_trial(trial.id, TrialState.WAITING, reason=f"{why}; retrying{_tail(folder)}")
     attempts = trial.attempt + 1
@@ -69,9 +69,10 @@ def _complete(store: Store, trial: Trial, objective: Objective) -> Trial:
     return store.finish_trial(trial.id, TrialState.COMPLETE, objective=value, best_step=step)
 
 
-def _exit_words(returncode: int | None) -> str:
+def exit_words(returncode: int | None, unknown: str = "the trial process was lost") -> str:
+    """How a trial process ended, in words; ``unknown`` when no code came back."""
     if returncode is None:
-        return "the trial process was lost"
+        return unknown
     if returncode < 0:
         return f"killed by signal {-returncode}"
     return f"exit code {returncode}"

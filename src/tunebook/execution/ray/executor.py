@@ -20,6 +20,7 @@ from tunebook.execution.base import Executor, Exit, Launch
 from tunebook.execution.launch import LAUNCH_FILE
 from tunebook.execution.ray import cluster
 from tunebook.execution.ray.task import ray_task
+from tunebook.execution.settle import exit_words
 from tunebook.tracking.protocol import CONTEXT_FILE, OUTCOME_FILE, PARAMS_FILE, STDERR_FILE
 
 MAX_LOSSES = 3  # a trial lost this many times in one run is reported as a crash (its retries then apply)
@@ -116,7 +117,7 @@ class RayExecutor(Executor):
         bring_back(task.launch.trial_dir, result, self._copied_logs)
         where = f"on Ray node {result['node'][:8]} ({result['host']})"
         return Exit(result["returncode"], timed_out=result["timed_out"],
-                    message="" if result["returncode"] == 0 else f"{_exit_words(result['returncode'])} {where}")
+                    message="" if result["returncode"] == 0 else f"{exit_words(result['returncode'], unknown='stopped')} {where}")
 
     def _failed(self, trial_id: int, exc: Exception) -> Exit:
         """A task that raised: lost (its node or worker died) or broken (anything else)."""
@@ -152,11 +153,3 @@ def env_changes(env: Mapping[str, str]) -> dict[str, str]:
     """The trial's variables that differ from this runner's own: what the task adds on its node."""
     mine = os.environ
     return {name: value for name, value in env.items() if mine.get(name) != value and name != "PATH"}
-
-
-def _exit_words(returncode: int | None) -> str:
-    if returncode is None:
-        return "stopped"
-    if returncode < 0:
-        return f"killed by signal {-returncode}"
-    return f"exit code {returncode}"
