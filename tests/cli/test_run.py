@@ -213,6 +213,18 @@ def test_an_unknown_placeholder_is_an_error_before_anything_runs(tmp_path):
         assert store.list_experiments() == []
 
 
+def test_a_warm_start_from_a_store_that_does_not_exist_is_refused_without_creating_it(tmp_path):
+    write_program(tmp_path, "train.py", "raise SystemExit('must not run')\n")
+    spec = write_spec(tmp_path, {"command": "python train.py --lr {lr}"},
+                      search={"algorithm": "bayesian", "trials": 4, "warm_start": ["explore"]})
+    done = run_cli("run", str(spec), "--store", str(tmp_path / "typo.db"), cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (f"error: search.warm_start names explore, but there is no store at "
+                                   f"{tmp_path / 'typo.db'}: name the store the earlier rounds ran with "
+                                   "(--store PATH or TUNEBOOK_STORE)")
+    assert not (tmp_path / "typo.db").exists() and not (tmp_path / "tunebook-runs").exists()
+
+
 def test_an_invalid_spec_names_the_field(tmp_path):
     spec = write_spec(tmp_path, {"command": "python train.py", "parallel": 0, "retries": "twice"})
     done = run_cli("run", str(spec), "--store", store_url(tmp_path), cwd=tmp_path)

@@ -45,11 +45,23 @@ def run_command(spec: str, store_url: str | None, parallel: int | None, trials: 
     given = parallel or (config.parallel if "parallel" in experiment.run else None)
     # before the store is opened: a store the cluster cannot reach is refused with nothing written
     executor = make_executor(config, given, normalize_url(store_url), executor_kind, ray_address)
+    _refuse_missing_warm_start_store(experiment, store_url)
     with open_cli_store(store_url, create=True) as store:
         progress = run_with_progress(experiment, store, given or config.parallel, trials, Path(runs_dir),
                                      executor=executor)
         click.echo(_summary(experiment.name, store.url, Path(runs_dir), progress))
         print_run_verdict(experiment.name, store, spec, runs=_given("runs_dir", runs_dir))
+
+
+def _refuse_missing_warm_start_store(experiment, store_url: str | None) -> None:  # noqa: ANN001
+    """A spec whose ``search.warm_start`` names earlier rounds needs a store that exists: refuse before creating one."""
+    from tunebook.core.errors import StoreError
+    from tunebook.storage.url import normalize_url, sqlite_file
+
+    file = sqlite_file(normalize_url(store_url))
+    if experiment.search.warm_start and file is not None and not file.exists():
+        raise StoreError(f"search.warm_start names {', '.join(experiment.search.warm_start)}, but there is no store "
+                         f"at {file}: name the store the earlier rounds ran with (--store PATH or TUNEBOOK_STORE)")
 
 
 class EveryTrialFailed(TunebookError):
