@@ -52,14 +52,14 @@ printed, or edits in words.
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import TYPE_CHECKING, Any, Sequence
 
 from tunebook.analysis.best import Group, scientific_groups
 from tunebook.analysis.checks.sampled_enough import MIN_TRIALS
 from tunebook.analysis.findings import Finding, Severity
-from tunebook.analysis.next_steps import (
-    FINISH, NextStep, Where, boundary_groups, boundary_step, retrain_steps, run_step,
+from tunebook.analysis.next_steps import FINISH, NextStep, Where, retrain_steps, run_step
+from tunebook.analysis.verdict_concerns import (
+    checklist_concerns, missing_words, planned_studies, support_sentence,
 )
 
 if TYPE_CHECKING:
@@ -69,7 +69,6 @@ __all__ = ["CASES", "Verdict", "decide"]
 
 CASES = ("no_trials", "no_complete", "all_infeasible", "no_scientific", "one_value", "too_few",
          "not_distinguishable", "leaning", "unmeasured", "clear", "within_trial_variance")
-_JUDGED_ELSEWHERE = ("sampled_enough", "search_space_boundary", "fixed_caveats", "trial_variance")
 # the spread judged above is study variance; the playbook asks for trial variance too before adopting a change
 RETRAIN = NextStep("before adopting it as the new baseline, consider running its best trial a few times with other "
                    "seeds: the run-to-run trial variance can be as large as the gap")
@@ -158,7 +157,7 @@ def _empty_verdict(data: "ExperimentData", where: Where) -> Verdict:
 def _single(data: "ExperimentData", findings: Sequence[Finding], group: Group, where: Where) -> Verdict:
     """One group of complete trials: the best configuration (no scientific hyperparameter), or one value only."""
     best, o = _summary(group, data), data.objective
-    concerns, warnings, steps = _checklist_concerns(data, findings, [group], where)
+    concerns, warnings, steps = checklist_concerns(data, findings, [group], where)
     head = (f"The best {o.metric} ({o.mode}imized) is {best['objective']:.4g}, trial {best['trial']}, the best "
             f"of {best['n_complete']} complete trial(s).")
     if not data.experiment.space.with_role("scientific"):
@@ -168,7 +167,7 @@ def _single(data: "ExperimentData", findings: Sequence[Finding], group: Group, w
                                "is luck")
             steps.insert(0, run_step(data, where, "sample more trials", more=True))
         text = _join("There is no scientific hyperparameter: this experiment tunes nuisance hyperparameters only.",
-                     head, _spread_sentence(findings), _support_sentence(concerns, warnings))
+                     head, _spread_sentence(findings), support_sentence(concerns, warnings))
         if not concerns:
             note = f"best configuration: trial {best['trial']}, {o.metric} {best['objective']:.4g}"
             steps += [NextStep("record the decision", where.command("note", where.experiment, note)), RETRAIN]
@@ -176,13 +175,13 @@ def _single(data: "ExperimentData", findings: Sequence[Finding], group: Group, w
             "" if not concerns else "; the evidence does not yet support it")
         return _verdict("no_scientific", headline, text, not concerns, data,
                         best, None, concerns, warnings, steps)
-    missing = [s for s in _planned(data) if s != group.study]
+    missing = [s for s in planned_studies(data) if s != group.study]
     steps.insert(0, run_step(data, where, "run the other studies", more=False) if _unfinished(data)
                  else NextStep("read why the other values have no complete trial",
                                where.command("trials", where.experiment)))
     text = _join(f"Only {group.label} has complete trials: there is nothing to compare it with yet"
-                 + (f" ({_missing_words(data, missing)})" if missing else "") + ".", head,
-                 _support_sentence(concerns, warnings, judged=False))
+                 + (f" ({missing_words(data, missing)})" if missing else "") + ".", head,
+                 support_sentence(concerns, warnings, judged=False))
     concerns.insert(0, "there is no other scientific value to compare it with")
     return _verdict("one_value", f"Only {group.label} so far: nothing to compare", text, False, data, best, None,
                     concerns, warnings, steps)
@@ -215,14 +214,14 @@ def _comparison(data: "ExperimentData", findings: Sequence[Finding], groups: lis
     seeds = _finding(findings, "trial_variance")
     if case != "too_few" and seeds is not None and seeds.severity is Severity.WARNING:
         case = "within_trial_variance"
-    concerns, warnings, steps = _checklist_concerns(data, findings, order, where)
+    concerns, warnings, steps = checklist_concerns(data, findings, order, where)
     if case != "clear":
         steps = [s for s in steps if s is None or s.what != FINISH]
     if case not in ("clear", "within_trial_variance", "unmeasured"):  # more nuisance points cannot shrink trial variance
         steps.insert(0, run_step(data, where, "sample more trials in every study", more=True))
     steps[:0] = retrain_steps(data, seeds, where)
     text = _join(_result_sentence(data, summaries), _gap_sentence(case, gap, spread, best, second),
-                 seeds.message if seeds is not None else "", _support_sentence(concerns, warnings, case == "clear"))
+                 seeds.message if seeds is not None else "", support_sentence(concerns, warnings, case == "clear"))
     supported = case == "clear" and not concerns
     if supported:
         o = data.objective
@@ -310,53 +309,6 @@ def _headline(case: str, best: dict, second: dict, supported: bool, tied: list[s
     }[case]
 
 
-# -- what the checklist says against it ---------------------------------------------------------------------------
-
-def _checklist_concerns(
-    data: "ExperimentData", findings: Sequence[Finding], groups: list[Group], where: Where,
-) -> tuple[list[str], list[str], list[NextStep]]:
-    """(concerns, warnings, next steps) from the findings and the trials still missing; ``groups`` best first."""
-    concerns, warnings, steps = [], [], []
-    edges = [f for f in findings if f.id == "search_space_boundary" and f.severity is not Severity.INFO]
-    for same_edge in boundary_groups(edges):
-        concern, step = boundary_step(data, same_edge, where, prefer=groups[0].study)
-        concerns.append(concern)
-        steps.append(step)
-    for f in findings:
-        if f.id not in _JUDGED_ELSEWHERE and f.severity is Severity.PROBLEM:
-            concerns.append(f"{f.id}{_in(f.study)}: {first_sentence(f.message)}")
-            read = where.command("trials", where.experiment) if f.id == "infeasible_fraction" else None
-            steps.append(NextStep(f"{f.id}{_in(f.study)}: {first_sentence(f.action)}", read))
-        elif f.id not in _JUDGED_ELSEWHERE and f.severity is Severity.WARNING:
-            warnings.append(f"{f.id}{_in(f.study)}")
-    compared = {g.study for g in groups}
-    missing = [s for s in _planned(data) if s not in compared]
-    if missing and len(groups) > 1:
-        concerns.append(f"{_missing_words(data, missing)}, so the comparison leaves it out")
-    pending = int(data.search_trials["state"].isin(["waiting", "running"]).sum())
-    retraining = int(data.trials["state"].isin(["waiting", "running"]).sum()) - pending
-    if pending:
-        concerns.append(f"{pending} trial(s) have not finished yet")
-        if not missing:
-            steps.append(run_step(data, where, FINISH, more=False))
-    if retraining:  # finished by the `tunebook retrain` that started them, not by `tunebook run`
-        concerns.append(f"{retraining} retrain trial(s) have not finished yet")
-    return concerns, warnings, steps
-
-
-def _support_sentence(concerns: list[str], warnings: list[str], judged: bool = True) -> str:
-    """Whether the evidence supports the conclusion (``judged``: the case itself allows it), and what to read."""
-    if not judged:
-        text = ("The checklist also finds: " + "; ".join(concerns) + ".") if concerns else ""
-    elif concerns:
-        text = "The evidence does not yet support it: " + "; ".join(concerns) + "."
-    else:
-        text = "The evidence supports it: the checklist found nothing against it."
-    if warnings:
-        text += f" Read before adopting: {_grouped(warnings)}."
-    return text
-
-
 # -- small pieces --------------------------------------------------------------------------------------------------
 
 def _verdict(case: str, headline: str, text: str, supported: bool, data: "ExperimentData", best: dict | None,
@@ -373,26 +325,11 @@ def _summary(group: Group, data: "ExperimentData") -> dict[str, Any]:
             "trial": data.trial_name(int(top["trial_id"])), "n_complete": len(group.trials)}
 
 
-def _planned(data: "ExperimentData") -> list[str]:
-    """The studies the spec plans, then any others stored that sampled the search space (no retrain study)."""
-    planned = [p.key for p in data.experiment.studies()]
-    return planned + [s for s in data.search_trials["study"].unique() if s not in planned]
-
-
 def _unfinished(data: "ExperimentData") -> bool:
     stored = data.search_trials.groupby("study").size().to_dict()
     budget = data.experiment.search.trials or 0
     pending = data.search_trials["state"].isin(["waiting", "running"]).any()
-    return bool(pending) or any(stored.get(s, 0) < budget for s in _planned(data))
-
-
-def _missing_words(data: "ExperimentData", studies: list[str]) -> str:
-    parts = []
-    for study in studies:
-        states = data.trials.loc[data.trials["study"] == study, "state"].value_counts().to_dict()
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no trials yet"
-        parts.append(f"{study} has no complete trial ({counts})")
-    return "; ".join(parts)
+    return bool(pending) or any(stored.get(s, 0) < budget for s in planned_studies(data))
 
 
 def _and(names: list[str]) -> str:
@@ -403,25 +340,7 @@ def _join(*sentences: str) -> str:
     return " ".join(s.strip() for s in sentences if s and s.strip())
 
 
-def _grouped(warnings: list[str]) -> str:
-    """``a (x), a (y), b`` as ``a (x, y), b``: each check once, with the studies it warns about."""
-    studies: dict[str, list[str]] = {}
-    for w in warnings:
-        check, _, rest = w.partition(" (")
-        studies.setdefault(check, [])
-        if rest:
-            studies[check].append(rest.rstrip(")"))
-    return ", ".join(c + (f" ({', '.join(dict.fromkeys(s))})" if s else "") for c, s in studies.items())
-
-
 def _finding(findings: Sequence[Finding], check: str) -> Finding | None:
     return next((f for f in findings if f.id == check), None)
 
 
-def first_sentence(text: str) -> str:
-    """Up to the first full stop that ends a sentence (not the one in "e.g." or "i.e.")."""
-    return re.split(r"(?<!e\.g)(?<!i\.e)\.\s+(?=[A-Z])", text.strip(), maxsplit=1)[0].rstrip(".")
-
-
-def _in(study: str | None) -> str:
-    return f" ({study})" if study else ""

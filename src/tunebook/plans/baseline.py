@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from tunebook.analysis.findings import Severity
 from tunebook.analysis.repeats import DEFAULT_SEED_PARAM, repeats_of
-from tunebook.analysis.verdict import first_sentence
+from tunebook.analysis.verdict_concerns import first_sentence
 from tunebook.core.errors import NotFoundError, TunebookError
 from tunebook.core.provenance import code_line, rerun_command
 from tunebook.core.records import LaunchRecord
