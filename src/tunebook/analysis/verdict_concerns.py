@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from tunebook.analysis.best import Group
     from tunebook.analysis.data import ExperimentData
 
-__all__ = ["JUDGED_ELSEWHERE", "checklist_concerns", "first_sentence", "missing_words", "planned_studies", "support_sentence"]
+__all__ = [
+    "JUDGED_ELSEWHERE", "checklist_concerns", "first_sentence", "missing_words", "planned_studies", "support_sentence",
+]
 
 # checks the verdict weighs itself (its case, the boundary step), so they are not listed again as concerns
 JUDGED_ELSEWHERE = ("sampled_enough", "search_space_boundary", "fixed_caveats", "trial_variance")
