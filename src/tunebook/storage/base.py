@@ -258,12 +258,17 @@ class Store(abc.ABC):
 
     # -- notes -------------------------------------------------------------
     @abc.abstractmethod
-    def add_note(self, experiment_id: int, text: str) -> Note:
-        """Attach a timestamped note to an experiment."""
+    def add_note(self, experiment_id: int, text: str, trial_id: int | None = None) -> Note:
+        """Attach a timestamped note to an experiment, or (``trial_id``) to one of its trials
+        (NotFoundError when that trial is not the experiment's)."""
 
     @abc.abstractmethod
-    def list_notes(self, experiment_id: int) -> list[Note]:
-        """The experiment's notes, oldest first."""
+    def list_notes(self, experiment_id: int, trial_id: int | None = None) -> list[Note]:
+        """The experiment's own notes (not its trials'), or (``trial_id``) that trial's; oldest first."""
+
+    @abc.abstractmethod
+    def list_trial_notes(self, experiment_id: int) -> list[Note]:
+        """Every note on a trial of the experiment, oldest first (``Note.trial_id`` says which)."""
 
     # -- launch log --------------------------------------------------------
     @abc.abstractmethod

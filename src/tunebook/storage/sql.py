@@ -18,7 +18,8 @@ from tunebook.core.records import (
     Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Suggestion, Trial,
 )
 from tunebook.core.states import TrialState
-from tunebook.storage import code_versions, curves, finished, launches as launch_sql, trials as trial_sql
+from tunebook.storage import code_versions, curves, finished, launches as launch_sql, notes as note_sql
+from tunebook.storage import trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
@@ -70,7 +71,8 @@ _RETRIED = (
     "ensure_experiment", "replace_spec", "get_experiment", "list_experiments", "ensure_study", "list_studies",
     "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "list_trials",
     "add_code_version", "get_code_version", "log_curves", "load_curves", "add_checkpoint", "remove_checkpoint",
-    "list_checkpoints", "add_note", "list_notes", "append_launch", "list_launches", "launch_lines",
+    "list_checkpoints", "add_note", "list_notes", "list_trial_notes", "append_launch", "list_launches",
+    "launch_lines",
 )
 
 
@@ -478,19 +480,25 @@ class SQLStore(Store):
         return [checkpoint_record(row) for row in rows]
 
     # -- notes -------------------------------------------------------------
-    def add_note(self, experiment_id: int, text: str) -> Note:
-        values = {"experiment_id": experiment_id, "text": text, "created_at": _now()}
+    def add_note(self, experiment_id: int, text: str, trial_id: int | None = None) -> Note:
+        values = {"experiment_id": experiment_id, "text": text, "created_at": _now(), "trial_id": trial_id}
         with self._write(f"adding a note to experiment {experiment_id}") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
+            if trial_id is not None:
+                note_sql.check_trial_of(conn, experiment_id, trial_id)
             row = conn.execute(notes.insert().values(values).returning(*notes.c)).first()
         return note_record(row)
 
-    def list_notes(self, experiment_id: int) -> list[Note]:
-        query = select(notes).where(notes.c.experiment_id == experiment_id).order_by(notes.c.id)
+    def list_notes(self, experiment_id: int, trial_id: int | None = None) -> list[Note]:
+        return self._notes(experiment_id, trial_id, every_trial=False)
+
+    def list_trial_notes(self, experiment_id: int) -> list[Note]:
+        return self._notes(experiment_id, None, every_trial=True)
+
+    def _notes(self, experiment_id: int, trial_id: int | None, every_trial: bool) -> list[Note]:
         with self._read(f"listing notes of experiment {experiment_id}") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
-            rows = conn.execute(query).all()
-        return [note_record(row) for row in rows]
+            return [note_record(row) for row in note_sql.select_notes(conn, experiment_id, trial_id, every_trial)]
 
     # -- launch log --------------------------------------------------------
     def append_launch(self, line: str, entry: Mapping[str, Any], expect_seq: int | None = None) -> LaunchRecord:
