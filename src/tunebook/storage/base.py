@@ -190,6 +190,11 @@ class Store(abc.ABC):
     def get_trial(self, trial_id: int) -> Trial:
         """One trial; NotFoundError if absent."""
 
+    def trial_by_number(self, study_id: int, number: int) -> Trial | None:
+        """Trial ``number`` of the study (``STUDY/NUMBER``), None if it has none. Stores may answer it
+        without reading the study's other trials."""
+        return next((t for t in self.list_trials(study_id=study_id) if t.number == number), None)
+
     @abc.abstractmethod
     def list_trials(self, *, study_id: int | None = None, experiment_id: int | None = None) -> list[Trial]:
         """Trials of one study or one experiment, by study then number."""

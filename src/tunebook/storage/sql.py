@@ -69,7 +69,8 @@ def _same_json(stored: str, new: str) -> bool:
 # Every call but imports (not idempotent) is retried when the connection drops: storage/retry.py.
 _RETRIED = (
     "ensure_experiment", "replace_spec", "get_experiment", "list_experiments", "ensure_study", "list_studies",
-    "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "list_trials",
+    "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "trial_by_number",
+    "list_trials",
     "add_code_version", "get_code_version", "log_curves", "load_curves", "add_checkpoint", "remove_checkpoint",
     "list_checkpoints", "add_note", "list_notes", "list_trial_notes", "append_launch", "list_launches",
     "launch_lines",
@@ -316,6 +317,13 @@ class SQLStore(Store):
     def get_trial(self, trial_id: int) -> Trial:
         with self._read(f"reading trial {trial_id}") as conn:
             return self._get_trial(conn, trial_id)
+
+    def trial_by_number(self, study_id: int, number: int) -> Trial | None:
+        query = select(trials).where(trials.c.study_id == study_id, trials.c.number == number)
+        with self._read(f"reading trial {number} of study {study_id}") as conn:
+            self._require(conn, studies, study_id, "study")
+            row = conn.execute(query).first()
+        return None if row is None else trial_record(row)
 
     def _get_trial(self, conn: Connection, trial_id: int) -> Trial:
         row = conn.execute(select(trials).where(trials.c.id == trial_id)).first()

@@ -525,6 +525,23 @@ class StoreConformance(StoreFixtures):
         with pytest.raises(NotFoundError):
             store.add_note(999_999, "lost")
 
+    def test_trial_notes_are_kept_apart_from_the_experiments(self, store: Store, study: Any) -> None:
+        experiment_id = study.experiment_id
+        trial, other_trial = claim(store, study.id), claim(store, study.id)
+        store.add_note(experiment_id, "on the experiment")
+        on_trial = store.add_note(experiment_id, "lr too high here", trial_id=trial.id)
+        assert on_trial.trial_id == trial.id and on_trial.experiment_id == experiment_id
+        assert [n.text for n in store.list_notes(experiment_id)] == ["on the experiment"]
+        assert store.list_notes(experiment_id, trial_id=trial.id) == [on_trial]
+        assert store.list_notes(experiment_id, trial_id=other_trial.id) == []
+        assert store.list_trial_notes(experiment_id) == [on_trial]
+        elsewhere = store.ensure_experiment("elsewhere", SPEC)
+        with pytest.raises(NotFoundError, match=f"trial {trial.id} belongs to experiment"):
+            store.add_note(elsewhere.id, "wrong experiment", trial_id=trial.id)
+        with pytest.raises(NotFoundError, match="no trial with id 999999"):
+            store.add_note(experiment_id, "lost", trial_id=999_999)
+        assert store.list_trial_notes(elsewhere.id) == []
+
     # -- many processes ----------------------------------------------------------
     def test_second_store_sees_writes(self, store: Store, store_url: str, study: Any) -> None:
         trial = claim(store, study.id)
