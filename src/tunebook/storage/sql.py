@@ -19,7 +19,7 @@ from tunebook.core.records import (
 )
 from tunebook.core.states import TrialState
 from tunebook.storage import code_versions, curves, finished, launches as launch_sql, notes as note_sql
-from tunebook.storage import trials as trial_sql
+from tunebook.storage import trial_pages, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
@@ -70,7 +70,7 @@ def _same_json(stored: str, new: str) -> bool:
 _RETRIED = (
     "ensure_experiment", "replace_spec", "get_experiment", "list_experiments", "ensure_study", "list_studies",
     "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "trial_by_number",
-    "list_trials",
+    "list_trials", "page_trials",
     "add_code_version", "get_code_version", "log_curves", "load_curves", "add_checkpoint", "remove_checkpoint",
     "list_checkpoints", "add_note", "list_notes", "list_trial_notes", "append_launch", "list_launches",
     "launch_lines",
@@ -357,6 +357,16 @@ class SQLStore(Store):
         if sqlite:  # the timestamps came as SQLite's text: parsed in one lean pass, same records
             return [trial_record_from_text(row) for row in rows]
         return [trial_record(row) for row in rows]
+
+    def page_trials(self, experiment_id: int, *, sort: str = "trial", descending: bool = False,
+                    states: Sequence[str] = (), studies: Sequence[str] = (),
+                    ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
+                    offset: int = 0, limit: int = 50) -> tuple[list[Trial], int]:
+        queries = trial_pages.page_query(experiment_id, sort, descending, states, studies, ranges or {})
+        with self._read(f"reading a page of the trials of experiment {experiment_id}") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            rows, matching = trial_pages.read_page(conn, queries, offset, limit)
+        return [trial_record(row) for row in rows], matching
 
     def list_trials_changed(self, experiment_id: int, since: datetime) -> list[Trial]:
         return self._select_trials(None, experiment_id, since)

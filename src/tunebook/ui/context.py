@@ -54,6 +54,7 @@ class UIContext:
         self._cache_lock = threading.Lock()
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
         self._worker: Any = None  # the judgement's process (judge.py), started on first use
+        self._prefetching: set[str] = set()  # experiments whose trials a background thread is reading
 
     def _cached(self, key: tuple[str, str], fresh_s: float, make: Callable[[], Any],
                 unchanged: Callable[[datetime], bool] | None = None) -> Any:
@@ -139,6 +140,24 @@ class UIContext:
             return not self.store.list_trials_changed(record.id, since - timedelta(seconds=CHANGE_LAG_S))
 
         return self._cached(("trials", name), FRESH_S, lambda: load(name, self.store, metrics=()), unchanged)
+
+    def prefetch_trials(self, name: str) -> None:
+        """Start reading ``trials(name)`` in a background thread unless it is cached or being read."""
+        with self._cache_lock:
+            if ("trials", name) in self._cache or name in self._prefetching:
+                return
+            self._prefetching.add(name)
+
+        def read() -> None:
+            try:
+                self.trials(name)
+            except Exception:  # noqa: BLE001 - a request will read (and report) it again
+                pass
+            finally:
+                with self._cache_lock:
+                    self._prefetching.discard(name)
+
+        threading.Thread(target=read, daemon=True).start()
 
     def trials_now(self, name: str) -> Any:
         """``trials`` read afresh (and cached anew): after a miss that a trial started since may explain."""
