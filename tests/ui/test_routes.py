@@ -78,7 +78,8 @@ def test_the_trials_table_filters_by_state_study_and_range_and_pages_without_ove
 @pytest.mark.parametrize("query", [
     "sort=objective", "sort=objective&desc=1&size=7&page=1", "sort=state", "sort=trial&desc=1", "sort=reason",
     "sort=best_step&desc=1&study=depth%3D2", "state=complete,infeasible&range=objective:0.2:0.5&sort=objective",
-    "range=attempt::0&sort=attempt&desc=1",
+    "range=attempt::0&sort=attempt&desc=1", "sort=lr", "sort=beta1[optimizer=adam]&desc=1&range=lr:0.001:0.1",
+    "sort=depth&desc=1&range=beta1[optimizer=adam]:0.85:", "sort=optimizer&range=lr::0.01",
 ])
 def test_the_stores_pages_are_the_cached_tables_pages(client, demo, query):
     """A page the database sorts, filters and cuts (``Store.page_trials``) holds the same rows, in the same
@@ -208,12 +209,13 @@ def test_a_log_symlinked_out_of_the_trial_folder_is_refused(tmp_path):
 def test_the_experiment_page_analysis_and_figures_are_the_reports(client):
     page = client.get("/experiment", params={"name": "demo"}).text
     assert "Does depth 2 beat depth 1?" in page and "lr range looks right" in page
-    analysis = client.get("/api/analysis", params={"name": "demo"}).json()
+    assert client.get("/api/analysis", params={"name": "demo"}).json()["computing"] is True  # until it is made
+    analysis = client.get("/api/analysis", params={"name": "demo", "wait": 1}).json()
     assert analysis["verdict"]["headline"] and {r["group"] for r in analysis["best"]} == {"depth=1", "depth=2"}
     order = {"problem": 0, "warning": 1, "info": 2}
     ranks = [order[f["severity"]] for f in analysis["findings"]]
     assert ranks == sorted(ranks)  # problems first
-    figures = client.get("/api/figures", params={"name": "demo"}).json()["figures"]
+    figures = client.get("/api/figures", params={"name": "demo"}).json()["figures"]  # made: served at once
     titles = [f["title"] for f in figures]
     assert any(t.startswith("Isolation plot") for t in titles) and any(t.startswith("Training curves") for t in titles)
     assert all(f["figure"]["data"] for f in figures)
@@ -233,4 +235,4 @@ def test_spec_page_and_empty_experiment(client):
     empty = client.get("/experiment", params={"name": "empty-one"})
     assert empty.status_code == 200 and "0 trials" in empty.text
     assert client.get("/api/trials", params={"name": "empty-one"}).json()["rows"] == []
-    assert math.isfinite(len(client.get("/api/figures", params={"name": "empty-one"}).json()["figures"]))
+    assert math.isfinite(len(client.get("/api/figures", params={"name": "empty-one", "wait": 1}).json()["figures"]))

@@ -203,12 +203,13 @@ class Store(abc.ABC):
     def page_trials(self, experiment_id: int, *, sort: str = "trial", descending: bool = False,
                     states: Sequence[str] = (), studies: Sequence[str] = (),
                     ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
-                    offset: int = 0, limit: int = 50) -> tuple[list[Trial], int]:
+                    offset: int = 0, limit: int = 50, numeric_params: Sequence[str] = ()) -> tuple[list[Trial], int]:
         """(one page of the experiment's trials, how many match): those in ``states`` (values) and
         ``studies`` (keys) when given, with ``ranges`` column -> (low, high) inclusive (None: open);
-        sorted by ``sort`` (``trial``: study key then number, or a column of ``trial_pages.SORTABLE``),
-        missing values last; ``limit`` from ``offset``. The database does the work (``trial_pages``).
-        ValueError naming an unknown sort or range column."""
+        sorted by ``sort`` (``trial``: study key then number, a column of ``trial_pages.SORTABLE``, or one
+        of ``numeric_params``, parameter ids whose values are numbers), missing values last; ``limit`` from
+        ``offset``. The database does the work (``trial_pages``). ValueError naming an unknown sort or
+        range column."""
 
     def list_trials_changed(self, experiment_id: int, since: datetime) -> list[Trial]:
         """The experiment's trials created, started, heartbeating or finished after ``since`` (aware UTC), by

@@ -361,10 +361,11 @@ class SQLStore(Store):
     def page_trials(self, experiment_id: int, *, sort: str = "trial", descending: bool = False,
                     states: Sequence[str] = (), studies: Sequence[str] = (),
                     ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
-                    offset: int = 0, limit: int = 50) -> tuple[list[Trial], int]:
-        queries = trial_pages.page_query(experiment_id, sort, descending, states, studies, ranges or {})
+                    offset: int = 0, limit: int = 50, numeric_params: Sequence[str] = ()) -> tuple[list[Trial], int]:
         with self._read(f"reading a page of the trials of experiment {experiment_id}") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
+            queries = trial_pages.page_query(conn.dialect.name, experiment_id, sort, descending, states, studies,
+                                             ranges or {}, numeric_params)
             rows, matching = trial_pages.read_page(conn, queries, offset, limit)
         return [trial_record(row) for row in rows], matching
 

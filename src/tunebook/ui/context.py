@@ -54,7 +54,8 @@ class UIContext:
         self._cache_lock = threading.Lock()
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
         self._worker: Any = None  # the judgement's process (judge.py), started on first use
-        self._prefetching: set[str] = set()  # experiments whose trials a background thread is reading
+        self._judging: dict[str, float] = {}  # experiment -> when its background judgement began (monotonic)
+        self._judge_failures: dict[str, str] = {}  # experiment -> why its background judgement failed
 
     def _cached(self, key: tuple[str, str], fresh_s: float, make: Callable[[], Any],
                 unchanged: Callable[[datetime], bool] | None = None) -> Any:
@@ -141,24 +142,6 @@ class UIContext:
 
         return self._cached(("trials", name), FRESH_S, lambda: load(name, self.store, metrics=()), unchanged)
 
-    def prefetch_trials(self, name: str) -> None:
-        """Start reading ``trials(name)`` in a background thread unless it is cached or being read."""
-        with self._cache_lock:
-            if ("trials", name) in self._cache or name in self._prefetching:
-                return
-            self._prefetching.add(name)
-
-        def read() -> None:
-            try:
-                self.trials(name)
-            except Exception:  # noqa: BLE001 - a request will read (and report) it again
-                pass
-            finally:
-                with self._cache_lock:
-                    self._prefetching.discard(name)
-
-        threading.Thread(target=read, daemon=True).start()
-
     def trials_now(self, name: str) -> Any:
         """``trials`` read afresh (and cached anew): after a miss that a trial started since may explain."""
         with self._cache_lock:
@@ -171,6 +154,42 @@ class UIContext:
 
         self.store.get_experiment(name)  # NotFoundError here, before the worker
         return self._cached(("analysis", name), ANALYSIS_FRESH_S, lambda: self.in_worker(judge, name))
+
+    def analysis_when_ready(self, name: str) -> dict[str, Any] | None:
+        """``analysis(name)`` if it is made; else None, with its making started in the background (once).
+        A failure to make it is raised (TunebookError naming the cause) to the next caller, once."""
+        from tunebook.core.errors import TunebookError
+
+        self.store.get_experiment(name)
+        with self._cache_lock:
+            made = ("analysis", name) in self._cache
+            failed = self._judge_failures.pop(name, None)
+            start = not made and failed is None and name not in self._judging
+            if start:
+                self._judging[name] = time.monotonic()
+        if failed is not None:
+            raise TunebookError(f"could not judge experiment {name!r}: {failed}")
+        if made:
+            return self.analysis(name)
+        if start:
+            threading.Thread(target=self._judge_in_background, args=(name,), daemon=True).start()
+        return None
+
+    def judging_for(self, name: str) -> float:
+        """Seconds since the judgement of ``name`` began in the background (0.0 when none is under way)."""
+        with self._cache_lock:
+            began = self._judging.get(name)
+        return 0.0 if began is None else time.monotonic() - began
+
+    def _judge_in_background(self, name: str) -> None:
+        try:
+            self.analysis(name)
+        except Exception as exc:  # noqa: BLE001 - handed to the next request, which shows it
+            with self._cache_lock:
+                self._judge_failures[name] = str(exc) or type(exc).__name__
+        finally:
+            with self._cache_lock:
+                self._judging.pop(name, None)
 
     def in_worker(self, function: Callable[..., Any], name: str) -> Any:
         """``function(store url, name, runs, store label)`` run in the worker process; its result."""
