@@ -2,7 +2,8 @@
 and a diverged trial; conditional params; an XSS probe; 50,000 trials and a 1,000,000-point trial; a run writing
 while the pages poll). Each page must raise no console error and no dialog, draw its plots (plotly's
 ``.main-svg``), sort its tables; every page is saved as a screenshot (``$TUNEBOOK_UI_SCREENSHOTS`` or the
-test's tmp folder). One browser and one server per store for the module."""
+test's tmp folder). One browser, one browser context and one server per store for the module; waits are on
+conditions, never fixed sleeps."""
 
 from __future__ import annotations
 
@@ -89,11 +90,20 @@ def world(tmp_path_factory: Any) -> Any:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def tabs(browser: Any) -> Any:
+    """One browser context for the module's pages: they share its HTTP cache (plotly.js is fetched and
+    compiled once, not once per page, as in a user's browser)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    yield context
+    context.close()
+
+
 class Watched:
     """A page whose console errors, page errors and dialogs are recorded (a dialog is dismissed)."""
 
-    def __init__(self, browser: Any) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+    def __init__(self, tabs: Any) -> None:
+        self.page = tabs.new_page()
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -126,15 +136,15 @@ def _column(page: Any, index: int) -> list[str]:
     return page.eval_on_selector_all(f"#trials tbody tr td:nth-child({index})", "tds => tds.map(t => t.textContent)")
 
 
-def test_an_empty_store_says_how_to_start(browser, world, shots):
-    w = Watched(browser)
+def test_an_empty_store_says_how_to_start(tabs, world, shots):
+    w = Watched(tabs)
     w.page.goto(world["empty"].base + "/")
     assert w.page.locator("#empty-sheet").is_visible()
     w.check(shots, "experiments-empty-store")
 
 
-def test_the_experiments_spreadsheet_sorts_and_filters(browser, world, shots):
-    w = Watched(browser)
+def test_the_experiments_spreadsheet_sorts_and_filters(tabs, world, shots):
+    w = Watched(tabs)
     w.page.goto(world["main"].base + "/")
     names = lambda: w.page.eval_on_selector_all("#experiments tbody tr td:first-child", "t => t.map(x => x.textContent)")  # noqa: E731
     assert set(names()) >= {"demo", "empty-one", "one", "big", "huge", world["probe"]}
@@ -148,8 +158,8 @@ def test_the_experiments_spreadsheet_sorts_and_filters(browser, world, shots):
     w.check(shots, "experiments")
 
 
-def test_the_experiment_page_draws_the_reports_plots_and_sorts_trials_on_the_server(browser, world, shots):
-    w = Watched(browser)
+def test_the_experiment_page_draws_the_reports_plots_and_sorts_trials_on_the_server(tabs, world, shots):
+    w = Watched(tabs)
     w.page.goto(world["main"].base + "/experiment?" + _q(name="demo"))
     w.page.wait_for_selector("#trials tbody tr")
     assert wait_for_plots(w.page, "#figures .plot > .plotly-graph-div") >= 4
@@ -164,8 +174,8 @@ def test_the_experiment_page_draws_the_reports_plots_and_sorts_trials_on_the_ser
     w.check(shots, "experiment-demo")
 
 
-def test_the_trial_page_of_a_diverged_trial_draws_every_metric_with_log_y_and_logs(browser, world, shots):
-    w = Watched(browser)
+def test_the_trial_page_of_a_diverged_trial_draws_every_metric_with_log_y_and_logs(tabs, world, shots):
+    w = Watched(tabs)
     with open_store(world["url"]) as store:
         record = store.get_experiment("demo")
         keys = {s.id: s.key for s in store.list_studies(record.id)}
@@ -179,7 +189,7 @@ def test_the_trial_page_of_a_diverged_trial_draws_every_metric_with_log_y_and_lo
     w.page.dispatch_event("#smoothing", "input")
     assert w.page.evaluate("document.querySelector('#curves .plotly-graph-div').data.length") == 2  # raw + smoothed
     w.check(shots, "trial-diverged")
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(world["main"].base + "/trial?" + _q(name="demo", trial="depth=1/0"))
     w.page.wait_for_function("() => document.querySelector('#log').textContent.includes('step 499 loss')")
     assert "ckpt-290.pt" in w.page.content()
@@ -187,21 +197,21 @@ def test_the_trial_page_of_a_diverged_trial_draws_every_metric_with_log_y_and_lo
     w.check(shots, "trial-with-logs")
 
 
-def test_one_trial_with_nan_and_conditional_params(browser, world, shots):
-    w = Watched(browser)
+def test_one_trial_with_nan_and_conditional_params(tabs, world, shots):
+    w = Watched(tabs)
     w.page.goto(world["main"].base + "/experiment?" + _q(name="one"))
     w.page.wait_for_selector("#trials tbody tr")
     w.page.wait_for_selector("#figures h3, #figures p:not(.loading)")
     w.page.wait_for_function("() => !document.querySelector('#analysis-loading')")
     w.check(shots, "experiment-one-trial")
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(world["main"].base + "/trial?" + _q(name="one", trial="depth=1/0"))
     wait_for_plots(w.page, "#curves .plotly-graph-div")
     assert "beta1[optimizer=adam]" in w.page.inner_text("table.params")
     w.check(shots, "trial-one-nan-inf-conditional")
 
 
-def test_an_xss_probe_stays_inert_text_everywhere(browser, world, shots):
+def test_an_xss_probe_stays_inert_text_everywhere(tabs, world, shots):
     name = world["probe"]
     with open_store(world["url"]) as store:
         record = store.get_experiment(name)
@@ -209,12 +219,12 @@ def test_an_xss_probe_stays_inert_text_everywhere(browser, world, shots):
         first = store.list_trials(experiment_id=record.id)[0]
     trial = f"{keys[first.study_id]}/{first.number}"
     base = world["main"].base
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(base + "/")
     assert w.page.get_by_text(name, exact=True).count() == 1
     w.page.hover("#experiments tbody tr td:first-child a")
     w.check(shots, "xss-experiments")
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(base + "/experiment?" + _q(name=name))
     assert w.page.inner_text("h1") == name  # shown literally
     w.page.wait_for_selector("#trials tbody tr")
@@ -227,7 +237,7 @@ def test_an_xss_probe_stays_inert_text_everywhere(browser, world, shots):
     for cell in w.page.locator("#trials tbody td").all()[:20]:
         cell.hover()
     w.check(shots, "xss-experiment")
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(base + "/trial?" + _q(name=name, trial=trial))
     wait_for_plots(w.page, "#curves .plotly-graph-div")
     w.page.wait_for_function("() => document.querySelector('#log').textContent.includes('log line')")
@@ -237,7 +247,7 @@ def test_an_xss_probe_stays_inert_text_everywhere(browser, world, shots):
     w.page.click("button[data-stream=stderr]")
     w.page.wait_for_function("() => document.querySelector('#log').textContent.startsWith('stderr')")
     w.check(shots, "xss-trial")
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(base + "/live?" + _q(name=name))
     w.page.wait_for_selector("#live tbody tr")
     w.check(shots, "xss-live")
@@ -250,17 +260,22 @@ def _request_seconds(page: Any, part: str) -> float:
       return hits.length ? hits[hits.length - 1].duration / 1000 : null; }""", part)
 
 
-def test_fifty_thousand_trials_and_a_million_points_open_in_under_two_seconds(browser, world, shots):
-    """The server's answers (the trials page of 50,000, the million-point curve) within 2 s once read; the
-    whole page's times are printed (on a shared 2-core machine they hold plotly.js's parse, seconds)."""
+def test_fifty_thousand_trials_and_a_million_points_open_in_under_two_seconds(tabs, world, shots):
+    """Cold (nothing of ``big`` read yet), the table's first page comes straight from SQL within 2 s and the
+    checklist and plots say they are being computed; the server's answers (a page sorted by a parameter, the
+    million-point curve) within 2 s. The browser's times are printed (on a shared 2-core machine they hold
+    plotly.js's parse, seconds)."""
     base = world["main"].base
-    w = Watched(browser)
-    started = time.monotonic()  # cold: the server reads the 50,000 trials for this first view
-    w.page.goto(base + "/experiment?" + _q(name="big"), wait_until="commit", timeout=300_000)
-    w.page.wait_for_selector("#trials tbody tr", timeout=300_000)
+    cold_page = Watched(tabs)
+    started = time.monotonic()
+    cold_page.page.goto(base + "/experiment?" + _q(name="big"), wait_until="commit", timeout=300_000)
+    cold_page.page.wait_for_selector("#trials tbody tr", timeout=300_000)
     cold = time.monotonic() - started
-    w.page.close()
-    w = Watched(browser)
+    cold_answer = _request_seconds(cold_page.page, "/api/trials")
+    assert f"of {BIG} trials" in cold_page.page.inner_text("#trials-summary")
+    cold_page.page.wait_for_function("() => document.querySelector('#checklist').textContent.includes("
+                                     f"'computing the checklist and plots of {BIG} trials')", timeout=60_000)
+    w = Watched(tabs)
     started = time.monotonic()
     w.page.goto(base + "/experiment?" + _q(name="big"), wait_until="commit", timeout=300_000)
     w.page.wait_for_selector("#trials tbody tr", timeout=300_000)
@@ -272,34 +287,39 @@ def test_fifty_thousand_trials_and_a_million_points_open_in_under_two_seconds(br
     assert lrs == sorted(lrs)
     resorted = _request_seconds(w.page, "sort=lr")
     assert f"of {BIG} trials" in w.page.inner_text("#trials-summary")
+    w.page.close()
     started = time.monotonic()  # cold: the million points read and thinned for this first view
-    trial = Watched(browser)
+    trial = Watched(tabs)
     trial.page.goto(base + "/trial?" + _q(name="huge", trial="depth=1/0"), wait_until="commit", timeout=300_000)
     wait_for_plots(trial.page, "#curves .plotly-graph-div", timeout=300_000)
     curve_cold = time.monotonic() - started
+    curve_cold_answer = _request_seconds(trial.page, "/api/curves")
     trial.page.close()
-    trial = Watched(browser)
+    trial = Watched(tabs)
     started = time.monotonic()
     trial.page.goto(base + "/trial?" + _q(name="huge", trial="depth=1/0"), wait_until="commit", timeout=300_000)
     wait_for_plots(trial.page, "#curves .plotly-graph-div", timeout=300_000)
     curve = time.monotonic() - started
     curve_answer = _request_seconds(trial.page, "/api/curves")
     assert trial.page.evaluate("Math.max(...document.querySelector('#curves .plotly-graph-div').data[0].y)") == 40.0
-    print(f"\n50,000 trials: table shown {cold:.2f} s (cold), {opened:.2f} s after (its answer {table:.2f} s; "
-          f"re-sorted by lr in {resorted:.2f} s); 1,000,000-point trial drawn {curve_cold:.2f} s (cold), "
-          f"{curve:.2f} s after (its answer {curve_answer:.2f} s)")
-    assert table < 2.0 and resorted < 2.0 and curve_answer < 2.0
+    print(f"\n50,000 trials: table shown {cold:.2f} s (cold; its answer {cold_answer:.2f} s), {opened:.2f} s after "
+          f"(its answer {table:.2f} s; re-sorted by lr in {resorted:.2f} s); 1,000,000-point trial drawn "
+          f"{curve_cold:.2f} s (cold; its answer {curve_cold_answer:.2f} s), {curve:.2f} s after (its answer "
+          f"{curve_answer:.2f} s); load average {os.getloadavg()[0]:.1f}")
+    assert cold_answer < 2.0 and table < 2.0 and resorted < 2.0 and curve_cold_answer < 2.0 and curve_answer < 2.0
     trial.check(shots, "trial-million-points")
-    w.page.wait_for_selector("#figures .plot .main-svg", timeout=300_000)  # the first plot of 50,000 trials drawn
-    w.check(shots, "experiment-50k", full_page=False)  # the first screen: the whole page of 50,000-point plots is slow to shoot
+    cold_page.page.wait_for_selector("#figures .plot .main-svg", timeout=300_000)  # the judgement filled in
+    cold_page.page.wait_for_function("() => !document.querySelector('#analysis-loading') && "
+                                     "!document.querySelector('#checklist .loading')", timeout=60_000)
+    cold_page.check(shots, "experiment-50k", full_page=False)  # the first screen: 50,000-point plots are slow to shoot
 
 
-def test_live_pages_grow_while_a_run_writes(browser, world, shots):
+def test_live_pages_grow_while_a_run_writes(tabs, world, shots):
     base = world["main"].base
     with open_store(world["url"]) as store:
         running = stores.running_trial(store, "live")
         store.log_curves(running.id, {"valid/loss": ([0, 1], [1.0, 0.9])})
-    live, trial = Watched(browser), Watched(browser)
+    live, trial = Watched(tabs), Watched(tabs)
     live.page.goto(base + "/live?" + _q(name="live"))
     live.page.wait_for_selector("#live tbody tr")
     trial.page.goto(base + "/trial?" + _q(name="live", trial="depth=1/0"))
