@@ -59,7 +59,7 @@ async def _http_error(request: Any, exc: Any) -> Any:
 def create_app(store: Any, runs_dir: Path, allow_write: bool = False, host: str = "127.0.0.1",
                store_label: str | None = None, warm: bool = False) -> Starlette:
     """The app over an open ``store``; trial logs read under ``runs_dir``; notes written only if ``allow_write``;
-    ``warm``: start reading every experiment now (``UIContext.warm``), so the first page view does not wait."""
+    ``warm``: start reading the spreadsheet now (``UIContext.warm``), so the first page view does not wait."""
     from starlette.exceptions import HTTPException
     from starlette.middleware import Middleware
 

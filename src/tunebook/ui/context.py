@@ -1,13 +1,13 @@
 """What the routes share: the store (written only with ``--allow-write``), the trial folders, and a cache.
 
-An experiment of 50,000 trials takes one to several seconds to read; a user
-paging, sorting and filtering its table must not wait that long at each
-click. So reads are cached and served stale-while-revalidate: an answer
+An experiment of 50,000 trials takes one to several seconds to read whole
+(the spreadsheet, a table sorted by a text parameter, the judgement); a user
+must not wait that long at each click. So such reads are cached and served stale-while-revalidate: an answer
 younger than ``FRESH_S`` (the trials) or ``ANALYSIS_FRESH_S`` (the checklist
 and plots' data) is served as it is; an older one is still served at once
 while one background thread reads it again for the next request. Only the
-first read of an experiment waits, and ``warm`` starts those reads when the
-server starts. A stale read is redone only if the store says a trial changed
+first read waits (``warm`` starts the spreadsheet's when the server starts;
+the judgement's is started in the background and the page polls for it). A stale read is redone only if the store says a trial changed
 since (``Store.list_trials_changed``, one cheap query), and at most every
 ``COST_FACTOR`` times its own duration. The Live API and a running trial's
 curves are never cached.
@@ -114,12 +114,12 @@ class UIContext:
                 del self._cache[key]
 
     def warm(self) -> None:
-        """Read the spreadsheet and every experiment's trials in a background thread (a server's start)."""
+        """Read the spreadsheet in a background thread (a server's start). Experiments' trials are not read:
+        the trials table's pages come from the store (``trials_table``), and reading 50,000 trials here
+        would only hold the interpreter while the first pages are asked for."""
         def read_all() -> None:
             try:
                 self.spreadsheet()
-                for record in self.store.list_experiments():
-                    self.trials(record.name)
             except Exception:  # noqa: BLE001 - a request will read (and report) it again
                 pass
 
