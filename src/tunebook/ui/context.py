@@ -29,6 +29,7 @@ FRESH_S = 3.0
 ANALYSIS_FRESH_S = 15.0
 COST_FACTOR = 5.0  # a cached read is redone at most every COST_FACTOR times its own duration
 CHANGE_LAG_S = 5.0  # a trial stamped up to this long before its commit is still seen as changed
+RETRY_AFTER_S = 30.0  # a failed judgement is reported this long before it is tried again
 
 
 @dataclasses.dataclass
@@ -55,7 +56,7 @@ class UIContext:
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
         self._worker: Any = None  # the judgement's process (judge.py), started on first use
         self._judging: dict[str, float] = {}  # experiment -> when its background judgement began (monotonic)
-        self._judge_failures: dict[str, str] = {}  # experiment -> why its background judgement failed
+        self._judge_failures: dict[str, tuple[str, float]] = {}  # experiment -> (why its judgement failed, when)
 
     def _cached(self, key: tuple[str, str], fresh_s: float, make: Callable[[], Any],
                 unchanged: Callable[[datetime], bool] | None = None) -> Any:
@@ -157,13 +158,17 @@ class UIContext:
 
     def analysis_when_ready(self, name: str) -> dict[str, Any] | None:
         """``analysis(name)`` if it is made; else None, with its making started in the background (once).
-        A failure to make it is raised (TunebookError naming the cause) to the next caller, once."""
+        A failure to make it is raised (TunebookError naming the cause) to every caller for ``RETRY_AFTER_S``;
+        the next one after that starts it again."""
         from tunebook.core.errors import TunebookError
 
         self.store.get_experiment(name)
         with self._cache_lock:
             made = ("analysis", name) in self._cache
-            failed = self._judge_failures.pop(name, None)
+            failed, when = self._judge_failures.get(name, (None, 0.0))
+            if failed is not None and time.monotonic() - when > RETRY_AFTER_S:
+                del self._judge_failures[name]
+                failed = None
             start = not made and failed is None and name not in self._judging
             if start:
                 self._judging[name] = time.monotonic()
@@ -186,7 +191,7 @@ class UIContext:
             self.analysis(name)
         except Exception as exc:  # noqa: BLE001 - handed to the next request, which shows it
             with self._cache_lock:
-                self._judge_failures[name] = str(exc) or type(exc).__name__
+                self._judge_failures[name] = (str(exc) or type(exc).__name__, time.monotonic())
         finally:
             with self._cache_lock:
                 self._judging.pop(name, None)

@@ -68,7 +68,10 @@
       loading.remove();
       verdict(a.verdict); bestTable(a.best, a.objective); checklist(a.findings);
       if (a.code) document.getElementById("code-line").textContent = "Code: " + a.code + ".";
-    }, function (e) { loading.textContent = "could not judge the experiment: " + e.message; });
+    }, function (e) {
+      loading.textContent = "could not judge the experiment: " + e.message;
+      checklistBox.textContent = "no checklist: the judgement failed (see above)";
+    });
     var figuresBox = document.getElementById("figures");
     whenJudged("/api/figures?" + TB.query({name: name}), [figuresBox.querySelector(".loading")], function (f) {
       TB.withPlotly(function () { Figures.show(figuresBox, f.figures); });
