@@ -159,7 +159,7 @@ def _range_parts(text: str) -> tuple[str, str, str]:
 
 
 def _from_store(ui: Any, name: str, request: Any, sort: str, descending: bool, ranges: list[tuple[str, str, str]],
-                page_number: int, size: int) -> dict[str, Any]:
+                page_number: int, size: int) -> dict[str, Any] | None:
     """The answer of ``trials_api`` read page by page from the store (``Store.page_trials``); None when the
     store cannot sort or filter so (a text parameter, the duration, ``suggested_by``): the caller uses the
     cached frame then."""
