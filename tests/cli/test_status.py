@@ -164,6 +164,36 @@ def test_a_note_shows_in_status(tmp_path, filled):
     assert "lr above 0.8 runs out of memory" in run_cli("status", "--store", url, cwd=folder).stdout
 
 
+def test_a_trial_note_shows_with_that_trial_only(filled):
+    folder, url, _ = filled
+    done = run_cli("note", "exp", "diverged: try warmup", "--trial", "width=4/1", "--store", url, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("noted on trial width=4/1 of exp at ")
+    shown = run_cli("trials", "exp", "--show", "width=4/1", "--store", url, cwd=folder)
+    assert any(line.split()[:1] == ["note"] and line.endswith("UTC: diverged: try warmup")
+               for line in shown.stdout.splitlines()), shown.stdout
+    as_json = json.loads(run_cli("trials", "exp", "--show", "width=4/1", "--format", "json", "--store", url,
+                                 cwd=folder).stdout)
+    assert [n["text"] for n in as_json["notes"]] == ["diverged: try warmup"]
+    rows = json.loads(run_cli("status", "--store", url, "--format", "json", cwd=folder).stdout)
+    assert all("diverged: try warmup" not in n["text"] for r in rows for n in r["notes"])
+
+
+@pytest.mark.parametrize(("ref", "message"), [
+    ("width=8/0", "--trial 'width=8/0': experiment 'exp' has no study 'width=8'"),
+    ("width=4/9", "--trial 'width=4/9': study 'width=4' has no trial '9'; its trial numbers: 0..2"),
+])
+def test_a_note_on_an_unknown_trial_is_refused_and_nothing_is_written(filled, ref, message):
+    folder, url, _ = filled
+    with SQLStore(url) as store:
+        record = store.get_experiment("exp")
+        before = store.list_notes(record.id), store.list_trial_notes(record.id)
+    done = run_cli("note", "exp", "lost", "--trial", ref, "--store", url, cwd=folder)
+    assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr
+    with SQLStore(url) as store:
+        assert (store.list_notes(record.id), store.list_trial_notes(record.id)) == before
+
+
 def test_an_empty_note_is_refused(filled):
     folder, url, _ = filled
     done = run_cli("note", "exp", "   ", "--store", url, cwd=folder)

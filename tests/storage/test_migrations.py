@@ -117,7 +117,7 @@ def _v1_store(url: str) -> None:
     """A store as tunebook wrote it at schema version 1 (one experiment, study and trial).
 
     SQLite: ``store_v1.sql``, the dump of a store made by tunebook at v1.
-    PostgreSQL: a current store with v2's tables and columns dropped.
+    PostgreSQL: a current store with v2's and v3's tables and columns dropped.
     """
     if url.startswith("sqlite"):
         import sqlite3
@@ -135,13 +135,15 @@ def _v1_store(url: str) -> None:
                 conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
             for table in ("launches", "code_versions"):
                 conn.execute(text(f"DROP TABLE {table}"))
+            conn.execute(text("DROP INDEX ix_notes_trial"))  # and v3's
+            conn.execute(text("ALTER TABLE notes DROP COLUMN trial_id"))
             conn.execute(text("UPDATE tunebook_meta SET value = '1' WHERE key = 'schema_version'"))
 
 
 def test_version_1_store_gains_code_versions_launches_and_links(url: str) -> None:
     _v1_store(url)
     with SQLStore(url) as store:
-        assert _version(store) == 2
+        assert _version(store) == SCHEMA_VERSION  # through v2 and every later step
         record = store.get_experiment("kept")
         (study,) = store.list_studies(record.id)
         (trial,) = store.list_trials(study_id=study.id)
@@ -150,3 +152,49 @@ def test_version_1_store_gains_code_versions_launches_and_links(url: str) -> Non
         with store.engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
     assert {"code_versions", "launches"} <= tables
+
+
+def _v2_store(url: str) -> None:
+    """A store as tunebook wrote it at schema version 2: experiment ``kept``, study ``depth=1`` of trials 0 and
+    1, and four notes, three written the old way ``tunebook ui`` wrote a trial's note (``trial STUDY/NUMBER: ``).
+
+    SQLite: ``store_v2.sql``, the dump of a store made by tunebook at v2 (main at 7cef528).
+    PostgreSQL: a current store with v3's column dropped and the same notes.
+    """
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.executescript((Path(__file__).parent / "store_v2.sql").read_text())
+        return
+    with SQLStore(url) as store:
+        record = store.ensure_experiment("kept", SPEC)
+        study = store.ensure_study(record.id, "depth=1", {"depth": 1}, 2)
+        for lr in (0.1, 0.01):
+            store.claim_trial(study.id, "w", lambda n, lr=lr: {"lr": lr})
+        with store.engine.begin() as conn:
+            conn.execute(text("DROP INDEX ix_notes_trial"))
+            conn.execute(text("ALTER TABLE notes DROP COLUMN trial_id"))
+            conn.execute(text("UPDATE tunebook_meta SET value = '2' WHERE key = 'schema_version'"))
+        with store.engine.begin() as conn:
+            for note in ("plain note on the experiment", "trial depth=1/1: lr 0.01 looks best",
+                         "trial depth=9/0: a study that does not exist", "trial depth=1/7: a trial that does not exist"):
+                conn.execute(text("INSERT INTO notes (experiment_id, text, created_at) VALUES (:e, :t, :at)"),
+                             {"e": record.id, "t": note, "at": "2026-12-03 12:00:00"})
+
+
+def test_version_2_store_gains_trial_notes_and_adopts_the_prefixed_ones(url: str) -> None:
+    _v2_store(url)
+    with SQLStore(url) as store:
+        assert _version(store) == SCHEMA_VERSION
+        record = store.get_experiment("kept")
+        (study,) = store.list_studies(record.id)
+        first, second = store.list_trials(study_id=study.id)
+        assert [n.text for n in store.list_notes(record.id, trial_id=second.id)] == ["lr 0.01 looks best"]
+        assert store.list_notes(record.id, trial_id=first.id) == []
+        assert [n.text for n in store.list_notes(record.id)] == [  # what names no trial of it stays as it was
+            "plain note on the experiment", "trial depth=9/0: a study that does not exist",
+            "trial depth=1/7: a trial that does not exist"]
+        assert [(n.trial_id, n.text) for n in store.list_trial_notes(record.id)] == [(second.id, "lr 0.01 looks best")]
+        store.add_note(record.id, "new, on trial 0", trial_id=first.id)
+        assert [n.text for n in store.list_notes(record.id, trial_id=first.id)] == ["new, on trial 0"]

@@ -195,3 +195,18 @@ def test_forked_child_uses_its_own_connections(sqlite_store: SQLStore) -> None:
     assert child.exitcode == 0
     assert sqlite_store.get_trial(trial.id).objective == 1.5
     assert claim(sqlite_store, study.id).number == 1  # the parent's connections still work
+
+
+def test_a_trials_notes_go_with_it(sqlite_store: SQLStore) -> None:
+    """notes.trial_id cascades: a trial removed from the store takes its notes, not the experiment's."""
+    from sqlalchemy import text
+
+    experiment = sqlite_store.ensure_experiment("exp", SPEC)
+    study = sqlite_store.ensure_study(experiment.id, "joint", {}, budget=2)
+    trial = sqlite_store.claim_trial(study.id, "w", lambda n: {"lr": 0.1})
+    sqlite_store.add_note(experiment.id, "kept")
+    sqlite_store.add_note(experiment.id, "goes", trial_id=trial.id)
+    with sqlite_store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM trials WHERE id = :id"), {"id": trial.id})
+    assert [n.text for n in sqlite_store.list_notes(experiment.id)] == ["kept"]
+    assert sqlite_store.list_trial_notes(experiment.id) == []

@@ -138,6 +138,8 @@ def test_sqlite_sink_reads_checkpoints_sqlstore_wrote(
 
 
 def test_opening_checks_the_store(store: SQLStore, make_trial: Callable[..., Claimed], tmp_path: Path) -> None:
+    from tunebook.storage.schema import SCHEMA_VERSION
+
     claimed = make_trial()
     missing = tmp_path / "missing.db"
     with pytest.raises(StoreError, match="cannot open store"):
@@ -150,8 +152,9 @@ def test_opening_checks_the_store(store: SQLStore, make_trial: Callable[..., Cla
     with pytest.raises(StoreError, match="no such table: tunebook_meta"):
         open_sink(str(other), claimed.id)
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE tunebook_meta SET value = '3' WHERE key = 'schema_version'")
-    with pytest.raises(StoreError, match="schema version 3; this tunebook writes version 2"):
+        conn.exec_driver_sql(f"UPDATE tunebook_meta SET value = '{SCHEMA_VERSION + 1}' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match=f"schema version {SCHEMA_VERSION + 1}; this tunebook writes version "
+                                         f"{SCHEMA_VERSION}"):
         open_sink(store.url, claimed.id)
 
 

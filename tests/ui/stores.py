@@ -7,12 +7,18 @@
 - ``xss_store``: an experiment whose name, goal, scientific value (so study
   and trial names), metric name, note and log line all carry ``XSS`` markup;
 - ``add_big``: an experiment ``big`` of ``n`` trials (50,000 in the scale tests);
+- ``scale_store``: a store of ``big`` and ``huge`` (one trial of a million points), written once per
+  machine into a cache folder and copied for each use;
 - ``running_trial``: a trial claimed RUNNING in an experiment, to log into.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +141,46 @@ def running_trial(store: Any, name: str = "live") -> Any:
     record = store.ensure_experiment(name, spec(name, 4))
     study = store.ensure_study(record.id, "depth=1", {"depth": 1}, budget=4)
     return store.claim_trial(study.id, "fixture-worker", lambda n: {"depth": 1, "optimizer": "sgd", "lr": 0.01})
+
+
+def scale_store(path: Path, trials: int, points: int) -> str:
+    """The URL of a store at ``path`` holding ``big`` (``add_big(trials)``) and ``huge``: one finished trial of
+    ``points`` curve points, a spike of 40.0 at 70 % of them. Writing it costs seconds of sampling and
+    inserting on a 2-core machine, so it is written once into ``$TUNEBOOK_TEST_CACHE`` (default: the
+    temporary folder's ``tunebook-test-stores``), named by a digest of this file, the schema version and the
+    sizes, and copied from there; a new file (atomic rename) whenever any of them changes."""
+    from tunebook.storage.schema import SCHEMA_VERSION
+
+    key = hashlib.sha256(Path(__file__).read_bytes() + f"{SCHEMA_VERSION}/{trials}/{points}".encode()).hexdigest()
+    cache = Path(os.environ.get("TUNEBOOK_TEST_CACHE") or Path(tempfile.gettempdir()) / "tunebook-test-stores")
+    cached = cache / f"scale-{key[:16]}.db"
+    if not cached.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(dir=cache))
+        _write_scale(f"sqlite:///{building / 'scale.db'}", trials, points)
+        _copy_store(building / "scale.db", building / "whole.db")  # one file, whatever the journal left beside
+        os.replace(building / "whole.db", cached)
+        shutil.rmtree(building, ignore_errors=True)
+    _copy_store(cached, path)
+    return f"sqlite:///{path}"
+
+
+def _copy_store(source: Path, target: Path) -> None:
+    """Copy a SQLite database with SQLite's backup API (consistent, write-ahead log included)."""
+    import sqlite3
+
+    with sqlite3.connect(source) as reading, sqlite3.connect(target) as writing:
+        reading.backup(writing)
+    reading.close()
+    writing.close()
+
+
+def _write_scale(url: str, trials: int, points: int) -> None:
+    with open_store(url) as store:
+        add_big(store, trials)
+        huge = running_trial(store, "huge")
+        steps = np.arange(points)
+        values = 2.0 / (1.0 + steps / 5e4)
+        values[int(points * 0.7)] = 40.0
+        store.log_curves(huge.id, {"valid/loss": (steps.tolist(), values.tolist())})
+        store.finish_trial(huge.id, TrialState.COMPLETE, objective=float(values.min()), best_step=points - 1)

@@ -2,7 +2,8 @@
 and a diverged trial; conditional params; an XSS probe; 50,000 trials and a 1,000,000-point trial; a run writing
 while the pages poll). Each page must raise no console error and no dialog, draw its plots (plotly's
 ``.main-svg``), sort its tables; every page is saved as a screenshot (``$TUNEBOOK_UI_SCREENSHOTS`` or the
-test's tmp folder). One browser and one server per store for the module."""
+test's tmp folder). One browser, one browser context and one server per store for the module; waits are on
+conditions, never fixed sleeps."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from tests.browser import browser  # noqa: F401 - the shared headless Chromium fixture
@@ -62,7 +62,10 @@ def shots(tmp_path_factory: Any) -> Path:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: Any) -> Any:
-    """One store holding every case but the empty one, served with --allow-write; and the empty store's server."""
+    """Three servers: ``main`` (--allow-write) over one store of the small cases (demo, XSS probe, one
+    NaN/inf trial with conditional params); ``empty`` over an empty store; ``big`` over the scale store
+    (``stores.scale_store``: 50,000 trials and a 1,000,000-point trial, copied from a cache) with its own
+    judge worker, so that judging 50,000 trials runs beside the other tests instead of ahead of them."""
     folder = tmp_path_factory.mktemp("ui-browser")
     runs = folder / "runs"
     url = stores.demo_store(folder / "all.db", runs)
@@ -74,26 +77,29 @@ def world(tmp_path_factory: Any) -> Any:
                                                          "beta1[optimizer=adam]": 0.9})
         store.log_curves(one.id, {"valid/loss": ([0, 1, 2], [1.0, float("nan"), float("inf")])})
         store.finish_trial(one.id, stores.TrialState.INFEASIBLE, reason="valid/loss is NaN at step 1")
-        stores.add_big(store, BIG)
-        huge = stores.running_trial(store, "huge")
-        steps = np.arange(POINTS)
-        values = 2.0 / (1.0 + steps / 5e4)
-        values[700_000] = 40.0
-        store.log_curves(huge.id, {"valid/loss": (steps.tolist(), values.tolist())})
-        store.finish_trial(huge.id, stores.TrialState.COMPLETE, objective=float(values.min()), best_step=POINTS - 1)
     empty_url = f"sqlite:///{folder / 'empty.db'}"
     open_store(empty_url).close()
-    servers = Server(url, runs, allow_write=True), Server(empty_url, runs)
-    yield {"url": url, "runs": runs, "probe": probe, "main": servers[0], "empty": servers[1]}
+    big_url = stores.scale_store(folder / "scale.db", BIG, POINTS)
+    servers = Server(url, runs, allow_write=True), Server(empty_url, runs), Server(big_url, runs)
+    yield {"url": url, "runs": runs, "probe": probe, "main": servers[0], "empty": servers[1], "big": servers[2]}
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def tabs(browser: Any) -> Any:
+    """One browser context for the module's pages: they share its HTTP cache (plotly.js is fetched and
+    compiled once, not once per page, as in a user's browser)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    yield context
+    context.close()
 
 
 class Watched:
     """A page whose console errors, page errors and dialogs are recorded (a dialog is dismissed)."""
 
-    def __init__(self, browser: Any) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+    def __init__(self, tabs: Any) -> None:
+        self.page = tabs.new_page()
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -126,18 +132,71 @@ def _column(page: Any, index: int) -> list[str]:
     return page.eval_on_selector_all(f"#trials tbody tr td:nth-child({index})", "tds => tds.map(t => t.textContent)")
 
 
-def test_an_empty_store_says_how_to_start(browser, world, shots):
-    w = Watched(browser)
+def test_an_empty_store_says_how_to_start(tabs, world, shots):
+    w = Watched(tabs)
     w.page.goto(world["empty"].base + "/")
     assert w.page.locator("#empty-sheet").is_visible()
     w.check(shots, "experiments-empty-store")
 
 
-def test_the_experiments_spreadsheet_sorts_and_filters(browser, world, shots):
-    w = Watched(browser)
+def test_fifty_thousand_trials_and_a_million_points_open_in_under_two_seconds(tabs, world, shots):
+    """Cold (nothing of ``big`` read yet), the table's first page comes straight from SQL within 2 s and the
+    checklist and plots say they are being computed; the server's answers (a page sorted by a parameter, the
+    million-point curve) within 2 s. The browser's times are printed (on a shared 2-core machine they hold
+    plotly.js's parse, seconds)."""
+    base = world["big"].base
+    cold_page = Watched(tabs)
+    started = time.monotonic()
+    cold_page.page.goto(base + "/experiment?" + _q(name="big"), wait_until="commit", timeout=300_000)
+    cold_page.page.wait_for_selector("#trials tbody tr", timeout=300_000)
+    cold = time.monotonic() - started
+    cold_answer = _request_seconds(cold_page.page, "/api/trials")
+    assert f"of {BIG} trials" in cold_page.page.inner_text("#trials-summary")
+    cold_page.page.wait_for_function("() => document.querySelector('#checklist').textContent.includes("
+                                     f"'computing the checklist and plots of {BIG} trials')", timeout=60_000)
+    w = Watched(tabs)
+    started = time.monotonic()
+    w.page.goto(base + "/experiment?" + _q(name="big"), wait_until="commit", timeout=300_000)
+    w.page.wait_for_selector("#trials tbody tr", timeout=300_000)
+    opened = time.monotonic() - started
+    table = _request_seconds(w.page, "/api/trials")
+    w.page.click("#trials th[data-key=lr]")
+    w.page.wait_for_selector("#trials th[aria-sort=ascending][data-key=lr]", timeout=120_000)
+    lrs = [float(v) for v in _column(w.page, 12)]
+    assert lrs == sorted(lrs)
+    resorted = _request_seconds(w.page, "sort=lr")
+    assert f"of {BIG} trials" in w.page.inner_text("#trials-summary")
+    w.page.close()
+    started = time.monotonic()  # cold: the million points read and thinned for this first view
+    trial = Watched(tabs)
+    trial.page.goto(base + "/trial?" + _q(name="huge", trial="depth=1/0"), wait_until="commit", timeout=300_000)
+    wait_for_plots(trial.page, "#curves .plotly-graph-div", timeout=300_000)
+    curve_cold = time.monotonic() - started
+    curve_cold_answer = _request_seconds(trial.page, "/api/curves")
+    trial.page.close()
+    trial = Watched(tabs)
+    started = time.monotonic()
+    trial.page.goto(base + "/trial?" + _q(name="huge", trial="depth=1/0"), wait_until="commit", timeout=300_000)
+    wait_for_plots(trial.page, "#curves .plotly-graph-div", timeout=300_000)
+    curve = time.monotonic() - started
+    curve_answer = _request_seconds(trial.page, "/api/curves")
+    assert trial.page.evaluate("Math.max(...document.querySelector('#curves .plotly-graph-div').data[0].y)") == 40.0
+    print(f"\n50,000 trials: table shown {cold:.2f} s (cold; its answer {cold_answer:.2f} s), {opened:.2f} s after "
+          f"(its answer {table:.2f} s; re-sorted by lr in {resorted:.2f} s); 1,000,000-point trial drawn "
+          f"{curve_cold:.2f} s (cold; its answer {curve_cold_answer:.2f} s), {curve:.2f} s after (its answer "
+          f"{curve_answer:.2f} s); load average {os.getloadavg()[0]:.1f}")
+    assert cold_answer < 2.0 and table < 2.0 and resorted < 2.0 and curve_cold_answer < 2.0 and curve_answer < 2.0
+    trial.check(shots, "trial-million-points")
+    world["cold_page"] = cold_page  # its judgement fills in while the other tests run: the module's last test
+
+
+
+
+def test_the_experiments_spreadsheet_sorts_and_filters(tabs, world, shots):
+    w = Watched(tabs)
     w.page.goto(world["main"].base + "/")
     names = lambda: w.page.eval_on_selector_all("#experiments tbody tr td:first-child", "t => t.map(x => x.textContent)")  # noqa: E731
-    assert set(names()) >= {"demo", "empty-one", "one", "big", "huge", world["probe"]}
+    assert set(names()) >= {"demo", "empty-one", "one", world["probe"]}
     w.page.click("#experiments th[data-key=experiment]")
     assert names() == sorted(names(), key=lambda s: s) or names() == sorted(names())
     w.page.click("#experiments th[data-key=experiment]")
@@ -148,8 +207,8 @@ def test_the_experiments_spreadsheet_sorts_and_filters(browser, world, shots):
     w.check(shots, "experiments")
 
 
-def test_the_experiment_page_draws_the_reports_plots_and_sorts_trials_on_the_server(browser, world, shots):
-    w = Watched(browser)
+def test_the_experiment_page_draws_the_reports_plots_and_sorts_trials_on_the_server(tabs, world, shots):
+    w = Watched(tabs)
     w.page.goto(world["main"].base + "/experiment?" + _q(name="demo"))
     w.page.wait_for_selector("#trials tbody tr")
     assert wait_for_plots(w.page, "#figures .plot > .plotly-graph-div") >= 4
@@ -164,8 +223,8 @@ def test_the_experiment_page_draws_the_reports_plots_and_sorts_trials_on_the_ser
     w.check(shots, "experiment-demo")
 
 
-def test_the_trial_page_of_a_diverged_trial_draws_every_metric_with_log_y_and_logs(browser, world, shots):
-    w = Watched(browser)
+def test_the_trial_page_of_a_diverged_trial_draws_every_metric_with_log_y_and_logs(tabs, world, shots):
+    w = Watched(tabs)
     with open_store(world["url"]) as store:
         record = store.get_experiment("demo")
         keys = {s.id: s.key for s in store.list_studies(record.id)}
@@ -179,7 +238,7 @@ def test_the_trial_page_of_a_diverged_trial_draws_every_metric_with_log_y_and_lo
     w.page.dispatch_event("#smoothing", "input")
     assert w.page.evaluate("document.querySelector('#curves .plotly-graph-div').data.length") == 2  # raw + smoothed
     w.check(shots, "trial-diverged")
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(world["main"].base + "/trial?" + _q(name="demo", trial="depth=1/0"))
     w.page.wait_for_function("() => document.querySelector('#log').textContent.includes('step 499 loss')")
     assert "ckpt-290.pt" in w.page.content()
@@ -187,21 +246,21 @@ def test_the_trial_page_of_a_diverged_trial_draws_every_metric_with_log_y_and_lo
     w.check(shots, "trial-with-logs")
 
 
-def test_one_trial_with_nan_and_conditional_params(browser, world, shots):
-    w = Watched(browser)
+def test_one_trial_with_nan_and_conditional_params(tabs, world, shots):
+    w = Watched(tabs)
     w.page.goto(world["main"].base + "/experiment?" + _q(name="one"))
     w.page.wait_for_selector("#trials tbody tr")
     w.page.wait_for_selector("#figures h3, #figures p:not(.loading)")
     w.page.wait_for_function("() => !document.querySelector('#analysis-loading')")
     w.check(shots, "experiment-one-trial")
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(world["main"].base + "/trial?" + _q(name="one", trial="depth=1/0"))
     wait_for_plots(w.page, "#curves .plotly-graph-div")
     assert "beta1[optimizer=adam]" in w.page.inner_text("table.params")
     w.check(shots, "trial-one-nan-inf-conditional")
 
 
-def test_an_xss_probe_stays_inert_text_everywhere(browser, world, shots):
+def test_an_xss_probe_stays_inert_text_everywhere(tabs, world, shots):
     name = world["probe"]
     with open_store(world["url"]) as store:
         record = store.get_experiment(name)
@@ -209,12 +268,12 @@ def test_an_xss_probe_stays_inert_text_everywhere(browser, world, shots):
         first = store.list_trials(experiment_id=record.id)[0]
     trial = f"{keys[first.study_id]}/{first.number}"
     base = world["main"].base
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(base + "/")
     assert w.page.get_by_text(name, exact=True).count() == 1
     w.page.hover("#experiments tbody tr td:first-child a")
     w.check(shots, "xss-experiments")
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(base + "/experiment?" + _q(name=name))
     assert w.page.inner_text("h1") == name  # shown literally
     w.page.wait_for_selector("#trials tbody tr")
@@ -227,7 +286,7 @@ def test_an_xss_probe_stays_inert_text_everywhere(browser, world, shots):
     for cell in w.page.locator("#trials tbody td").all()[:20]:
         cell.hover()
     w.check(shots, "xss-experiment")
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(base + "/trial?" + _q(name=name, trial=trial))
     wait_for_plots(w.page, "#curves .plotly-graph-div")
     w.page.wait_for_function("() => document.querySelector('#log').textContent.includes('log line')")
@@ -237,7 +296,7 @@ def test_an_xss_probe_stays_inert_text_everywhere(browser, world, shots):
     w.page.click("button[data-stream=stderr]")
     w.page.wait_for_function("() => document.querySelector('#log').textContent.startsWith('stderr')")
     w.check(shots, "xss-trial")
-    w = Watched(browser)
+    w = Watched(tabs)
     w.page.goto(base + "/live?" + _q(name=name))
     w.page.wait_for_selector("#live tbody tr")
     w.check(shots, "xss-live")
@@ -250,56 +309,12 @@ def _request_seconds(page: Any, part: str) -> float:
       return hits.length ? hits[hits.length - 1].duration / 1000 : null; }""", part)
 
 
-def test_fifty_thousand_trials_and_a_million_points_open_in_under_two_seconds(browser, world, shots):
-    """The server's answers (the trials page of 50,000, the million-point curve) within 2 s once read; the
-    whole page's times are printed (on a shared 2-core machine they hold plotly.js's parse, seconds)."""
-    base = world["main"].base
-    w = Watched(browser)
-    started = time.monotonic()  # cold: the server reads the 50,000 trials for this first view
-    w.page.goto(base + "/experiment?" + _q(name="big"), wait_until="commit", timeout=300_000)
-    w.page.wait_for_selector("#trials tbody tr", timeout=300_000)
-    cold = time.monotonic() - started
-    w.page.close()
-    w = Watched(browser)
-    started = time.monotonic()
-    w.page.goto(base + "/experiment?" + _q(name="big"), wait_until="commit", timeout=300_000)
-    w.page.wait_for_selector("#trials tbody tr", timeout=300_000)
-    opened = time.monotonic() - started
-    table = _request_seconds(w.page, "/api/trials")
-    w.page.click("#trials th[data-key=lr]")
-    w.page.wait_for_selector("#trials th[aria-sort=ascending][data-key=lr]", timeout=120_000)
-    lrs = [float(v) for v in _column(w.page, 12)]
-    assert lrs == sorted(lrs)
-    resorted = _request_seconds(w.page, "sort=lr")
-    assert f"of {BIG} trials" in w.page.inner_text("#trials-summary")
-    started = time.monotonic()  # cold: the million points read and thinned for this first view
-    trial = Watched(browser)
-    trial.page.goto(base + "/trial?" + _q(name="huge", trial="depth=1/0"), wait_until="commit", timeout=300_000)
-    wait_for_plots(trial.page, "#curves .plotly-graph-div", timeout=300_000)
-    curve_cold = time.monotonic() - started
-    trial.page.close()
-    trial = Watched(browser)
-    started = time.monotonic()
-    trial.page.goto(base + "/trial?" + _q(name="huge", trial="depth=1/0"), wait_until="commit", timeout=300_000)
-    wait_for_plots(trial.page, "#curves .plotly-graph-div", timeout=300_000)
-    curve = time.monotonic() - started
-    curve_answer = _request_seconds(trial.page, "/api/curves")
-    assert trial.page.evaluate("Math.max(...document.querySelector('#curves .plotly-graph-div').data[0].y)") == 40.0
-    print(f"\n50,000 trials: table shown {cold:.2f} s (cold), {opened:.2f} s after (its answer {table:.2f} s; "
-          f"re-sorted by lr in {resorted:.2f} s); 1,000,000-point trial drawn {curve_cold:.2f} s (cold), "
-          f"{curve:.2f} s after (its answer {curve_answer:.2f} s)")
-    assert table < 2.0 and resorted < 2.0 and curve_answer < 2.0
-    trial.check(shots, "trial-million-points")
-    w.page.wait_for_selector("#figures .plot .main-svg", timeout=300_000)  # the first plot of 50,000 trials drawn
-    w.check(shots, "experiment-50k", full_page=False)  # the first screen: the whole page of 50,000-point plots is slow to shoot
-
-
-def test_live_pages_grow_while_a_run_writes(browser, world, shots):
+def test_live_pages_grow_while_a_run_writes(tabs, world, shots):
     base = world["main"].base
     with open_store(world["url"]) as store:
         running = stores.running_trial(store, "live")
         store.log_curves(running.id, {"valid/loss": ([0, 1], [1.0, 0.9])})
-    live, trial = Watched(browser), Watched(browser)
+    live, trial = Watched(tabs), Watched(tabs)
     live.page.goto(base + "/live?" + _q(name="live"))
     live.page.wait_for_selector("#live tbody tr")
     trial.page.goto(base + "/trial?" + _q(name="live", trial="depth=1/0"))
@@ -329,3 +344,22 @@ def test_live_pages_grow_while_a_run_writes(browser, world, shots):
     assert live.page.inner_text("#live tbody tr:first-child td:nth-child(2)") == "running"
     trial.check(shots, "live-trial-growing")
     live.check(shots, "live")
+
+
+def test_the_fifty_thousand_trial_page_fills_in_its_checklist_and_plots(tabs, world, shots):
+    """The page opened cold by the 50,000-trial test, after its judgement came: checklist, verdict and the
+    playbook's plots of 50,000 trials drawn in place of 'computing'; and the big store's spreadsheet."""
+    cold_page = world.get("cold_page")
+    if cold_page is None:
+        pytest.skip("runs after test_fifty_thousand_trials_and_a_million_points_open_in_under_two_seconds")
+    cold_page.page.wait_for_selector("#figures .plot .main-svg", timeout=300_000)
+    cold_page.page.wait_for_function("() => !document.querySelector('#analysis-loading') && "
+                                     "!document.querySelector('#checklist .loading')", timeout=120_000)
+    assert cold_page.page.locator("#checklist li.finding").count() >= 1
+    cold_page.check(shots, "experiment-50k", full_page=False)  # the first screen: 50,000-point plots are slow to shoot
+    w = Watched(tabs)
+    w.page.goto(world["big"].base + "/", timeout=300_000)
+    w.page.wait_for_selector("#experiments tbody tr", timeout=300_000)
+    assert set(w.page.eval_on_selector_all("#experiments tbody tr td:first-child", "t => t.map(x => x.textContent)")) \
+        == {"big", "huge"}
+    w.check(shots, "experiments-scale")

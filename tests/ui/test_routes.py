@@ -75,6 +75,46 @@ def test_the_trials_table_filters_by_state_study_and_range_and_pages_without_ove
     assert sorted(seen) == sorted(trials) and body["total"] == len(trials)  # 16 trials: pages 0..3 cover them once
 
 
+@pytest.mark.parametrize("query", [
+    "sort=objective", "sort=objective&desc=1&size=7&page=1", "sort=state", "sort=trial&desc=1", "sort=reason",
+    "sort=best_step&desc=1&study=depth%3D2", "state=complete,infeasible&range=objective:0.2:0.5&sort=objective",
+    "range=attempt::0&sort=attempt&desc=1", "sort=lr", "sort=beta1[optimizer=adam]&desc=1&range=lr:0.001:0.1",
+    "sort=depth&desc=1&range=beta1[optimizer=adam]:0.85:", "sort=optimizer&range=lr::0.01",
+])
+def test_the_stores_pages_are_the_cached_tables_pages(client, demo, query):
+    """A page the database sorts, filters and cuts (``Store.page_trials``) holds the same rows, in the same
+    order, with the same columns and counts, as the page made from the experiment's trials read whole."""
+    from starlette.requests import Request
+
+    from tunebook.analysis import load
+    from tunebook.ui.trials_table import columns_of, filtered, page_rows, sorted_rows
+
+    body = client.get(f"/api/trials?name=demo&size=500&{query}").json()
+    request = Request({"type": "http", "query_string": query.encode()})
+    data = load("demo", demo[0], metrics=())
+    size, page = int(request.query_params.get("size", 500)), int(request.query_params.get("page", 0))
+    rows = sorted_rows(filtered(data, request), request.query_params["sort"], "desc" in request.query_params, data)
+    assert body["columns"] == columns_of(data)
+    assert body["rows"] == page_rows(data, rows.iloc[page * size:(page + 1) * size])
+    assert body["matching"] == len(rows) and body["total"] == len(data.trials)
+
+
+def test_the_first_page_is_current_at_once_while_a_run_adds_trials(tmp_path):
+    """Served from the store, the table's first page shows a trial the moment it is claimed (no cache)."""
+    from tests.ui import stores
+
+    url = stores.demo_store(tmp_path / "demo.db", tmp_path / "runs")
+    client = client_for(url, tmp_path / "runs")
+    before = client.get("/api/trials", params={"name": "demo", "sort": "state", "state": "running"}).json()
+    assert before["matching"] == 0
+    with open_store(url) as store:
+        study = store.ensure_study(store.get_experiment("demo").id, "depth=3", {"depth": 3}, budget=1)
+        store.claim_trial(study.id, "w", lambda n: {"depth": 3, "optimizer": "sgd", "lr": 0.02})
+    after = client.get("/api/trials", params={"name": "demo", "sort": "state", "state": "running"}).json()
+    assert after["matching"] == 1 and after["total"] == before["total"] + 1
+    assert after["rows"][0][:3] == ["depth=3/0", "depth=3", "running"] and "depth=3" in after["studies"]
+
+
 @pytest.mark.parametrize("params, words", [
     ({"sort": "nope"}, "sort='nope' is not a column"),
     ({"state": "done"}, "state='done' is not a trial state"),
@@ -169,12 +209,13 @@ def test_a_log_symlinked_out_of_the_trial_folder_is_refused(tmp_path):
 def test_the_experiment_page_analysis_and_figures_are_the_reports(client):
     page = client.get("/experiment", params={"name": "demo"}).text
     assert "Does depth 2 beat depth 1?" in page and "lr range looks right" in page
-    analysis = client.get("/api/analysis", params={"name": "demo"}).json()
+    assert client.get("/api/analysis", params={"name": "demo"}).json()["computing"] is True  # until it is made
+    analysis = client.get("/api/analysis", params={"name": "demo", "wait": 1}).json()
     assert analysis["verdict"]["headline"] and {r["group"] for r in analysis["best"]} == {"depth=1", "depth=2"}
     order = {"problem": 0, "warning": 1, "info": 2}
     ranks = [order[f["severity"]] for f in analysis["findings"]]
     assert ranks == sorted(ranks)  # problems first
-    figures = client.get("/api/figures", params={"name": "demo"}).json()["figures"]
+    figures = client.get("/api/figures", params={"name": "demo"}).json()["figures"]  # made: served at once
     titles = [f["title"] for f in figures]
     assert any(t.startswith("Isolation plot") for t in titles) and any(t.startswith("Training curves") for t in titles)
     assert all(f["figure"]["data"] for f in figures)
@@ -194,4 +235,4 @@ def test_spec_page_and_empty_experiment(client):
     empty = client.get("/experiment", params={"name": "empty-one"})
     assert empty.status_code == 200 and "0 trials" in empty.text
     assert client.get("/api/trials", params={"name": "empty-one"}).json()["rows"] == []
-    assert math.isfinite(len(client.get("/api/figures", params={"name": "empty-one"}).json()["figures"]))
+    assert math.isfinite(len(client.get("/api/figures", params={"name": "empty-one", "wait": 1}).json()["figures"]))

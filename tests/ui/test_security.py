@@ -88,6 +88,17 @@ def test_trial_notes_are_kept_apart_and_bad_notes_are_refused(writable):
     trial_page = client.get("/trial", params={"name": "demo", "trial": "depth=1/0"}).text
     assert "best curve" in trial_page
     assert "best curve" not in client.get("/experiment", params={"name": "demo"}).text
+    with open_store(url) as store:  # stored on the trial (notes.trial_id), not as an experiment note
+        record = store.get_experiment("demo")
+        (study,) = [s for s in store.list_studies(record.id) if s.key == "depth=1"]
+        trial = store.trial_by_number(study.id, 0)
+        assert [n.text for n in store.list_notes(record.id, trial_id=trial.id)] == ["best curve"]
+        store.add_note(record.id, "from tunebook note --trial", trial_id=trial.id)
+    assert "best curve" not in _note_texts(url)
+    assert "from tunebook note --trial" in client.get("/trial", params={"name": "demo", "trial": "depth=1/0"}).text
+    missing = client.post("/api/notes", data={"name": "demo", "trial": "depth=1/999", "text": "x", "seen": "0",
+                                              "csrf_token": token})
+    assert missing.status_code == 404 and "has no trial 'depth=1/999'" in missing.text
     empty = client.post("/api/notes", data={"name": "demo", "text": "  ", "seen": "0", "csrf_token": token})
     assert empty.status_code == 400 and "'text' is empty" in empty.json()["error"]
     unknown = client.post("/api/notes", data={"name": "nope", "text": "x", "seen": "0", "csrf_token": token})

@@ -48,6 +48,8 @@ class ExperimentData:
     reruns (``StudyRecord.source_trial_id``). A retrain study's trials are
     repeats of their source, not samples of the search space and not a
     scientific value: ``search_trials`` leaves them out, ``trials`` keeps them.
+    ``trial_notes``: trial id -> the texts of its notes (``tunebook note --trial``), oldest first; trials
+    without notes are absent.
     """
 
     experiment: Experiment
@@ -56,6 +58,7 @@ class ExperimentData:
     notes: "tuple[tuple[datetime | None, str], ...]" = ()
     code_versions: "Mapping[int, CodeVersion]" = dataclasses.field(default_factory=dict)
     retrain_sources: "Mapping[str, int]" = dataclasses.field(default_factory=dict)
+    trial_notes: "Mapping[int, tuple[str, ...]]" = dataclasses.field(default_factory=dict)
 
     @property
     def objective(self) -> Objective:
@@ -143,10 +146,13 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None",
     notes += tuple((n.created_at, n.text) for n in store.list_notes(record.id))
     code_versions = {t.id: versions[t.code_version_id] for t in listed if t.code_version_id is not None}
     retrains = {s.key: s.source_trial_id for s in studies.values() if s.source_trial_id is not None}
+    trial_notes: dict[int, tuple[str, ...]] = {}
+    for note in store.list_trial_notes(record.id):
+        trial_notes[note.trial_id] = (*trial_notes.get(note.trial_id, ()), note.text)
 
     def with_curves(curves: "pd.DataFrame") -> ExperimentData:
         return ExperimentData(experiment, trials, latest_points(curves), notes, code_versions=code_versions,
-                              retrain_sources=retrains)
+                              retrain_sources=retrains, trial_notes=trial_notes)
 
     if chooser is None or metrics is None:
         return with_curves(store.load_curves(experiment_id=record.id, metrics=metrics))

@@ -32,36 +32,39 @@ def show_trial(store: Any, experiment: str, ref: str, fmt: str, diff_only: bool)
         return
     name = trial_name(study.key, trial.number)
     rerun = rerun_command(experiment, name, command_url(store.url))
+    notes = [{"at": f"{n.created_at:%Y-%m-%d %H:%M} UTC", "text": n.text}
+             for n in store.list_notes(record.id, trial_id=trial.id)]
     if fmt == "table":
-        _print_detail(experiment, name, trial, version, rerun)
+        _print_detail(experiment, name, trial, version, rerun, notes)
         return
-    row = _row(experiment, name, trial, version, rerun)
+    row = _row(experiment, name, trial, version, rerun, notes)
     if fmt == "json":
         click.echo(json.dumps(row, indent=2, default=str))
     else:
         emit([row], fmt)
 
 
-def find_trial(store: Any, experiment_id: int, experiment: str, ref: str) -> tuple[StudyRecord, Trial]:
-    """The study and trial ``ref`` names; NotFoundError listing the studies or numbers there are."""
+def find_trial(store: Any, experiment_id: int, experiment: str, ref: str,
+               option: str = "--show") -> tuple[StudyRecord, Trial]:
+    """The study and trial ``ref`` names; NotFoundError (naming ``option``) listing the studies or numbers there are."""
     studies = store.list_studies(experiment_id)
     key, _, number = ref.strip().rpartition("/")
     if not key and len(studies) == 1:
         key = studies[0].key
     by_key = {s.key: s for s in studies}
     if key not in by_key:
-        raise NotFoundError(f"--show {ref!r}: experiment {experiment!r} has no study {key!r}; write STUDY/NUMBER "
+        raise NotFoundError(f"{option} {ref!r}: experiment {experiment!r} has no study {key!r}; write STUDY/NUMBER "
                             f"with one of its studies: {', '.join(by_key) or 'none'}")
-    trials = store.list_trials(study_id=by_key[key].id)
-    found = [t for t in trials if number.isdigit() and t.number == int(number)]
-    if not found:
-        numbers = sorted(t.number for t in trials)
+    found = store.trial_by_number(by_key[key].id, int(number)) if number.isdigit() else None
+    if found is None:
+        numbers = sorted(t.number for t in store.list_trials(study_id=by_key[key].id))
         have = f"{numbers[0]}..{numbers[-1]}" if numbers else "none"
-        raise NotFoundError(f"--show {ref!r}: study {key!r} has no trial {number!r}; its trial numbers: {have}")
-    return by_key[key], found[0]
+        raise NotFoundError(f"{option} {ref!r}: study {key!r} has no trial {number!r}; its trial numbers: {have}")
+    return by_key[key], found
 
 
-def _row(experiment: str, name: str, trial: Trial, version: CodeVersion | None, rerun: str) -> dict[str, Any]:
+def _row(experiment: str, name: str, trial: Trial, version: CodeVersion | None, rerun: str,
+         notes: list[dict[str, str]]) -> dict[str, Any]:
     duration = (trial.finished_at - trial.started_at).total_seconds() if trial.finished_at and trial.started_at else None
     summary = code_summary(version)
     if summary is not None and version is not None:
@@ -70,11 +73,12 @@ def _row(experiment: str, name: str, trial: Trial, version: CodeVersion | None, 
         "experiment": experiment, "trial": name, "params": dict(trial.params), "state": trial.state.value,
         "objective": trial.objective, "best step": trial.best_step, "duration s": duration,
         "attempt": trial.attempt, "worker": trial.worker, "reason": trial.reason,
-        "code_version": summary, "rerun": rerun,
+        "code_version": summary, "rerun": rerun, "notes": notes,
     }
 
 
-def _print_detail(experiment: str, name: str, trial: Trial, version: CodeVersion | None, rerun: str) -> None:
+def _print_detail(experiment: str, name: str, trial: Trial, version: CodeVersion | None, rerun: str,
+                  notes: list[dict[str, str]]) -> None:
     from rich.console import Console
     from rich.markup import escape
 
@@ -91,6 +95,7 @@ def _print_detail(experiment: str, name: str, trial: Trial, version: CodeVersion
     lines += code_details(version)
     lines.append(("rerun", rerun if version is not None and version.git else
                   f"{rerun}  (no code recorded: reruns today's code, not the code that produced it)"))
+    lines += [("note", f"{n['at']}: {n['text']}") for n in notes]
     console = Console()
     width = max(len(label) for label, _ in lines)
     for label, value in lines:

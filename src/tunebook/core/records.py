@@ -149,6 +149,7 @@ class Note:
     experiment_id: int
     text: str
     created_at: datetime
+    trial_id: int | None = None  # the trial it is about; None: a note on the experiment
 
 
 @dataclasses.dataclass(frozen=True)

@@ -116,7 +116,9 @@ def trials_section(data: ExperimentData) -> str:
     trials = data.trials
     params = _trial_columns(data)
     code = _code_cells(data)
-    named = ["trial", *params, "state", "objective", "best step", "duration", *(["code"] if code else []), "reason"]
+    notes = _note_cells(data)
+    named = ["trial", *params, "state", "objective", "best step", "duration", *(["code"] if code else []),
+             *(["notes"] if notes else []), "reason"]
     cells: list[list[Any]] = [
         [data.trial_name(t) for t in trials["trial_id"].tolist()],
         *(_values(trials[p]) for p in params),
@@ -125,6 +127,7 @@ def trials_section(data: ExperimentData) -> str:
         _numbers(trials["best_step"], lambda s: str(int(s))),
         _numbers(trials["duration"], format_duration),
         *([code] if code else []),
+        *([notes] if notes else []),
         _column_cells(lambda r: _text_cell(reason_line(r), r), trials["reason"].tolist()),
     ]
     columns = [{"num": _numeric(column), "cut": "reason" if name == "reason" else ""}
@@ -175,6 +178,15 @@ def _code_cells(data: ExperimentData) -> list[Any]:
         return []
     made = {v.id: _text_cell(code_cell(v), code_line(v)) for v in data.code_versions.values()}
     return [made[v.id] if v else _text_cell(code_cell(None), code_line(None)) for v in versions]
+
+
+def _note_cells(data: ExperimentData) -> list[Any]:
+    """The notes column's cells (a trial's notes, oldest first, joined by `` · ``; cut, whole in the tooltip), or
+    [] when no trial has a note."""
+    if not data.trial_notes:
+        return []
+    texts = [" · ".join(data.trial_notes.get(int(t), ())) for t in data.trials["trial_id"]]
+    return [_text_cell(text, text) for text in texts]
 
 
 def _values(column: Any) -> list[Any]:

@@ -190,9 +190,26 @@ class Store(abc.ABC):
     def get_trial(self, trial_id: int) -> Trial:
         """One trial; NotFoundError if absent."""
 
+    def trial_by_number(self, study_id: int, number: int) -> Trial | None:
+        """Trial ``number`` of the study (``STUDY/NUMBER``), None if it has none. Stores may answer it
+        without reading the study's other trials."""
+        return next((t for t in self.list_trials(study_id=study_id) if t.number == number), None)
+
     @abc.abstractmethod
     def list_trials(self, *, study_id: int | None = None, experiment_id: int | None = None) -> list[Trial]:
         """Trials of one study or one experiment, by study then number."""
+
+    @abc.abstractmethod
+    def page_trials(self, experiment_id: int, *, sort: str = "trial", descending: bool = False,
+                    states: Sequence[str] = (), studies: Sequence[str] = (),
+                    ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
+                    offset: int = 0, limit: int = 50, numeric_params: Sequence[str] = ()) -> tuple[list[Trial], int]:
+        """(one page of the experiment's trials, how many match): those in ``states`` (values) and
+        ``studies`` (keys) when given, with ``ranges`` column -> (low, high) inclusive (None: open);
+        sorted by ``sort`` (``trial``: study key then number, a column of ``trial_pages.SORTABLE``, or one
+        of ``numeric_params``, parameter ids whose values are numbers), missing values last; ``limit`` from
+        ``offset``. The database does the work (``trial_pages``). ValueError naming an unknown sort or
+        range column."""
 
     def list_trials_changed(self, experiment_id: int, since: datetime) -> list[Trial]:
         """The experiment's trials created, started, heartbeating or finished after ``since`` (aware UTC), by
@@ -258,12 +275,17 @@ class Store(abc.ABC):
 
     # -- notes -------------------------------------------------------------
     @abc.abstractmethod
-    def add_note(self, experiment_id: int, text: str) -> Note:
-        """Attach a timestamped note to an experiment."""
+    def add_note(self, experiment_id: int, text: str, trial_id: int | None = None) -> Note:
+        """Attach a timestamped note to an experiment, or (``trial_id``) to one of its trials
+        (NotFoundError when that trial is not the experiment's)."""
 
     @abc.abstractmethod
-    def list_notes(self, experiment_id: int) -> list[Note]:
-        """The experiment's notes, oldest first."""
+    def list_notes(self, experiment_id: int, trial_id: int | None = None) -> list[Note]:
+        """The experiment's own notes (not its trials'), or (``trial_id``) that trial's; oldest first."""
+
+    @abc.abstractmethod
+    def list_trial_notes(self, experiment_id: int) -> list[Note]:
+        """Every note on a trial of the experiment, oldest first (``Note.trial_id`` says which)."""
 
     # -- launch log --------------------------------------------------------
     @abc.abstractmethod

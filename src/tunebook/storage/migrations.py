@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from tunebook.core.errors import StoreError
 from tunebook.storage.engine import READ_ONLY, store_errors
-from tunebook.storage.schema import SCHEMA_VERSION, code_versions, launches, meta, metadata
+from tunebook.storage.schema import SCHEMA_VERSION, code_versions, launches, meta, metadata, notes
 
 Step = Callable[[Connection], None]
 
@@ -37,7 +37,18 @@ def _to_v2(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE studies ADD COLUMN source_trial_id INTEGER REFERENCES trials(id) ON DELETE SET NULL"))
 
 
-STEPS: list[tuple[int, Step]] = [(2, _to_v2)]
+def _to_v3(conn: Connection) -> None:
+    """v3: a note may be about one trial (``notes.trial_id``); the notes ``tunebook ui`` wrote before as
+    ``trial STUDY/NUMBER: TEXT`` on the experiment become notes on that trial."""
+    from tunebook.storage.notes import adopt_prefixed
+
+    conn.execute(text("ALTER TABLE notes ADD COLUMN trial_id INTEGER REFERENCES trials(id) ON DELETE CASCADE"))
+    for index in notes.indexes:
+        index.create(conn)
+    adopt_prefixed(conn)
+
+
+STEPS: list[tuple[int, Step]] = [(2, _to_v2), (3, _to_v3)]
 
 VERSION_KEY = "schema_version"
 _PG_LOCK_KEY = 0x74756E65  # "tune": serializes schema changes between processes

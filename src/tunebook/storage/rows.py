@@ -120,4 +120,5 @@ def checkpoint_record(row: Row) -> Checkpoint:
 
 
 def note_record(row: Row) -> Note:
-    return Note(id=row.id, experiment_id=row.experiment_id, text=row.text, created_at=row.created_at)
+    return Note(id=row.id, experiment_id=row.experiment_id, text=row.text, created_at=row.created_at,
+                trial_id=row.trial_id)

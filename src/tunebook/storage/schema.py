@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class UTCDateTime(TypeDecorator):
@@ -164,6 +164,9 @@ notes = Table(
     Column("experiment_id", Integer, ForeignKey("experiments.id", ondelete="CASCADE"), nullable=False),
     Column("text", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # v3: the trial the note is about (its experiment's trial); NULL for a note on the experiment
+    Column("trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE")),
+    Index("ix_notes_trial", "trial_id"),
 )
 
 launches = Table(

@@ -18,7 +18,8 @@ from tunebook.core.records import (
     Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Suggestion, Trial,
 )
 from tunebook.core.states import TrialState
-from tunebook.storage import code_versions, curves, finished, launches as launch_sql, trials as trial_sql
+from tunebook.storage import code_versions, curves, finished, launches as launch_sql, notes as note_sql
+from tunebook.storage import trial_pages, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
@@ -68,9 +69,11 @@ def _same_json(stored: str, new: str) -> bool:
 # Every call but imports (not idempotent) is retried when the connection drops: storage/retry.py.
 _RETRIED = (
     "ensure_experiment", "replace_spec", "get_experiment", "list_experiments", "ensure_study", "list_studies",
-    "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "list_trials",
+    "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "trial_by_number",
+    "list_trials", "page_trials",
     "add_code_version", "get_code_version", "log_curves", "load_curves", "add_checkpoint", "remove_checkpoint",
-    "list_checkpoints", "add_note", "list_notes", "append_launch", "list_launches", "launch_lines",
+    "list_checkpoints", "add_note", "list_notes", "list_trial_notes", "append_launch", "list_launches",
+    "launch_lines",
 )
 
 
@@ -315,6 +318,13 @@ class SQLStore(Store):
         with self._read(f"reading trial {trial_id}") as conn:
             return self._get_trial(conn, trial_id)
 
+    def trial_by_number(self, study_id: int, number: int) -> Trial | None:
+        query = select(trials).where(trials.c.study_id == study_id, trials.c.number == number)
+        with self._read(f"reading trial {number} of study {study_id}") as conn:
+            self._require(conn, studies, study_id, "study")
+            row = conn.execute(query).first()
+        return None if row is None else trial_record(row)
+
     def _get_trial(self, conn: Connection, trial_id: int) -> Trial:
         row = conn.execute(select(trials).where(trials.c.id == trial_id)).first()
         if row is None:
@@ -347,6 +357,17 @@ class SQLStore(Store):
         if sqlite:  # the timestamps came as SQLite's text: parsed in one lean pass, same records
             return [trial_record_from_text(row) for row in rows]
         return [trial_record(row) for row in rows]
+
+    def page_trials(self, experiment_id: int, *, sort: str = "trial", descending: bool = False,
+                    states: Sequence[str] = (), studies: Sequence[str] = (),
+                    ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
+                    offset: int = 0, limit: int = 50, numeric_params: Sequence[str] = ()) -> tuple[list[Trial], int]:
+        with self._read(f"reading a page of the trials of experiment {experiment_id}") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            queries = trial_pages.page_query(conn.dialect.name, experiment_id, sort, descending, states, studies,
+                                             ranges or {}, numeric_params)
+            rows, matching = trial_pages.read_page(conn, queries, offset, limit)
+        return [trial_record(row) for row in rows], matching
 
     def list_trials_changed(self, experiment_id: int, since: datetime) -> list[Trial]:
         return self._select_trials(None, experiment_id, since)
@@ -478,19 +499,25 @@ class SQLStore(Store):
         return [checkpoint_record(row) for row in rows]
 
     # -- notes -------------------------------------------------------------
-    def add_note(self, experiment_id: int, text: str) -> Note:
-        values = {"experiment_id": experiment_id, "text": text, "created_at": _now()}
+    def add_note(self, experiment_id: int, text: str, trial_id: int | None = None) -> Note:
+        values = {"experiment_id": experiment_id, "text": text, "created_at": _now(), "trial_id": trial_id}
         with self._write(f"adding a note to experiment {experiment_id}") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
+            if trial_id is not None:
+                note_sql.check_trial_of(conn, experiment_id, trial_id)
             row = conn.execute(notes.insert().values(values).returning(*notes.c)).first()
         return note_record(row)
 
-    def list_notes(self, experiment_id: int) -> list[Note]:
-        query = select(notes).where(notes.c.experiment_id == experiment_id).order_by(notes.c.id)
+    def list_notes(self, experiment_id: int, trial_id: int | None = None) -> list[Note]:
+        return self._notes(experiment_id, trial_id, every_trial=False)
+
+    def list_trial_notes(self, experiment_id: int) -> list[Note]:
+        return self._notes(experiment_id, None, every_trial=True)
+
+    def _notes(self, experiment_id: int, trial_id: int | None, every_trial: bool) -> list[Note]:
         with self._read(f"listing notes of experiment {experiment_id}") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
-            rows = conn.execute(query).all()
-        return [note_record(row) for row in rows]
+            return [note_record(row) for row in note_sql.select_notes(conn, experiment_id, trial_id, every_trial)]
 
     # -- launch log --------------------------------------------------------
     def append_launch(self, line: str, entry: Mapping[str, Any], expect_seq: int | None = None) -> LaunchRecord:

@@ -525,6 +525,52 @@ class StoreConformance(StoreFixtures):
         with pytest.raises(NotFoundError):
             store.add_note(999_999, "lost")
 
+    def test_page_trials_sorts_filters_and_cuts_in_the_database(self, store: Store) -> None:
+        experiment = store.ensure_experiment("exp", SPEC)
+        studies = [store.ensure_study(experiment.id, key, {}, budget=6) for key in ("b", "a")]
+        made = []
+        for i in range(12):
+            trial = store.claim_trial(studies[i % 2].id, "w", lambda n, i=i: (
+                {"lr": 10.0 ** -(i % 4), "layers[arch=mlp]": i} if i % 3 else {"lr": 10.0 ** -(i % 4)}))
+            objective = None if i % 5 == 0 else float((i * 7) % 11)
+            made.append(store.finish_trial(trial.id, TrialState.COMPLETE, objective=objective))
+        key = {s.id: s.key for s in studies}
+        name = lambda t: (key[t.study_id], t.number)  # noqa: E731
+        page, matching = store.page_trials(experiment.id, limit=100)
+        assert [name(t) for t in page] == sorted(name(t) for t in made) and matching == 12
+        by_objective, _ = store.page_trials(experiment.id, sort="objective", descending=True, limit=100)
+        scored = [t.objective for t in by_objective if t.objective is not None]
+        assert scored == sorted(scored, reverse=True) and [t.objective for t in by_objective[-3:]] == [None] * 3
+        layers, matching = store.page_trials(experiment.id, sort="layers[arch=mlp]", ranges={"lr": (0.001, 0.1)},
+                                             numeric_params=["lr", "layers[arch=mlp]"], limit=100)
+        expected = sorted((t for t in made if 0.001 <= t.params["lr"] <= 0.1),
+                          key=lambda t: (t.params.get("layers[arch=mlp]") is None, t.params.get("layers[arch=mlp]", 0),
+                                         t.study_id, t.number))
+        assert [t.id for t in layers] == [t.id for t in expected] and matching == len(expected)
+        second, matching = store.page_trials(experiment.id, studies=["a"], sort="lr", numeric_params=["lr"],
+                                             offset=2, limit=2)
+        in_a = sorted((t for t in made if key[t.study_id] == "a"), key=lambda t: (t.params["lr"], t.number))
+        assert [t.id for t in second] == [t.id for t in in_a[2:4]] and matching == 6
+        with pytest.raises(ValueError, match="sort='lr'"):
+            store.page_trials(experiment.id, sort="lr")
+
+    def test_trial_notes_are_kept_apart_from_the_experiments(self, store: Store, study: Any) -> None:
+        experiment_id = study.experiment_id
+        trial, other_trial = claim(store, study.id), claim(store, study.id)
+        store.add_note(experiment_id, "on the experiment")
+        on_trial = store.add_note(experiment_id, "lr too high here", trial_id=trial.id)
+        assert on_trial.trial_id == trial.id and on_trial.experiment_id == experiment_id
+        assert [n.text for n in store.list_notes(experiment_id)] == ["on the experiment"]
+        assert store.list_notes(experiment_id, trial_id=trial.id) == [on_trial]
+        assert store.list_notes(experiment_id, trial_id=other_trial.id) == []
+        assert store.list_trial_notes(experiment_id) == [on_trial]
+        elsewhere = store.ensure_experiment("elsewhere", SPEC)
+        with pytest.raises(NotFoundError, match=f"trial {trial.id} belongs to experiment"):
+            store.add_note(elsewhere.id, "wrong experiment", trial_id=trial.id)
+        with pytest.raises(NotFoundError, match="no trial with id 999999"):
+            store.add_note(experiment_id, "lost", trial_id=999_999)
+        assert store.list_trial_notes(elsewhere.id) == []
+
     # -- many processes ----------------------------------------------------------
     def test_second_store_sees_writes(self, store: Store, store_url: str, study: Any) -> None:
         trial = claim(store, study.id)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # Mirrors of tunebook.storage (schema.py, migrations.py, engine.py); importing
 # them would import SQLAlchemy. tests/tracking/test_sinks.py checks the rows.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 _INSERT_CHUNK = "INSERT INTO curve_chunks (trial_id, metric, n, steps, vals) VALUES (?, ?, ?, ?, ?)"
 _DELETE_CHECKPOINT = "DELETE FROM checkpoints WHERE trial_id = ? AND step = ?"
 _INSERT_CHECKPOINT = "INSERT INTO checkpoints (trial_id, step, path, value, created_at) VALUES (?, ?, ?, ?, ?)"

@@ -14,6 +14,7 @@ value; no traceback reaches the page.
 from __future__ import annotations
 
 import contextlib
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ async def _http_error(request: Any, exc: Any) -> Any:
 def create_app(store: Any, runs_dir: Path, allow_write: bool = False, host: str = "127.0.0.1",
                store_label: str | None = None, warm: bool = False) -> Starlette:
     """The app over an open ``store``; trial logs read under ``runs_dir``; notes written only if ``allow_write``;
-    ``warm``: start reading every experiment now (``UIContext.warm``), so the first page view does not wait."""
+    ``warm``: start reading the spreadsheet now (``UIContext.warm``), so the first page view does not wait."""
     from starlette.exceptions import HTTPException
     from starlette.middleware import Middleware
 
@@ -92,6 +93,13 @@ def create_app(store: Any, runs_dir: Path, allow_write: bool = False, host: str 
     app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan,
                     middleware=[Middleware(HostAndHeaders, hosts=allowed_hosts(host))])
     app.state.ui = ui
+    threading.Thread(target=_import_curve_thinning, daemon=True).start()
     if warm:
         ui.warm()
     return app
+
+
+def _import_curve_thinning() -> None:
+    """Import what the Trial page's curves need now, in the background: ``tunebook.plots`` pulls in scipy
+    (about 2 s of imports, many more on a loaded machine) and a first Trial page would wait for it."""
+    import tunebook.plots.lines  # noqa: F401

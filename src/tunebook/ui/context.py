@@ -1,13 +1,13 @@
 """What the routes share: the store (written only with ``--allow-write``), the trial folders, and a cache.
 
-An experiment of 50,000 trials takes one to several seconds to read; a user
-paging, sorting and filtering its table must not wait that long at each
-click. So reads are cached and served stale-while-revalidate: an answer
+An experiment of 50,000 trials takes one to several seconds to read whole
+(the spreadsheet, a table sorted by a text parameter, the judgement); a user
+must not wait that long at each click. So such reads are cached and served stale-while-revalidate: an answer
 younger than ``FRESH_S`` (the trials) or ``ANALYSIS_FRESH_S`` (the checklist
 and plots' data) is served as it is; an older one is still served at once
 while one background thread reads it again for the next request. Only the
-first read of an experiment waits, and ``warm`` starts those reads when the
-server starts. A stale read is redone only if the store says a trial changed
+first read waits (``warm`` starts the spreadsheet's when the server starts;
+the judgement's is started in the background and the page polls for it). A stale read is redone only if the store says a trial changed
 since (``Store.list_trials_changed``, one cheap query), and at most every
 ``COST_FACTOR`` times its own duration. The Live API and a running trial's
 curves are never cached.
@@ -29,6 +29,7 @@ FRESH_S = 3.0
 ANALYSIS_FRESH_S = 15.0
 COST_FACTOR = 5.0  # a cached read is redone at most every COST_FACTOR times its own duration
 CHANGE_LAG_S = 5.0  # a trial stamped up to this long before its commit is still seen as changed
+RETRY_AFTER_S = 30.0  # a failed judgement is reported this long before it is tried again
 
 
 @dataclasses.dataclass
@@ -54,6 +55,8 @@ class UIContext:
         self._cache_lock = threading.Lock()
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
         self._worker: Any = None  # the judgement's process (judge.py), started on first use
+        self._judging: dict[str, float] = {}  # experiment -> when its background judgement began (monotonic)
+        self._judge_failures: dict[str, tuple[str, float]] = {}  # experiment -> (why its judgement failed, when)
 
     def _cached(self, key: tuple[str, str], fresh_s: float, make: Callable[[], Any],
                 unchanged: Callable[[datetime], bool] | None = None) -> Any:
@@ -112,12 +115,12 @@ class UIContext:
                 del self._cache[key]
 
     def warm(self) -> None:
-        """Read the spreadsheet and every experiment's trials in a background thread (a server's start)."""
+        """Read the spreadsheet in a background thread (a server's start). Experiments' trials are not read:
+        the trials table's pages come from the store (``trials_table``), and reading 50,000 trials here
+        would only hold the interpreter while the first pages are asked for."""
         def read_all() -> None:
             try:
                 self.spreadsheet()
-                for record in self.store.list_experiments():
-                    self.trials(record.name)
             except Exception:  # noqa: BLE001 - a request will read (and report) it again
                 pass
 
@@ -152,6 +155,46 @@ class UIContext:
 
         self.store.get_experiment(name)  # NotFoundError here, before the worker
         return self._cached(("analysis", name), ANALYSIS_FRESH_S, lambda: self.in_worker(judge, name))
+
+    def analysis_when_ready(self, name: str) -> dict[str, Any] | None:
+        """``analysis(name)`` if it is made; else None, with its making started in the background (once).
+        A failure to make it is raised (TunebookError naming the cause) to every caller for ``RETRY_AFTER_S``;
+        the next one after that starts it again."""
+        from tunebook.core.errors import TunebookError
+
+        self.store.get_experiment(name)
+        with self._cache_lock:
+            made = ("analysis", name) in self._cache
+            failed, when = self._judge_failures.get(name, (None, 0.0))
+            if failed is not None and time.monotonic() - when > RETRY_AFTER_S:
+                del self._judge_failures[name]
+                failed = None
+            start = not made and failed is None and name not in self._judging
+            if start:
+                self._judging[name] = time.monotonic()
+        if failed is not None:
+            raise TunebookError(f"could not judge experiment {name!r}: {failed}")
+        if made:
+            return self.analysis(name)
+        if start:
+            threading.Thread(target=self._judge_in_background, args=(name,), daemon=True).start()
+        return None
+
+    def judging_for(self, name: str) -> float:
+        """Seconds since the judgement of ``name`` began in the background (0.0 when none is under way)."""
+        with self._cache_lock:
+            began = self._judging.get(name)
+        return 0.0 if began is None else time.monotonic() - began
+
+    def _judge_in_background(self, name: str) -> None:
+        try:
+            self.analysis(name)
+        except Exception as exc:  # noqa: BLE001 - handed to the next request, which shows it
+            with self._cache_lock:
+                self._judge_failures[name] = (str(exc) or type(exc).__name__, time.monotonic())
+        finally:
+            with self._cache_lock:
+                self._judging.pop(name, None)
 
     def in_worker(self, function: Callable[..., Any], name: str) -> Any:
         """``function(store url, name, runs, store label)`` run in the worker process; its result."""

@@ -8,7 +8,9 @@ trials table (``trials_table``, one page at a time), the judgement
 ``tunebook report`` decides them) and the playbook's plots
 (``/api/figures``: ``tunebook.report.figures``, the report's own data
 functions in ``tunebook.plots``); those two are made in a worker process
-(``judge.py``) so that they never stall the other pages.
+(``judge.py``) so that they never stall the other pages. Until the
+judgement is made those two answer 202 ("computing", and for how long) and
+the page says so and asks again: no request is held open for it.
 """
 
 from __future__ import annotations
@@ -39,14 +41,30 @@ def experiment_page(request: Any) -> Any:
 
 
 def analysis_api(request: Any) -> Any:
-    """``/api/analysis?name=``: the verdict, the isolation result, the checklist (problems first), the code line."""
-    return plain_json(request.app.state.ui.analysis(required(request, "name"))["analysis"])
+    """``/api/analysis?name=``: the verdict, the isolation result, the checklist (problems first), the code line.
+    While the worker is still making it: 202 ``{"computing": true, "seconds": ...}`` (ask again); with
+    ``wait=1`` the answer waits for it instead."""
+    made = _judged(request)
+    return made if not isinstance(made, dict) else plain_json(made["analysis"])
 
 
 def figures_api(request: Any) -> Any:
-    """``/api/figures?name=``: the report's figures as ``[{title, figure}]`` (plotly's JSON, drawn by plotly.js)."""
-    body = request.app.state.ui.analysis(required(request, "name"))["figures"]
-    return Response(body, media_type="application/json")
+    """``/api/figures?name=``: the report's figures as ``[{title, figure}]`` (plotly's JSON, drawn by plotly.js);
+    202 while they are being made, as ``/api/analysis``."""
+    made = _judged(request)
+    return made if not isinstance(made, dict) else Response(made["figures"], media_type="application/json")
+
+
+def _judged(request: Any) -> Any:
+    """The judgement of the request's experiment, or the 202 answer saying it is being made."""
+    ui = request.app.state.ui
+    name = required(request, "name")
+    if request.query_params.get("wait") in ("1", "true"):
+        return ui.analysis(name)
+    made = ui.analysis_when_ready(name)
+    if made is None:
+        return plain_json({"computing": True, "seconds": round(ui.judging_for(name), 1)}, 202)
+    return made
 
 
 def report_page(request: Any) -> Any:

@@ -1,9 +1,8 @@
 """Notes on experiments and on trials: shown always, added only with ``--allow-write``.
 
-The store keeps notes per experiment, append-only and timestamped (``tunebook
-note`` adds them too). A trial's note is an experiment note that starts with
-``trial STUDY/NUMBER: `` (``TRIAL_PREFIX``), so ``tunebook status`` lists it
-with the experiment's and no schema change was needed.
+The store keeps notes per experiment and per trial (``notes.trial_id``),
+append-only and timestamped (``tunebook note [--trial STUDY/NUMBER]`` adds
+them too).
 
 A note is added with ``POST /api/notes`` (form fields ``name``, ``trial``
 (optional), ``text``, ``seen``, ``csrf_token``; or the token in the
@@ -19,15 +18,12 @@ replaced, so even then nothing is lost).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from tunebook.ui.params import BadRequest, trial_ref
+from tunebook.ui.params import BadRequest
 from tunebook.ui.responses import plain_json
 from tunebook.ui.security import write_refusal
 
-TRIAL_PREFIX = "trial {}: "
-TRIAL_NOTE = re.compile(r"trial \S+/\d+: ")
 MAX_NOTE = 10_000  # characters
 
 
@@ -38,15 +34,14 @@ def _shown(note: Any, text: str) -> dict[str, Any]:
 def experiment_notes(store: Any, record: Any) -> tuple[list[dict[str, Any]], int]:
     """(the experiment's own notes, the spec's first, oldest first; the newest one's id, 0 if none)."""
     notes = [{"id": 0, "at": "spec", "text": record.spec["notes"]}] if record.spec.get("notes") else []
-    own = [n for n in store.list_notes(record.id) if not TRIAL_NOTE.match(n.text)]
+    own = store.list_notes(record.id)
     return notes + [_shown(n, n.text) for n in own], max((n.id for n in own), default=0)
 
 
-def trial_notes(store: Any, record: Any, ref: str) -> tuple[list[dict[str, Any]], int]:
-    """(the notes on trial ``ref`` of the experiment, oldest first; the newest one's id, 0 if none)."""
-    prefix = TRIAL_PREFIX.format(ref)
-    own = [n for n in store.list_notes(record.id) if n.text.startswith(prefix)]
-    return [_shown(n, n.text[len(prefix):]) for n in own], max((n.id for n in own), default=0)
+def trial_notes(store: Any, record: Any, trial_id: int) -> tuple[list[dict[str, Any]], int]:
+    """(the notes on trial ``trial_id`` of the experiment, oldest first; the newest one's id, 0 if none)."""
+    own = store.list_notes(record.id, trial_id=trial_id)
+    return [_shown(n, n.text) for n in own], max((n.id for n in own), default=0)
 
 
 async def add_note_api(request: Any) -> Any:
@@ -75,9 +70,12 @@ def _add(ui: Any, form: dict[str, str]) -> Any:
         raise BadRequest(f"seen={form.get('seen')!r} is not a note id") from None
     with ui.write_lock:
         record = ui.store.get_experiment(name)
+        trial_id = None
         if ref:
-            trial_ref(ref)
-            notes, latest = trial_notes(ui.store, record, ref)
+            from tunebook.ui.trial import find_trial
+
+            trial_id = find_trial(ui, name, ref)[0].id
+            notes, latest = trial_notes(ui.store, record, trial_id)
         else:
             notes, latest = experiment_notes(ui.store, record)
         if latest != seen:
@@ -86,6 +84,6 @@ def _add(ui: Any, form: dict[str, str]) -> Any:
             return plain_json({"error": f"conflict: {len(newer)} note(s) were added to {where} since this page "
                                         "was loaded; yours was NOT saved. Read them below, then submit yours again.",
                                "newer": newer, "latest": latest}, 409)
-        note = ui.store.add_note(record.id, (TRIAL_PREFIX.format(ref) if ref else "") + text)
+        note = ui.store.add_note(record.id, text, trial_id=trial_id)
     ui.forget(name)
     return plain_json({"note": _shown(note, text), "latest": note.id}, 201)

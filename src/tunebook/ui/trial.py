@@ -23,54 +23,52 @@ from tunebook.ui.responses import page, plain_json
 CURVE_POINTS = 1000  # per metric on the Trial page: a wide panel's pixels
 
 
-def find_trial(ui: Any, name: str, ref: str) -> tuple[Any, Any, str]:
-    """(ExperimentData without curves, the Trial record, its name) for ``STUDY/NUMBER`` of experiment ``name``."""
+def find_trial(ui: Any, name: str, ref: str) -> tuple[Any, str, Any]:
+    """(the Trial record, its name ``STUDY/NUMBER``, the experiment's record) of trial ``ref`` of experiment
+    ``name``, looked up in the store by study and number (no other trial is read); NotFoundError if none."""
     from tunebook.core.errors import NotFoundError
+    from tunebook.core.records import trial_name
 
-    study, number = trial_ref(ref)
-    data = ui.trials(name)
-    rows = data.trials[(data.trials["study"] == study) & (data.trials["number"] == number)]
-    if rows.empty:
-        data = ui.trials_now(name)  # a trial that started since the cached read
-        rows = data.trials[(data.trials["study"] == study) & (data.trials["number"] == number)]
-    if rows.empty:
+    study_key, number = trial_ref(ref)
+    record = ui.store.get_experiment(name)
+    study = next((s for s in ui.store.list_studies(record.id) if s.key == study_key), None)
+    trial = ui.store.trial_by_number(study.id, number) if study is not None else None
+    if trial is None:
         raise NotFoundError(f"experiment {name!r} has no trial {ref!r}")
-    trial_id = int(rows["trial_id"].iloc[0])
-    return data, ui.store.get_trial(trial_id), data.trial_name(trial_id)
+    return trial, trial_name(study_key, number), record
 
 
 def trial_page(request: Any) -> Any:
     """``/trial?name=EXP&trial=STUDY/NUMBER``."""
+    from tunebook.core.experiment import Experiment
     from tunebook.ui.notes import trial_notes
 
     ui = request.app.state.ui
     name = required(request, "name")
-    data, trial, ref = find_trial(ui, name, required(request, "trial"))
-    version = data.code_versions.get(trial.id)
+    trial, ref, record = find_trial(ui, name, required(request, "trial"))
+    version = ui.store.get_code_version(trial.code_version_id) if trial.code_version_id is not None else None
     if version is not None:
         reproduce = rerun_command(name, ref, ui.store_label)
     else:
-        record = ui.store.get_experiment(name)
         reproduce = f"tunebook run {record.source} --store {ui.store_label}" if record.source else None
     params = [{"id": k, "name": plain_name(k), "value": v, "conditional": k != plain_name(k)}
               for k, v in trial.params.items()]
-    notes, latest = trial_notes(ui.store, ui.store.get_experiment(name), ref)
+    notes, latest = trial_notes(ui.store, record, trial.id)
     return page(request, "trial.html", title=f"{name}/{ref}", name=name, trial=trial, ref=ref, params=params,
                 code=code_line(version), reproduce=reproduce, checkpoints=ui.store.list_checkpoints(trial.id),
-                objective=data.objective, notes=notes, latest_note=latest)
+                objective=Experiment.from_dict(record.spec).objective, notes=notes, latest_note=latest)
 
 
 def curves_api(request: Any) -> Any:
     """``/api/curves?name=&trial=[&after=STEP]``: ``{metrics: {name: {steps, values}}, last_step, state}``."""
     ui = request.app.state.ui
     name = required(request, "name")
-    _, trial, _ = find_trial(ui, name, required(request, "trial"))
+    fresh = find_trial(ui, name, required(request, "trial"))[0]  # read now: its state and objective current
     after = integer(request, "after", -1, -1, 2**62)
-    fresh = ui.store.get_trial(trial.id)
     if after == -1 and fresh.state.is_finished:  # its curves will not change: thinned once, then cached
-        metrics, last_step = ui.cached_forever(("curves", name, trial.id), lambda: _thinned(ui, trial.id, after))
+        metrics, last_step = ui.cached_forever(("curves", name, fresh.id), lambda: _thinned(ui, fresh.id, after))
     else:
-        metrics, last_step = _thinned(ui, trial.id, after)
+        metrics, last_step = _thinned(ui, fresh.id, after)
     return plain_json({"metrics": metrics, "last_step": last_step, "state": fresh.state.value,
                        "objective": fresh.objective, "reason": fresh.reason})
 
@@ -115,7 +113,7 @@ def log_api(request: Any) -> Any:
 
     ui = request.app.state.ui
     name = required(request, "name")
-    _, trial, ref = find_trial(ui, name, required(request, "trial"))
+    trial, ref, _ = find_trial(ui, name, required(request, "trial"))
     stream = request.query_params.get("stream", "stdout")
     if stream not in ("stdout", "stderr"):
         raise BadRequest(f"stream={stream!r} is not stdout or stderr")

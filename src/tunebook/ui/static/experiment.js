@@ -49,17 +49,33 @@
       li.appendChild(TB.el("p", {className: "action"}, "What to do: " + f.action + " (" + f.section + ")"));
     });
   }
+  // The judgement is made in the server's worker process: until it is ready the API answers {computing: true}
+  // and the page says what is being computed, for how long, and asks again.
+  function whenJudged(url, shown, done, failed) {
+    TB.getJSON(url).then(function (a) {
+      if (!a.computing) { done(a); return; }
+      shown.forEach(function (box) {
+        box.textContent = "computing the checklist and plots of " + trialCount() + " trials in the background (" + Math.round(a.seconds) + " s so far)…";
+      });
+      setTimeout(function () { whenJudged(url, shown, done, failed); }, 1000);
+    }).catch(failed);
+  }
+  function trialCount() { return document.getElementById("counts").textContent.split(" ")[0]; }
   function loadAnalysis() {
-    TB.getJSON("/api/analysis?" + TB.query({name: name})).then(function (a) {
-      document.getElementById("analysis-loading").remove();
+    var loading = document.getElementById("analysis-loading");
+    var checklistBox = document.getElementById("checklist").querySelector(".loading");
+    whenJudged("/api/analysis?" + TB.query({name: name}), [loading, checklistBox], function (a) {
+      loading.remove();
       verdict(a.verdict); bestTable(a.best, a.objective); checklist(a.findings);
       if (a.code) document.getElementById("code-line").textContent = "Code: " + a.code + ".";
-    }).catch(function (e) {
-      document.getElementById("analysis-loading").textContent = "could not judge the experiment: " + e.message;
+    }, function (e) {
+      loading.textContent = "could not judge the experiment: " + e.message;
+      checklistBox.textContent = "no checklist: the judgement failed (see above)";
     });
-    TB.getJSON("/api/figures?" + TB.query({name: name})).then(function (f) {
-      TB.withPlotly(function () { Figures.show(document.getElementById("figures"), f.figures); });
-    }).catch(function (e) { document.getElementById("figures").textContent = "could not draw the plots: " + e.message; });
+    var figuresBox = document.getElementById("figures");
+    whenJudged("/api/figures?" + TB.query({name: name}), [figuresBox.querySelector(".loading")], function (f) {
+      TB.withPlotly(function () { Figures.show(figuresBox, f.figures); });
+    }, function (e) { figuresBox.textContent = "could not draw the plots: " + e.message; });
   }
 
   function header(columns) {
@@ -90,6 +106,8 @@
     if (select.options.length > 1) return;
     list.forEach(function (s) { select.appendChild(TB.el("option", {value: s}, s)); });
   }
+  var judged = false;
+  function judgeOnce() { if (!judged) { judged = true; loadAnalysis(); } }  // after the table: it comes first
   function loadTrials() {
     var params = Object.assign({name: name, page: state.page, size: state.size, sort: state.sort, desc: state.desc ? 1 : ""}, state.filters);
     TB.getJSON("/api/trials?" + TB.query(params)).then(function (a) {
@@ -101,7 +119,7 @@
       document.getElementById("page-label").textContent = "page " + (a.page + 1) + " of " + pages;
       document.getElementById("prev").disabled = a.page === 0;
       document.getElementById("next").disabled = a.page + 1 >= pages;
-    }).catch(function (e) { errorBox.hidden = false; errorBox.textContent = e.message; });
+    }).catch(function (e) { errorBox.hidden = false; errorBox.textContent = e.message; }).then(judgeOnce);
   }
   document.getElementById("prev").addEventListener("click", function () { state.page = Math.max(0, state.page - 1); loadTrials(); });
   document.getElementById("next").addEventListener("click", function () { state.page += 1; loadTrials(); });
@@ -123,5 +141,5 @@
       if (!first && a.changed.length) loadTrials();
     }).catch(function () {}).then(function () { setTimeout(poll, 3000); });
   }
-  loadTrials(); loadAnalysis(); setTimeout(poll, 3000);
+  loadTrials(); setTimeout(poll, 3000);
 })();
