@@ -14,6 +14,11 @@
     17-trial study of a trivial ``run.function`` program: unlike (b)'s wall
     time, it barely moves when other work shares the machine.
 
+Every figure comes with the machine's load average (1 min) before and after it.
+The processes timed run with their bytecode cached (PYTHONDONTWRITEBYTECODE is
+dropped from their environment, and round 0 writes the caches), as from any pip
+install: otherwise each trial process would compile tunebook's modules anew.
+
     python benchmarks/trial_logging.py [--steps 200000] [--mlflow-steps 50000] [--runs 5] [--seconds 10]
 """
 
@@ -27,6 +32,8 @@ import sys
 # import below (SQLAlchemy, MLflow). Drop that folder before importing anything.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # see the docstring: measure what an installed tunebook costs
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -266,7 +273,7 @@ def measure_overhead(runs: int, seconds: float, trials: int, workdir: Path) -> d
         many_wall, many_compute = tunebook_study(spec, trials, workdir, steps)
         around = ((many_wall - many_compute) - (one_wall - one_compute)) / (trials - 1)
         fixed = (one_wall - one_compute) - around
-        print(f"  round {i}{' (warm-up)' if not i else ''}: bare run {bare_wall:.3f} s "
+        print(f"  round {i} (load {os.getloadavg()[0]:.1f}){' (warm-up)' if not i else ''}: bare run {bare_wall:.3f} s "
               f"({bare_around:.3f} s around the compute); in a study {around:.3f} s around each trial's compute; "
               f"once per run {fixed:.3f} s", flush=True)
         if i:
@@ -341,17 +348,21 @@ def main() -> None:
         return
     missing = tunebook_run_available()
     if missing is None:
+        load = os.getloadavg()[0]
         with tempfile.TemporaryDirectory() as tmp:
             per_trial, once = measure_cpu(args.cpu_rounds, 17, Path(tmp))
-        print(f"\n(c) CPU of `tunebook run` (CLI + trial processes), median of {args.cpu_rounds} rounds")
+        print(f"\n(c) CPU of `tunebook run` (CLI + trial processes), median of {args.cpu_rounds} rounds, "
+              f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
         print(f"  per trial of a trivial run.function program: {per_trial * 1000:.0f} ms;  once per run: {once:.2f} s")
     print(f"\n(b) a ~{args.seconds:g} s trial, bare vs in a `tunebook run` study ({args.runs} rounds)", flush=True)
     missing = tunebook_run_available()
     if missing is not None:
         print(f"  skipped: `tunebook run` is not available ({missing})")
         return
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         measured = measure_overhead(args.runs, args.seconds, args.trials, Path(tmp))
+    print(f"  load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
     rounds = measured["rounds"]
     bare = statistics.median(r["bare"] for r in rounds)
     added = statistics.median(r["around"] - r["bare_around"] for r in rounds)
