@@ -10,9 +10,12 @@
     medians and the slowdown.
 
 (c) CPU seconds (user + system, of the CLI and every trial process) that
-    ``tunebook run`` spends per trial and once per run, from a 1-trial and a
-    17-trial study of a trivial ``run.function`` program: unlike (b)'s wall
-    time, it barely moves when other work shares the machine.
+    ``tunebook run`` spends per trial and once per run, from a 1-, a 17- and a
+    33-trial study of a trivial ``run.function`` program: per trial is the slope
+    from 17 to 33 trials (the verdict printed at the end runs the same checks at
+    both, where at 1 trial some have too few trials to run and load nothing),
+    once per run the 1-trial study less one trial. Unlike (b)'s wall time, it
+    barely moves when other work shares the machine.
 
 Every figure comes with the machine's load average (1 min) before and after it.
 The processes timed run with their bytecode cached (PYTHONDONTWRITEBYTECODE is
@@ -312,11 +315,12 @@ def cpu_seconds(trials: int, workdir: Path) -> float:
 
 
 def measure_cpu(rounds: int, trials: int, workdir: Path) -> tuple[float, float]:
-    """Medians over ``rounds`` of (CPU s per trial, CPU s once per run): the slope and the intercept."""
+    """Medians over ``rounds`` of (CPU s per trial, CPU s once per run): the slope from ``trials`` to
+    ``2 * trials - 1`` trials, and a 1-trial study's CPU less that slope."""
     per_trial, once = [], []
     for _ in range(rounds):
-        one, many = cpu_seconds(1, workdir), cpu_seconds(trials, workdir)
-        per_trial.append((many - one) / (trials - 1))
+        one, some, more = cpu_seconds(1, workdir), cpu_seconds(trials, workdir), cpu_seconds(2 * trials - 1, workdir)
+        per_trial.append((more - some) / (trials - 1))
         once.append(one - per_trial[-1])
     return statistics.median(per_trial), statistics.median(once)
 
@@ -329,7 +333,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="(b): the program's bare run time")
     parser.add_argument("--trials", type=int, default=4, help="(b): trials in the longer study")
     parser.add_argument("--skip-overhead", action="store_true", help="measure (a) only")
-    parser.add_argument("--cpu-rounds", type=int, default=3, help="(c): rounds of a 1- and a 17-trial study")
+    parser.add_argument("--cpu-rounds", type=int, default=3, help="(c): rounds of a 1-, 17- and 33-trial study")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
