@@ -1,4 +1,4 @@
-"""The trial launcher: ``python -m tunebook.execution.launch TRIAL_DIR`` (executors: ``launcher_argv``).
+"""The trial launcher: ``python -m tunebook.execution.launch TRIAL_DIR``.
 
 Runs in the trial's process next to the user's program, so it imports only
 the standard library and ``tunebook.tracking``. It reads ``launch.json`` from
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
     from typing import IO, Any
 
 LAUNCH_FILE = "launch.json"
-# How executors start the launcher: ``-c`` rather than ``-m tunebook.execution.launch``, which would load
-# runpy, importlib.util and contextlib first (~6 ms of CPU a trial) to find this same module.
-START_CODE = "import sys; from tunebook.execution.launch import main; sys.exit(main(sys.argv))"
 ENV_PARENT_PID = "TUNEBOOK_PARENT_PID"
 STORE_FAILED = "store_failed"  # the outcome of a trial that could not write to its store
 STORE_FAILED_EXIT = 75  # EX_TEMPFAIL: the trial is not at fault; the runner stops and re-queues it
@@ -139,13 +136,7 @@ def _end(child: subprocess.Popen) -> None:
         child.wait()
 
 
-def launcher_argv(python: str, trial_dir: str) -> list[str]:
-    """The command that starts the launcher for the trial in ``trial_dir`` with interpreter ``python``."""
-    return [python, "-c", START_CODE, trial_dir]
-
-
 def main(argv: list[str]) -> int:
-    """``argv[1]``: the trial folder (``argv[0]`` is ``-c`` or this file)."""
     die_with_parent()
     trial_dir = Path(argv[1])
     spec = json.loads((trial_dir / LAUNCH_FILE).read_text())

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from tunebook.execution.launch import ENV_PARENT_PID, launcher_argv
+from tunebook.execution.launch import ENV_PARENT_PID
 from tunebook.tracking.protocol import ENV_TRIAL_DIR, OUTCOME_FILE, STDERR_FILE, STDOUT_FILE
 
 ENV_NODE_ID = "TUNEBOOK_RAY_NODE_ID"  # the Ray node a trial runs on, for the trial's program
@@ -56,7 +56,7 @@ def run_trial(
     folder = Path(env_changes[ENV_TRIAL_DIR])
     _write_files(folder, files)
     env = _trial_env(env_changes, node_id)
-    argv = launcher_argv(sys.executable, str(folder))
+    argv = [sys.executable, "-m", "tunebook.execution.launch", str(folder)]
     with open(folder / STDOUT_FILE, "ab") as out, open(folder / STDERR_FILE, "ab") as err:
         process = subprocess.Popen(
             argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
