@@ -17,7 +17,14 @@ trials per hour, and the overhead per trial ``wall * concurrency / trials -
 seconds``: what each trial costs beyond the program's own run, with the
 start-up spread over the trials, and without it (``wall - start``). One run of the script measures everything; ``--out`` keeps the JSON.
 
+``--ray-trials N`` measures instead whether Ray slows down as a run grows: N
+trials of a trivial ``run.function`` program (it logs one point) through
+tunebook on Ray, ``--concurrency`` at once (its first value), and the trials per
+hour of the first and the last ``--window`` trials, each window's rate taken
+between trial finishes (``window`` intervals), so Ray's start-up is in neither.
+
     python benchmarks/scale.py [--trials 16] [--seconds 1] [--concurrency 1 2 4 8] [--out results/scale.json]
+    python benchmarks/scale.py --ray-trials 1000 --concurrency 2 [--window 100]
 
 Needs the ``ray`` extra (``pip install 'tunebook[ray]' 'ray[tune]'``).
 """
@@ -46,18 +53,26 @@ print(json.dumps({"step": 0, "loss": (x - 0.3) ** 2}))
 """
 
 
-def spec(folder: Path, trials: int, seconds: float, executor: str, parallel: int) -> Any:
+TRIVIAL = """
+def train(params, trial):
+    trial.log(0, loss=(params["x"] - 0.3) ** 2)
+"""
+
+
+def spec(folder: Path, trials: int, seconds: float | None, executor: str, parallel: int) -> Any:
+    """The benchmark's experiment: ``prog.py`` sleeping ``seconds``, or (None) ``trivial.py``'s function."""
     from tunebook.core.experiment import Experiment
 
+    program: dict[str, Any] = ({"function": "trivial:train"} if seconds is None else
+                               {"command": f"{sys.executable} prog.py {{x}} {seconds}", "metrics": ["json"]})
     return Experiment.from_dict({
         "name": f"scale-{executor}-{parallel}", "objective": {"metric": "loss", "mode": "min"},
         "nuisance": {"x": {"low": 0.0, "high": 1.0}}, "search": {"trials": trials},
-        "run": {"command": f"{sys.executable} prog.py {{x}} {seconds}", "metrics": ["json"], "parallel": parallel,
-                "executor": executor, "address": "local", "retries": 0},
+        "run": {**program, "parallel": parallel, "executor": executor, "address": "local", "retries": 0},
     }, source=str(folder / "spec.yaml"))
 
 
-def run_tunebook(folder: Path, trials: int, seconds: float, kind: str, parallel: int) -> tuple[float, float]:
+def run_tunebook(folder: Path, trials: int, seconds: float | None, kind: str, parallel: int) -> tuple[float, float]:
     """(wall seconds for a Runner's run of ``trials`` trials, of which the executor's start-up: Ray's init)."""
     from tunebook.execution import Runner
     from tunebook.execution.choose import make_executor
@@ -113,6 +128,50 @@ def run_tune(folder: Path, trials: int, seconds: float, parallel: int) -> tuple[
     return wall, start
 
 
+def finish_times(folder: Path, parallel: int) -> list[float]:
+    """When each trial of the ``--ray-trials`` run finished (seconds, sorted), read from its store."""
+    from tunebook.storage import SQLStore
+
+    name = f"scale-ray-{parallel}"
+    with SQLStore(f"sqlite:///{folder / f'{name}.db'}") as store:
+        trials = store.list_trials(experiment_id=store.get_experiment(name).id)
+        return sorted(t.finished_at.timestamp() for t in trials)
+
+
+def window_rates(finished: list[float], window: int) -> list[float]:
+    """Trials per hour of each run of ``window`` consecutive trials (by finish): ``window`` / the time from the
+    finish before the window to the window's last finish (so no window holds the start-up)."""
+    if len(finished) < window + 1:
+        raise SystemExit(f"--window {window} needs more than {window} trials, got {len(finished)}")
+    ends = list(range(window, len(finished), window))
+    if ends[-1] != len(finished) - 1:
+        ends.append(len(finished) - 1)  # the last window ends at the last trial (it may overlap the one before)
+    return [window / (finished[end] - finished[end - window]) * 3600 for end in ends]
+
+
+def many_trials(trials: int, window: int, parallel: int) -> dict[str, Any]:
+    """Run ``trials`` trivial trials through tunebook on Ray; every window's rate, the machine's load around it."""
+    folder = Path(tempfile.mkdtemp(prefix="tunebook-scale-"))
+    loads = [os.getloadavg()[0]]
+    try:
+        (folder / "trivial.py").write_text(TRIVIAL.lstrip())
+        wall, start = run_tunebook(folder, trials, None, "ray", parallel)
+        loads.append(os.getloadavg()[0])
+        rates = window_rates(finish_times(folder, parallel), window)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    first, last = rates[0], rates[-1]
+    row = {"setup": "ray", "concurrency": parallel, "trials": trials, "window": window, "wall_s": round(wall, 1),
+           "start_s": round(start, 1), "first_per_hour": round(first), "last_per_hour": round(last),
+           "last_over_first": round(last / first, 3), "per_hour_by_window": [round(r) for r in rates],
+           "load_average_before_after": loads}
+    print(f"{trials} trivial trials through tunebook on Ray, {parallel} at once, {os.cpu_count()} CPUs: "
+          f"{wall:.0f} s ({start:.0f} s start), load average {loads[0]:.1f} before, {loads[1]:.1f} after\n"
+          f"first {window}: {first:,.0f} trials/h   last {window}: {last:,.0f} trials/h   last/first {last / first:.2f}\n"
+          f"each {window}: {' '.join(f'{r:,.0f}' for r in rates)}", flush=True)
+    return row
+
+
 def measure(name: str, parallel: int, trials: int, seconds: float,
             run: Callable[[], tuple[float, float]]) -> dict[str, Any]:
     wall, start = run()
@@ -134,10 +193,22 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--setups", nargs="+", default=["local", "ray", "ray-tune"],
                         choices=["local", "ray", "ray-tune"])
+    parser.add_argument("--ray-trials", type=int, default=None,
+                        help="instead: this many trivial trials on Ray, first vs last --window trials/hour")
+    parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.trials < 1 or args.seconds < 0 or min(args.concurrency) < 1:
         parser.error("--trials and --concurrency must be >= 1, --seconds >= 0")
+    if args.ray_trials is not None:
+        if args.window < 1 or args.ray_trials < 2 * args.window:
+            parser.error(f"--ray-trials must be at least twice --window (two windows), got {args.ray_trials} "
+                         f"and {args.window}")
+        row = many_trials(args.ray_trials, args.window, args.concurrency[0])
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps({"cpus": os.cpu_count(), "many": row}, indent=2))
+        return
     rows = []
     print(f"{args.trials} trials of a {args.seconds:g} s program, {os.cpu_count()} CPUs\n"
           f"{'setup':<10} {'at once':>7} {'wall':>10} {'start':>9} {'trials':>11} {'overhead per trial':>11} "

@@ -10,9 +10,17 @@
     medians and the slowdown.
 
 (c) CPU seconds (user + system, of the CLI and every trial process) that
-    ``tunebook run`` spends per trial and once per run, from a 1-trial and a
-    17-trial study of a trivial ``run.function`` program: unlike (b)'s wall
-    time, it barely moves when other work shares the machine.
+    ``tunebook run`` spends per trial and once per run, from a 1-, a 17- and a
+    33-trial study of a trivial ``run.function`` program: per trial is the slope
+    from 17 to 33 trials (the verdict printed at the end runs the same checks at
+    both, where at 1 trial some have too few trials to run and load nothing),
+    once per run the 1-trial study less one trial. Unlike (b)'s wall time, it
+    barely moves when other work shares the machine.
+
+Every figure comes with the machine's load average (1 min) before and after it.
+The processes timed run with their bytecode cached (PYTHONDONTWRITEBYTECODE is
+dropped from their environment, and round 0 writes the caches), as from any pip
+install: otherwise each trial process would compile tunebook's modules anew.
 
     python benchmarks/trial_logging.py [--steps 200000] [--mlflow-steps 50000] [--runs 5] [--seconds 10]
 """
@@ -27,6 +35,8 @@ import sys
 # import below (SQLAlchemy, MLflow). Drop that folder before importing anything.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # see the docstring: measure what an installed tunebook costs
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -266,7 +276,7 @@ def measure_overhead(runs: int, seconds: float, trials: int, workdir: Path) -> d
         many_wall, many_compute = tunebook_study(spec, trials, workdir, steps)
         around = ((many_wall - many_compute) - (one_wall - one_compute)) / (trials - 1)
         fixed = (one_wall - one_compute) - around
-        print(f"  round {i}{' (warm-up)' if not i else ''}: bare run {bare_wall:.3f} s "
+        print(f"  round {i} (load {os.getloadavg()[0]:.1f}){' (warm-up)' if not i else ''}: bare run {bare_wall:.3f} s "
               f"({bare_around:.3f} s around the compute); in a study {around:.3f} s around each trial's compute; "
               f"once per run {fixed:.3f} s", flush=True)
         if i:
@@ -305,11 +315,12 @@ def cpu_seconds(trials: int, workdir: Path) -> float:
 
 
 def measure_cpu(rounds: int, trials: int, workdir: Path) -> tuple[float, float]:
-    """Medians over ``rounds`` of (CPU s per trial, CPU s once per run): the slope and the intercept."""
+    """Medians over ``rounds`` of (CPU s per trial, CPU s once per run): the slope from ``trials`` to
+    ``2 * trials - 1`` trials, and a 1-trial study's CPU less that slope."""
     per_trial, once = [], []
     for _ in range(rounds):
-        one, many = cpu_seconds(1, workdir), cpu_seconds(trials, workdir)
-        per_trial.append((many - one) / (trials - 1))
+        one, some, more = cpu_seconds(1, workdir), cpu_seconds(trials, workdir), cpu_seconds(2 * trials - 1, workdir)
+        per_trial.append((more - some) / (trials - 1))
         once.append(one - per_trial[-1])
     return statistics.median(per_trial), statistics.median(once)
 
@@ -322,7 +333,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="(b): the program's bare run time")
     parser.add_argument("--trials", type=int, default=4, help="(b): trials in the longer study")
     parser.add_argument("--skip-overhead", action="store_true", help="measure (a) only")
-    parser.add_argument("--cpu-rounds", type=int, default=3, help="(c): rounds of a 1- and a 17-trial study")
+    parser.add_argument("--cpu-rounds", type=int, default=3, help="(c): rounds of a 1-, 17- and 33-trial study")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -341,17 +352,21 @@ def main() -> None:
         return
     missing = tunebook_run_available()
     if missing is None:
+        load = os.getloadavg()[0]
         with tempfile.TemporaryDirectory() as tmp:
             per_trial, once = measure_cpu(args.cpu_rounds, 17, Path(tmp))
-        print(f"\n(c) CPU of `tunebook run` (CLI + trial processes), median of {args.cpu_rounds} rounds")
+        print(f"\n(c) CPU of `tunebook run` (CLI + trial processes), median of {args.cpu_rounds} rounds, "
+              f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
         print(f"  per trial of a trivial run.function program: {per_trial * 1000:.0f} ms;  once per run: {once:.2f} s")
     print(f"\n(b) a ~{args.seconds:g} s trial, bare vs in a `tunebook run` study ({args.runs} rounds)", flush=True)
     missing = tunebook_run_available()
     if missing is not None:
         print(f"  skipped: `tunebook run` is not available ({missing})")
         return
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         measured = measure_overhead(args.runs, args.seconds, args.trials, Path(tmp))
+    print(f"  load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
     rounds = measured["rounds"]
     bare = statistics.median(r["bare"] for r in rounds)
     added = statistics.median(r["around"] - r["bare_around"] for r in rounds)

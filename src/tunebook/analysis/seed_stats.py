@@ -16,7 +16,6 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats as sps
 
 if TYPE_CHECKING:
     from tunebook.analysis.compare import Side
@@ -108,19 +107,19 @@ def rank_test(base: np.ndarray, cand: np.ndarray, rng: np.random.Generator) -> t
     """Two-sided Mann-Whitney p: scipy's exact distribution without ties, a permutation test with them
     (the normal approximation with its tie correction when a side has a single seed)."""
     if len(np.unique(np.concatenate([base, cand]))) == len(base) + len(cand):
-        return float(sps.mannwhitneyu(cand, base, method="exact").pvalue), "Mann-Whitney U, exact"
+        return float(_sps().mannwhitneyu(cand, base, method="exact").pvalue), "Mann-Whitney U, exact"
     if min(len(base), len(cand)) < 2:
-        return (float(sps.mannwhitneyu(cand, base, method="asymptotic").pvalue),
+        return (float(_sps().mannwhitneyu(cand, base, method="asymptotic").pvalue),
                 "Mann-Whitney U, normal approximation (ties present)")
-    method = sps.PermutationMethod(n_resamples=PERMUTATIONS, rng=rng)
-    return (float(sps.mannwhitneyu(cand, base, method=method).pvalue),
+    method = _sps().PermutationMethod(n_resamples=PERMUTATIONS, rng=rng)
+    return (float(_sps().mannwhitneyu(cand, base, method=method).pvalue),
             "Mann-Whitney U, permutation test (ties present)")
 
 
 @functools.lru_cache(maxsize=256)
 def min_p_value(n: int, m: int) -> float:
     """The smallest two-sided rank-test p with n vs m seeds (a perfect separation): 2 / C(n+m, n), from scipy."""
-    return float(sps.mannwhitneyu(np.arange(n), np.arange(n, n + m), method="exact").pvalue)
+    return float(_sps().mannwhitneyu(np.arange(n), np.arange(n, n + m), method="exact").pvalue)
 
 
 def seeds_needed(effect_sd: float, alpha: float = 0.05, power: float = POWER) -> int | None:
@@ -136,7 +135,7 @@ def seeds_needed(effect_sd: float, alpha: float = 0.05, power: float = POWER) ->
     d = abs(effect_sd)
     if not d > 0 or not math.isfinite(d):
         return None
-    normal = 2 * (sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power)) ** 2 / d**2
+    normal = 2 * (_sps().norm.ppf(1 - alpha / 2) + _sps().norm.ppf(power)) ** 2 / d**2
     if normal > MAX_SEEDS:
         return None
     start = max(2, math.floor(normal))
@@ -150,8 +149,8 @@ def seeds_needed(effect_sd: float, alpha: float = 0.05, power: float = POWER) ->
 def _t_power(n: np.ndarray, d: float, alpha: float) -> np.ndarray:
     """Power of the two-sided two-sample t-test with ``n`` per side (vectorised over ``n``)."""
     df, nc = 2 * n - 2, d * np.sqrt(n / 2)
-    crit = sps.t.ppf(1 - alpha / 2, df)
-    return sps.nct.sf(crit, df, nc) + sps.nct.cdf(-crit, df, nc)
+    crit = _sps().t.ppf(1 - alpha / 2, df)
+    return _sps().nct.sf(crit, df, nc) + _sps().nct.cdf(-crit, df, nc)
 
 
 def side_summary(side: "Side", mode: str, study_variance: dict[str, Any] | None) -> dict[str, Any]:
@@ -178,3 +177,11 @@ def side_summary(side: "Side", mode: str, study_variance: dict[str, Any] | None)
         "max": float(values.max()) if len(values) else None,
         "study_variance": study_variance,
     }
+
+
+def _sps():  # noqa: ANN202
+    """scipy.stats, imported on first use: ~0.5 s of CPU that every `tunebook run` paid at its end (its
+    verdict loads the checks) even when no test here runs."""
+    from scipy import stats
+
+    return stats

@@ -19,7 +19,7 @@ from tunebook.core.errors import TunebookError
 from tunebook.execution.base import Executor, Exit, Launch
 from tunebook.execution.launch import LAUNCH_FILE
 from tunebook.execution.ray import cluster
-from tunebook.execution.ray.task import ray_task
+from tunebook.execution.ray.task import ray_task, warm_up
 from tunebook.execution.settle import exit_words
 from tunebook.tracking.protocol import CONTEXT_FILE, OUTCOME_FILE, PARAMS_FILE, STDERR_FILE
 
@@ -61,10 +61,16 @@ class RayExecutor(Executor):
             raise
         self._capacity = parallel or fits
         self._grace = grace
+        shape = {"num_cpus": cpus, "num_gpus": gpus, "resources": dict(resources or {})}
+        # no max_calls: a worker runs trial after trial (each trial is a subprocess of it anyway)
         self._remote = self._ray.remote(ray_task).options(
-            num_cpus=cpus, num_gpus=gpus, resources=dict(resources or {}), max_retries=0, retry_exceptions=False,
-            name="tunebook-trial",
+            **shape, max_retries=0, retry_exceptions=False, name="tunebook-trial",
         )
+        # start a worker per trial slot now, while the runner prepares the run (not waited for: on a
+        # 2-core machine 8 cold workers take ~7 s, which the first trials would otherwise wait through)
+        warm = self._ray.remote(warm_up).options(**shape, name="tunebook-warm-up")
+        for _ in range(min(self._capacity, fits)):
+            warm.remote()
         self._tasks: dict[int, _Task] = {}
         self._losses: dict[int, int] = {}
         self._copied_logs: set[Path] = set()

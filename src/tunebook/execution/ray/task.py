@@ -12,6 +12,7 @@ runner needs from that folder, which may be on another machine.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -24,7 +25,13 @@ from tunebook.tracking.protocol import ENV_TRIAL_DIR, OUTCOME_FILE, STDERR_FILE,
 
 ENV_NODE_ID = "TUNEBOOK_RAY_NODE_ID"  # the Ray node a trial runs on, for the trial's program
 TAIL_BYTES = 8192  # how much of a failed trial's stderr comes back to the runner
-_POLL_S = 0.05
+_POLL_S = 0.05  # how often a waiting task lets a cancel (KeyboardInterrupt) in
+
+
+def warm_up() -> int:
+    """A no-op task run once per trial slot when the executor starts: Ray starts (and imports this
+    module in) its workers while the runner prepares the run, instead of when the first trials need them."""
+    return os.getpid()
 
 
 def ray_task(files: Mapping[str, bytes], env_changes: Mapping[str, str], cwd: str, timeout: float | None,
@@ -91,13 +98,35 @@ def _trial_env(env_changes: Mapping[str, str], node_id: str) -> dict[str, str]:
 
 
 def _wait(process: subprocess.Popen, timeout: float | None) -> bool:
-    """Wait for the launcher; True if it ran past ``timeout`` seconds (it is still running then)."""
+    """Wait for the launcher; True if it ran past ``timeout`` seconds (it is still running then).
+
+    Wakes the moment the launcher exits (a pidfd, on Linux) rather than at the
+    next tick; still returns to Python every ``_POLL_S`` so a cancel gets in.
+    """
     started = time.monotonic()
-    while process.poll() is None:
-        if timeout is not None and time.monotonic() - started > timeout:
-            return True
-        time.sleep(_POLL_S)
-    return False
+    exited = _exit_handle(process.pid)
+    try:
+        while process.poll() is None:
+            left = None if timeout is None else timeout - (time.monotonic() - started)
+            if left is not None and left <= 0:
+                return True
+            tick = _POLL_S if left is None else min(_POLL_S, left)
+            if exited is None:
+                time.sleep(tick)
+            else:
+                select.select([exited], [], [], tick)
+        return False
+    finally:
+        if exited is not None:
+            os.close(exited)
+
+
+def _exit_handle(pid: int) -> int | None:
+    """A file descriptor that turns readable when ``pid`` exits (pidfd_open); None where unsupported."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def end_group(process: subprocess.Popen, grace: float) -> None:
