@@ -59,7 +59,8 @@ N_RANDOM = 512
 N_LOCAL = 64  # per incumbent and per refined candidate
 LOCAL_SCALES = (0.02, 0.08, 0.2)
 REFINE_SCALES = (0.01, 0.03)
-MIN_FEASIBLE = 0.9  # below this P(feasible) a candidate is taken only when no other is left
+MIN_FEASIBLE = 0.9  # below this conservative P(feasible) a candidate is taken only when no other is left
+CONSERVATIVE_Z = 3.0  # the floor applies to sigmoid(m - 3 s): P(feasible)'s lower 0.13 % posterior quantile
 UNLIKELY_PENALTY = 1e3  # ranks every candidate below MIN_FEASIBLE below every other one
 NEAR = 0.01  # a candidate this close (max over features) to a known point is a duplicate
 _CHUNK = 512
@@ -107,10 +108,11 @@ def choose(encoding: SpaceEncoding, evidence: Evidence, rng: np.random.Generator
 
 def _score_function(evidence: Evidence, seed: int):
     feasible_x, infeasible_x = evidence.feasible_x, evidence.infeasible_x
-    log_feasible = None
+    log_feasible = feasibility = None
     if len(infeasible_x):
         labels = np.r_[np.ones(len(feasible_x), bool), np.zeros(len(infeasible_x), bool)]
-        log_feasible = FeasibilityModel(np.concatenate([feasible_x, infeasible_x]), labels).log_probability
+        feasibility = FeasibilityModel(np.concatenate([feasible_x, infeasible_x]), labels)
+        log_feasible = feasibility.log_probability
     if len(np.unique(evidence.values)) < 2:
         if log_feasible is None:
             raise CannotModel("nothing to model: fewer than two distinct objective values and no diverged trial")
@@ -123,10 +125,12 @@ def _score_function(evidence: Evidence, seed: int):
 
     def score(x: torch.Tensor) -> torch.Tensor:
         value = acquisition(x.unsqueeze(-2))
-        if log_feasible is None:
+        if feasibility is None:
             return value
-        log_p = log_feasible(x)
-        return value + log_p - UNLIKELY_PENALTY * (log_p < math.log(MIN_FEASIBLE))
+        log_p, log_bound = feasibility.log_probabilities(x, CONSERVATIVE_Z)
+        unlikely = log_bound < math.log(MIN_FEASIBLE)
+        # below the floor, the safest candidate (highest bound) first, not the best bet
+        return torch.where(unlikely, log_bound - UNLIKELY_PENALTY, value + log_p)
 
     return score, log_feasible, False
 
