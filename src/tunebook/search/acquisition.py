@@ -60,7 +60,7 @@ N_LOCAL = 64  # per incumbent and per refined candidate
 LOCAL_SCALES = (0.02, 0.08, 0.2)
 REFINE_SCALES = (0.01, 0.03)
 MIN_FEASIBLE = 0.9  # below this conservative P(feasible) a candidate is taken only when no other is left
-CONSERVATIVE_Z = 3.0  # the floor applies to sigmoid(m - 3 s): P(feasible)'s lower 0.13 % posterior quantile
+CONSERVATIVE_Z = 2.0  # the floor applies to sigmoid(m - 2 s): P(feasible)'s lower 2.3 % posterior quantile
 UNLIKELY_PENALTY = 1e3  # ranks every candidate below MIN_FEASIBLE below every other one
 NEAR = 0.01  # a candidate this close (max over features) to a known point is a duplicate
 _CHUNK = 512
@@ -128,9 +128,7 @@ def _score_function(evidence: Evidence, seed: int):
         if feasibility is None:
             return value
         log_p, log_bound = feasibility.log_probabilities(x, CONSERVATIVE_Z)
-        unlikely = log_bound < math.log(MIN_FEASIBLE)
-        # below the floor, the safest candidate (highest bound) first, not the best bet
-        return torch.where(unlikely, log_bound - UNLIKELY_PENALTY, value + log_p)
+        return value + log_p - UNLIKELY_PENALTY * (log_bound < math.log(MIN_FEASIBLE))
 
     return score, log_feasible, False
 
