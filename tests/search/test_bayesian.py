@@ -55,6 +55,7 @@ def test_a_model_suggestion_says_what_it_saw_and_avoids_the_infeasible_region():
     info = suggestion.info
     assert info["by"] == "model" and info["pending"] == [12] and info["conditioned_on"] == list(range(12))
     assert "expected improvement" in info["reason"] and 0.5 < info["p_feasible"] <= 1.0
+    assert info["p_feasible_bound"] >= 0.9  # the floor holds for the conservative bound
     assert not diverges(suggestion.params)
     assert set(suggestion.params) == {"learning_rate", "momentum", "weight_decay"}
 

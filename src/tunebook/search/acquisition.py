@@ -83,12 +83,13 @@ class Choice:
     params: dict
     score: float
     log_feasible: float | None
+    log_feasible_bound: float | None  # log sigmoid(m - CONSERVATIVE_Z s), what MIN_FEASIBLE is compared with
     by_feasibility_only: bool
 
 
 def choose(encoding: SpaceEncoding, evidence: Evidence, rng: np.random.Generator, seed: int) -> Choice:
     """The candidate of highest score (see the module's docstring)."""
-    score, log_feasible, only_feasibility = _score_function(evidence, seed)
+    score, feasibility, only_feasibility = _score_function(evidence, seed)
     known = np.concatenate([evidence.feasible_x, evidence.infeasible_x, evidence.pending_x, evidence.failed_x])
     units = np.concatenate([rng.random((N_RANDOM, encoding.n_units)), _around(evidence.incumbents, LOCAL_SCALES, rng)])
     best_units, best_scores = _top(encoding, units, known, score, keep=8)
@@ -100,22 +101,23 @@ def choose(encoding: SpaceEncoding, evidence: Evidence, rng: np.random.Generator
     unit = best_units[0]
     params = encoding.params(unit)
     x = tensor(encoding.features(params)[None, :])
-    with torch.no_grad():
-        log_p = None if log_feasible is None else float(log_feasible(x)[0])
-    return Choice(unit, params, float(best_scores[0]), log_p, only_feasibility)
+    log_p = log_bound = None
+    if feasibility is not None:
+        with torch.no_grad():
+            log_p, log_bound = (float(v[0]) for v in feasibility.log_probabilities(x, CONSERVATIVE_Z))
+    return Choice(unit, params, float(best_scores[0]), log_p, log_bound, only_feasibility)
 
 
 def _score_function(evidence: Evidence, seed: int):
     feasible_x, infeasible_x = evidence.feasible_x, evidence.infeasible_x
-    log_feasible = feasibility = None
+    feasibility = None
     if len(infeasible_x):
         labels = np.r_[np.ones(len(feasible_x), bool), np.zeros(len(infeasible_x), bool)]
         feasibility = FeasibilityModel(np.concatenate([feasible_x, infeasible_x]), labels)
-        log_feasible = feasibility.log_probability
     if len(np.unique(evidence.values)) < 2:
-        if log_feasible is None:
+        if feasibility is None:
             raise CannotModel("nothing to model: fewer than two distinct objective values and no diverged trial")
-        return log_feasible, log_feasible, True
+        return feasibility.log_probability, feasibility, True
     model = fit_objective(feasible_x, evidence.values)
     acquisition = qLogNoisyExpectedImprovement(
         model, tensor(feasible_x), sampler=SobolQMCNormalSampler(torch.Size([128]), seed=seed),
@@ -129,7 +131,7 @@ def _score_function(evidence: Evidence, seed: int):
         log_p, log_bound = feasibility.log_probabilities(x, CONSERVATIVE_Z)
         return value + log_p - UNLIKELY_PENALTY * (log_bound < math.log(MIN_FEASIBLE))
 
-    return score, log_feasible, False
+    return score, feasibility, False
 
 
 def _around(centres: np.ndarray, scales: tuple[float, ...], rng: np.random.Generator) -> np.ndarray:
