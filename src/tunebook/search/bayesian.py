@@ -119,11 +119,13 @@ class BayesianSampler(Sampler):
             torch.set_num_threads(threads)
         reason = (
             "no feasible trial model yet: the point most likely not to diverge" if chosen.by_feasibility_only
-            else "highest log noisy expected improvement + log P(feasible)"
+            else "highest log noisy expected improvement + log P(feasible), where P(feasible)'s conservative bound "
+            f"is at least {acquisition.MIN_FEASIBLE} if anywhere"
         )
         info: dict[str, Any] = {"by": "model", **seen, "reason": reason}
         if chosen.log_feasible is not None:
             info["p_feasible"] = round(math.exp(chosen.log_feasible), 4)
+            info["p_feasible_bound"] = round(math.exp(chosen.log_feasible_bound), 4)
         return Suggestion(chosen.params, info)
 
     def _evidence(self, trials: list[Observed], evidence_type: type) -> Any:

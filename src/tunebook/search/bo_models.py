@@ -76,9 +76,19 @@ class FeasibilityModel:
 
     def log_probability(self, X: torch.Tensor) -> torch.Tensor:
         """log P(feasible) at each row of ``X`` (n, features)."""
+        return self.log_probabilities(X, 0.0)[0]
+
+    def log_probabilities(self, X: torch.Tensor, z: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """(log P(feasible), log of its conservative bound) at each row of ``X`` (n, features).
+
+        The bound is ``sigmoid(m - z s)``, the posterior's lower ``Phi(-z)``
+        quantile of ``sigmoid(d)``: low where the classifier is unsure (few
+        trials near), close to P where trials of both outcomes pin it down.
+        """
         posterior = self.model.posterior(X)
-        mean, variance = posterior.mean[..., 0], posterior.variance[..., 0]
-        return torch.nn.functional.logsigmoid(mean / torch.sqrt(1.0 + math.pi * variance / 8.0))
+        mean, sd = posterior.mean[..., 0], posterior.variance[..., 0].sqrt()
+        expected = torch.nn.functional.logsigmoid(mean / torch.sqrt(1.0 + math.pi * sd**2 / 8.0))
+        return expected, torch.nn.functional.logsigmoid(mean - z * sd)
 
 
 def dirichlet_difference(alpha: float = _DIRICHLET_ALPHA) -> tuple[float, float]:
