@@ -108,10 +108,11 @@ def load(name: str, store: "Store | str | None" = None, metrics: "Sequence[str] 
 
     ``metrics``: load only these curves (``checklist.metrics_read`` names
     what the checklist and the report read); all of them by default.
-    ``chooser`` (with ``metrics``): of the metrics other than the
-    objective's, load only the curves of the trials ``chooser(data)`` names
-    (data whose curves frame says which trial logged which metric), as ``analysis.curves_read``
-    describes; ``report.reads.report_reads`` names what the report reads.
+    ``chooser`` (with ``metrics``): load whole only the curves of the
+    trials ``chooser(data)`` names (data whose curves frame holds the last
+    point of every curve), and of every other curve its last point, as
+    ``analysis.curves_read`` describes; ``report.reads.report_reads`` names
+    what the report reads.
     """
     from tunebook.storage import with_store
 
@@ -152,8 +153,7 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None",
         return with_curves(store.load_curves(experiment_id=record.id, metrics=metrics))
     from tunebook.analysis.curves_read import read_curves
 
-    return with_curves(read_curves(store, record.id, metrics, experiment.objective.metric,
-                                   lambda owners: chooser(with_curves(owners))))
+    return with_curves(read_curves(store, record.id, metrics, lambda ends: chooser(with_curves(ends))))
 
 
 def _param_columns(experiment: Experiment, rows: list[dict]) -> list[str]:

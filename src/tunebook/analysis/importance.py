@@ -59,7 +59,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tunebook.analysis.best import ranked
-from tunebook.analysis.fanova import forest_shares
+from tunebook.analysis.fanova import TreeShares, forest_shares
+from tunebook.analysis.subsample import stratified_subsample
 from tunebook.analysis.unit_space import Axes, axes, restrict
 from tunebook.core.imports import require
 
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
 
 TOP_SHARE = 0.2
 TREES, REPLICATES, REPLICATE_TREES = 32, 25, 4
+MAX_FIT, SUBSAMPLE_FLOOR = 1000, 50
 LEVEL = 0.90
 MATTERS = 0.05
 MIN_TRIALS, PER_AXIS, MIN_CLASS = 20, 4, 5
@@ -110,7 +112,8 @@ class Share:
 class RegionImportance:
     """The shares over one region (``all``, ``top`` or ``feasibility``) of ``trials`` trials, largest first.
 
-    ``too_few`` says why the region could not be judged (then both lists are empty).
+    ``too_few`` says why the region could not be judged (then both lists are empty); ``fitted``: how many
+    of the trials the forests were fitted to (a stratified subsample when fewer; 0 when not judged).
     """
 
     region: str
@@ -118,12 +121,17 @@ class RegionImportance:
     params: tuple[Share, ...]
     pairs: tuple[Share, ...]
     too_few: str | None = None
+    fitted: int = 0
+
+    @property
+    def subsampled(self) -> bool:
+        return 0 < self.fitted < self.trials
 
     def share(self, name: str) -> Share | None:
         return next((s for s in self.params if s.members == (name,)), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"region": self.region, "trials": self.trials, "too_few": self.too_few,
+        return {"region": self.region, "trials": self.trials, "fitted": self.fitted, "too_few": self.too_few,
                 "params": [s.to_dict() for s in self.params], "pairs": [s.to_dict() for s in self.pairs]}
 
 
@@ -165,50 +173,65 @@ class Importance:
                 "interacting": [s.to_dict() for s in self.interacting()]}
 
 
-def importance(data: "ExperimentData", top: float = TOP_SHARE, seed: int = 0) -> Importance:
-    """The importances of ``data``'s searched hyperparameters; ``top`` in (0, 1]: the good region's share."""
+def importance(data: "ExperimentData", top: float = TOP_SHARE, seed: int = 0,
+               limit: int | None = MAX_FIT) -> Importance:
+    """The importances of ``data``'s searched hyperparameters; ``top`` in (0, 1]: the good region's share;
+    ``limit``: the most trials a region's forests are fitted to (None: all; see the module's rule)."""
     best = ranked(data)
     found = axes(data.experiment.space, best)
     y = best["objective"].to_numpy(dtype=float)
-    over_all = region_importance("all", found, y, seed=seed)
+    studies = best["study"].to_numpy()
+    over_all = region_importance("all", found, y, seed=seed, strata=studies, limit=limit)
     kept = np.zeros(len(best), dtype=bool)
     kept[:max(1, math.ceil(top * len(best))) if len(best) else 0] = True
-    over_top = region_importance("top", restrict(found, kept), y[kept], seed=seed)
+    over_top = region_importance("top", restrict(found, kept), y[kept], seed=seed, strata=studies[kept], limit=limit)
     finished = data.search_trials[data.search_trials["state"].isin(["complete", "infeasible"])]
     diverged = (finished["state"] == "infeasible").to_numpy(dtype=float)
+    outcomes = finished["study"].astype(str).to_numpy() + np.where(diverged > 0, "/diverged", "/not")
     feasibility = region_importance("feasibility", axes(data.experiment.space, finished), diverged, seed=seed,
-                                    classify=True)
+                                    classify=True, strata=outcomes, limit=limit)
     o = data.objective
     return Importance(data.experiment.name, f"{o.metric} ({o.mode})", top, over_all, over_top, feasibility)
 
 
-def region_importance(region: str, found: Axes, y: np.ndarray, *, seed: int = 0,
-                      classify: bool = False) -> RegionImportance:
-    """The shares of ``y`` (a value, or 1.0 for a diverged trial when ``classify``) over the points ``found``."""
+def region_importance(region: str, found: Axes, y: np.ndarray, *, seed: int = 0, classify: bool = False,
+                      strata: np.ndarray | None = None, limit: int | None = MAX_FIT) -> RegionImportance:
+    """The shares of ``y`` (a value, or 1.0 for a diverged trial when ``classify``) over the points ``found``;
+    above ``limit`` trials, fitted on a subsample stratified by ``strata`` (default: one stratum)."""
     n, d = found.points.shape
     why = _too_few(n, d, y if classify else None)
     if why is not None or d == 0:
         return RegionImportance(region, n, (), (), why or "no hyperparameter varies among these trials")
-    main_forest = _fit(found.points, y, TREES, seed, classify)
+    rows, weight = stratified_subsample(np.zeros(n) if strata is None else strata, limit or n, seed, SUBSAMPLE_FLOOR)
+    x, y = found.points[rows], y[rows]
+    main_forest = _fit(x, y, weight, TREES, seed, classify)
     pairs = _pair_axes(main_forest, d, classify)
     estimate = forest_shares(main_forest, d, pairs, _column(main_forest, classify))
+    replicates = _replicates(x, y, weight, d, pairs, seed, classify)
+    if replicates is None:  # every resample held one class only: no interval can be drawn
+        return RegionImportance(region, n, (), (), "too few trials to tell: no resample held both outcomes")
+    params = _shares([(name,) for name in found.names], estimate.main.mean(axis=0), replicates.main)
+    named_pairs = [(found.names[i], found.names[j]) for i, j in pairs]
+    inter = _shares(named_pairs, estimate.pairs.mean(axis=0), replicates.pairs) if pairs else ()  # one axis: none
+    return RegionImportance(region, n, params, inter, fitted=len(rows))
+
+
+def _replicates(x: np.ndarray, y: np.ndarray, weight: np.ndarray, d: int, pairs: list[tuple[int, int]],
+                seed: int, classify: bool) -> TreeShares | None:
+    """The shares of ``REPLICATES`` small forests, each fitted to a resample of the rows (one row per
+    replicate: the mean over its trees); None when no resample held both outcomes."""
     rng = np.random.default_rng(seed)
-    replicate_main, replicate_pairs = [], []
+    forests = []
     for b in range(REPLICATES):
-        rows = rng.integers(0, n, n)
+        rows = rng.integers(0, len(y), len(y))
         if classify and len(np.unique(y[rows])) < 2:
             continue
-        forest = _fit(found.points[rows], y[rows], REPLICATE_TREES, seed + 1 + b, classify)
-        shares = forest_shares(forest, d, pairs, _column(forest, classify))
-        replicate_main.append(shares.main.mean(axis=0))
-        replicate_pairs.append(shares.pairs.mean(axis=0))
-    if not replicate_main:  # every resample held one class only: no interval can be drawn
-        return RegionImportance(region, n, (), (), "too few trials to tell: no resample held both outcomes")
-    params = _shares([(name,) for name in found.names], estimate.main.mean(axis=0), np.array(replicate_main))
-    named_pairs = [(found.names[i], found.names[j]) for i, j in pairs]
-    inter = _shares(named_pairs, estimate.pairs.mean(axis=0),
-                    np.array(replicate_pairs).reshape(-1, len(pairs))) if pairs else ()  # one axis: no pairs
-    return RegionImportance(region, n, params, inter)
+        forests.append(_fit(x[rows], y[rows], weight[rows], REPLICATE_TREES, seed + 1 + b, classify))
+    if not forests:
+        return None
+    shares = forest_shares([tree for forest in forests for tree in forest], d, pairs, _column(forests[0], classify))
+    return TreeShares(shares.main.reshape(len(forests), REPLICATE_TREES, d).mean(axis=1),
+                      shares.pairs.reshape(len(forests), REPLICATE_TREES, len(pairs)).mean(axis=1))
 
 
 def _too_few(n: int, d: int, outcome: np.ndarray | None) -> str | None:
@@ -224,22 +247,24 @@ def _too_few(n: int, d: int, outcome: np.ndarray | None) -> str | None:
     return None
 
 
-def _fit(x: np.ndarray, y: np.ndarray, trees: int, seed: int, classify: bool) -> list[Any]:
+def _fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, trees: int, seed: int, classify: bool) -> list[Any]:
     """A bagged forest: ``trees`` trees, each fitted to a bootstrap resample of the rows (what scikit-learn's
-    random forest does with ``max_features=1.0``, without its per-call overhead, which dominated at 150 trials)."""
+    random forest does with ``max_features=1.0``, without its per-call overhead, which dominated at 150 trials);
+    ``weight``: each row's sample weight (the subsample's)."""
     tree = require("sklearn.tree", "importance", "hyperparameter importance")
     kind = tree.DecisionTreeClassifier if classify else tree.DecisionTreeRegressor
     rng = np.random.default_rng(seed)
     state = np.random.RandomState(seed)  # one for all trees: seeding one per tree cost as much as a small fit
     x = np.ascontiguousarray(x, dtype=np.float32)  # the trees' own input type: their checks can be skipped
     y = np.ascontiguousarray(y, dtype=np.float64)
+    weight = np.ascontiguousarray(weight, dtype=np.float64)
     fitted = []
     for _ in range(trees):
         rows = rng.integers(0, len(y), len(y))
         if classify and len(np.unique(y[rows])) < 2:
             rows = np.arange(len(y))  # a resample with one outcome only says nothing about the boundary
         model = kind(max_leaf_nodes=MAX_LEAVES, min_samples_leaf=MIN_LEAF, random_state=state)
-        fitted.append(model.fit(x[rows], y[rows], check_input=False))
+        fitted.append(model.fit(x[rows], y[rows], sample_weight=weight[rows], check_input=False))
     return fitted
 
 

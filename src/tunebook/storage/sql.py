@@ -20,6 +20,7 @@ from tunebook.core.records import (
 from tunebook.core.states import TrialState
 from tunebook.storage import code_versions, curves, finished, launches as launch_sql, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store
+from tunebook.storage.curve_ends import read_curve_ends
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
 from tunebook.storage.retry import OPEN_DELAYS_S, call_retrying, retry_transient
@@ -382,6 +383,11 @@ class SQLStore(Store):
             self._require_trial(conn, trial_id)
             if rows:
                 conn.execute(curve_chunks.insert(), rows)
+
+    def curve_ends(self, experiment_id: int, metrics: Sequence[str] | None = None) -> "pd.DataFrame":
+        with self._read("reading the curves' last points") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            return read_curve_ends(conn, experiment_id, metrics)
 
     def curve_owners(self, experiment_id: int, metrics: Sequence[str] | None = None) -> list[tuple[int, str]]:
         """(trial id, metric) of every curve with points in the experiment (of ``metrics`` if given); no points read."""
