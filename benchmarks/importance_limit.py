@@ -11,14 +11,16 @@ limit), over several seeds, it prints
 - miss: the largest distance from a true share to its 90 % interval (0 when
   every interval holds its truth),
 - width: the widest 90 % interval,
-- covered: the fraction of intervals that hold the truth,
+- covered: the fraction of intervals that hold their truth (of shares above 1 %),
 - same verdicts: the fraction of shares whose verdict (matters / unsure /
   insensitive) is the one the full fit gives on the same trials,
 - CPU seconds per region.
 
-    python benchmarks/importance_limit.py [--n 10000] [--limits 0 500 1000 2000] [--seeds 5]
+    python benchmarks/importance_limit.py [--n 10000] [--configs 0:32:4 1000:32:4 ...] [--seeds 5]
 
-(``0`` stands for no limit.)
+A config is LIMIT:TREES:REPLICATE_TREES (``0``: no limit): the fit limit,
+the trees of the point estimate's forest, the trees of each of the 25
+bootstrap replicates' forests. "same verdicts" compares with 0:32:4.
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ import dataclasses
 import functools
 import itertools
 import time
+from collections import Counter
 from typing import Callable
 
 import numpy as np
 
 GRID = 400
+Config = tuple  # (limit or None, trees, trees per replicate)
+REFERENCE = (None, 32, 4)  # every trial, the forests' sizes before the limit: what a subsample is compared with
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,10 +90,14 @@ def trials(case: Case, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=None)
-def judged(case: Case, n: int, limit: int | None, seed: int) -> tuple[dict, float]:
+def judged(case: Case, n: int, config: Config, seed: int) -> tuple[dict, float]:
     """{axes: Share} of one fit, and its CPU seconds."""
+    from tunebook.analysis import importance
     from tunebook.analysis.importance import region_importance
     from tunebook.analysis.unit_space import Axes
+
+    limit, trees, replicate_trees = config
+    importance.FOREST_SIZES = ((0, trees, replicate_trees),)
 
     points, y = trials(case, n, seed)
     names = tuple(f"x{i}" for i in range(case.d))
@@ -100,36 +109,43 @@ def judged(case: Case, n: int, limit: int | None, seed: int) -> tuple[dict, floa
     return {tuple(sorted(index[m] for m in s.members)): s for s in region.params + region.pairs}, cpu
 
 
-def summary(case: Case, n: int, limit: int | None, seeds: int) -> str:
+def summary(case: Case, n: int, config: Config, seeds: int) -> str:
     truth = true_shares(case)
-    errors, misses, widths, covered, same, cpus = [], [], [], [], [], []
+    errors, misses, widths, covered, same, cpus, changes = [], [], [], [], [], [], Counter()
     for seed in range(seeds):
-        shares, cpu = judged(case, n, limit, seed)
-        full = shares if limit is None else judged(case, n, None, seed)[0]
+        shares, cpu = judged(case, n, config, seed)
+        full = judged(case, n, REFERENCE, seed)[0]
         cpus.append(cpu)
         for key, share in shares.items():
             t = truth[key]
             errors.append(abs(share.estimate - t))
             misses.append(max(0.0, share.low - t, t - share.high))
             widths.append(share.high - share.low)
-            covered.append(share.low <= t <= share.high)
+            if t > 0.01:  # a share of nothing is estimated a hair above 0: its interval is not a claim about 0
+                covered.append(share.low <= t <= share.high)
             same.append(share.verdict == full[key].verdict)
-    return (f"  limit {limit or 'all':>5}: err {max(errors):.3f}  miss {max(misses):.3f}  width {max(widths):.3f}  "
-            f"covered {np.mean(covered):.2f}  same verdicts {np.mean(same):.2f}  {np.mean(cpus):.2f} CPU s")
+            if share.verdict != full[key].verdict:
+                changes[f"{full[key].verdict} -> {share.verdict}"] += 1
+    limit, trees, replicate_trees = config
+    return (f"  limit {limit or 'all':>5}, {trees:>2} trees, replicates of {replicate_trees}: err {max(errors):.3f}  miss {max(misses):.3f}  width {max(widths):.3f}  "
+            f"covered {np.mean(covered):.2f}  same verdicts {np.mean(same):.2f}  {np.mean(cpus):.2f} CPU s"
+            + (f"  (changed: {', '.join(f'{k} {v}' for k, v in sorted(changes.items()))})" if changes else ""))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000)
-    parser.add_argument("--limits", type=int, nargs="+", default=[0, 500, 1000, 2000])
+    parser.add_argument("--configs", nargs="+", default=["0:32:4", "1000:32:4", "1000:16:2"],
+                        help="LIMIT:TREES:REPLICATE_TREES (LIMIT 0: all trials)")
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args()
     for case in CASES:
         truth = true_shares(case)
         shown = ", ".join(f"{'x'.join(map(str, k))}: {v:.3f}" for k, v in truth.items() if v > 1e-9)
         print(f"{case.name} (d={case.d}, n={args.n}); true shares {shown}", flush=True)
-        for limit in args.limits:
-            print(summary(case, args.n, limit or None, args.seeds), flush=True)
+        for config in args.configs:
+            limit, trees, replicate_trees = (int(part) for part in config.split(":"))
+            print(summary(case, args.n, (limit or None, trees, replicate_trees), args.seeds), flush=True)
 
 
 if __name__ == "__main__":
