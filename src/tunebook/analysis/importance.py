@@ -283,21 +283,22 @@ def _too_few(n: int, d: int, outcome: np.ndarray | None) -> str | None:
 def _fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, trees: int, seed: int, classify: bool) -> list[Any]:
     """A bagged forest: ``trees`` trees, each fitted to a bootstrap resample of the rows (what scikit-learn's
     random forest does with ``max_features=1.0``, without its per-call overhead, which dominated at 150 trials);
-    ``weight``: each row's sample weight (the subsample's)."""
+    ``weight``: each row's sample weight (the subsample's; all 1: none given)."""
     tree = require("sklearn.tree", "importance", "hyperparameter importance")
     kind = tree.DecisionTreeClassifier if classify else tree.DecisionTreeRegressor
     rng = np.random.default_rng(seed)
     state = np.random.RandomState(seed)  # one for all trees: seeding one per tree cost as much as a small fit
     x = np.ascontiguousarray(x, dtype=np.float32)  # the trees' own input type: their checks can be skipped
     y = np.ascontiguousarray(y, dtype=np.float64)
-    weight = np.ascontiguousarray(weight, dtype=np.float64)
+    weight = None if (weight == 1.0).all() else np.ascontiguousarray(weight, dtype=np.float64)
     fitted = []
     for _ in range(trees):
         rows = rng.integers(0, len(y), len(y))
         if classify and len(np.unique(y[rows])) < 2:
             rows = np.arange(len(y))  # a resample with one outcome only says nothing about the boundary
         model = kind(max_leaf_nodes=MAX_LEAVES, min_samples_leaf=MIN_LEAF, random_state=state)
-        fitted.append(model.fit(x[rows], y[rows], sample_weight=weight[rows], check_input=False))
+        fitted.append(model.fit(x[rows], y[rows], sample_weight=None if weight is None else weight[rows],
+                                check_input=False))
     return fitted
 
 
