@@ -60,6 +60,8 @@ CASES = [
          lambda a, b, c: (a - 0.5) ** 2 + b * c, 3),
     Case("divergence where lr > .8 and momentum > .5", 4,
          lambda a, b: ((a > 0.8) & (b > 0.5)).astype(float), 2, noise=0.0, classify=True),
+    Case("divergence, 60 % of runs, where lr > .75 (benchmarks/report.py's kind)", 4,
+         lambda a: 0.6 * (a > 0.75), 1, noise=0.0, classify=True),
 ]
 
 
