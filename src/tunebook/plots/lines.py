@@ -50,11 +50,15 @@ def _extremes(values: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]
     bounds = np.linspace(0, len(values), buckets + 1).astype(int)
     starts, sizes = bounds[:-1], np.diff(bounds)
     width = int(sizes.max())
-    cell = starts[:, None] + np.arange(width)  # each bucket's indices, padded past its end
-    inside = np.arange(width) < sizes[:, None]
-    cell = np.where(inside, cell, 0)
-    low = np.where(inside, values[cell], np.inf).argmin(axis=1)  # argmin/argmax: the first of equals
-    high = width - 1 - np.where(inside, values[cell], -np.inf)[:, ::-1].argmax(axis=1)
+    if len(values) == width * buckets:  # equal buckets: a plain reshape
+        low_side = high_side = values.reshape(buckets, width)
+    else:
+        cell = starts[:, None] + np.arange(width)  # each bucket's indices, padded past its end
+        inside = np.arange(width) < sizes[:, None]
+        cell = np.where(inside, cell, 0)
+        low_side, high_side = np.where(inside, values[cell], np.inf), np.where(inside, values[cell], -np.inf)
+    low = low_side.argmin(axis=1)  # argmin/argmax: the first of equals
+    high = width - 1 - high_side[:, ::-1].argmax(axis=1)
     return starts + low, starts + high
 
 
