@@ -386,6 +386,8 @@ class SQLStore(Store):
 
     def curve_ends(self, experiment_id: int, metrics: Sequence[str] | None = None) -> "pd.DataFrame":
         with self._read("reading the curves' last points") as conn:
+            if conn.dialect.name == "sqlite":  # the blobs' overflow pages walked through the mapped file
+                conn.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}")
             self._require(conn, experiments, experiment_id, "experiment")
             return read_curve_ends(conn, experiment_id, metrics)
 
