@@ -1,28 +1,32 @@
-"""Report speed: from a stored experiment to its plots and checklist.
+"""Report speed: from a stored experiment to its verdict, checklist, importance and plots.
 
 10,000 trials x 1,000 steps x 3 metrics (train/loss, valid/loss, valid/error),
 4 scientific values with 2,500 quasi-random trials each, about 8 % of them
 infeasible (diverged at a high learning rate). Measured side by side in one run:
 
-- tunebook: what ``tunebook report`` does: ``load`` (the trials, and from the
-  SQLite file the curves the checklist and plots read: valid/loss of every
-  trial and train/loss of the few hundred trials they read, ``report.reads``,
-  9.8M points; the rest stays on disk), ``run_checklist``,
-  ``best_per_scientific_value`` and the self-contained HTML report (every
-  plot of it, plotly inlined);
+- tunebook: the ``tunebook report`` command itself (``cli.report``, run in
+  this process through click, its printed text captured): ``analyse`` (load
+  the trials, every curve's last point and the whole curves of the few
+  hundred trials the checks and plots read, ``report.reads``; the checklist,
+  the verdict, the best per scientific value, parameter importance), the text
+  report, and the self-contained HTML report (every plot, plotly inlined).
+  Its steps are then timed one by one in a second run, to show where the
+  time goes (not part of the ratio);
 - Optuna 5: the same trials with one curve each (valid/loss as intermediate
   values; Optuna keeps one curve per trial) in its in-memory storage, so its
   time holds no loading at all, then ``plot_slice`` and
   ``plot_intermediate_values`` written to one HTML file (plotly inlined).
 
 Writing the data is not timed; each side is timed with only its own data in
-memory, and neither with plotly's start-up (imported and warmed first, as
-Optuna's side imports it before its clock with ``optuna.visualization``).
-Prints seconds for each step (wall clock, and the process's CPU seconds,
-steadier on a shared machine), the ratio, and how long tunebook's
-HTML takes to open in headless Chromium (Playwright): until its first screen
-is readable (loaded, the trial table's first page in place, the plots in
-the window drawn), and until every plot has drawn.
+memory, and neither with its code's start-up: plotly is imported and warmed
+first (Optuna's side imports it before its clock with
+``optuna.visualization``), and tunebook's command is run once on a small
+experiment first (it imports its modules as it meets them). Prints seconds
+for each step (wall clock, and the process's CPU seconds, steadier on a
+shared machine), the ratio, and how long tunebook's HTML takes to open in
+headless Chromium (Playwright): until its first screen is readable (loaded,
+the trial table's first page in place, the plots in the window drawn), and
+until every plot has drawn.
 
     python benchmarks/report.py [--trials 10000] [--steps 1000] [--chromium /usr/bin/chromium] [--store FILE]
 
@@ -184,8 +188,7 @@ def time_tunebook(db: Path, out: Path) -> tuple[dict[str, tuple[float, float]], 
     clock.lap("tunebook report")
     total = clock.total()
     path = out / "report-bench.html"
-    print(f"  tunebook report: report {path.stat().st_size / 1e6:.1f} MB; "
-          + "; ".join(line.strip() for line in printed.splitlines() if "subsample" in line))
+    print(f"  tunebook report: {len(printed.splitlines())} lines printed, report {path.stat().st_size / 1e6:.1f} MB")
     gc.collect()
     return {**steps(db, out), "total (the command, timed whole)": total["total"]}, path
 
@@ -219,7 +222,9 @@ def steps(db: Path, out: Path) -> dict[str, tuple[float, float]]:
     clock.lap("  text report")
     write_html(result, out / "steps")
     clock.lap("  html report")
-    print(f"  tunebook: {len(data.trials)} trials, {len(data.curves):,} curve points read, {len(findings)} findings")
+    fitted = ", ".join(f"{r.region} {r.fitted:,} of {r.trials:,}" for r in found.regions) if found else "not installed"
+    print(f"  tunebook: {len(data.trials)} trials, {len(data.curves):,} curve points read, {len(findings)} findings; "
+          f"importance fitted on (region, trials fitted of its trials): {fitted}")
     return {"(steps, a second run)": (math.nan, math.nan), **clock.seconds}
 
 
