@@ -132,7 +132,7 @@ def test_above_the_limit_a_stratified_subsample_is_fitted_and_the_truth_stays_wi
     assert found.all.trials == 3000 and found.all.fitted == MAX_FIT and found.all.subsampled
     assert ranked_right(found), [s.to_dict() for s in found.all.params + found.all.pairs[:3]]
     shares = {s.name: s for s in found.all.params + found.all.pairs}
-    for name, truth in true_planted_shares().items():  # the docstring's measured bound: 4.8 points
+    for name, truth in true_planted_shares().items():  # measured on 10,000: within 0.9 points; 4.8 allowed here
         assert shares[name].low - 0.048 <= truth <= shares[name].high + 0.048, (name, truth, shares[name])
     text = "\n".join(importance_lines(found, width=200))
     assert "fitted on a stratified subsample of 1,000 of its 3,000 trials (per study, weighted back" in text
