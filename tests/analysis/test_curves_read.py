@@ -3,7 +3,10 @@
 A real SQLite store of 270 trials (more than the 200 a check examines and the
 200 faint lines the curves plot draws, so both take a spread), some of them
 infeasible with a training-loss curve and no objective curve, and one metric
-logged by a single trial that the report does not read.
+logged by a single trial that the report does not read. The last points the
+partial read keeps of every other curve (``Store.curve_ends``) are checked
+against whole reads on SQLite and PostgreSQL, with curves logged in many
+chunks, resumed (steps logged twice), backwards and shuffled.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 import pytest
 
 from tunebook.analysis import load
+from tunebook.analysis.data import latest_points
 from tunebook.analysis.checklist import metrics_read, run_checklist
 from tunebook.analysis.curve_index import curve_index
 from tunebook.core import Experiment, TrialState
@@ -72,17 +76,20 @@ def _curve(data, trial_id, metric):
     return None if found is None else (found[0].tolist(), found[1].tolist())
 
 
-def test_it_reads_every_objective_curve_and_the_other_curves_of_the_trials_the_report_reads(loaded):
+def _last_point(curve):
+    return None if curve is None else ([curve[0][-1]], [curve[1][-1]])
+
+
+def test_it_reads_the_chosen_trials_curves_whole_and_of_every_other_curve_its_last_point(loaded):
     _, whole, partial, unread = loaded
     chosen = report_reads(whole)
-    assert 200 <= len(chosen) < len(whole.trials)  # a spread: some training-loss curves stay on disk
+    assert 200 <= len(chosen) < len(whole.trials)  # a spread: some curves stay on disk
     for trial_id in whole.trials["trial_id"].astype(int):
-        assert _curve(partial, trial_id, "valid/loss") == _curve(whole, trial_id, "valid/loss")
-        read = trial_id in chosen or _curve(whole, trial_id, "valid/loss") is None  # diverged before evaluating
-        expected = _curve(whole, trial_id, "train/loss") if read else None
-        assert _curve(partial, trial_id, "train/loss") == expected
-    # a metric only an unread trial logged is read whole: whether it was logged reads the same
-    assert _curve(partial, unread, GRAD) == _curve(whole, unread, GRAD) is not None
+        for metric in ("valid/loss", "train/loss", GRAD):
+            full = _curve(whole, trial_id, metric)
+            assert _curve(partial, trial_id, metric) == (full if trial_id in chosen else _last_point(full))
+    # a metric only an unread trial logged: whether it was logged, and its last point, read the same
+    assert _curve(partial, unread, GRAD) == _last_point(_curve(whole, unread, GRAD)) is not None
     assert curve_index(partial.curves).metrics == curve_index(whole.curves).metrics
     assert len(partial.curves) < len(whole.curves)
     frame = partial.curves
@@ -124,6 +131,49 @@ def test_on_postgresql_it_reads_the_same_curves_as_on_sqlite(loaded, postgres_ur
     partial = load("partial", postgres_url, metrics=metrics_read("valid/loss"), chooser=lambda data: chosen)
     everything = load("partial", postgres_url, metrics=metrics_read("valid/loss"))
     for trial_id in ids.values():
-        assert _curve(partial, trial_id, "valid/loss") == _curve(everything, trial_id, "valid/loss")
-        read = trial_id in chosen or _curve(everything, trial_id, "valid/loss") is None
-        assert _curve(partial, trial_id, "train/loss") == (_curve(everything, trial_id, "train/loss") if read else None)
+        for metric in ("valid/loss", "train/loss"):
+            full = _curve(everything, trial_id, metric)
+            assert _curve(partial, trial_id, metric) == (full if trial_id in chosen else _last_point(full))
+
+
+def _log_every_way(url: str) -> int:
+    """An experiment of 12 trials whose curves were logged in every way a run logs them; its id."""
+    rng = np.random.default_rng(3)
+    with SQLStore(url) as store:
+        record = store.ensure_experiment("ends", {"name": "ends"})
+        study = store.ensure_study(record.id, "main", {}, 12)
+        for number in range(12):
+            trial = store.claim_trial(study.id, "test", lambda _n: {"x": 1})
+            for metric in ("loss", "acc"):
+                kind = (number + (metric == "acc")) % 4
+                for part in range(1 + number % 3):
+                    size = int(rng.integers(1, 30))
+                    steps = {0: np.arange(part * 100, part * 100 + size),  # chunk after chunk
+                             1: np.arange(part * 5, part * 5 + size),  # resumed: steps logged again
+                             2: np.arange(size)[::-1] + 40 * (part == 1),  # backwards
+                             3: rng.integers(0, 10, size)}[kind]  # shuffled, repeated steps
+                    values = rng.normal(size=size)
+                    values[rng.random(size) < 0.1] = np.nan
+                    store.log_curves(trial.id, {metric: (steps, values)})
+        return record.id
+
+
+def _ends_match_whole_reads(url: str) -> None:
+    experiment_id = _log_every_way(url)
+    with SQLStore(url) as store:
+        ends = store.curve_ends(experiment_id, ["loss", "acc"])
+        whole = latest_points(store.load_curves(experiment_id=experiment_id, metrics=["loss", "acc"]))
+    last = whole.groupby(["trial_id", "metric"], observed=True, sort=True).tail(1).reset_index(drop=True)
+    assert len(ends) == 24 and list(ends["metric"].cat.categories) == ["acc", "loss"]
+    for column in ("trial_id", "step", "metric"):
+        assert ends[column].tolist() == last[column].tolist(), column
+    np.testing.assert_array_equal(ends["value"].to_numpy(), last["value"].to_numpy())  # NaN where NaN was logged
+
+
+def test_the_last_point_of_every_curve_is_read_without_the_curve_on_sqlite(tmp_path):
+    _ends_match_whole_reads(f"sqlite:///{tmp_path / 'ends.db'}")
+
+
+@pytest.mark.postgres
+def test_the_last_point_of_every_curve_is_read_without_the_curve_on_postgresql(postgres_url):
+    _ends_match_whole_reads(postgres_url)

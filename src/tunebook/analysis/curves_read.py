@@ -1,26 +1,23 @@
-"""Read only the curves an analysis reads: the objective's of every trial, the other metrics' of a chosen few.
+"""Read only the curves an analysis reads whole: those of a chosen few trials; of every other curve, its end.
 
-At 10,000 trials the report reads the objective's curve of every trial (the
-last step each logged, for the best-step check and histogram) but the
-training loss of only a few hundred: the checks examine a spread of the
-complete trials (``checks.curves.examined_trials``) and the best ones, the
-curves plot draws the best few and a spread. Reading the training loss of
-every trial doubled the load for points nobody looks at.
+At 10,000 trials of 1,000 steps the report reads the whole curves of only a
+few hundred trials: the checks examine a spread of the complete trials
+(``checks.curves.examined_trials``) and the best ones, the curves plot draws
+the best few and a spread. Of every other trial it needs only whether it
+logged a curve and the last step it logged (the best-step check and
+histogram): reading every objective curve whole decoded 10 million points
+for those two facts.
 
-``read_curves(store, experiment_id, metrics, objective, chooser)`` returns
-the frame ``store.load_curves`` would, cut to every curve of the
-``objective`` metric and, of the other ``metrics``, the curves of the trials
-``chooser(owners)`` names, and of every trial without an objective curve.
-``owners`` is a curves frame holding one placeholder point (step 0, NaN)
-per curve the store has: which trial logged which metric, read without a
-point, so that a chooser asking "which trials have a curve of this metric"
-gets the answer the whole frame gives; the trials without an objective
-curve (a run that diverged before its first evaluation) are read so that
-"which trials have any curve" reads the same on the frame returned. A
-metric that none of the chosen trials logged is read whole (whether a
-metric was logged at all reads the same as on the whole frame too). Every
-curve read is whole, and the frame is sorted like ``load_curves``' own.
-A chooser must name every trial whose other curves its caller will read.
+``read_curves(store, experiment_id, metrics, chooser)`` first reads the last
+point of every curve of ``metrics`` (``Store.curve_ends``: 16 bytes per
+chunk, no curve decoded), hands that frame to ``chooser`` (so a chooser
+asking "which trials have a curve of this metric" gets the answer the whole
+frame gives), then reads every curve of the trials ``chooser`` names whole.
+The frame returned holds those whole curves and, of every other curve, its
+last point (its largest step, and the value logged last there), sorted like
+``load_curves``' own: which trial logged which metric, and each curve's last
+step and value, read the same as on the whole frame. A chooser must name
+every trial whose curves its caller reads beyond their last point.
 """
 
 from __future__ import annotations
@@ -37,30 +34,41 @@ if TYPE_CHECKING:
 __all__ = ["read_curves"]
 
 
-def read_curves(store: "Store", experiment_id: int, metrics: Sequence[str], objective: str,
+def read_curves(store: "Store", experiment_id: int, metrics: Sequence[str],
                 chooser: Callable[["pd.DataFrame"], Iterable[int]]) -> "pd.DataFrame":
-    """The curves of ``metrics`` that the caller reads (see the module docstring), sorted as ``load_curves``'."""
-    owners = store.curve_owners(experiment_id, metrics)
-    logged: dict[str, set[int]] = {}
-    for trial_id, metric in owners:
-        logged.setdefault(metric, set()).add(trial_id)
-    without_objective = {t for t, _ in owners} - logged.get(objective, set())
-    chosen = {int(t) for t in chooser(owners_frame(owners))} | without_objective
-    # metrics no chosen trial logged stay whole (absent from ``only``)
-    only = {m: chosen for m, trials in logged.items() if m != objective and trials & chosen}
-    return store.load_curves(experiment_id=experiment_id, metrics=metrics, only=only or None)
+    """The chosen trials' curves of ``metrics`` whole, every other curve's last point (see the module docstring)."""
+    ends = store.curve_ends(experiment_id, metrics)
+    chosen = sorted({int(t) for t in chooser(ends)})
+    whole = store.load_curves(experiment_id=experiment_id, trial_ids=chosen, metrics=metrics)
+    return with_ends(whole, ends)
 
 
-def owners_frame(owners: Sequence[tuple[int, str]]) -> "pd.DataFrame":
-    """A curves frame with one point (step 0, value NaN) per (trial, metric) curve, sorted by trial and metric."""
+def with_ends(whole: "pd.DataFrame", ends: "pd.DataFrame") -> "pd.DataFrame":
+    """``whole`` (a curves frame sorted as ``load_curves``') with each curve of ``ends`` that it lacks: one point
+    each, inserted in its sorted place; metric categories are the union of both frames'."""
     import pandas as pd
 
-    pairs = sorted(set(owners))
-    names = sorted({m for _, m in pairs})
-    code_of = {m: code for code, m in enumerate(names)}
-    codes = np.array([code_of[m] for _, m in pairs], dtype=np.int32)
-    return pd.DataFrame({
-        "trial_id": np.array([t for t, _ in pairs], dtype=np.int64),
+    names = sorted(set(whole["metric"].cat.categories) | set(ends["metric"].cat.categories))
+    whole_key, ends_key = _curve_keys(whole, names), _curve_keys(ends, names)
+    missing = np.flatnonzero(~np.isin(ends_key, whole_key))
+    at = np.searchsorted(whole_key, ends_key[missing])  # before the next curve's rows: keys stay sorted
+    codes = np.insert(_codes(whole, names), at, _codes(ends, names)[missing])
+    columns = {
+        "trial_id": np.insert(whole["trial_id"].to_numpy(dtype=np.int64), at,
+                              ends["trial_id"].to_numpy(dtype=np.int64)[missing]),
         "metric": pd.Categorical.from_codes(codes, categories=names),
-        "step": np.zeros(len(pairs), dtype=np.int64), "value": np.full(len(pairs), np.nan),
-    })
+        "step": np.insert(whole["step"].to_numpy(dtype=np.int64), at, ends["step"].to_numpy(dtype=np.int64)[missing]),
+        "value": np.insert(whole["value"].to_numpy(dtype=float), at, ends["value"].to_numpy(dtype=float)[missing]),
+    }
+    return pd.DataFrame(columns, columns=list(whole.columns))
+
+
+def _codes(frame: "pd.DataFrame", names: list[str]) -> np.ndarray:
+    """The frame's metric codes in ``names`` (sorted, a superset of the frame's categories)."""
+    own = np.searchsorted(names, list(frame["metric"].cat.categories)).astype(np.int32)
+    return own[frame["metric"].cat.codes.to_numpy()] if len(frame) else np.zeros(0, dtype=np.int32)
+
+
+def _curve_keys(frame: "pd.DataFrame", names: list[str]) -> np.ndarray:
+    """One int64 per row naming its curve, ordered as the frame's (trial_id, metric) order."""
+    return frame["trial_id"].to_numpy(dtype=np.int64) * len(names) + _codes(frame, names)

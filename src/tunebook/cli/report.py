@@ -42,14 +42,17 @@ def report_command(
     experiment: str, store_url: str | None, fmt: str, out_dir: str, objective: str | None, reduce: str | None
 ) -> None:
     """The verdict, the isolation result (best per scientific value) and the playbook's checklist for EXPERIMENT."""
-    result = analyse(experiment, store_url, objective, reduce)
-    if fmt == "json":
-        click.echo(json.dumps(report_json(result), indent=2, default=str))
-        return
-    print_report(result)
-    if fmt == "html":
-        path = write_html(result, Path(out_dir))
-        click.echo(f"\nreport: {path.resolve()} (opens offline in any browser)")
+    from tunebook.cli.short_lived import full_collections_paused
+
+    with full_collections_paused():
+        result = analyse(experiment, store_url, objective, reduce)
+        if fmt == "json":
+            click.echo(json.dumps(report_json(result), indent=2, default=str))
+            return
+        print_report(result)
+        if fmt == "html":
+            path = write_html(result, Path(out_dir))
+            click.echo(f"\nreport: {path.resolve()} (opens offline in any browser)")
 
 
 def analyse(experiment: str, store_url: str | None, objective: str | None = None,

@@ -129,10 +129,12 @@ def get_axis_info(data: "ExperimentData", param: str) -> AxisInfo:
     x_range = _x_range(trials[param], edges, categories, log_x)
     sharing = _studies_per_value(trials, param) if categories is not None else {}
     series, infeasible = [], []
+    study, masks = trials["study"].to_numpy(), ((good.to_numpy(), series), (bad.to_numpy(), infeasible))
     for i, key in enumerate(keys):
         offset = (i - (len(keys) - 1) / 2) * DODGE
-        for mask, out in ((good, series), (bad, infeasible)):
-            rows = trials[(trials["study"] == key) & mask].sort_values("number", kind="stable")
+        mine = study == key
+        for mask, out in masks:
+            rows = trials[mine & mask].sort_values("number", kind="stable")
             if len(rows):
                 out.append(_series(data, key, rows, param, categories, offset, x_range, log_x, sharing))
     ys = [y for s in series for y in s.y]

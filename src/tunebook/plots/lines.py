@@ -31,14 +31,9 @@ def decimate(steps: np.ndarray, values: np.ndarray, max_points: int = MAX_POINTS
     n = len(values)
     if n <= max_points:
         return steps, values
-    buckets = max(1, max_points // 2)
-    bucket = np.repeat(np.arange(buckets), np.diff(np.linspace(0, n, buckets + 1).astype(int)))
     finite = np.isfinite(values)
     if finite.all():
-        order = np.lexsort((values, bucket))  # by bucket, then by value
-        first = np.flatnonzero(np.diff(bucket[order], prepend=-1))
-        last = np.append(first[1:] - 1, n - 1)
-        index = np.unique(np.concatenate([order[first], order[last]]))
+        index = np.unique(np.concatenate(_extremes(values, max(1, max_points // 2))))
         return steps[index], values[index]
     keep = [np.flatnonzero(~finite)[:1]]  # a NaN or inf marks the divergence: keep the first one
     kept_steps, kept_values = decimate(steps[finite], values[finite], max_points)
@@ -47,6 +42,24 @@ def decimate(steps: np.ndarray, values: np.ndarray, max_points: int = MAX_POINTS
         return kept_steps, kept_values
     index = np.unique(np.concatenate([index, *keep]))
     return steps[index], values[index]
+
+
+def _extremes(values: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per bucket (``buckets`` consecutive runs of near-equal length), the index of its lowest value (the first,
+    among equals) and of its highest (the last, among equals); finite values only."""
+    bounds = np.linspace(0, len(values), buckets + 1).astype(int)
+    starts, sizes = bounds[:-1], np.diff(bounds)
+    width = int(sizes.max())
+    if len(values) == width * buckets:  # equal buckets: a plain reshape
+        low_side = high_side = values.reshape(buckets, width)
+    else:
+        cell = starts[:, None] + np.arange(width)  # each bucket's indices, padded past its end
+        inside = np.arange(width) < sizes[:, None]
+        cell = np.where(inside, cell, 0)
+        low_side, high_side = np.where(inside, values[cell], np.inf), np.where(inside, values[cell], -np.inf)
+    low = low_side.argmin(axis=1)  # argmin/argmax: the first of equals
+    high = width - 1 - high_side[:, ::-1].argmax(axis=1)
+    return starts + low, starts + high
 
 
 def _rising(steps: np.ndarray) -> bool:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 PAIRS_SHOWN = 5  # the largest interactions per region; --format json holds every pair
 
-__all__ = ["importance_html", "importance_lines", "region_title"]
+__all__ = ["importance_html", "importance_lines", "region_title", "subsample_note"]
 
 
 def region_title(imp: "Importance", region: "RegionImportance") -> str:
@@ -24,6 +24,14 @@ def region_title(imp: "Importance", region: "RegionImportance") -> str:
     if region.region == "top":
         return f"In the good region: the best {imp.top_share:.0%} ({region.trials} trials), over the box they span"
     return f"Feasibility: which hyperparameters decide divergence ({region.trials} finished trials)"
+
+
+def subsample_note(region: "RegionImportance") -> str | None:
+    """Says when the region's forests were fitted on a subsample of its trials (``analysis.importance``)."""
+    if not region.subsampled:
+        return None
+    return (f"fitted on a stratified subsample of {region.fitted:,} of its {region.trials:,} trials (per study"
+            + (" and outcome" if region.region == "feasibility" else "") + ", weighted back, fixed seed)")
 
 
 def _row(share: "Share") -> str:
@@ -43,6 +51,8 @@ def _lines(imp: "Importance") -> list[str]:
         if region.too_few is not None:
             lines.append(f"  {region.too_few}")
             continue
+        note = subsample_note(region)
+        lines += [f"  {note}"] if note else []
         lines.append(f"  {'hyperparameter':<28} {'share':>6}  {'90 % interval':^18}  verdict")
         lines += [_row(s) for s in region.params]
         if region.pairs:
@@ -71,6 +81,8 @@ def importance_html(imp: "Importance") -> str:
         if region.too_few is not None:
             parts.append(f"<p class='muted'>{html.escape(region.too_few)}</p>")
             continue
+        note = subsample_note(region)
+        parts += [f"<p class='muted'>{html.escape(note[0].upper() + note[1:])}.</p>"] if note else []
         parts.append(_table(region.params, "hyperparameter"))
         if region.pairs:
             parts.append(_table(region.pairs[:PAIRS_SHOWN], "pair (interaction)"))

@@ -257,6 +257,11 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
+    def curve_ends(self, experiment_id: int, metrics: Sequence[str] | None = None) -> "pd.DataFrame":
+        """The last point (largest step) of every curve of the experiment (of ``metrics`` if given), one row
+        each, without reading the curves' other points; columns and order as ``load_curves``'."""
+
+    @abc.abstractmethod
     def curve_owners(self, experiment_id: int, metrics: Sequence[str] | None = None) -> list[tuple[int, str]]:
         """(trial id, metric) of every curve with points in the experiment (of ``metrics`` if given)."""
 

@@ -26,7 +26,7 @@ COLUMNS = ("trial_id", "metric", "step", "value")
 
 
 def encode_points(trial_id: int, points: CurvePoints) -> list[dict[str, Any]]:
-    """One ``curve_chunks`` row per metric with points; StoreError on bad input."""
+    """One ``curve_chunks`` row per metric with points, ordered by step; StoreError on bad input."""
     rows = []
     for metric, pair in points.items():
         if not isinstance(metric, str) or not metric:
@@ -41,6 +41,11 @@ def encode_points(trial_id: int, points: CurvePoints) -> list[dict[str, Any]]:
             raise StoreError(
                 f"curve {metric!r}: {len(step_array)} steps but {len(value_array)} values"
             )
+        if len(step_array) > 1 and (step_array[1:] < step_array[:-1]).any():
+            # in step order (stably: equal steps keep the order they were logged in), as the frame reads it
+            # anyway, so a chunk's last point is its largest step (``curve_ends`` reads only that)
+            order = np.argsort(step_array, kind="stable")
+            step_array, value_array = step_array[order], value_array[order]
         if len(step_array):
             rows.append(
                 {

@@ -21,6 +21,7 @@ from tunebook.core.states import TrialState
 from tunebook.storage import code_versions, curves, finished, launches as launch_sql, notes as note_sql
 from tunebook.storage import trial_pages, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store
+from tunebook.storage.curve_ends import read_curve_ends
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
 from tunebook.storage.retry import OPEN_DELAYS_S, call_retrying, retry_transient
@@ -403,6 +404,13 @@ class SQLStore(Store):
             self._require_trial(conn, trial_id)
             if rows:
                 conn.execute(curve_chunks.insert(), rows)
+
+    def curve_ends(self, experiment_id: int, metrics: Sequence[str] | None = None) -> "pd.DataFrame":
+        with self._read("reading the curves' last points") as conn:
+            if conn.dialect.name == "sqlite":  # the blobs' overflow pages walked through the mapped file
+                conn.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}")
+            self._require(conn, experiments, experiment_id, "experiment")
+            return read_curve_ends(conn, experiment_id, metrics)
 
     def curve_owners(self, experiment_id: int, metrics: Sequence[str] | None = None) -> list[tuple[int, str]]:
         """(trial id, metric) of every curve with points in the experiment (of ``metrics`` if given); no points read."""
