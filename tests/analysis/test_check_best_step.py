@@ -87,7 +87,8 @@ def test_the_objective_reduction_decides_the_best_step():
     data = study([0] * 20)
     assert "way too high" in check_best_step(data)[0].message
     final = with_objective(data, reduce="final")  # the final value is at the last step by definition
-    assert "last 25 %" in check_best_step(final)[0].message
+    [finding] = check_best_step(final)  # so nothing about max_train_steps follows from it
+    assert finding.severity is Severity.INFO and "objective.reduce is final" in finding.message
 
 
 def test_one_finding_per_study_with_complete_trials():
@@ -123,3 +124,11 @@ def test_training_length_checks_never_contradict_each_other():
         if saturated:
             late = [f for f in findings if f.evidence.get("curve_shape") == "saturated"]
             assert all("saturated early" in f.message and f.severity is Severity.INFO for f in late)
+
+
+def test_a_final_value_objective_has_no_best_step_to_place_and_is_not_told_to_train_longer():
+    exp = synthetic.experiment(reduce="final")
+    rows = [("default", {"lr": 1e-3 * (i + 1)}, curve(b)) for i, b in enumerate([200, 500, 800, 300, 600])]
+    [finding] = check_best_step(synthetic.frames(exp, rows))
+    assert finding.severity is Severity.INFO and finding.section == SECTION
+    assert "objective.reduce is final" in finding.message and "reduce: best" in finding.action

@@ -22,6 +22,11 @@ that last logged step. Per study, with at least 3 such trials:
   WARNING, train longer and re-tune the decay (compute-bound advice);
 * otherwise INFO describing the spread (also when there are too few).
 
+With ``objective.reduce: final`` a trial's objective is its last value, so
+its "best step" is its last step by construction: the check then gives one
+INFO saying so (never the "train longer" WARNING that every such study would
+otherwise get) and points to ``reduce: best``.
+
 WARNING rather than PROBLEM: neither pattern makes this round's comparison
 wrong by itself, but its conclusions may not hold at a better-chosen number
 of steps ("there is always a risk that our conclusions at this time limit
@@ -111,6 +116,8 @@ def _length(budget: object, last_step: float) -> float:
 
 def check_best_step(data: "ExperimentData") -> list[Finding]:
     """One finding per study with complete trials: WARNING for the two playbook patterns, else INFO."""
+    if data.objective.reduce == "final" and len(ranked(data)):
+        return [_final_value_finding(data)]
     findings = []
     verdict = length_verdict(data)
     for key in study_keys(data):
@@ -118,6 +125,16 @@ def check_best_step(data: "ExperimentData") -> list[Finding]:
         if len(ranked(data, key)):
             findings.append(_reconciled(_finding(key, frame), verdict))
     return findings
+
+
+def _final_value_finding(data: "ExperimentData") -> Finding:
+    """The one INFO for ``objective.reduce: final``: no retrospective best step exists to place."""
+    message = (f"objective.reduce is final: each trial's objective is its last {data.objective.metric}, so its best "
+               "step is its last step by construction and says nothing about max_train_steps.")
+    action = ("To see where retrospective checkpoint selection puts the best step (the playbook's way to refine "
+              "max_train_steps), set objective.reduce: best; still_improving and saturated_early judge the training "
+              "length from the curves' shape meanwhile.")
+    return Finding(ID, Severity.INFO, message, {"reduce": "final"}, action, SECTION)
 
 
 def _reconciled(finding: Finding, verdict: str | None) -> Finding:
