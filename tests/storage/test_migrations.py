@@ -120,10 +120,7 @@ def _v1_store(url: str) -> None:
     PostgreSQL: a current store with v2's and v3's tables and columns dropped.
     """
     if url.startswith("sqlite"):
-        import sqlite3
-
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
-            conn.executescript((Path(__file__).parent / "store_v1.sql").read_text())
+        _load_dump(url, "store_v1.sql")
         return
     with SQLStore(url) as store:
         record = store.ensure_experiment("kept", SPEC)
@@ -154,6 +151,14 @@ def test_version_1_store_gains_code_versions_launches_and_links(url: str) -> Non
     assert {"code_versions", "launches"} <= tables
 
 
+def _load_dump(url: str, dump: str) -> None:
+    """Replay ``dump`` (an SQL dump of a store an older tunebook wrote, next to this file) into the SQLite ``url``."""
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        conn.executescript((Path(__file__).parent / dump).read_text())
+
+
 def _v2_store(url: str) -> None:
     """A store as tunebook wrote it at schema version 2: experiment ``kept``, study ``depth=1`` of trials 0 and
     1, and four notes, three written the old way ``tunebook ui`` wrote a trial's note (``trial STUDY/NUMBER: ``).
@@ -162,10 +167,7 @@ def _v2_store(url: str) -> None:
     PostgreSQL: a current store with v3's column dropped and the same notes.
     """
     if url.startswith("sqlite"):
-        import sqlite3
-
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
-            conn.executescript((Path(__file__).parent / "store_v2.sql").read_text())
+        _load_dump(url, "store_v2.sql")
         return
     with SQLStore(url) as store:
         record = store.ensure_experiment("kept", SPEC)

@@ -145,20 +145,12 @@ def test_fifty_thousand_trials_and_a_million_points_open_in_under_two_seconds(ta
     million-point curve) within 2 s. The browser's times are printed (on a shared 2-core machine they hold
     plotly.js's parse, seconds)."""
     base = world["big"].base
-    cold_page = Watched(tabs)
-    started = time.monotonic()
-    cold_page.page.goto(base + "/experiment?" + _q(name="big"), wait_until="commit", timeout=300_000)
-    cold_page.page.wait_for_selector("#trials tbody tr", timeout=300_000)
-    cold = time.monotonic() - started
+    cold_page, cold = _open_big(tabs, base)
     cold_answer = _request_seconds(cold_page.page, "/api/trials")
     assert f"of {BIG} trials" in cold_page.page.inner_text("#trials-summary")
     cold_page.page.wait_for_function("() => document.querySelector('#checklist').textContent.includes("
                                      f"'computing the checklist and plots of {BIG} trials')", timeout=60_000)
-    w = Watched(tabs)
-    started = time.monotonic()
-    w.page.goto(base + "/experiment?" + _q(name="big"), wait_until="commit", timeout=300_000)
-    w.page.wait_for_selector("#trials tbody tr", timeout=300_000)
-    opened = time.monotonic() - started
+    w, opened = _open_big(tabs, base)
     table = _request_seconds(w.page, "/api/trials")
     w.page.click("#trials th[data-key=lr]")
     w.page.wait_for_selector("#trials th[aria-sort=ascending][data-key=lr]", timeout=120_000)
@@ -190,6 +182,15 @@ def test_fifty_thousand_trials_and_a_million_points_open_in_under_two_seconds(ta
     world["cold_page"] = cold_page  # its judgement fills in while the other tests run: the module's last test
 
 
+
+
+def _open_big(tabs, base: str):
+    """A new tab on the 50,000-trial experiment's page, and the seconds until its trials table shows rows."""
+    watched = Watched(tabs)
+    started = time.monotonic()
+    watched.page.goto(base + "/experiment?" + _q(name="big"), wait_until="commit", timeout=300_000)
+    watched.page.wait_for_selector("#trials tbody tr", timeout=300_000)
+    return watched, time.monotonic() - started
 
 
 def test_the_experiments_spreadsheet_sorts_and_filters(tabs, world, shots):
