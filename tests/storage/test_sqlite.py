@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sqlite3
+import statistics
 import threading
 import time
 from pathlib import Path
@@ -127,10 +128,14 @@ def test_claiming_and_finishing_read_trials_through_indexes(sqlite_store: SQLSto
 
 @pytest.mark.slow
 def test_claim_rate_is_flat_over_5000_trials(sqlite_store: SQLStore) -> None:
+    """The median claim+finish of the last 1,000 trials is within twice that of the first 1,000.
+
+    Medians, not sums or rates: a burst of other work on a shared machine moves a sum by seconds and a
+    median by nothing, while a claim that reads the whole study grows every one of the last 1,000."""
     durations = _claim_and_finish(sqlite_store, 5000)
-    first, last = sum(durations[:1000]), sum(durations[-1000:])
-    print(f"\n5000 claim+finish: {5000 / sum(durations):.0f} trials/s; first 1000 {first:.2f} s, last 1000 {last:.2f} s")
-    assert 5000 / sum(durations) > 1000
+    first, last = statistics.median(durations[:1000]), statistics.median(durations[-1000:])
+    print(f"\n5000 claim+finish: {5000 / sum(durations):.0f} trials/s; median first 1000 {first * 1e3:.2f} ms, "
+          f"last 1000 {last * 1e3:.2f} ms")
     assert last < 2 * first
 
 
