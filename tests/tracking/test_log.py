@@ -137,3 +137,16 @@ def test_a_sigterm_while_writing_waits_for_the_write(direct, store) -> None:
             trial.log(1, {"a": 2.0})
     assert caught.value.code == 128 + 15
     assert curves(store, trial.id) == {"a": [(0, 1.0), (1, 2.0)]}  # flushed before exiting
+
+
+def test_a_flush_hands_each_metric_in_step_order_so_its_last_point_is_its_largest_step() -> None:
+    from tunebook.tracking.buffer import PointBuffer
+
+    buffer = PointBuffer()
+    for step, loss in [(10, 1.0), (20, 0.5), (5, 2.0), (20, 0.4), (15, 0.7)]:  # a restart went back to step 5
+        buffer.add(step, {"loss": loss})
+    steps, values = buffer.take()["loss"]
+    assert list(steps) == [5, 10, 15, 20, 20] and list(values) == [2.0, 1.0, 0.7, 0.5, 0.4]  # equal steps: as logged
+    buffer.add(30, {"loss": 0.3})  # the next flush starts afresh: in order, kept as logged
+    buffer.add(40, {"loss": 0.2})
+    assert list(buffer.take()["loss"][0]) == [30, 40]

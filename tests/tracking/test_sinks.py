@@ -20,7 +20,7 @@ import pytest
 
 from tunebook.core.errors import StoreError
 from tunebook.storage import SQLStore
-from tunebook.tracking.buffer import Chunk
+from tunebook.tracking.buffer import Chunk, PointBuffer
 from tunebook.tracking.sinks import Sink, SQLiteSink, StoreSink, open_sink, sqlite_path
 
 from tests.tracking.conftest import Claimed, curves, same_points
@@ -74,7 +74,11 @@ def test_points_read_back_bit_for_bit(store: SQLStore, make_trial: Callable[...,
 
 def test_chunk_rows_equal_those_sqlstore_writes(store: SQLStore, make_trial: Callable[..., Claimed]) -> None:
     ours, theirs = make_trial(), make_trial()
-    points = chunk(valid__error=([3, 1, 2, 2**62], [0.5, math.nan, -INF, 1e-300]), x=([7], [INF]))
+    buffer = PointBuffer()  # what a trial's flush hands its sink: steps logged out of order come out sorted
+    for step, value in zip([3, 1, 2, 2**62], [0.5, math.nan, -INF, 1e-300]):
+        buffer.add(step, {"valid/error": value})
+    buffer.add(7, {"x": INF})
+    points = buffer.take()
     sqlite_sink(store, ours.id).write_points(points)
     store.log_curves(theirs.id, {name: (list(s), list(v)) for name, (s, v) in points.items()})
     with sqlite3.connect(Path(store.url[len("sqlite:///"):])) as conn:

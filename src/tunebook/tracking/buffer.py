@@ -2,7 +2,10 @@
 
 Each metric keeps its steps and values in two compact ``array`` columns
 (int64 and float64, 16 bytes a point), which is also how they are written to
-the store: one chunk per metric per flush.
+the store: one chunk per metric per flush, in step order (stably, as
+``storage.curves.encode_points`` keeps a chunk), so a chunk's last point is
+its largest step. The buffer notes when a step goes back (one comparison per
+``add``) and sorts only then, at ``take``.
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ class PointBuffer:
     def __init__(self) -> None:
         self._chunk: Chunk = {}
         self.count = 0
+        self._last_step = -1
+        self._in_order = True  # every add's step >= the one before: each metric's steps already ascend
 
     def add(self, step: int, metrics: Mapping[str, Any]) -> None:
         """Append one step's values, checked by ``check_point``; on error nothing is kept."""
@@ -91,14 +96,18 @@ class PointBuffer:
                 chunk[name][1].pop()
             raise
         self.count += added
+        if step < self._last_step:
+            self._in_order = False
+        self._last_step = step
 
     def last(self, name: str) -> float:
         """The value just added for ``name``."""
         return self._chunk[name][1][-1]
 
     def take(self) -> Chunk:
-        """Everything buffered, leaving the buffer empty."""
-        chunk, self._chunk, self.count = self._chunk, {}, 0
+        """Everything buffered, in step order, leaving the buffer empty."""
+        chunk = self._chunk if self._in_order else {name: _by_step(*pair) for name, pair in self._chunk.items()}
+        self._chunk, self.count, self._last_step, self._in_order = {}, 0, -1, True
         return chunk
 
     def put_back(self, chunk: Chunk) -> None:
@@ -110,5 +119,12 @@ class PointBuffer:
             columns[1].extend(values)
         self._chunk = chunk
         self.count = sum(len(steps) for steps, _ in chunk.values())
+        self._in_order = not newer  # the newer points may go back past the chunk's last step: sort at take
 
 
+
+
+def _by_step(steps: array, values: array) -> tuple[array, array]:
+    """The columns sorted by step, stably (equal steps keep the order they were logged in)."""
+    order = sorted(range(len(steps)), key=steps.__getitem__)
+    return array("q", (steps[i] for i in order)), array("d", (values[i] for i in order))

@@ -100,17 +100,6 @@ def now_text() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def in_step_order(name: str, steps: "array", values: "array") -> tuple[str, tuple["array", "array"]]:
-    """``(name, (steps, values))`` sorted by step, stably (equal steps keep their logged order), as the store's own
-    writer keeps a chunk (``storage.curves.encode_points``): a chunk's last point is then its largest step."""
-    if all(a <= b for a, b in zip(steps, steps[1:])):
-        return name, (steps, values)
-    from array import array
-
-    order = sorted(range(len(steps)), key=steps.__getitem__)
-    return name, (array(steps.typecode, (steps[i] for i in order)), array(values.typecode, (values[i] for i in order)))
-
-
 def le_bytes(column: "array") -> bytes:
     """An int64 ('q') or float64 ('d') array as little-endian bytes."""
     if sys.byteorder == "little":
@@ -201,7 +190,7 @@ class SQLiteSink(Sink):
     def write_points(self, chunk: Chunk) -> None:
         rows = [
             (self.trial_id, name, len(steps), le_bytes(steps), le_bytes(values))
-            for name, (steps, values) in (in_step_order(name, *pair) for name, pair in chunk.items())
+            for name, (steps, values) in chunk.items()
             if len(steps)
         ]
         if rows:
