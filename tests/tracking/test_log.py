@@ -150,3 +150,14 @@ def test_a_flush_hands_each_metric_in_step_order_so_its_last_point_is_its_larges
     buffer.add(30, {"loss": 0.3})  # the next flush starts afresh: in order, kept as logged
     buffer.add(40, {"loss": 0.2})
     assert list(buffer.take()["loss"][0]) == [30, 40]
+
+
+def test_points_put_back_after_a_failed_flush_stay_in_step_order_with_what_comes_after() -> None:
+    from tunebook.tracking.buffer import PointBuffer
+
+    buffer = PointBuffer()
+    for step in (10, 20):
+        buffer.add(step, {"loss": float(step)})
+    buffer.put_back(buffer.take())  # the write failed
+    buffer.add(15, {"loss": 15.0})  # a step below the put-back chunk's last one
+    assert list(buffer.take()["loss"][0]) == [10, 15, 20]

@@ -119,7 +119,7 @@ class PointBuffer:
             columns[1].extend(values)
         self._chunk = chunk
         self.count = sum(len(steps) for steps, _ in chunk.values())
-        self._in_order = not newer  # the newer points may go back past the chunk's last step: sort at take
+        self._in_order = False  # later points may go back past the chunk's last step (rare path: sort at take)
 
 
 
