@@ -106,20 +106,24 @@ def pooled_sd(a: np.ndarray, b: np.ndarray) -> float | None:
 def rank_test(base: np.ndarray, cand: np.ndarray, rng: np.random.Generator) -> tuple[float, str]:
     """Two-sided Mann-Whitney p: scipy's exact distribution without ties, a permutation test with them
     (the normal approximation with its tie correction when a side has a single seed)."""
+    from scipy import stats as sps  # lazily: ~0.5 s of CPU to import
+
     if len(np.unique(np.concatenate([base, cand]))) == len(base) + len(cand):
-        return float(_sps().mannwhitneyu(cand, base, method="exact").pvalue), "Mann-Whitney U, exact"
+        return float(sps.mannwhitneyu(cand, base, method="exact").pvalue), "Mann-Whitney U, exact"
     if min(len(base), len(cand)) < 2:
-        return (float(_sps().mannwhitneyu(cand, base, method="asymptotic").pvalue),
+        return (float(sps.mannwhitneyu(cand, base, method="asymptotic").pvalue),
                 "Mann-Whitney U, normal approximation (ties present)")
-    method = _sps().PermutationMethod(n_resamples=PERMUTATIONS, rng=rng)
-    return (float(_sps().mannwhitneyu(cand, base, method=method).pvalue),
+    method = sps.PermutationMethod(n_resamples=PERMUTATIONS, rng=rng)
+    return (float(sps.mannwhitneyu(cand, base, method=method).pvalue),
             "Mann-Whitney U, permutation test (ties present)")
 
 
 @functools.lru_cache(maxsize=256)
 def min_p_value(n: int, m: int) -> float:
     """The smallest two-sided rank-test p with n vs m seeds (a perfect separation): 2 / C(n+m, n), from scipy."""
-    return float(_sps().mannwhitneyu(np.arange(n), np.arange(n, n + m), method="exact").pvalue)
+    from scipy import stats as sps  # lazily: ~0.5 s of CPU to import
+
+    return float(sps.mannwhitneyu(np.arange(n), np.arange(n, n + m), method="exact").pvalue)
 
 
 def seeds_needed(effect_sd: float, alpha: float = 0.05, power: float = POWER) -> int | None:
@@ -132,10 +136,12 @@ def seeds_needed(effect_sd: float, alpha: float = 0.05, power: float = POWER) ->
     starts at the normal approximation 2·(z_{1-α/2} + z_power)² / d², which
     the t-test's n exceeds by a few seeds at most.
     """
+    from scipy import stats as sps  # lazily: ~0.5 s of CPU to import
+
     d = abs(effect_sd)
     if not d > 0 or not math.isfinite(d):
         return None
-    normal = 2 * (_sps().norm.ppf(1 - alpha / 2) + _sps().norm.ppf(power)) ** 2 / d**2
+    normal = 2 * (sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power)) ** 2 / d**2
     if normal > MAX_SEEDS:
         return None
     start = max(2, math.floor(normal))
@@ -148,9 +154,11 @@ def seeds_needed(effect_sd: float, alpha: float = 0.05, power: float = POWER) ->
 
 def _t_power(n: np.ndarray, d: float, alpha: float) -> np.ndarray:
     """Power of the two-sided two-sample t-test with ``n`` per side (vectorised over ``n``)."""
+    from scipy import stats as sps  # lazily: ~0.5 s of CPU to import
+
     df, nc = 2 * n - 2, d * np.sqrt(n / 2)
-    crit = _sps().t.ppf(1 - alpha / 2, df)
-    return _sps().nct.sf(crit, df, nc) + _sps().nct.cdf(-crit, df, nc)
+    crit = sps.t.ppf(1 - alpha / 2, df)
+    return sps.nct.sf(crit, df, nc) + sps.nct.cdf(-crit, df, nc)
 
 
 def side_summary(side: "Side", mode: str, study_variance: dict[str, Any] | None) -> dict[str, Any]:
@@ -177,11 +185,3 @@ def side_summary(side: "Side", mode: str, study_variance: dict[str, Any] | None)
         "max": float(values.max()) if len(values) else None,
         "study_variance": study_variance,
     }
-
-
-def _sps():  # noqa: ANN202
-    """scipy.stats, imported on first use: ~0.5 s of CPU that every `tunebook run` paid at its end (its
-    verdict loads the checks) even when no test here runs."""
-    from scipy import stats
-
-    return stats

@@ -138,6 +138,8 @@ def crowded_edges(data: "ExperimentData", study: str) -> tuple[list[Crowding], d
 def _crowding(
     study: str, hp: "Hyperparameter", trials: pd.DataFrame, side: str, region: Region | None
 ) -> Crowding | None:
+    from scipy import stats  # lazily: ~0.5 s of CPU to import
+
     position = unit_position(hp.domain, trials[hp.id])
     distance = position if side == "low" else 1.0 - position  # to the range's end, in [0, 1]
     if region is not None:  # the feasible part of the range ends where the infeasible region starts
@@ -149,7 +151,7 @@ def _crowding(
     near = int(np.sum(top < 0.5))
     if not (top[0] <= EDGE and near > k / 2):
         return None
-    p_value = float(_stats().mannwhitneyu(top, rest, alternative="less").pvalue)
+    p_value = float(stats.mannwhitneyu(top, rest, alternative="less").pvalue)
     if p_value >= MAX_P:
         return None
     top_rows = trials.head(k)
@@ -236,11 +238,3 @@ def _finding(data: "ExperimentData", c: Crowding) -> Finding:
               f"trials with {c.param} just beyond the best; learning rate warmup or gradient clipping may make "
               f"those values trainable, and fixing the instability is likely to give better results.")
     return Finding(ID, Severity.WARNING, message, evidence, action, INSTABILITY_SECTION, study=c.study)
-
-
-def _stats():  # noqa: ANN202
-    """scipy.stats, imported on first use: ~0.5 s of CPU that every `tunebook run` paid at its end (its
-    verdict loads the checks) even when no test here runs."""
-    from scipy import stats
-
-    return stats

@@ -159,12 +159,14 @@ def check_trial_variance(data: "ExperimentData") -> list[Finding]:
 
 
 def _judge_repeats(data: "ExperimentData", sides: list[SeedRuns], sign: float) -> Finding:
+    from scipy import stats  # lazily: ~0.5 s of CPU to import
+
     win, run = sides
     df = sum(max(s.n - 1, 0) for s in sides)
     pooled = math.sqrt(sum(float(np.var(s.values, ddof=1)) * (s.n - 1) for s in sides if s.n > 1) / df)
     diff = sign * (float(np.mean(run.values)) - float(np.mean(win.values)))  # > 0: the winner is better
     se = pooled * math.sqrt(1 / win.n + 1 / run.n)
-    half = float(_stats().t.ppf(0.5 + LEVEL / 2, df)) * se
+    half = float(stats.t.ppf(0.5 + LEVEL / 2, df)) * se
     evidence = {"sides": [s.to_dict() for s in sides], "difference": diff, "seed_std": pooled, "df": df,
                 "standard_error": se, "interval": [diff - half, diff + half], "level": LEVEL,
                 "distinguishable": diff - half > 0 or diff + half < 0, "reversed": diff + half < 0,
@@ -242,7 +244,9 @@ def seeds_needed(diff: float, std: float) -> int | None:
     n = 2 (z * std / diff)^2 per side (normal approximation, z for ``LEVEL``), at least ``RETRAIN_SEEDS``;
     None beyond ``MAX_SEEDS``: the gap is too small for seeds to settle.
     """
-    z = float(_stats().norm.ppf(0.5 + LEVEL / 2))
+    from scipy import stats  # lazily: ~0.5 s of CPU to import
+
+    z = float(stats.norm.ppf(0.5 + LEVEL / 2))
     needed = math.inf if diff == 0 else 2 * (z * std / abs(diff)) ** 2
     return None if needed > MAX_SEEDS else max(RETRAIN_SEEDS, math.ceil(needed))
 
@@ -263,11 +267,3 @@ def _names(names: tuple[str, ...], shown: int = 3) -> str:
 
 def _seeds(side: SeedRuns) -> str:
     return f"{side.n} seed{'s' if side.n != 1 else ''}"
-
-
-def _stats():  # noqa: ANN202
-    """scipy.stats, imported on first use: ~0.5 s of CPU that every `tunebook run` paid at its end (its
-    verdict loads the checks) even when no test here runs."""
-    from scipy import stats
-
-    return stats
