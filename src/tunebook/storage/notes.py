@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Row
 from tunebook.core.errors import NotFoundError
 from tunebook.storage.schema import notes, studies, trials
 
+
 def check_trial_of(conn: Connection, experiment_id: int, trial_id: int) -> None:
     """NotFoundError unless trial ``trial_id`` exists and belongs to experiment ``experiment_id``."""
     owner = conn.execute(select(studies.c.experiment_id).join_from(trials, studies, trials.c.study_id == studies.c.id)
