@@ -76,7 +76,8 @@ class Scenarios:
         except subprocess.TimeoutExpired:
             runner.kill()
             runner.wait()
-        return {"returncode": runner.returncode, "output": log.read_text(errors="replace")[-4000:]}
+        # the whole log: Ray's own warnings, printed after tunebook's lines, would push them out of a tail
+        return {"returncode": runner.returncode, "output": log.read_text(errors="replace")}
 
     def trials(self, name: str) -> list[dict[str, Any]]:
         """Each trial of experiment ``name``: state, attempt, reason, and the attempts' nodes.txt lines."""
