@@ -50,6 +50,7 @@ class UIContext:
         self.allow_write = allow_write
         self.store_label = store_label
         self.csrf_token = secrets.token_urlsafe(32)
+        self.plotly_url = "/static/plotly.min.js"  # app.create_app sets the content-named URL
         self.write_lock = threading.Lock()  # a note's conflict check and its insert, one at a time
         self._cache: dict[tuple[Any, ...], _Entry] = {}
         self._cache_lock = threading.Lock()
