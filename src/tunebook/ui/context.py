@@ -198,14 +198,27 @@ class UIContext:
                 self._judging.pop(name, None)
 
     def in_worker(self, function: Callable[..., Any], name: str) -> Any:
-        """``function(store url, name, runs, store label)`` run in the worker process; its result."""
+        """``function(store url, name, runs, store label)`` run in the worker process; its result. A worker
+        that died (killed, out of memory) raises TunebookError saying so, and the next call starts a new one."""
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        from tunebook.core.errors import TunebookError
 
         with self._cache_lock:
             if self._worker is None:
                 self._worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return self._worker.submit(function, self.store.url, name, str(self.runs_dir), self.store_label).result()
+            worker = self._worker
+        try:
+            return worker.submit(function, self.store.url, name, str(self.runs_dir), self.store_label).result()
+        except BrokenProcessPool as exc:
+            with self._cache_lock:
+                if self._worker is worker:
+                    self._worker = None
+            worker.shutdown(wait=False, cancel_futures=True)
+            raise TunebookError(f"the worker process judging it stopped (killed, or out of memory?): {exc}; "
+                                f"a new one tries again in {RETRY_AFTER_S:.0f} s (reload the page then)") from exc
 
     def close(self) -> None:
         """Stop the worker process (the server's shutdown)."""
