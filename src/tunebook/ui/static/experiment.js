@@ -69,7 +69,7 @@
       verdict(a.verdict); bestTable(a.best, a.objective); checklist(a.findings);
       if (a.code) document.getElementById("code-line").textContent = "Code: " + a.code + ".";
     }, function (e) {  // a failed judgement (the server's message) ends the wait: shown as an error, not polled
-      failedIn(loading, "could not judge the experiment: " + e.message);
+      failedIn(loading, (/^could not judge/.test(e.message) ? "" : "could not judge the experiment: ") + e.message);
       failedIn(checklistBox, "no checklist: the judgement failed (see above)");
     });
     var figuresBox = document.getElementById("figures");
