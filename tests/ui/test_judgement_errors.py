@@ -55,7 +55,8 @@ def test_a_killed_judging_worker_is_reported_then_replaced_by_a_new_one(tmp_path
     os.kill(started.pop(), signal.SIGKILL)  # the OOM killer, or a user's kill -9
     answer = _until_judged(client, "/api/analysis", "demo")
     assert answer.status_code == 400
-    assert "the worker process judging it stopped (killed, or out of memory?)" in answer.json()["error"]
+    assert answer.json()["error"].startswith("could not judge experiment 'demo': the worker process stopped while "
+                                             "working on it (killed, or out of memory?)"), answer.json()
     assert client.get("/api/analysis", params={"name": "demo"}).status_code == 400  # the same, until RETRY_AFTER_S
     monkeypatch.setattr(context, "RETRY_AFTER_S", 0.0)
     again = _until_judged(client, "/api/analysis", "demo")

@@ -8,8 +8,9 @@ scripts) and ``/static/plotly-DIGEST.min.js`` (the installed plotly package's ow
 file, no CDN, at a URL named by a digest of its content and cached by the browser
 for a year without asking again: a page opened after another reuses the script
 already fetched and compiled; a new plotly gets a new URL; ``/static/plotly.min.js``
-serves the same file, cached a day). Names travel in query strings, so any experiment or study name
-(slashes, quotes, markup) reaches the server intact and is never part of a path.
+serves the same file, cached a day). Names travel in query strings, so any
+experiment or study name (slashes, quotes, markup) reaches the server intact and
+is never part of a path.
 Errors: unknown names 404, bad parameters 400, each with a message naming the
 value; no traceback reaches the page.
 """

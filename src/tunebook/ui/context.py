@@ -217,8 +217,8 @@ class UIContext:
                 if self._worker is worker:
                     self._worker = None
             worker.shutdown(wait=False, cancel_futures=True)
-            raise TunebookError(f"the worker process judging it stopped (killed, or out of memory?): {exc}; "
-                                f"a new one tries again in {RETRY_AFTER_S:.0f} s (reload the page then)") from exc
+            raise TunebookError(f"the worker process stopped while working on it (killed, or out of memory?): "
+                                f"{exc}; the next try starts a new one") from exc
 
     def close(self) -> None:
         """Stop the worker process (the server's shutdown)."""
