@@ -26,6 +26,7 @@ import math
 from typing import Any, Callable
 
 from tunebook.analysis.data import ExperimentData
+from tunebook.core.readable import format_number
 
 __all__ = ["PAGE_SIZE", "PLAIN_ROWS", "trials_section"]
 
@@ -206,8 +207,8 @@ def _numbers(column: Any, text: Callable[[float], str]) -> list[Any]:
 
 
 def _number_text(number: float) -> str:
-    """4 significant digits; a whole number below a million whole."""
-    return str(int(number)) if number.is_integer() and abs(number) < 1e6 else f"{number:.4g}"
+    """4 significant digits; a whole number below a million whole (``core.readable.format_number``)."""
+    return format_number(number)
 
 
 def _column_cells(cell: Callable[[Any], Any], values: list) -> list[Any]:

@@ -19,8 +19,8 @@ from tunebook.core.records import (
 )
 from tunebook.core.states import TrialState
 from tunebook.storage import code_versions, curves, finished, launches as launch_sql, notes as note_sql
-from tunebook.storage import trial_pages, trials as trial_sql
-from tunebook.storage.base import CurvePoints, FinishedStudy, Store
+from tunebook.storage import study_summary, trial_pages, trials as trial_sql
+from tunebook.storage.base import CurvePoints, FinishedStudy, Store, StudySummary
 from tunebook.storage.curve_ends import read_curve_ends
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
@@ -71,7 +71,7 @@ def _same_json(stored: str, new: str) -> bool:
 _RETRIED = (
     "ensure_experiment", "replace_spec", "get_experiment", "list_experiments", "ensure_study", "list_studies",
     "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "trial_by_number",
-    "list_trials", "page_trials",
+    "list_trials", "page_trials", "summarize_studies",
     "add_code_version", "get_code_version", "log_curves", "load_curves", "add_checkpoint", "remove_checkpoint",
     "list_checkpoints", "add_note", "list_notes", "list_trial_notes", "append_launch", "list_launches",
     "launch_lines",
@@ -379,6 +379,11 @@ class SQLStore(Store):
         with self._read(f"counting the trials of experiment {experiment_id}") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
             return {TrialState(state): n for state, n in conn.execute(query).all()}
+
+    def summarize_studies(self, experiment_id: int, mode: str = "min") -> dict[int, StudySummary]:
+        with self._read(f"summarizing the studies of experiment {experiment_id}") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            return study_summary.summarize(conn, experiment_id, mode)
 
     # -- code versions -----------------------------------------------------
     def add_code_version(self, info: Mapping[str, Any], diff: str | None) -> int:
