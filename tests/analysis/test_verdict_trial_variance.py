@@ -75,3 +75,13 @@ def test_a_lucky_best_is_named_and_the_runner_up_becomes_the_candidate_to_compar
     [compare] = [c for c in commands(v) if c[1] == "compare"]
     assert compare[2:4] == [f"synthetic/{v.best['trial']}", f"synthetic/{v.runner_up['trial']}"]
     assert not any(c[1] == "retrain" for c in commands(v))
+
+
+def test_with_only_the_winner_retrained_the_next_commands_retrain_the_runner_up_then_compare():
+    from tests.analysis.test_check_trial_variance import runner_up_retrains
+
+    v = verdict_of(runner_up_retrains(planted(0.0, 0.1, seed=0), kept=0))
+    assert v.case == "within_trial_variance" and not v.supported
+    steps = commands(v)
+    assert [c[1] for c in steps[:2]] == ["retrain", "compare"]
+    assert steps[0][2:5] == [f"synthetic/{v.runner_up['trial']}", "-n", "5"]
