@@ -26,6 +26,8 @@ def test_a_tie_within_trial_variance_is_not_distinguishable_and_no_number_of_see
     assert v.headline == "depth=2 and depth=3: not distinguishable beyond trial variance"
     assert "cannot pick a winner" in v.text and "retrain:" in v.text  # the seeds, by name
     assert not any(c[1] in ("retrain", "run") for c in commands(v))  # neither seeds nor nuisance points settle it
+    note = commands(v)[0]  # what is left: call them equivalent, choose by other merits, and record it
+    assert note[1:3] == ["note", "synthetic"] and "equivalent within trial variance" in note[3]
 
 
 def test_a_gap_seeds_could_settle_asks_for_that_many_seeds_on_both_then_compare():
