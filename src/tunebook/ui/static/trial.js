@@ -88,6 +88,7 @@
     document.querySelectorAll(".log-tab").forEach(function (b) { b.classList.toggle("active", b.dataset.stream === stream); });
     TB.getJSON("/api/log?" + TB.query(Object.assign({stream: stream}, ids))).then(function (a) {
       log.textContent = a.lines.join("\n");
+      log.hidden = !a.lines.length;  // no empty black box where there is no log
       logNote.textContent = a.missing || ("last " + a.lines.length + " lines of " + stream + ".log");
     }).catch(function (e) { logNote.textContent = e.message; });
   }
