@@ -75,7 +75,7 @@ from tunebook.analysis.checks.curves import (
     MIN_POINTS, Curve, best_trials, examined_note, examined_trials, rounded, smooth, smoothing_window,
     study_of, too_short, train_loss_metric, trial_curves, trial_names,
 )
-from tunebook.analysis.checks.noise import noise_model
+from tunebook.analysis.checks.noise import noise_model, noise_models, sigmas_before
 from tunebook.analysis.checks.rolling import rolling_medians
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
@@ -130,22 +130,24 @@ def spike_evidences(curves: Sequence[Curve]) -> list[dict[str, Any] | None]:
         changes = [np.abs(level - _shift(level, window)) for level in levels]  # moved over one window, ending there
         paces_before = rolling_medians([_shift(change, 1) for change in changes], local, min_periods=local // 2)
         paces_after = rolling_medians([change[::-1] for change in changes], local, min_periods=1)
-        for i, level, after, before_pace, after_pace in zip(chosen, levels, afters, paces_before, paces_after):
-            found[i] = _first_spike(curves[i], window, local, level, after[::-1], before_pace, after_pace[::-1])
+        noises = sigmas_before(noise_models([curves[i] for i in chosen]), local)
+        for i, level, after, before_pace, after_pace, noise in zip(chosen, levels, afters, paces_before, paces_after,
+                                                                   noises):
+            found[i] = _first_spike(curves[i], window, level, after[::-1], before_pace, after_pace[::-1], noise)
     return found
 
 
-def _first_spike(curve: Curve, window: int, local: int, level: np.ndarray, after: np.ndarray,
-                 pace_before: np.ndarray, pace_after_unshifted: np.ndarray) -> dict[str, Any] | None:
+def _first_spike(curve: Curve, window: int, level: np.ndarray, after: np.ndarray, pace_before: np.ndarray,
+                 pace_after_unshifted: np.ndarray, noise: np.ndarray) -> dict[str, Any] | None:
     """``spike_evidence`` from the curve's rolling medians: ``level`` (window ending at each point), ``after``
-    (window from each point on), the pace before each point and, not yet shifted, the pace after it."""
+    (window from each point on), the pace before each point and, not yet shifted, the pace after it; ``noise``:
+    the noise of the ``local`` points before each point."""
     before = _shift(level, 1)
     jump = after - before
     reach = 3 * window - 1  # the first change wholly after the jump window [t, t + w)
     pace_after = _shift(pace_after_unshifted, -reach)
     pace_after[np.isnan(pace_after)] = 0.0
     pace = np.maximum(pace_before, pace_after)
-    noise = noise_model(curve).before(local)
     jump_error = noise * 1.2533 * math.sqrt(2.0 / window)  # standard error of a difference of two w-point medians
     floor = _running_min(before)
     progress = float(np.median(curve.values[:window])) - floor
@@ -196,6 +198,7 @@ def _scan(data: ExperimentData, evidences, check_id: str, needed: int, section: 
     if metric is None:
         return None, {}, {}, 0, None
     curves = trial_curves(data.curves, metric, examined_trials(data))
+    noise_models(list(curves.values()))  # built together, kept for the per-curve evidence
     hits = {tid: ev for tid, ev in zip(curves, evidences(list(curves.values()))) if ev is not None}
     return metric, hits, best_trials(data), len(curves), too_short(check_id, metric, curves.values(), needed, section)
 
