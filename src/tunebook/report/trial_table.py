@@ -142,7 +142,8 @@ def trials_section(data: ExperimentData) -> str:
                          separators=(",", ":")).replace("<", "\\u003c")
     head = "".join(_header(c) for c in named)
     return (f"<div class='trial-table' id='trials'{' data-plain=1' if plain else ''}>{_tools(states, plain)}"
-            f"<div class='fit'><table class='sortable trials{' with-notes' if notes else ''}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            f"<div class='fit'><table class='sortable trials{' with-notes' if notes else ''}'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
             f"</table></div><script type='application/json' class='trial-rows'>{payload}</script></div>")
 
 
