@@ -221,6 +221,13 @@ class Store(abc.ABC):
         ``offset``. The database does the work (``trial_pages``). ValueError naming an unknown sort or
         range column."""
 
+    def trial_columns(self, experiment_id: int) -> dict[str, list[Any]]:
+        """The experiment's trials column by column (``storage.trial_columns.FIELDS``), in ``list_trials``' order:
+        what ``analysis.load`` reads, without a ``Trial`` record per row where a store can (this default makes them)."""
+        from tunebook.storage.trial_columns import from_trials
+
+        return from_trials(self.list_trials(experiment_id=experiment_id))
+
     def list_trials_changed(self, experiment_id: int, since: datetime) -> list[Trial]:
         """The experiment's trials created, started, heartbeating or finished after ``since`` (aware UTC), by
         study then number: what a live view polls for. Stores may answer it without reading every trial."""

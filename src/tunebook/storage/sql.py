@@ -37,6 +37,7 @@ from tunebook.storage.rows import (
     trial_record_from_text,
 )
 from tunebook.storage.schema import checkpoints, curve_chunks, experiments, notes, studies, trials
+from tunebook.storage.trial_columns import read_trial_columns
 from tunebook.storage.url import display_url, normalize_url
 
 if TYPE_CHECKING:
@@ -358,6 +359,11 @@ class SQLStore(Store):
         if sqlite:  # the timestamps came as SQLite's text: parsed in one lean pass, same records
             return [trial_record_from_text(row) for row in rows]
         return [trial_record(row) for row in rows]
+
+    def trial_columns(self, experiment_id: int) -> dict[str, list[Any]]:
+        with self._read("reading the trials") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            return read_trial_columns(conn, experiment_id)
 
     def page_trials(self, experiment_id: int, *, sort: str = "trial", descending: bool = False,
                     states: Sequence[str] = (), studies: Sequence[str] = (),
