@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tunebook.core import Choice, Experiment, Fixed, Objective, Range, SearchConfig, SpecError
 from tunebook.core.spec import TOP_LEVEL
-from tunebook.core.yaml_loader import load_yaml
+from tunebook.core.yaml_loader import dump_yaml, load_yaml
 
 from tests.core.specs import BASE, NESTED, edit, message_for, problems_of, spec
 
@@ -218,7 +218,7 @@ def test_to_dict_round_trips(data):
     assert [hp.id for hp in again.space] == [hp.id for hp in e.space]
     # plain data: survives JSON, and YAML read back by tunebook's own loader
     assert Experiment.from_dict(json.loads(json.dumps(plain))) == e
-    assert Experiment.from_dict(load_yaml(yaml.safe_dump(plain, sort_keys=False))) == e
+    assert Experiment.from_dict(load_yaml(dump_yaml(plain, sort_keys=False))) == e
 
 
 def test_to_dict_keeps_the_users_layout():
@@ -360,7 +360,7 @@ def test_any_valid_flat_spec_parses_and_round_trips(case):
                 assert hp.domain == Choice(tuple(value))
     plain = e.to_dict()
     assert Experiment.from_dict(plain) == e
-    assert Experiment.from_dict(load_yaml(yaml.safe_dump(plain, sort_keys=False))) == e
+    assert Experiment.from_dict(load_yaml(dump_yaml(plain, sort_keys=False))) == e
     assert len(e.studies()) >= 1
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tunebook.core import Choice, Experiment, SpecError
 from tunebook.core.spec import load_experiment
-from tunebook.core.yaml_loader import load_yaml
+from tunebook.core.yaml_loader import dump_yaml, load_yaml
 
 NUMBERS = [
     ("1e-4", 1e-4), ("1E-4", 1e-4), ("-2e3", -2000.0), (".5", 0.5), ("-.5", -0.5),
@@ -201,3 +201,13 @@ def test_junk_text_gives_data_or_spec_error(text):
 def test_special_floats_still_read(text):
     value = load_yaml(text)["x"]
     assert isinstance(value, float) and not math.isfinite(value)
+
+
+@pytest.mark.parametrize("text", ["1e5", "0E0", "1.5e3", "-2e-3", ".5e1"])
+def test_a_string_the_loader_reads_as_a_number_is_quoted_when_dumped(text: str):
+    """PyYAML's dumper leaves "1e5" bare, which this loader reads as 100000.0: a spec a plan writes must
+    read back as written (found by the spec round-trip property test with the experiment name "0E0")."""
+    import yaml
+
+    assert load_yaml(yaml.safe_dump({"name": text})) != {"name": text}
+    assert load_yaml(dump_yaml({"name": text, "values": [text, 1e5]})) == {"name": text, "values": [text, 1e5]}

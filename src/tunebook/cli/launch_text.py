@@ -124,7 +124,7 @@ def launch_rows(records: Sequence[LaunchRecord]) -> list[dict[str, Any]]:
 
 def baseline_yaml(record: LaunchRecord) -> str:
     """The baseline's configuration under ``fixed:``, with comments naming the launch; loads as a spec section."""
-    import yaml
+    from tunebook.core.yaml_loader import dump_yaml
 
     entry = record.entry
     configuration = dict(entry.get("configuration", {}))
@@ -137,7 +137,7 @@ def baseline_yaml(record: LaunchRecord) -> str:
     seed = entry.get("retrain", {}).get("seed_param")
     if seed in configuration:
         lines.append(f"# {seed}: the seed this trial ran with; drop it (or make it a nuisance) to vary seeds")
-    body = yaml.safe_dump({"fixed": configuration}, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    body = dump_yaml({"fixed": configuration}, sort_keys=False, default_flow_style=False, allow_unicode=True)
     return "\n".join(lines) + "\n" + body
 
 

@@ -2,7 +2,9 @@
 
 Two fixes over PyYAML's safe loader: ``1e-4`` (no dot, a string in YAML 1.1)
 reads as a number, and a key written twice in one mapping is an error rather
-than silently keeping the last value.
+than silently keeping the last value. ``dump_yaml`` writes what ``load_yaml``
+reads back unchanged: a string such as ``"1e5"``, which PyYAML's dumper
+leaves bare, is quoted.
 """
 
 from __future__ import annotations
@@ -62,3 +64,15 @@ def load_yaml(text: str, source: str | None = None) -> Any:
         raise SpecError(f"{where}YAML syntax error: {problem}", source) from None
     except (ValueError, TypeError) as exc:  # a constructor's own error, e.g. the date 2024-13-01
         raise SpecError(f"YAML value error: {exc}", source) from None
+
+
+class SpecDumper(yaml.SafeDumper):
+    """SafeDumper that quotes every string SpecLoader would read as something else (``"1e5"``)."""
+
+
+SpecDumper.yaml_implicit_resolvers = SpecLoader.yaml_implicit_resolvers
+
+
+def dump_yaml(data: Any, **options: Any) -> str:
+    """``data`` as YAML that ``load_yaml`` reads back equal (options as ``yaml.safe_dump``'s)."""
+    return yaml.dump(data, Dumper=SpecDumper, **options)

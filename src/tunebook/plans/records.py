@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import yaml
 
 from tunebook.core.errors import ProblemsError, TunebookError
+from tunebook.core.yaml_loader import dump_yaml
 
 __all__ = [
     "Advice", "Plan", "PlanFileExists", "PlanInputError", "Reason", "check_free", "plan_note", "read_plan_note",
@@ -129,7 +130,7 @@ def write_plan(plan: Plan, path: str | Path, force: bool = False) -> Path:
             run["workdir"] = relative
         spec["run"] = run
     header = "".join(f"# {line}\n" for reason in plan.reasons for line in _wrap(reason.render()))
-    body = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
+    body = dump_yaml(spec, sort_keys=False, allow_unicode=True, width=100)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"# tunebook plan {plan.kind}: why each choice was made\n{header}\n{body}", encoding="utf-8")
     return path
