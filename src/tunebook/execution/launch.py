@@ -39,6 +39,7 @@ ENV_PARENT_PID = "TUNEBOOK_PARENT_PID"
 STORE_FAILED = "store_failed"  # the outcome of a trial that could not write to its store
 STORE_FAILED_EXIT = 75  # EX_TEMPFAIL: the trial is not at fault; the runner stops and re-queues it
 _PR_SET_PDEATHSIG = 1
+_PIPE_BYTES = 1 << 20  # of a command's output held while its points are being written
 
 
 def die_with_parent() -> None:
@@ -91,6 +92,8 @@ def run_command(argv: list[str], workdir: str, patterns: list[str]) -> int:
         stdin=subprocess.DEVNULL, preexec_fn=_term_on_parent_death,
     )
     pipes = {child.stdout.fileno(): sys.stdout.fileno(), child.stderr.fileno(): sys.stderr.fileno()}
+    for fd in pipes:
+        _widen(fd)
     parser = OutputParser(patterns)
     try:
         for line in _pass_through(pipes):
@@ -131,6 +134,17 @@ def _pass_through(pipes: dict[int, int], block: bool = True) -> Iterator[str]:
             *lines, partial[fd] = (partial[fd] + data).split(b"\n")
             for line in lines:
                 yield (line + b"\n").decode("utf-8", errors="replace")
+
+
+def _widen(pipe: int) -> None:
+    """Let the pipe hold up to 1 MiB (Linux), so that the program goes on printing while its points are
+    written to the store (a slow store: a busy lock, a server restarting) instead of waiting for this loop."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+    except (ImportError, OSError):
+        pass  # not Linux, or above /proc/sys/fs/pipe-max-size: the default size (64 KiB) then
 
 
 def _write_all(fd: int, data: bytes) -> None:
