@@ -60,6 +60,8 @@ class LocalExecutor(Executor):
     stdout and stderr go to the trial directory's log files (appended, so
     retries keep earlier attempts' output). Trials that need GPUs get their
     own through CUDA_VISIBLE_DEVICES; a trial past its timeout is stopped.
+    While trials run, the next one's launcher starts (``execution.spare``),
+    and ``wait`` wakes the moment a trial process exits (a pidfd on Linux).
     """
 
     def __init__(self, parallel: int, gpus_per_trial: int = 0, gpus: list[str] | None = None):
