@@ -23,7 +23,8 @@ first (Optuna's side imports it before its clock with
 ``optuna.visualization``), and tunebook's command is run once on a small
 experiment first (it imports its modules as it meets them). Prints seconds
 for each step (wall clock, and the process's CPU seconds, steadier on a
-shared machine), the ratio, and how long tunebook's HTML takes to open in
+shared machine), the ratio, the machine's load average at the start and the
+end, and how long tunebook's HTML takes to open in
 headless Chromium (Playwright): until its first screen is readable (loaded,
 the trial table's first page in place, the plots in the window drawn), and
 until every plot has drawn.
@@ -332,6 +333,7 @@ def main() -> None:
                              "Optuna is skipped")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    print(f"load average at the start: {load_average()}")
     exp = experiment(args.trials // len(SCIENTIFIC), args.steps)
     if args.store is not None:
         quick_tunebook(exp, args.steps, args.store, args.chromium)
@@ -353,6 +355,7 @@ def main() -> None:
         gc.collect()
         opened = time_chromium_open(page_file, args.chromium)
     print_results(ours, theirs, opened)
+    print(f"load average at the end: {load_average()}")
 
 
 def quick_tunebook(exp, steps: int, store: Path, chromium: str) -> None:
@@ -384,6 +387,13 @@ def print_results(ours: dict, theirs: dict, opened: tuple[float, float, int] | s
     print(f"\ntunebook / optuna time: {1 / wall:.3f} ({wall:.1f}x faster; CPU seconds: {cpu:.1f}x; "
           "target: at least 20x)")
     print_opened(opened)
+
+
+def load_average() -> str:
+    """The machine's load average over 1, 5 and 15 minutes: how much else ran beside the benchmark."""
+    import os
+
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def print_opened(opened: tuple[float, float, int] | str) -> None:

@@ -14,7 +14,8 @@ wsgiref for optuna-dashboard, each in a thread of this process) and timed
 with one HTTP client, each request ``--repeat`` times (the median is
 printed; the first, cold one too):
 
-- tunebook: the Experiment page, its first trials page (``/api/trials``), a
+- tunebook: the Experiments page (its spreadsheet, the first read), the
+  Experiment page, its first trials page (``/api/trials``), a
   page sorted by ``lr``, a filtered page, the Live poll, and the big
   trial's curves (``/api/curves``, thinned on the server);
 - optuna-dashboard: its study list (``/api/studies``) and the study detail
@@ -24,9 +25,11 @@ printed; the first, cold one too):
 With ``--chromium`` both pages are first opened in headless Chromium, on a
 server that has read nothing yet: tunebook's Experiment page until its
 trials table shows rows (cold, then again), until it says it is computing
-the checklist, and until the checklist and first plot are filled in; its
-Trial page of the big curve until drawn; optuna-dashboard's study page until
-the network is idle. The load average is printed beside.
+the checklist, and until the checklist and first plot are filled in; the
+Trial page of the big curve until its curve is drawn, twice in a new browser
+profile (cold) and twice clicked from the Experiment page (how a user gets
+there: plotly.js already fetched and compiled); optuna-dashboard's study page
+until the network is idle. The load average is printed beside.
 
     python benchmarks/ui.py [--trials 50000] [--points 1000000] [--repeat 5] [--chromium /usr/bin/chromium]
 """
@@ -151,6 +154,7 @@ def measure(tb: Served, od: Served, repeat: int, points: int) -> list[tuple[str,
         "trials filtered (complete, lr 1e-3..1e-2)": "/api/trials?name=big&state=complete&range=lr:0.001:0.01",
         "live poll (counts)": "/api/live?name=big&limit=0",
     }
+    rows.append(("tunebook ui", "Experiments page (the spreadsheet, cold)", *timed(lambda: client.get(tb.base + "/"), 1)))
     if points:
         ask[f"trial of {points:,} points: curves"] = "/api/curves?name=huge&trial=depth%3D1/0"
     for label, path in ask.items():
@@ -191,17 +195,41 @@ def browser_times(chromium: str, tb: Served, od: Served, od_study: int) -> list[
         page.goto(tb.base + "/experiment?name=big")
         page.wait_for_selector("#trials tbody tr", timeout=600_000)
         out.append(("tunebook ui", "Experiment page, again: trials table shown", time.perf_counter() - started))
-        page = browser.new_page()
-        started = time.perf_counter()
-        page.goto(tb.base + "/trial?name=huge&trial=depth%3D1/0")
-        page.wait_for_selector("#curves .plotly-graph-div .main-svg", timeout=600_000)
-        out.append(("tunebook ui", "Trial page of the big curve: drawn", time.perf_counter() - started))
+        out += trial_page_times(browser, tb)
         page = browser.new_page()
         started = time.perf_counter()
         page.goto(f"{od.base}/dashboard/studies/{od_study}", timeout=600_000)
         page.wait_for_load_state("networkidle", timeout=600_000)
         out.append(("optuna-dashboard", "study page: network idle", time.perf_counter() - started))
         browser.close()
+    return out
+
+
+def trial_page_times(browser: Any, tb: Served, runs: int = 2) -> list[tuple[str, str, float]]:
+    """Seconds until the million-point trial's first curve is drawn: cold (a new browser profile: plotly.js
+    fetched and compiled; the server's first thinning in the first run), then as a user gets there (a click
+    on the trial in the Experiment page, which had loaded plotly.js for its plots); ``runs`` of each."""
+    drawn = "#curves .plotly-graph-div .main-svg"
+    out = []
+    for run in range(1, runs + 1):
+        context = browser.new_context()
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(tb.base + "/trial?name=huge&trial=depth%3D1/0", wait_until="commit")
+        page.wait_for_selector(drawn, timeout=600_000)
+        out.append(("tunebook ui", f"Trial page, 1,000,000 points, cold {run}: drawn", time.perf_counter() - started))
+        context.close()
+    for run in range(1, runs + 1):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(tb.base + "/experiment?name=huge")
+        page.wait_for_selector("#trials tbody tr a", timeout=600_000)
+        page.wait_for_function("() => window.Plotly !== undefined", timeout=600_000)
+        started = time.perf_counter()
+        page.click("#trials tbody tr a")
+        page.wait_for_selector(drawn, timeout=600_000)
+        out.append(("tunebook ui", f"  ... clicked from the Experiment page {run}", time.perf_counter() - started))
+        context.close()
     return out
 
 

@@ -74,6 +74,47 @@ def test_a_lucky_best_whose_value_is_worse_over_seeds_is_called_out():
     assert "Over seeds the runner-up is better" in f.message and "lucky seed" in f.message
 
 
+def runner_up_retrains(data, kept: int):
+    """``data`` with only the first ``kept`` repeats of the runner-up's retrain study."""
+    runner_up = only(data).evidence["sides"][1]["group"]
+    study = data.trials["study"].str.startswith(f"retrain:{runner_up}:")
+    dropped = study & (data.trials["number"] >= kept)
+    sources = {k: v for k, v in data.retrain_sources.items() if kept or not k.startswith(f"retrain:{runner_up}:")}
+    return dataclasses.replace(data, trials=data.trials[~dropped].reset_index(drop=True), retrain_sources=sources)
+
+
+def test_with_only_the_winner_retrained_the_runner_up_is_retrained_before_any_judgement_of_the_gap():
+    """The runner-up's single value is its best trial, the luckiest of its study: no seed count or "equivalent"
+    can be read off the gap yet (20 draws of a tie; before, such draws read "treat the two as equivalent" or
+    asked for 6 to 97 seeds on both sides, from the biased gap)."""
+    for seed in range(20):
+        f = only(runner_up_retrains(planted(0.0, SIGMA, seed=seed), kept=0))
+        win, run = f.evidence["sides"]
+        assert f.severity is Severity.WARNING and (win["n"], run["n"]) == (6, 1)
+        assert f.evidence["short_sides"] == [run["group"]] and "equivalent" not in f.action
+        assert shlex.join(["tunebook", "retrain", f"synthetic/{run['best_trial']}", "-n", "5"]) in f.action
+        assert f"synthetic/{win['best_trial']}" not in f.action
+
+
+def test_a_reversal_against_a_runner_up_with_few_seeds_is_not_yet_measured():
+    data = planted(10 * SIGMA, SIGMA, seed=3)
+    win, run = only(data).evidence["sides"]
+    trials = data.trials.copy()
+    # the runner-up's best trial stays just behind the winner's; over seeds the runner-up does far better
+    target = (trials["study"] == run["best_trial"].split("/")[0]) & (
+        trials["number"] == int(run["best_trial"].split("/")[1]))
+    trials.loc[target, "objective"] = win["best"] + 0.01
+    trials.loc[trials["study"].str.startswith("retrain:depth=3:"), "objective"] = win["best"] - 3 * SIGMA
+    trials.loc[trials["study"].str.startswith("retrain:depth=2:"), "objective"] = win["best"] + 3 * SIGMA
+    data = dataclasses.replace(data, trials=trials)
+    assert only(data).evidence["reversed"]  # with 6 seeds the runner-up is better: said
+    few = only(runner_up_retrains(data, kept=3))
+    assert few.evidence["interval"][1] < 0 and few.evidence["sides"][1]["n"] == 4  # the interval lies below 0
+    assert few.severity is Severity.WARNING and not few.evidence["reversed"] and few.evidence["unmeasured_reversal"]
+    assert "not yet measured" in few.message and "lucky seed" not in few.message
+    assert shlex.join(["tunebook", "retrain", f"synthetic/{run['best_trial']}", "-n", "5"]) in few.action
+
+
 def test_diverged_repeats_are_named_not_dropped_silently():
     f = only(planted(0.0, SIGMA, seed=4, lost=2))
     side = next(s for s in f.evidence["sides"] if s["group"] == "depth=2")

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from tunebook.analysis.checks import rolling
-from tunebook.analysis.checks.rolling import rolling_median
+from tunebook.analysis.checks.rolling import rolling_median, rolling_medians
 
 
 def _pandas(values, window, min_periods, center):
@@ -48,3 +48,20 @@ def test_a_long_curve_with_gaps_mixes_the_rank_filter_and_the_sorted_windows_exa
         for min_periods in (None, window // 2, 1):
             assert np.array_equal(rolling_median(values, window, min_periods, center),
                                   _pandas(values, window, min_periods, center), equal_nan=True)
+
+
+def test_many_curves_in_one_call_give_each_curve_its_own_medians():
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        window = int(rng.integers(1, 40))
+        min_periods = int(rng.integers(0, window + 1)) if rng.random() < 0.7 else None
+        center = bool(rng.random() < 0.5)
+        curves = [rng.normal(size=int(rng.integers(0, 120))).cumsum() for _ in range(int(rng.integers(1, 6)))]
+        for values in curves:
+            if len(values) and rng.random() < 0.4:  # gaps and infinities, at the ends too
+                values[rng.integers(0, len(values), size=3)] = [np.nan, np.inf, np.nan]
+        together = rolling_medians(curves, window, min_periods, center)
+        assert [len(m) for m in together] == [len(v) for v in curves]
+        for values, medians in zip(curves, together):
+            assert np.array_equal(medians, _pandas(values, window, min_periods, center), equal_nan=True), \
+                (len(values), window, min_periods, center)

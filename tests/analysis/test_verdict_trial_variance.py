@@ -26,6 +26,8 @@ def test_a_tie_within_trial_variance_is_not_distinguishable_and_no_number_of_see
     assert v.headline == "depth=2 and depth=3: not distinguishable beyond trial variance"
     assert "cannot pick a winner" in v.text and "retrain:" in v.text  # the seeds, by name
     assert not any(c[1] in ("retrain", "run") for c in commands(v))  # neither seeds nor nuisance points settle it
+    note = commands(v)[0]  # what is left: call them equivalent, choose by other merits, and record it
+    assert note[1:3] == ["note", "synthetic"] and "equivalent within trial variance" in note[3]
 
 
 def test_a_gap_seeds_could_settle_asks_for_that_many_seeds_on_both_then_compare():
@@ -75,3 +77,13 @@ def test_a_lucky_best_is_named_and_the_runner_up_becomes_the_candidate_to_compar
     [compare] = [c for c in commands(v) if c[1] == "compare"]
     assert compare[2:4] == [f"synthetic/{v.best['trial']}", f"synthetic/{v.runner_up['trial']}"]
     assert not any(c[1] == "retrain" for c in commands(v))
+
+
+def test_with_only_the_winner_retrained_the_next_commands_retrain_the_runner_up_then_compare():
+    from tests.analysis.test_check_trial_variance import runner_up_retrains
+
+    v = verdict_of(runner_up_retrains(planted(0.0, 0.1, seed=0), kept=0))
+    assert v.case == "within_trial_variance" and not v.supported
+    steps = commands(v)
+    assert [c[1] for c in steps[:2]] == ["retrain", "compare"]
+    assert steps[0][2:5] == [f"synthetic/{v.runner_up['trial']}", "-n", "5"]

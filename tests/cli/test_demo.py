@@ -80,6 +80,7 @@ def test_the_demo_ends_with_the_verdict_and_commands_that_work_as_printed(tmp_pa
     url = f"sqlite:///{home / 'tunebook.db'}"
     lines = command_lines(out)
     assert f"export TUNEBOOK_STORE={shlex.quote(url)}" in lines
+    assert f"export TUNEBOOK_RUNS={shlex.quote(str(home / 'runs'))}" in lines  # retrain, rerun, ui find the trials
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     explored = pasted(lines, cwd=elsewhere)
@@ -91,3 +92,19 @@ def test_the_demo_ends_with_the_verdict_and_commands_that_work_as_printed(tmp_pa
     [run] = [shlex.split(line) for line in verdict_block.splitlines() if line.strip().startswith("tunebook run")]
     assert Path(run[2]).is_file() and run[run.index("--runs") + 1] == str(home / "runs")
     assert run[run.index("--store") + 1] == url and run[run.index("--trials") + 1] == "4"
+
+
+def test_tunebook_runs_names_the_trial_folders_as_tunebook_store_names_the_store(tmp_path: Path):
+    """TUNEBOOK_RUNS sets --runs (of run, retrain, rerun and ui), as the demo's explore lines export it."""
+    write_program(tmp_path, "train.py", PROGRAM)
+    spec = write_spec(tmp_path, {"command": f"{shlex.quote(sys.executable)} train.py --lr {{lr}} --width 1",
+                                 "metrics": [r"step (?P<step>\d+) valid: (?P<valid>\S+)"]},
+                      objective={"metric": "valid", "mode": "min"}, trials=1)
+    elsewhere = tmp_path / "trial folders"
+    env = clean_env(TUNEBOOK_STORE=store_url(tmp_path), TUNEBOOK_RUNS=str(elsewhere))
+    done = subprocess.run([str(TUNEBOOK), "run", str(spec)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert list(elsewhere.glob("exp/*/*/stdout.log")) and not (tmp_path / "tunebook-runs").exists()
+    lines = command_lines(explore_commands("exp", "sqlite:////tmp/x.db", runs="/tmp/demo runs"))
+    assert lines[-5:-3] == ["export TUNEBOOK_STORE=sqlite:////tmp/x.db", "export TUNEBOOK_RUNS='/tmp/demo runs'"]

@@ -1,10 +1,10 @@
-"""Durations with units and reasons in one line, as every table shows them."""
+"""Numbers to 4 digits, durations with units and reasons in one line, as every table shows them."""
 
 from __future__ import annotations
 
 import pytest
 
-from tunebook.core.readable import format_duration, reason_line
+from tunebook.core.readable import format_duration, format_number, reason_line
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -23,3 +23,12 @@ def test_a_failure_reads_as_its_cause_and_the_last_line_of_its_stderr():
     assert reason_line("valid_loss is nan at step 10") == "valid_loss is nan at step 10"
     assert reason_line("first\nsecond") == "first"
     assert reason_line(None) == reason_line("") == reason_line("\n \n") == ""
+
+
+@pytest.mark.parametrize("number, text", [
+    (0.022222222222222223, "0.02222"), (300.0, "300"), (123456.0, "123456"), (2e6, "2e+06"),
+    (12345.678, "1.235e+04"), (0.000123456, "0.0001235"), (1.2e-7, "1.2e-07"), (-0.5, "-0.5"),
+    (float("nan"), "nan"), (float("inf"), "inf"), (float("-inf"), "-inf"),
+])
+def test_numbers_read_to_four_significant_digits_and_whole_numbers_whole(number, text):
+    assert format_number(number) == text

@@ -149,3 +149,19 @@ def test_without_mlflow_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatc
     assert import_mlflow("sqlite:///x.db", "sweep", tmp_path / "tb.db", "--objective", "val_loss") == 1
     err = capsys.readouterr().err
     assert "pip install 'tunebook[mlflow]'" in err and "Traceback" not in err
+
+
+def test_a_tracking_server_that_is_not_there_is_said_at_once(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port on 127.0.0.1 that nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    assert import_mlflow(f"http://127.0.0.1:{port}", "sweep", tmp_path / "tb.db", "--objective", "val_loss") == 1
+    assert time.monotonic() - started < 30  # MLflow's own retries took about four minutes
+    err = capsys.readouterr().err
+    assert f"cannot reach an MLflow server at 127.0.0.1:{port} (Connection refused)" in err and "Traceback" not in err
+    with open_store(str(tmp_path / "tb.db")) as opened:
+        assert opened.list_experiments() == []

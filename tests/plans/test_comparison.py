@@ -160,3 +160,12 @@ def test_postgresql_gives_the_same_comparison(url: str, postgres_url: str, tmp_p
     for commands in ("commands", "next_commands"):
         on_sqlite.pop(commands), on_postgres.pop(commands)
     assert on_postgres == on_sqlite
+
+
+def test_a_side_with_fewer_than_five_seeds_is_retrained_to_five_before_any_larger_count_is_asked(url: str):
+    """Against 'wide''s single lucky best, no seed count is read off the gap: only that side, to 5 seeds."""
+    result = compare_refs(url, A, "wide")
+    ref = result.candidate["ref"]
+    assert result.baseline["n"] == SEEDS >= 5 and result.candidate["n"] == 1
+    assert result.next_commands == (f"tunebook retrain {ref} -n 4 --store {url}",
+                                    f"tunebook compare {A} {ref} --store {url}")

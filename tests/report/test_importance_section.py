@@ -48,3 +48,14 @@ def test_the_chart_has_a_bar_per_judged_region_and_hyperparameter_ordered_by_sha
                                                         ("good region (top 20%)", "wd"),
                                                         ("good region (top 20%)", "lr")]
     assert info.bars[0].low == 0.3 and info.bars[0].high == 1.0 and info.bars[0].verdict == "matters"
+
+
+def test_re_tune_together_says_too_few_when_no_region_that_measures_pairs_was_judged():
+    from tunebook.report.importance_section import retune_together
+
+    judged = RegionImportance("all", 60, (Share(("lr",), 0.9, 0.8, 1.0),), (Share(("lr", "wd"), 0.0, 0.0, 0.01),))
+    unjudged = RegionImportance("top", 4, (), (), "too few trials to tell: 4 here")
+    feasibility = RegionImportance("feasibility", 60, (Share(("lr",), 1.0, 1.0, 1.0),), ())
+    assert retune_together(Importance("x", "loss (min)", 0.2, unjudged, unjudged, feasibility)) == "too few trials to tell"
+    assert retune_together(Importance("x", "loss (min)", 0.2, judged, unjudged, feasibility)) == (
+        "no pair interacts beyond the rule")

@@ -5,6 +5,7 @@ keeps the full reason in a tooltip."""
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 
@@ -73,4 +74,37 @@ def test_the_notes_section_lists_the_spec_notes_then_each_note_with_its_date(bro
     items = page.locator("ul.notes li").all_inner_texts()
     assert items[0] == "spec width is the question; lr is tuned away"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC lr 0\.9 runs out of memory", items[1])
+    page.close()
+
+
+NOTE = "loss plateaued between steps 10 and 20 while warmup ended; rerun with a longer warmup and compare"
+
+
+@pytest.mark.parametrize("width", [1280, 1000])  # at 1000 the old fixed widths ran 95 px past the box
+def test_notes_and_long_reasons_fit_the_table_whole_note_on_hover(browser, report, tmp_path, width):  # noqa: F811
+    """The notes and reason columns share the width the others leave: no horizontal scroll, rows one line."""
+    from tunebook.cli.report import analyse, write_html
+    from tunebook.storage import open_store
+
+    _, url = report
+    copy = tmp_path / "notes.db"
+    shutil.copy(url.removeprefix("sqlite:///"), copy)
+    with open_store(f"sqlite:///{copy}") as store:
+        record = store.get_experiment("exp")
+        for trial in store.list_trials(experiment_id=record.id):
+            store.add_note(record.id, f"{NOTE} ({trial.number})", trial_id=trial.id)
+    path = write_html(analyse("exp", f"sqlite:///{copy}"), tmp_path / "reports")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(path.as_uri())
+    table = page.locator("table.trials")
+    table_width, box_width = table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+    assert table_width <= box_width  # fits its box: nothing hidden behind a horizontal scroll
+    rows = table.locator("tbody tr")
+    heights = rows.evaluate_all("trs => trs.map(t => t.getBoundingClientRect().height)")
+    assert len(heights) == 6 and max(heights) == min(heights)
+    note = rows.first.locator("td.rest div").first
+    assert note.get_attribute("title") == f"{NOTE} (0)"  # the whole note, on hover
+    assert note.bounding_box()["width"] >= 80  # a few words, not one letter
+    reason = table.locator("tr.failed td.rest div").last
+    assert reason.get_attribute("title").endswith(LONG_REASON)
     page.close()

@@ -9,7 +9,8 @@
 - ``add_big``: an experiment ``big`` of ``n`` trials (50,000 in the scale tests);
 - ``scale_store``: a store of ``big`` and ``huge`` (one trial of a million points), written once per
   machine into a cache folder and copied for each use;
-- ``running_trial``: a trial claimed RUNNING in an experiment, to log into.
+- ``running_trial``: a trial claimed RUNNING in an experiment, to log into;
+- ``unreadable_spec``: a spec this tunebook cannot read (a newer one's), for the judgement's errors.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ def spec(name: str, trials: int, scientific: list[Any] | None = None, goal: str 
     }
     if notes:
         out["notes"] = notes
+    return out
+
+
+def unreadable_spec(name: str) -> dict[str, Any]:
+    """A spec as a newer tunebook might store it (``lr`` on a ``cubic`` scale): this one cannot read it."""
+    out = spec(name, 4)
+    out["nuisance"]["lr"] = {"low": 1e-4, "high": 1.0, "scale": "cubic"}
     return out
 
 

@@ -77,6 +77,7 @@ def world(tmp_path_factory: Any) -> Any:
                                                          "beta1[optimizer=adam]": 0.9})
         store.log_curves(one.id, {"valid/loss": ([0, 1, 2], [1.0, float("nan"), float("inf")])})
         store.finish_trial(one.id, stores.TrialState.INFEASIBLE, reason="valid/loss is NaN at step 1")
+        store.ensure_experiment("newer", stores.unreadable_spec("newer"))  # its judgement fails in the worker
     empty_url = f"sqlite:///{folder / 'empty.db'}"
     open_store(empty_url).close()
     big_url = stores.scale_store(folder / "scale.db", BIG, POINTS)
@@ -96,15 +97,22 @@ def tabs(browser: Any) -> Any:
 
 
 class Watched:
-    """A page whose console errors, page errors and dialogs are recorded (a dialog is dismissed)."""
+    """A page whose console errors, page errors and dialogs are recorded (a dialog is dismissed); ``refused``:
+    API paths whose error answers (4xx, which Chromium logs as console errors) the test expects."""
 
-    def __init__(self, tabs: Any) -> None:
+    def __init__(self, tabs: Any, refused: tuple[str, ...] = ()) -> None:
         self.page = tabs.new_page()
         self.errors: list[str] = []
         self.dialogs: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.refused = refused
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def _console(self, message: Any) -> None:
+        expected = any(path in (message.location or {}).get("url", "") for path in self.refused)
+        if message.type == "error" and not (expected and message.text.startswith("Failed to load resource")):
+            self.errors.append(message.text)
 
     def check(self, shots: Path, name: str, full_page: bool = True) -> None:
         self.page.screenshot(path=str(shots / f"{name}.png"), full_page=full_page, timeout=120_000)
@@ -226,10 +234,12 @@ def test_the_experiment_page_draws_the_reports_plots_and_sorts_trials_on_the_ser
 
 def test_the_trial_page_of_a_diverged_trial_draws_every_metric_with_log_y_and_logs(tabs, world, shots):
     w = Watched(tabs)
-    with open_store(world["url"]) as store:
-        record = store.get_experiment("demo")
-        keys = {s.id: s.key for s in store.list_studies(record.id)}
-        bad = next(t for t in store.list_trials(experiment_id=record.id) if t.state.value == "infeasible")
+    from tunebook.core.readable import format_number
+
+    store = open_store(world["url"])
+    record = store.get_experiment("demo")
+    keys = {s.id: s.key for s in store.list_studies(record.id)}
+    bad = next(t for t in store.list_trials(experiment_id=record.id) if t.state.value == "infeasible")
     w.page.goto(world["main"].base + "/trial?" + _q(name="demo", trial=f"{keys[bad.study_id]}/{bad.number}"))
     assert wait_for_plots(w.page, "#curves .plotly-graph-div") == 2
     assert "diverged (non-finite) at step" in w.page.locator("#curves").inner_text()
@@ -242,9 +252,13 @@ def test_the_trial_page_of_a_diverged_trial_draws_every_metric_with_log_y_and_lo
     w = Watched(tabs)
     w.page.goto(world["main"].base + "/trial?" + _q(name="demo", trial="depth=1/0"))
     w.page.wait_for_function("() => document.querySelector('#log').textContent.includes('step 499 loss')")
+    objective = next(t.objective for t in store.list_trials(experiment_id=record.id) if t.number == 0
+                     and keys[t.study_id] == "depth=1")
+    assert w.page.inner_text("#trial-objective") == format_number(objective)  # as the report writes it
     assert "ckpt-290.pt" in w.page.content()
     wait_for_plots(w.page, "#curves .plotly-graph-div")
     w.check(shots, "trial-with-logs")
+    store.close()
 
 
 def test_one_trial_with_nan_and_conditional_params(tabs, world, shots):
@@ -259,6 +273,22 @@ def test_one_trial_with_nan_and_conditional_params(tabs, world, shots):
     wait_for_plots(w.page, "#curves .plotly-graph-div")
     assert "beta1[optimizer=adam]" in w.page.inner_text("table.params")
     w.check(shots, "trial-one-nan-inf-conditional")
+
+
+def test_a_failed_judgement_shows_its_error_on_the_experiment_page(tabs, world, shots):
+    """A spec this tunebook cannot read: the page shows its text and the spec's error, and the judgement's
+    failure in the worker ends the 'computing' wait with the cause, in the verdict, checklist and plots."""
+    w = Watched(tabs, refused=("/api/analysis", "/api/figures", "/api/trials"))
+    w.page.goto(world["main"].base + "/experiment?" + _q(name="newer"))
+    assert "got 'cubic'" in w.page.inner_text("#spec-error")
+    w.page.wait_for_selector("#verdict-section .judgement-failed", timeout=60_000)
+    w.page.wait_for_selector("#figures .judgement-failed", timeout=60_000)
+    verdict = w.page.inner_text("#verdict-section .judgement-failed")
+    assert verdict.startswith("could not judge experiment 'newer': invalid experiment spec: nuisance.lr.scale: "
+                              "must be linear or log, got 'cubic'"), verdict
+    assert "the judgement failed" in w.page.inner_text("#checklist") and "computing" not in w.page.inner_text("main")
+    assert "nuisance.lr.scale" in w.page.inner_text("#trials-error")
+    w.check(shots, "experiment-judgement-failed")
 
 
 def test_an_xss_probe_stays_inert_text_everywhere(tabs, world, shots):

@@ -221,13 +221,35 @@ def test_the_experiment_page_analysis_and_figures_are_the_reports(client):
     assert all(f["figure"]["data"] for f in figures)
 
 
-def test_plotly_is_served_from_the_installed_package(client):
+def test_plotly_is_served_from_the_installed_package_at_a_url_named_by_its_content(client):
+    import hashlib
+    import re
+
     from tunebook.ui.app import plotly_file
 
     answer = client.get("/static/plotly.min.js")
     assert answer.status_code == 200 and answer.content == plotly_file().read_bytes()
     assert "plotly.js v" in answer.text[:100]
     assert client.get("/static/../app.py").status_code == 404
+    named = re.search(r'<meta name="plotly-src" content="([^"]+)">', client.get("/").text).group(1)
+    digest = hashlib.sha256(plotly_file().read_bytes()).hexdigest()[:16]
+    assert named == f"/static/plotly-{digest}.min.js"
+    kept = client.get(named)  # the browser keeps it a year and never asks again: a new plotly is a new URL
+    assert kept.content == answer.content and kept.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert client.get("/static/plotly-0123456789abcdef.min.js").status_code == 404  # another plotly's
+
+
+def test_the_trial_page_holds_its_text_and_log_tail_and_the_objective_to_four_digits(client, demo):
+    from tunebook.core.readable import format_number
+
+    trial = _trials(demo[0])["depth=1/0"]
+    page = client.get("/trial", params={"name": "demo", "trial": "depth=1/0"}).text
+    shown = format_number(trial.objective)
+    assert f'title="{trial.objective!r}">{shown}</b>' in page  # as the report writes it; the full value on hover
+    assert len(repr(trial.objective)) > len(shown) and f">{trial.objective!r}<" not in page
+    log = page[page.index('<pre id="log"'):page.index("</pre>", page.index('<pre id="log"'))]
+    assert log.endswith("step 499 loss 0.002") and "step 300 loss" in log  # before any script runs
+    assert "last 200 lines of stdout.log" in page
 
 
 def test_spec_page_and_empty_experiment(client):

@@ -130,24 +130,16 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None",
     spec = {k: v for k, v in record.spec.items()}
     experiment = Experiment.from_dict(spec)
     studies = {s.id: s for s in store.list_studies(record.id)}
-    rows = []
-    listed = store.list_trials(experiment_id=record.id)
-    versions = versions_by_id(store.get_code_version, (t.code_version_id for t in listed))
-    for trial in listed:
-        study = studies[trial.study_id]
-        duration = (trial.finished_at - trial.started_at).total_seconds() if trial.finished_at and trial.started_at else None
-        rows.append({
-            "trial_id": trial.id, "study": study.key, "number": trial.number, "state": trial.state.value,
-            "objective": trial.objective, "best_step": trial.best_step, "attempt": trial.attempt,
-            "reason": trial.reason, "started_at": trial.started_at, "finished_at": trial.finished_at,
-            "duration": duration, "suggested_by": (trial.suggestion or {}).get("by"), **dict(trial.params),
-        })
+    columns = store.trial_columns(record.id)  # no Trial record per row (storage.trial_columns)
+    versions = versions_by_id(store.get_code_version, columns["code_version_id"])
+    rows = _trial_rows(columns, {s.id: s.key for s in studies.values()})
     trials = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS) + _param_columns(experiment, rows))
     for column in _TEXT_COLUMNS:  # Python strings: the checks and plots compare and list these over and over,
         trials[column] = trials[column].astype(object)  # which pandas' arrow strings do slower (~0.15 s at 10,000)
     notes = ((None, experiment.notes),) if experiment.notes else ()
     notes += tuple((n.created_at, n.text) for n in store.list_notes(record.id))
-    code_versions = {t.id: versions[t.code_version_id] for t in listed if t.code_version_id is not None}
+    code_versions = {trial_id: versions[version_id] for trial_id, version_id
+                     in zip(columns["id"], columns["code_version_id"]) if version_id is not None}
     retrains = {s.key: s.source_trial_id for s in studies.values() if s.source_trial_id is not None}
     trial_notes: dict[int, tuple[str, ...]] = {}
     for note in store.list_trial_notes(record.id):
@@ -165,6 +157,25 @@ def _load(name: str, store: "Store", metrics: "Sequence[str] | None",
 
 
 _TEXT_COLUMNS = ("study", "state", "reason")
+
+
+def _trial_rows(columns: "Mapping[str, list]", study_keys: "Mapping[int, str]") -> list[dict]:
+    """One dict per trial (``TRIAL_COLUMNS``, then its params) from ``Store.trial_columns``' columns."""
+    rows = []
+    for trial_id, study_id, number, state, objective, best_step, attempt, reason, started, finished, suggested_by, \
+            params in zip(*(columns[name] for name in _ROW_FIELDS)):
+        duration = (finished - started).total_seconds() if finished and started else None
+        rows.append({
+            "trial_id": trial_id, "study": study_keys[study_id], "number": number, "state": state,
+            "objective": objective, "best_step": best_step, "attempt": attempt, "reason": reason,
+            "started_at": started, "finished_at": finished, "duration": duration, "suggested_by": suggested_by,
+            **params,
+        })
+    return rows
+
+
+_ROW_FIELDS = ("id", "study_id", "number", "state", "objective", "best_step", "attempt", "reason", "started_at",
+               "finished_at", "suggested_by", "params")
 
 
 def _param_columns(experiment: Experiment, rows: list[dict]) -> list[str]:

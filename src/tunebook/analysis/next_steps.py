@@ -17,7 +17,9 @@ store's ``--store`` when one is known (``Where``):
   each of the two best values, then ``tunebook compare`` of the two, when
   the ``trial_variance`` check says the gap is within trial variance (N: the
   seeds it estimates would settle the gap, at least 5) or that no repeats
-  exist and the gap is small (N = 5).
+  exist and the gap is small (N = 5); when a side has fewer than 5 repeats,
+  only the sides that do are retrained (N = 5) before the comparison: their
+  value still leans on their luckiest trial.
 
 Widening a boundary changes the search space, which is a new round (a new
 experiment name), so it is a step in words.
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from tunebook.analysis.best import ranked
 from tunebook.analysis.checks.sampled_enough import MIN_TRIALS
+from tunebook.analysis.checks.trial_variance import RETRAIN_SEEDS
 from tunebook.analysis.findings import Finding
 from tunebook.core.records import trial_name
 
@@ -153,12 +156,16 @@ def retrain_steps(data: "ExperimentData", finding: Finding | None, where: Where)
         return [NextStep(f"compare the two over their seeds ({sides[1]['group']} as the candidate): over seeds it "
                          "is the better one", where.command("compare", refs[0], refs[1]))]
     seeds = evidence["seeds"] if suggested else evidence.get("seeds_needed")
+    why = "trial variance may be as large as the gap" if suggested else "the gap is within trial variance"
+    retrained = list(zip(sides, refs))
+    if not suggested and evidence.get("short_sides"):  # the gap is not measured until every side has its seeds
+        seeds, why = RETRAIN_SEEDS, "its value still leans on its best trial, the luckiest of its study"
+        retrained = [(side, ref) for side, ref in retrained if side["group"] in evidence["short_sides"]]
     if not seeds:
         return []
-    why = "trial variance may be as large as the gap" if suggested else "the gap is within trial variance"
     steps = [NextStep(f"retrain the best trial of {side['group']} with {seeds} seeds: {why}",
                       where.command("retrain", ref, "-n", seeds, *where.runs_option()))
-             for side, ref in zip(sides, refs)]
+             for side, ref in retrained]
     steps.append(NextStep(f"then compare the two over their seeds ({sides[0]['group']} as the candidate)",
                           where.command("compare", refs[1], refs[0])))
     return steps

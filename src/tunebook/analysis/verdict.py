@@ -219,7 +219,8 @@ def _comparison(data: "ExperimentData", findings: Sequence[Finding], groups: lis
         steps = [s for s in steps if s is None or s.what != FINISH]
     if case not in ("clear", "within_trial_variance", "unmeasured"):  # more nuisance points cannot shrink trial variance
         steps.insert(0, run_step(data, where, "sample more trials in every study", more=True))
-    steps[:0] = retrain_steps(data, seeds, where)
+    more_seeds = retrain_steps(data, seeds, where)
+    steps[:0] = more_seeds or _equivalent_step(case, seeds, best, second, where)
     text = _join(_result_sentence(data, summaries), _gap_sentence(case, gap, spread, best, second),
                  seeds.message if seeds is not None else "", support_sentence(concerns, warnings, case == "clear"))
     supported = case == "clear" and not concerns
@@ -234,6 +235,17 @@ def _comparison(data: "ExperimentData", findings: Sequence[Finding], groups: lis
         headline = f"{second['group']} is better over seeds: {best['group']}'s best was a lucky seed"
     return _verdict(case, headline, text, supported, data, best, second,
                     concerns, warnings, steps, gap=gap, spread=spread)
+
+
+def _equivalent_step(case: str, seeds: Finding | None, best: dict, second: dict, where: Where) -> list[NextStep]:
+    """When seeds cannot settle a tie within trial variance: record that the two are equivalent (the choice
+    between them is made by other merits, which the tool cannot weigh)."""
+    if case != "within_trial_variance" or seeds is None or seeds.evidence.get("seeds_needed") is not None:
+        return []
+    note = (f"{best['group']} and {second['group']} are equivalent within trial variance; "
+            "chose between them by other merits (simplicity, cost)")
+    return [NextStep("treat the two as equivalent, choose by simplicity or cost, and record it",
+                     where.command("note", where.experiment, note))]
 
 
 def _result_sentence(data: "ExperimentData", summaries: list[dict]) -> str:

@@ -60,7 +60,7 @@ def demo_command(folder: str, trials: int | None) -> None:
     click.echo(f"\nreport: {page} (opens offline in any browser)")
     click.echo(where_everything_is(experiment, home))
     print_verdict(result.verdict)
-    click.echo(explore_commands(experiment.name, store_url))
+    click.echo(explore_commands(experiment.name, store_url, runs=str(home / "runs")))
 
 
 def where_everything_is(experiment: "Experiment", home: Path) -> str:
@@ -74,15 +74,19 @@ def where_everything_is(experiment: "Experiment", home: Path) -> str:
     )
 
 
-def explore_commands(name: str, store_url: str) -> str:
-    """How to explore the demo's experiment from any folder: point TUNEBOOK_STORE at its store, then the
-    README's commands as they are written. If ``tunebook`` is not on PATH, how to put it there first."""
-    lines = ["Explore it from any folder (TUNEBOOK_STORE points tunebook at the demo's store):"]
+def explore_commands(name: str, store_url: str, runs: str | None = None) -> str:
+    """How to explore the demo's experiment from any folder: point TUNEBOOK_STORE at its store (and
+    TUNEBOOK_RUNS at its trial folders, for retrain, rerun and ui), then the README's commands as they are
+    written. If ``tunebook`` is not on PATH, how to put it there first."""
+    lines = ["Explore it from any folder (TUNEBOOK_STORE points tunebook at the demo's store, TUNEBOOK_RUNS at "
+             "its trial folders):" if runs else
+             "Explore it from any folder (TUNEBOOK_STORE points tunebook at the demo's store):"]
     activate = _activate_line()
     if activate:
         lines.append(f"  {activate}")
     lines += [
         f"  export TUNEBOOK_STORE={shlex.quote(store_url)}",
+        *([f"  export TUNEBOOK_RUNS={shlex.quote(runs)}"] if runs else []),
         "  tunebook status",
         f"  tunebook trials {shlex.quote(name)}",
         f"  tunebook report {shlex.quote(name)} --format text",

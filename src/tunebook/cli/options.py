@@ -14,6 +14,15 @@ store_option = click.option(
 )
 
 
+RUNS_HELP = "Folder for trial folders (logs, params, checkpoints)."
+
+
+def runs_option(help_text: str = RUNS_HELP) -> Any:
+    """``--runs DIR`` (env TUNEBOOK_RUNS, default ./tunebook-runs): where trial folders are written and read."""
+    return click.option("--runs", "runs_dir", envvar="TUNEBOOK_RUNS", type=click.Path(file_okay=False),
+                        default="tunebook-runs", show_default=True, help=f"{help_text} [env TUNEBOOK_RUNS]")
+
+
 DEMO_STORE = Path("tunebook-demo") / "tunebook.db"  # where `tunebook demo` keeps its store by default
 
 

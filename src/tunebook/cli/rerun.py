@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Iterator
 
 import click
 
-from tunebook.cli.options import open_cli_store, store_option
-from tunebook.cli.retrain import RUNS_HELP, Source, find_source, study_trials
+from tunebook.cli.options import open_cli_store, runs_option, store_option
+from tunebook.cli.retrain import Source, find_source, study_trials
 
 if TYPE_CHECKING:
     from tunebook.core.records import CodeVersion, Trial
@@ -21,8 +21,7 @@ if TYPE_CHECKING:
 @click.command("rerun")
 @click.argument("trial")
 @store_option
-@click.option("--runs", "runs_dir", type=click.Path(file_okay=False), default="tunebook-runs", show_default=True,
-              help=RUNS_HELP)
+@runs_option()
 @click.option("--keep", "keep_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Rebuild the recorded code in DIR (new or empty) and keep it; default: a temporary folder.")
 def rerun_command(trial: str, store_url: str | None, runs_dir: str, keep_dir: str | None) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tunebook.cli.options import open_cli_store, store_option
+from tunebook.cli.options import open_cli_store, runs_option, store_option
 
 if TYPE_CHECKING:
     from tunebook.core.experiment import Experiment
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from tunebook.plans.reference import ResolvedTrial
     from tunebook.storage.base import Store
 
-RUNS_HELP = "Folder for trial folders (logs, params, checkpoints)."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +39,7 @@ class Source:
               help="The integer hyperparameter that seeds the program; each repeat gets its own value.")
 @click.option("--parallel", type=click.IntRange(min=1), default=None, help="Trials at once (overrides run.parallel).")
 @store_option
-@click.option("--runs", "runs_dir", type=click.Path(file_okay=False), default="tunebook-runs", show_default=True,
-              help=RUNS_HELP)
+@runs_option()
 def retrain_command(trial: str, repeats: int, seed_param: str, parallel: int | None, store_url: str | None,
                     runs_dir: str) -> None:
     """Retrain TRIAL's configuration N times with other seeds, to measure its trial variance.

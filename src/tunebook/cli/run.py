@@ -9,7 +9,7 @@ from typing import Iterator
 
 import click
 
-from tunebook.cli.options import open_cli_store, store_option
+from tunebook.cli.options import open_cli_store, runs_option, store_option
 from tunebook.cli.progress import PlainLog, live_view
 from tunebook.cli.sample import warn_about_run
 from tunebook.core.errors import TunebookError
@@ -20,8 +20,7 @@ from tunebook.core.errors import TunebookError
 @store_option
 @click.option("--parallel", type=click.IntRange(min=1), default=None, help="Trials at once (overrides run.parallel).")
 @click.option("--trials", type=click.IntRange(min=1), default=None, help="Trials per study (overrides search.trials).")
-@click.option("--runs", "runs_dir", type=click.Path(file_okay=False), default="tunebook-runs", show_default=True,
-              help="Folder for trial folders (logs, params, checkpoints).")
+@runs_option()
 @click.option("--executor", "executor_kind", type=click.Choice(["local", "ray"]), default=None,
               help="Where trials run: processes here, or tasks on a Ray cluster (overrides run.executor).")
 @click.option("--ray-address", default=None, metavar="ADDR",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tunebook.cli.options import store_option
+from tunebook.cli.options import runs_option, store_option
 from tunebook.core.errors import StoreError
 
 
@@ -16,8 +16,7 @@ from tunebook.core.errors import StoreError
               help="Address to listen on. Only this machine can reach the default; the Host header must name "
                    "localhost, 127.0.0.1, ::1 or this address (DNS rebinding is refused).")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--runs", "runs_dir", type=click.Path(file_okay=False), default="tunebook-runs", show_default=True,
-              help="The trial folders (tunebook run --runs), for the trials' stdout/stderr.")
+@runs_option("The trial folders (tunebook run --runs), for the trials' stdout/stderr.")
 @click.option("--allow-write", is_flag=True, help="Let the pages add notes to the store (read-only without it).")
 def ui_command(store_url: str | None, host: str, port: int, runs_dir: str, allow_write: bool) -> None:
     """Browse the store's experiments and trials in a web browser, live while runs go on."""

@@ -32,6 +32,11 @@ class ProblemsError(TunebookError, ValueError):
         self.source = source
         super().__init__(self._render())
 
+    def __reduce__(self) -> tuple:
+        """Pickled (a worker process's error sent back) as its problems and source, not its rendered text,
+        which would be rendered again under a second subject on arrival."""
+        return type(self), (self.problems, self.source)
+
     def _render(self) -> str:
         lines = [f"{path}: {msg}" if path else msg for path, msg in self.problems]
         head = f"{self.subject} {self.source_prefix}{self.source}" if self.source else self.subject

@@ -1,4 +1,4 @@
-"""Values as people read them in tables: durations with units, reasons in one line.
+"""Values as people read them in tables: numbers to 4 digits, durations with units, reasons in one line.
 
 One format for every table and display (terminal and report), so a trial's
 duration or reason reads the same wherever it is shown.
@@ -7,6 +7,14 @@ duration or reason reads the same wherever it is shown.
 from __future__ import annotations
 
 import math
+
+
+def format_number(number: float) -> str:
+    """4 significant digits (``0.02222``, ``1.235e+07``); a whole number below a million whole (``300``);
+    ``nan``, ``inf``, ``-inf`` as Python writes them. The report's trial table and ``tunebook ui`` use it."""
+    if math.isfinite(number) and float(number).is_integer() and abs(number) < 1e6:
+        return str(int(number))
+    return f"{number:.4g}"
 
 
 def format_duration(seconds: float | None) -> str:

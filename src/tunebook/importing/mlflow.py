@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ CRASHED = {"FAILED": "MLflow marks the run FAILED (it crashed)",
            "KILLED": "MLflow marks the run KILLED (stopped before it finished)"}
 _INT = re.compile(r"^[+-]?\d+$")
 _PAGE = 1000
+REACH_TIMEOUT = 10.0  # seconds to wait for a tracking server's TCP handshake
 
 
 def mlflow_source(tracking_uri: str, experiment: str) -> str:
@@ -59,6 +61,7 @@ def read_mlflow_runs(tracking_uri: str, experiment: str, left_out: list[LeftOut]
     mlflow = require("mlflow", "mlflow", "importing MLflow runs")
     source = mlflow_source(tracking_uri, experiment)
     _check_exists(tracking_uri, source)
+    _check_reachable(tracking_uri, source)
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
     try:
         runs = _active_runs(client, experiment, tracking_uri)
@@ -83,6 +86,26 @@ def read_mlflow_runs(tracking_uri: str, experiment: str, left_out: list[LeftOut]
     if left_out is not None:
         left_out.extend(notes)
     return imported
+
+
+def _check_reachable(tracking_uri: str, source: str) -> None:
+    """ImportInputError if an http(s) tracking server does not accept a connection within ``REACH_TIMEOUT``.
+
+    MLflow's client retries a refused connection with backoff for about four
+    minutes before it gives up; a server that is not there is said at once.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(tracking_uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=REACH_TIMEOUT).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ImportInputError(f"--tracking-uri: cannot reach an MLflow server at {parts.hostname}:{port} "
+                               f"({reason}); start it (mlflow server) or check the address", source) from None
 
 
 def _check_exists(tracking_uri: str, source: str) -> None:

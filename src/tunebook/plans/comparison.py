@@ -111,12 +111,15 @@ def _next(result: Comparison, sides: list[Side], budgets: list[int], where: Wher
           reproduce: str) -> tuple[str, ...]:
     """For "not enough evidence": retrain each side short of the seeds needed, then compare again.
 
-    ``tunebook retrain -n N`` sets the retrain study's budget (a larger N
+    A side with fewer than ``MIN_SEEDS`` seeds is first brought to ``MIN_SEEDS``, and only the short sides are:
+    its value leans on one trial (often a study's best, which flatters it), so a number of seeds estimated from
+    the gap would rest on a biased effect. ``tunebook retrain -n N`` sets the retrain study's budget (a larger N
     extends it), so N is what that study already holds plus the seeds missing.
     """
     if result.decision != "not enough evidence":
         return ()
-    target = result.seeds_needed or MIN_SEEDS
+    short = any(len(s.repeats) < MIN_SEEDS for s in sides)
+    target = MIN_SEEDS if short else (result.seeds_needed or MIN_SEEDS)
     seed_option = [] if seed_param == DEFAULT_SEED_PARAM else ["--seed-param", seed_param]
     steps = [where.command("retrain", s.ref, "-n", held + target - len(s.repeats), *seed_option)
              for s, held in zip(sides, budgets) if len(s.repeats) < target]

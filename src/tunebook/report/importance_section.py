@@ -58,11 +58,19 @@ def _lines(imp: "Importance") -> list[str]:
         if region.pairs:
             lines.append("  interactions:")
             lines += [_row(s) for s in region.pairs[:PAIRS_SHOWN]]
-    together = imp.interacting()
-    lines += ["", "Re-tune together: " + (", ".join(s.name for s in together) if together else
-                                         "no pair interacts beyond the rule")]
+    lines += ["", f"Re-tune together: {retune_together(imp)}"]
     lines.append(f"rule: {imp.rule()}")
     return lines
+
+
+def retune_together(imp: "Importance") -> str:
+    """The pairs to re-tune together; "too few trials to tell" when no region that measures pairs was judged."""
+    together = imp.interacting()
+    if together:
+        return ", ".join(s.name for s in together)
+    if imp.all.too_few is not None and imp.top.too_few is not None:
+        return "too few trials to tell"
+    return "no pair interacts beyond the rule"
 
 
 def _table(shares: "tuple[Share, ...]", header: str) -> str:
@@ -86,9 +94,7 @@ def importance_html(imp: "Importance") -> str:
         parts.append(_table(region.params, "hyperparameter"))
         if region.pairs:
             parts.append(_table(region.pairs[:PAIRS_SHOWN], "pair (interaction)"))
-    together = imp.interacting()
-    parts.append("<p><b>Re-tune together:</b> " + html.escape(
-        ", ".join(s.name for s in together) if together else "no pair interacts beyond the rule") + "</p>")
+    parts.append(f"<p><b>Re-tune together:</b> {html.escape(retune_together(imp))}</p>")
     parts.append(f"<p class='muted'>Rule: {html.escape(imp.rule())}. Next: <code>tunebook plan next "
                  f"{html.escape(imp.experiment)}</code>.</p>")
     return "\n".join(parts)

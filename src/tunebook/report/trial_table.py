@@ -26,12 +26,16 @@ import math
 from typing import Any, Callable
 
 from tunebook.analysis.data import ExperimentData
+from tunebook.core.readable import format_number
 
 __all__ = ["PAGE_SIZE", "PLAIN_ROWS", "trials_section"]
 
 PLAIN_ROWS = 500  # up to this many rows, the table is also plain HTML
 PAGE_SIZE = 100  # rows per page of a bigger table
 SHORT = 12  # characters a cell shows whole in any column (no cut, no tooltip)
+# the columns that take the width the others leave (half each when both are there), their text cut to it with
+# the whole in the tooltip: the table fits its box however long a reason or a note is
+_REST = ("notes", "reason")
 
 STYLE = """
 .fit{max-width:100%;overflow-x:auto} table.trials{width:100%;font-size:.82rem}
@@ -39,7 +43,8 @@ table.trials td,table.trials th{white-space:nowrap;padding:.25rem .4rem} table.t
 table.trials .num{text-align:right;font-variant-numeric:tabular-nums}
 table.trials th[data-asc='1'] .cut::after{content:' \\25B2';color:#666} table.trials th[data-asc='0'] .cut::after{content:' \\25BC';color:#666}
 .cut{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:8rem}
-table.trials .rest{width:100%;max-width:0;min-width:10rem} .cut.reason{max-width:none}
+table.trials .rest{width:100%;max-width:0;min-width:10rem} .cut.reason,.cut.notes{max-width:none}
+table.trials.with-notes .rest{width:50%;min-width:6rem}
 tr.infeasible td,tr.failed td{background:#fff6f5}
 .trial-tools{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:.5rem 0;font-size:.9rem}
 .trial-tools input[type=search]{min-width:16rem;padding:.2rem .4rem} .trial-tools .shown{color:#444}
@@ -55,7 +60,7 @@ function td(c,col){
  if(c==="")return "<td data-v=''></td>";
  if(typeof c==="string")return "<td>"+esc(c)+"</td>";
  if(Array.isArray(c))return "<td class='num' data-v='"+Number(c[1])+"'>"+esc(c[0])+"</td>";
- return "<td"+(col.cut==="reason"?" class='rest'":"")+" data-v='"+esc(c.t)+"'><div class='cut"+(col.cut?" "+col.cut:"")
+ return "<td"+(col.cut==="reason"||col.cut==="notes"?" class='rest'":"")+" data-v='"+esc(c.t)+"'><div class='cut"+(col.cut?" "+col.cut:"")
   +"' title='"+esc(c.h)+"'>"+esc(c.t)+"</div></td>";}
 function key(c){if(c===null||c==="")return null; if(typeof c==="string")return c; return Array.isArray(c)?Number(c[1]):c.t;}
 function text(c){return c===null?"":typeof c==="string"?c:Array.isArray(c)?c[0]:c.t+" "+c.h;}
@@ -130,8 +135,7 @@ def trials_section(data: ExperimentData) -> str:
         *([notes] if notes else []),
         _column_cells(lambda r: _text_cell(reason_line(r), r), trials["reason"].tolist()),
     ]
-    columns = [{"num": _numeric(column), "cut": "reason" if name == "reason" else ""}
-               for name, column in zip(named, cells)]
+    columns = [{"num": _numeric(column), "cut": name if name in _REST else ""} for name, column in zip(named, cells)]
     states = cells[len(params) + 1]
     plain = len(states) <= PLAIN_ROWS
     body = "".join(_row(states[i], [c[i] for c in cells], columns) for i in range(len(states))) if plain else ""
@@ -139,7 +143,8 @@ def trials_section(data: ExperimentData) -> str:
                          separators=(",", ":")).replace("<", "\\u003c")
     head = "".join(_header(c) for c in named)
     return (f"<div class='trial-table' id='trials'{' data-plain=1' if plain else ''}>{_tools(states, plain)}"
-            f"<div class='fit'><table class='sortable trials'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            f"<div class='fit'><table class='sortable trials{' with-notes' if notes else ''}'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
             f"</table></div><script type='application/json' class='trial-rows'>{payload}</script></div>")
 
 
@@ -206,8 +211,8 @@ def _numbers(column: Any, text: Callable[[float], str]) -> list[Any]:
 
 
 def _number_text(number: float) -> str:
-    """4 significant digits; a whole number below a million whole."""
-    return str(int(number)) if number.is_integer() and abs(number) < 1e6 else f"{number:.4g}"
+    """4 significant digits; a whole number below a million whole (``core.readable.format_number``)."""
+    return format_number(number)
 
 
 def _column_cells(cell: Callable[[Any], Any], values: list) -> list[Any]:
@@ -275,7 +280,7 @@ def _td(cell: Any, column: dict[str, Any]) -> str:
     if isinstance(cell, list):
         return f"<td class='num' data-v='{float(cell[1])!r}'>{_e(cell[0])}</td>"
     cut = column["cut"]
-    rest = " class='rest'" if cut == "reason" else ""  # the reason takes the width the others leave
+    rest = " class='rest'" if cut in _REST else ""  # the reason (and notes) take the width the others leave
     return (f"<td{rest} data-v='{_e(cell['t'])}'><div class='cut{' ' + cut if cut else ''}' "
             f"title='{_e(cell['h'])}'>{_e(cell['t'])}</div></td>")
 
@@ -284,7 +289,7 @@ def _header(column: str) -> str:
     """A column header; a branch's id (``beta1[optimizer=adam]``) on two lines, its condition small."""
     name, _, branch = column.partition("[")
     below = f"<br><small>{_e(branch.rstrip(']'))}</small>" if branch else ""
-    rest = " class='rest'" if column == "reason" else ""  # the reason column takes the width the others leave
+    rest = " class='rest'" if column in _REST else ""  # the reason (and notes) take the width the others leave
     return f"<th{rest} title='{_e(column)}'><div class='cut'>{_e(name)}{below}</div></th>"
 
 

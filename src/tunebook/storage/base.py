@@ -67,6 +67,16 @@ class FinishedStudy:
     trials: Sequence[FinishedTrial]
 
 
+@dataclasses.dataclass(frozen=True)
+class StudySummary:
+    """One study's trials as a spreadsheet row needs them (``Store.summarize_studies``)."""
+
+    counts: Mapping[TrialState, int]  # trials by state (states without trials absent)
+    best: Trial | None  # the COMPLETE trial of the best objective (ties: the lowest number); None if none
+    last_activity: datetime | None  # the latest start, finish or heartbeat of its trials; None if none
+    running: tuple[Trial, ...]  # its RUNNING trials, by number (to tell which are stale)
+
+
 class Store(abc.ABC):
     """Persistent home of experiments, studies, trials, curves, checkpoints and notes."""
 
@@ -211,6 +221,13 @@ class Store(abc.ABC):
         ``offset``. The database does the work (``trial_pages``). ValueError naming an unknown sort or
         range column."""
 
+    def trial_columns(self, experiment_id: int) -> dict[str, list[Any]]:
+        """The experiment's trials column by column (``storage.trial_columns.FIELDS``), in ``list_trials``' order:
+        what ``analysis.load`` reads, without a ``Trial`` record per row where a store can (this default makes them)."""
+        from tunebook.storage.trial_columns import from_trials
+
+        return from_trials(self.list_trials(experiment_id=experiment_id))
+
     def list_trials_changed(self, experiment_id: int, since: datetime) -> list[Trial]:
         """The experiment's trials created, started, heartbeating or finished after ``since`` (aware UTC), by
         study then number: what a live view polls for. Stores may answer it without reading every trial."""
@@ -224,6 +241,25 @@ class Store(abc.ABC):
         for trial in self.list_trials(experiment_id=experiment_id):
             counts[trial.state] = counts.get(trial.state, 0) + 1
         return counts
+
+    def summarize_studies(self, experiment_id: int, mode: str = "min") -> dict[int, StudySummary]:
+        """Study id -> ``StudySummary`` for every study of the experiment (one without trials too);
+        ``mode`` (``min``/``max``) picks the best objective. Stores may aggregate in the database
+        (``SQLStore`` does: ``study_summary``); this reads every trial."""
+        by_study: dict[int, list[Trial]] = {s.id: [] for s in self.list_studies(experiment_id)}
+        for trial in self.list_trials(experiment_id=experiment_id):
+            by_study[trial.study_id].append(trial)
+        out = {}
+        for study_id, found in by_study.items():
+            counts: dict[TrialState, int] = {}
+            for trial in found:
+                counts[trial.state] = counts.get(trial.state, 0) + 1
+            scored = [t for t in found if t.state is TrialState.COMPLETE and t.objective is not None]
+            best = (min if mode == "min" else max)(scored, key=lambda t: t.objective) if scored else None
+            moments = [m for t in found for m in (t.started_at, t.finished_at, t.heartbeat_at) if m is not None]
+            out[study_id] = StudySummary(counts, best, max(moments, default=None),
+                                         tuple(t for t in found if t.state is TrialState.RUNNING))
+        return out
 
     # -- code versions -----------------------------------------------------
     @abc.abstractmethod

@@ -19,8 +19,8 @@ from tunebook.core.records import (
 )
 from tunebook.core.states import TrialState
 from tunebook.storage import code_versions, curves, finished, launches as launch_sql, notes as note_sql
-from tunebook.storage import trial_pages, trials as trial_sql
-from tunebook.storage.base import CurvePoints, FinishedStudy, Store
+from tunebook.storage import study_summary, trial_pages, trials as trial_sql
+from tunebook.storage.base import CurvePoints, FinishedStudy, Store, StudySummary
 from tunebook.storage.curve_ends import read_curve_ends
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
@@ -37,6 +37,7 @@ from tunebook.storage.rows import (
     trial_record_from_text,
 )
 from tunebook.storage.schema import checkpoints, curve_chunks, experiments, notes, studies, trials
+from tunebook.storage.trial_columns import read_trial_columns
 from tunebook.storage.url import display_url, normalize_url
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def _same_json(stored: str, new: str) -> bool:
 _RETRIED = (
     "ensure_experiment", "replace_spec", "get_experiment", "list_experiments", "ensure_study", "list_studies",
     "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "trial_by_number",
-    "list_trials", "page_trials",
+    "list_trials", "page_trials", "summarize_studies",
     "add_code_version", "get_code_version", "log_curves", "load_curves", "add_checkpoint", "remove_checkpoint",
     "list_checkpoints", "add_note", "list_notes", "list_trial_notes", "append_launch", "list_launches",
     "launch_lines",
@@ -359,6 +360,11 @@ class SQLStore(Store):
             return [trial_record_from_text(row) for row in rows]
         return [trial_record(row) for row in rows]
 
+    def trial_columns(self, experiment_id: int) -> dict[str, list[Any]]:
+        with self._read("reading the trials") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            return read_trial_columns(conn, experiment_id)
+
     def page_trials(self, experiment_id: int, *, sort: str = "trial", descending: bool = False,
                     states: Sequence[str] = (), studies: Sequence[str] = (),
                     ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
@@ -379,6 +385,11 @@ class SQLStore(Store):
         with self._read(f"counting the trials of experiment {experiment_id}") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
             return {TrialState(state): n for state, n in conn.execute(query).all()}
+
+    def summarize_studies(self, experiment_id: int, mode: str = "min") -> dict[int, StudySummary]:
+        with self._read(f"summarizing the studies of experiment {experiment_id}") as conn:
+            self._require(conn, experiments, experiment_id, "experiment")
+            return study_summary.summarize(conn, experiment_id, mode)
 
     # -- code versions -----------------------------------------------------
     def add_code_version(self, info: Mapping[str, Any], diff: str | None) -> int:

@@ -554,6 +554,30 @@ class StoreConformance(StoreFixtures):
         with pytest.raises(ValueError, match="sort='lr'"):
             store.page_trials(experiment.id, sort="lr")
 
+    def test_summarize_studies_counts_and_picks_the_best_as_reading_every_trial_would(self, store: Store) -> None:
+        experiment = store.ensure_experiment("exp", SPEC)
+        a, b, empty = (store.ensure_study(experiment.id, key, {}, budget=8) for key in ("a", "b", "c"))
+        outcomes = [(TrialState.COMPLETE, 3.0), (TrialState.COMPLETE, 1.0), (TrialState.COMPLETE, 1.0),
+                    (TrialState.INFEASIBLE, None), (TrialState.COMPLETE, 5.0), (TrialState.COMPLETE, None)]
+        for study in (a, b):
+            for state, objective in outcomes[: 6 if study is a else 2]:
+                store.finish_trial(claim(store, study.id).id, state, objective=objective)
+        running = claim(store, a.id)
+        store.heartbeat(running.id)
+        summaries = store.summarize_studies(experiment.id, "min")
+        assert summaries == Store.summarize_studies(store, experiment.id, "min")  # the reference: every trial read
+        assert dict(summaries[a.id].counts) == {TrialState.COMPLETE: 5, TrialState.INFEASIBLE: 1,
+                                                TrialState.RUNNING: 1}
+        assert (summaries[a.id].best.number, summaries[a.id].best.objective) == (1, 1.0)  # a tie: the lowest number
+        assert [t.id for t in summaries[a.id].running] == [running.id]
+        assert summaries[a.id].last_activity == store.get_trial(running.id).heartbeat_at
+        assert summaries[empty.id].counts == {} and summaries[empty.id].best is None
+        assert summaries[empty.id].last_activity is None and summaries[empty.id].running == ()
+        highest = store.summarize_studies(experiment.id, "max")
+        assert highest == Store.summarize_studies(store, experiment.id, "max") and highest[a.id].best.number == 4
+        with pytest.raises(NotFoundError):
+            store.summarize_studies(999_999)
+
     def test_trial_notes_are_kept_apart_from_the_experiments(self, store: Store, study: Any) -> None:
         experiment_id = study.experiment_id
         trial, other_trial = claim(store, study.id), claim(store, study.id)

@@ -50,6 +50,7 @@ class UIContext:
         self.allow_write = allow_write
         self.store_label = store_label
         self.csrf_token = secrets.token_urlsafe(32)
+        self.plotly_url = "/static/plotly.min.js"  # app.create_app sets the content-named URL
         self.write_lock = threading.Lock()  # a note's conflict check and its insert, one at a time
         self._cache: dict[tuple[Any, ...], _Entry] = {}
         self._cache_lock = threading.Lock()
@@ -197,14 +198,27 @@ class UIContext:
                 self._judging.pop(name, None)
 
     def in_worker(self, function: Callable[..., Any], name: str) -> Any:
-        """``function(store url, name, runs, store label)`` run in the worker process; its result."""
+        """``function(store url, name, runs, store label)`` run in the worker process; its result. A worker
+        that died (killed, out of memory) raises TunebookError saying so, and the next call starts a new one."""
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        from tunebook.core.errors import TunebookError
 
         with self._cache_lock:
             if self._worker is None:
                 self._worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return self._worker.submit(function, self.store.url, name, str(self.runs_dir), self.store_label).result()
+            worker = self._worker
+        try:
+            return worker.submit(function, self.store.url, name, str(self.runs_dir), self.store_label).result()
+        except BrokenProcessPool as exc:
+            with self._cache_lock:
+                if self._worker is worker:
+                    self._worker = None
+            worker.shutdown(wait=False, cancel_futures=True)
+            raise TunebookError(f"the worker process stopped while working on it (killed, or out of memory?): "
+                                f"{exc}; the next try starts a new one") from exc
 
     def close(self) -> None:
         """Stop the worker process (the server's shutdown)."""

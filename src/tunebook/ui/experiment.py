@@ -30,13 +30,19 @@ def experiment_page(request: Any) -> Any:
     from tunebook.core.experiment import Experiment
     from tunebook.ui.notes import experiment_notes
 
+    from tunebook.core.errors import TunebookError
+
     ui = request.app.state.ui
     name = required(request, "name")
     record = ui.store.get_experiment(name)
     counts = {state.value: n for state, n in ui.store.count_trials(record.id).items()}
     notes, latest = experiment_notes(ui.store, record)
+    try:  # a spec this tunebook cannot read (a newer one's) still shows its page: the judgement says why
+        objective, spec_error = Experiment.from_dict(record.spec).objective, None
+    except TunebookError as exc:
+        objective, spec_error = None, str(exc)
     return page(request, "experiment.html", title=name, name=name, goal=record.spec.get("goal", ""),
-                objective=Experiment.from_dict(record.spec).objective, notes=notes, latest_note=latest,
+                objective=objective, spec_error=spec_error, notes=notes, latest_note=latest,
                 n_trials=sum(counts.values()), counts=counts, source=record.source)
 
 

@@ -25,7 +25,8 @@ def trial_log(runs_dir: Path, experiment: str, study: str, number: int, stream: 
     folder = trial_dir(runs_dir, experiment, study, number)
     path = folder / FILES[stream]
     if not path.is_file():
-        return None, f"no {FILES[stream]} in {folder} (started with another --runs folder, or not started yet)"
+        return None, (f"no {FILES[stream]} in {folder}: the trial has not started, or its run wrote its trials "
+                      f"elsewhere (start tunebook ui with --runs FOLDER, or TUNEBOOK_RUNS, as the run had it)")
     real_folder, real_path = folder.resolve(), path.resolve()
     if real_path.parent != real_folder or not real_path.is_file():
         return None, f"{path} leads outside the trial's folder; not shown"

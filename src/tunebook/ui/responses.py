@@ -54,7 +54,18 @@ def script_json(data: Any) -> Any:
     return Markup(text)
 
 
+def number_text(value: Any) -> str:
+    """A number as the report's tables write it (``core.readable.format_number``: 4 significant digits,
+    whole numbers whole); anything else (text, a bool, None) as ``str``."""
+    from tunebook.core.readable import format_number
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "" if value is None else str(value)
+    return format_number(float(value))
+
+
 TEMPLATES.env.filters["plainjson"] = script_json
+TEMPLATES.env.filters["number"] = number_text
 
 
 def plain_json(data: Any, status: int = 200) -> Response:
@@ -66,7 +77,8 @@ def plain_json(data: Any, status: int = 200) -> Response:
 def page(request: Any, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page from ``templates/``; ``context`` values are escaped by the template, never trusted as HTML."""
     ui = request.app.state.ui
-    context.update(allow_write=ui.allow_write, csrf_token=ui.csrf_token, store_url=ui.store_label)
+    context.update(allow_write=ui.allow_write, csrf_token=ui.csrf_token, store_url=ui.store_label,
+                   plotly_src=ui.plotly_url)
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
 

@@ -21,6 +21,7 @@ from tunebook.ui.params import BadRequest, integer, required, trial_ref
 from tunebook.ui.responses import page, plain_json
 
 CURVE_POINTS = 1000  # per metric on the Trial page: a wide panel's pixels
+LOG_LINES = 200  # the log tail the Trial page shows (``/api/log`` may ask for up to 5,000)
 
 
 def find_trial(ui: Any, name: str, ref: str) -> tuple[Any, str, Any]:
@@ -54,9 +55,20 @@ def trial_page(request: Any) -> Any:
     params = [{"id": k, "name": plain_name(k), "value": v, "conditional": k != plain_name(k)}
               for k, v in trial.params.items()]
     notes, latest = trial_notes(ui.store, record, trial.id)
+    log_lines, missing = _log_tail(ui, name, ref, "stdout", LOG_LINES)
     return page(request, "trial.html", title=f"{name}/{ref}", name=name, trial=trial, ref=ref, params=params,
                 code=code_line(version), reproduce=reproduce, checkpoints=ui.store.list_checkpoints(trial.id),
-                objective=Experiment.from_dict(record.spec).objective, notes=notes, latest_note=latest)
+                objective=Experiment.from_dict(record.spec).objective, notes=notes, latest_note=latest,
+                log_lines=log_lines, log_note=missing or f"last {len(log_lines)} lines of stdout.log")
+
+
+def _log_tail(ui: Any, name: str, ref: str, stream: str, lines: int) -> tuple[list[str], str | None]:
+    """(the last ``lines`` lines of the trial's ``stream`` log, None), or ([], why there is no log to show)."""
+    from tunebook.ui.logs import tail, trial_log
+
+    study, number = trial_ref(ref)
+    path, why = trial_log(ui.runs_dir, name, study, number, stream)
+    return (tail(path, lines), None) if path else ([], why)
 
 
 def curves_api(request: Any) -> Any:
@@ -109,15 +121,11 @@ def log_api(request: Any) -> Any:
     The file is the trial folder's ``stdout.log``/``stderr.log``
     (``logs.trial_log``): no name from the request reaches the path.
     """
-    from tunebook.ui.logs import tail, trial_log
-
     ui = request.app.state.ui
     name = required(request, "name")
     trial, ref, _ = find_trial(ui, name, required(request, "trial"))
     stream = request.query_params.get("stream", "stdout")
     if stream not in ("stdout", "stderr"):
         raise BadRequest(f"stream={stream!r} is not stdout or stderr")
-    study, number = trial_ref(ref)
-    path, why = trial_log(ui.runs_dir, name, study, number, stream)
-    lines = integer(request, "lines", 200, 1, 5000)
-    return plain_json({"stream": stream, "lines": tail(path, lines) if path else [], "missing": why})
+    lines, missing = _log_tail(ui, name, ref, stream, integer(request, "lines", LOG_LINES, 1, 5000))
+    return plain_json({"stream": stream, "lines": lines, "missing": missing})

@@ -19,15 +19,15 @@ same thing everywhere:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
+from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from tunebook.analysis.best import ranked, scientific_groups
-from tunebook.analysis.checks.rolling import rolling_median
+from tunebook.analysis.checks.rolling import rolling_medians
 from tunebook.analysis.curve_index import curve_index
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
@@ -103,15 +103,36 @@ def smooth(values: np.ndarray, window: int | None = None) -> np.ndarray:
     minimum and the last smoothed point can be compared fairly (a shrunken
     window at the end would lean towards the last points of a falling curve).
     """
-    values = np.ascontiguousarray(values, dtype=float)
-    window = window or smoothing_window(len(values))
-    return _smoothed(values.tobytes(), window).copy()
+    return smooth_all([values], [window])[0]
 
 
-@functools.lru_cache(maxsize=512)
-def _smoothed(raw: bytes, window: int) -> np.ndarray:
-    """``smooth`` cached by the curve's values: several checks smooth the same curves."""
-    return rolling_median(np.frombuffer(raw, dtype=float), window, center=True)
+def smooth_all(arrays: Sequence[np.ndarray], windows: Sequence[int | None] | None = None) -> list[np.ndarray]:
+    """``smooth`` of each array (with ``windows``' window, or its default where None), copies.
+
+    Several checks smooth the same curves: each result is kept by the
+    curve's values and window (the last ``SMOOTHED_KEPT``); those not kept
+    yet are smoothed in one ``rolling_medians`` call per window, the same
+    numbers as one by one.
+    """
+    arrays = [np.ascontiguousarray(values, dtype=float) for values in arrays]
+    keys = [(a.tobytes(), w or smoothing_window(len(a))) for a, w in zip(arrays, windows or [None] * len(arrays))]
+    found = {key: _SMOOTHED[key] for key in keys if key in _SMOOTHED}
+    todo: dict[int, dict[tuple[bytes, int], np.ndarray]] = {}
+    for key, values in zip(keys, arrays):
+        if key not in found:
+            todo.setdefault(key[1], {})[key] = values
+    for window, pending in todo.items():
+        found.update(zip(pending, rolling_medians(list(pending.values()), window, center=True)))
+    for key in keys:
+        _SMOOTHED[key] = found[key]
+        _SMOOTHED.move_to_end(key)
+    while len(_SMOOTHED) > SMOOTHED_KEPT:
+        _SMOOTHED.popitem(last=False)
+    return [found[key].copy() for key in keys]
+
+
+SMOOTHED_KEPT = 512  # smoothed curves kept (the checks of one report smooth the same few hundred)
+_SMOOTHED: "OrderedDict[tuple[bytes, int], np.ndarray]" = OrderedDict()
 
 
 def resolution(values: np.ndarray) -> float:

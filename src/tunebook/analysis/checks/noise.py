@@ -36,20 +36,22 @@ The model (``CurveNoise``):
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
+from collections import OrderedDict
+from typing import Sequence
 
 import numpy as np
 
-from tunebook.analysis.checks.curves import Curve, resolution, smooth
-from tunebook.analysis.checks.rolling import rolling_median
+from tunebook.analysis.checks.curves import Curve, resolution, smooth_all
+from tunebook.analysis.checks.rolling import rolling_medians
 
 MIN_NOISE_POINTS = 16  # a stretch is widened to at least this many points
 CENTER = 15  # second differences in the running median their deviations are taken from
 CACHED_MODELS = 512  # curves whose noise model is kept (all the checks of one report read the same few hundred)
 SCALE = 0.622  # median deviation -> per-point sigma for independent normal noise (see measure_scale)
 
-__all__ = ["CENTER", "MIN_NOISE_POINTS", "SCALE", "CurveNoise", "measure_scale", "noise_model"]
+__all__ = ["CENTER", "MIN_NOISE_POINTS", "SCALE", "CurveNoise", "measure_scale", "noise_model", "noise_models",
+           "sigmas_before"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,36 +127,61 @@ class CurveNoise:
 
     def before(self, length: int) -> np.ndarray:
         """``sigma`` of the ``length`` points before each point (NaN where fewer than half exist)."""
-        rolled = rolling_median(self.deviations, length, min_periods=max(3, length // 2))
-        # the deviations of points t-length..t-1 end at index t-2
-        at = np.concatenate([[np.nan, np.nan], rolled])[: self.points]
-        return np.maximum(SCALE * at, self.quantum)
+        return sigmas_before([self], length)[0]
+
+
+def sigmas_before(models: Sequence[CurveNoise], length: int) -> list[np.ndarray]:
+    """``CurveNoise.before(length)`` of each model, their rolling medians taken in one call (the same numbers)."""
+    rolled = rolling_medians([model.deviations for model in models], length, min_periods=max(3, length // 2))
+    # the deviations of points t-length..t-1 end at index t-2
+    return [np.maximum(SCALE * np.concatenate([[np.nan, np.nan], r])[:model.points], model.quantum)
+            for model, r in zip(models, rolled)]
 
 
 def noise_model(curve: Curve | np.ndarray) -> CurveNoise:
     """The noise model of a curve (or of plain values in step order).
 
-    Several checks ask about the same curve: the model is cached by the
+    Several checks ask about the same curve: the model is kept by the
     curve's values (its bytes), for the last ``CACHED_MODELS`` curves; its
     arrays are read-only.
     """
-    values = np.ascontiguousarray(curve.values if isinstance(curve, Curve) else curve, dtype=float)
-    return _model_of(values.tobytes())
+    return noise_models([curve])[0]
 
 
-@functools.lru_cache(maxsize=CACHED_MODELS)
-def _model_of(raw: bytes) -> CurveNoise:
-    values = np.frombuffer(raw, dtype=float)
-    second = np.diff(values, 2)
-    if len(second):
-        center = rolling_median(second, CENTER, min_periods=1, center=True)
-        deviations = np.abs(second - center)
-    else:
-        deviations = second
-    residuals = values - smooth(values) if len(values) else values.copy()
-    for array in (deviations, residuals):
-        array.flags.writeable = False
-    return CurveNoise(deviations, resolution(values), len(values), residuals)
+def noise_models(curves: Sequence[Curve | np.ndarray]) -> list[CurveNoise]:
+    """``noise_model`` of each curve; those not kept yet are built together (their rolling medians in one
+    call each, ``rolling.rolling_medians``), the same models as one by one."""
+    arrays = [np.ascontiguousarray(c.values if isinstance(c, Curve) else c, dtype=float) for c in curves]
+    keys = [a.tobytes() for a in arrays]
+    found = {key: _MODELS[key] for key in keys if key in _MODELS}
+    pending = {key: a for key, a in zip(keys, arrays) if key not in found}
+    found.update(zip(pending, _build_models(list(pending.values()))))
+    for key in keys:
+        _MODELS[key] = found[key]
+        _MODELS.move_to_end(key)
+    while len(_MODELS) > CACHED_MODELS:
+        _MODELS.popitem(last=False)
+    return [found[key] for key in keys]
+
+
+_MODELS: "OrderedDict[bytes, CurveNoise]" = OrderedDict()
+
+
+def _build_models(arrays: list[np.ndarray]) -> list[CurveNoise]:
+    seconds = [np.diff(values, 2) for values in arrays]
+    deviations = list(seconds)  # fewer than 3 points: no second difference, no deviation
+    long = [i for i, second in enumerate(seconds) if len(second)]
+    centres = rolling_medians([seconds[i] for i in long], CENTER, min_periods=1, center=True)
+    for i, centre in zip(long, centres):
+        deviations[i] = np.abs(seconds[i] - centre)
+    smoothed = iter(smooth_all([values for values in arrays if len(values)]))
+    models = []
+    for values, deviation in zip(arrays, deviations):
+        residuals = values - next(smoothed) if len(values) else values.copy()
+        for array in (deviation, residuals):
+            array.flags.writeable = False
+        models.append(CurveNoise(deviation, resolution(values), len(values), residuals))
+    return models
 
 
 def measure_scale(points: int = 200_000, seed: int = 0) -> float:

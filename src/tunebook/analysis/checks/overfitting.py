@@ -61,7 +61,7 @@ from tunebook.analysis.checks.curves import (
     MIN_POINTS, Curve, best_trials, examined_note, examined_trials, orientation, rounded, smooth,
     smoothing_window, study_of, too_short, trial_curves, trial_names,
 )
-from tunebook.analysis.checks.noise import noise_model
+from tunebook.analysis.checks.noise import noise_model, noise_models
 from tunebook.analysis.checks.regularizers import is_low_strength, regularizers
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
@@ -128,6 +128,7 @@ def check_overfitting(data: ExperimentData) -> list[Finding]:
     explains it), in the others (INFO), and the experiment's regularizers (INFO)."""
     metric, sign = data.objective.metric, orientation(data.objective.mode)
     curves = trial_curves(data.curves, metric, examined_trials(data), sign)
+    noise_models(list(curves.values()))  # built together, kept for the per-curve evidence
     hits = {tid: ev for tid, curve in curves.items() if (ev := overfitting_evidence(curve, sign)) is not None}
     best = best_trials(data)
     in_best = [(label, tid) for label, tid in best.items() if tid in hits]

@@ -3,7 +3,8 @@
 The curve checks take a few running medians of each of hundreds of curves;
 pandas spends most of that time per call, not per point. ``rolling_median``
 gives the same numbers (a median is an order statistic, so they are equal to
-the bit) for the same arguments:
+the bit) for the same arguments, and ``rolling_medians`` those of many
+curves in one call:
 
 - the window ending at each point (``center=False``) or centred on it
   (``center=True``: it ends ``(window - 1) // 2`` points after it, as in pandas);
@@ -13,19 +14,40 @@ the bit) for the same arguments:
 
 Windows wholly inside a run of finite points (nearly all of them on a
 training curve) are read with scipy's one-dimensional rank filter (n log
-window); the rest (the partial windows at the ends, windows holding a NaN)
-sort each window (memory and time rows x window), and past ``DIRECT_CELLS``
+window), one call over the whole array; the rest (the partial windows at
+the ends, windows holding a NaN) sort each window (memory and time rows x window), and past ``DIRECT_CELLS``
 such cells pandas' own skiplist computes the whole median instead.
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["DIRECT_CELLS", "rolling_median"]
+__all__ = ["DIRECT_CELLS", "rolling_median", "rolling_medians"]
 
 DIRECT_CELLS = 4_000_000  # sorted cells (rows x window) above which pandas computes the median instead
+
+
+def rolling_medians(arrays: Sequence[np.ndarray], window: int, min_periods: int | None = None,
+                    center: bool = False) -> list[np.ndarray]:
+    """``rolling_median`` of each array, in one call over them all (its fixed cost paid once, not per curve).
+
+    The arrays are laid end to end with ``window`` NaNs between them: a
+    window labelled with a point of one array reaches at most ``window - 1``
+    points past it, into the NaNs and never into the next array, and a NaN
+    counts as no point, as a point beyond an array's end does. Each array's
+    medians are therefore those of ``rolling_median`` on it alone, to the bit.
+    """
+    if not arrays:
+        return []
+    gap = np.full(window, np.nan)
+    starts = np.cumsum([0] + [len(a) + window for a in arrays[:-1]])
+    joined = np.concatenate([piece for a in arrays for piece in (np.asarray(a, dtype=float), gap)])
+    medians = rolling_median(joined, window, min_periods, center)
+    return [medians[start:start + len(a)] for start, a in zip(starts.tolist(), arrays)]
 
 
 def rolling_median(values: np.ndarray, window: int, min_periods: int | None = None,
@@ -55,7 +77,12 @@ def rolling_median(values: np.ndarray, window: int, min_periods: int | None = No
 
 
 def _full_window_medians(values: np.ndarray, window: int) -> np.ndarray:
-    """The median of ``values[j:j + window]`` for each j whose window holds no NaN (NaN for the others)."""
+    """The median of ``values[j:j + window]`` for each j whose window holds no NaN (NaN for the others).
+
+    One rank filter over the whole array, its NaNs read as 0 (a window
+    holding one is NaN here whatever the filter made of it): a window wholly
+    of finite points holds the same points, so the same order statistic.
+    """
     count = len(values) - window + 1
     out = np.full(max(count, 0), np.nan)
     if count <= 0:
@@ -63,15 +90,15 @@ def _full_window_medians(values: np.ndarray, window: int) -> np.ndarray:
     from scipy.ndimage import rank_filter
 
     finite = np.isfinite(values)
-    edges = np.flatnonzero(np.diff(np.concatenate([[False], finite, [False]]).astype(np.int8)))
-    for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist()):  # runs of finite points
-        if stop - start < window:
-            continue
-        run, half = values[start:stop], window // 2
-        low = rank_filter(run, (window - 1) // 2, size=window, mode="nearest")
-        if window % 2 == 0:
-            low = (low + rank_filter(run, window // 2, size=window, mode="nearest")) / 2
-        out[start:stop - window + 1] = low[half:half + stop - start - window + 1]
+    if not finite.any():
+        return out
+    filled, half = np.where(finite, values, 0.0), window // 2
+    low = rank_filter(filled, (window - 1) // 2, size=window, mode="nearest")
+    if window % 2 == 0:
+        low = (low + rank_filter(filled, window // 2, size=window, mode="nearest")) / 2
+    gaps = np.concatenate([[0], np.cumsum(~finite)])  # non-finite points before each index
+    whole = gaps[window:] - gaps[:count] == 0
+    out[whole] = low[half:half + count][whole]
     return out
 
 

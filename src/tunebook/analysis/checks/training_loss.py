@@ -67,7 +67,7 @@ training).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -75,8 +75,8 @@ from tunebook.analysis.checks.curves import (
     MIN_POINTS, Curve, best_trials, examined_note, examined_trials, rounded, smooth, smoothing_window,
     study_of, too_short, train_loss_metric, trial_curves, trial_names,
 )
-from tunebook.analysis.checks.noise import noise_model
-from tunebook.analysis.checks.rolling import rolling_median
+from tunebook.analysis.checks.noise import noise_model, noise_models, sigmas_before
+from tunebook.analysis.checks.rolling import rolling_medians
 from tunebook.analysis.data import ExperimentData
 from tunebook.analysis.findings import Finding, Severity
 
@@ -111,22 +111,43 @@ def rise_evidence(curve: Curve) -> dict[str, Any] | None:
 
 def spike_evidence(curve: Curve) -> dict[str, Any] | None:
     """The first sudden rise of the loss (abrupt next to the curve's own pace) after a steady decline, or None."""
-    if len(curve) < SPIKE_POINTS:
-        return None
-    n = len(curve)
-    window, local = max(5, (n // 50) | 1), max(20, n // 20)
-    loss = np.asarray(curve.values, dtype=float)
-    level = rolling_median(loss, window)  # the median of the window ending at each point
+    return spike_evidences([curve])[0]
+
+
+def spike_evidences(curves: Sequence[Curve]) -> list[dict[str, Any] | None]:
+    """``spike_evidence`` of each curve; the rolling medians of curves of one length taken in one call each
+    (``rolling.rolling_medians``, the same numbers as curve by curve), the rest curve by curve."""
+    found: list[dict[str, Any] | None] = [None] * len(curves)
+    by_length: dict[int, list[int]] = {}
+    for i, curve in enumerate(curves):
+        if len(curve) >= SPIKE_POINTS:
+            by_length.setdefault(len(curve), []).append(i)
+    for n, chosen in by_length.items():
+        window, local = max(5, (n // 50) | 1), max(20, n // 20)
+        losses = [np.asarray(curves[i].values, dtype=float) for i in chosen]
+        levels = rolling_medians(losses, window)  # the median of the window ending at each point
+        afters = rolling_medians([loss[::-1] for loss in losses], window, min_periods=window // 2 + 1)
+        changes = [np.abs(level - _shift(level, window)) for level in levels]  # moved over one window, ending there
+        paces_before = rolling_medians([_shift(change, 1) for change in changes], local, min_periods=local // 2)
+        paces_after = rolling_medians([change[::-1] for change in changes], local, min_periods=1)
+        noises = sigmas_before(noise_models([curves[i] for i in chosen]), local)
+        for i, level, after, before_pace, after_pace, noise in zip(chosen, levels, afters, paces_before, paces_after,
+                                                                   noises):
+            found[i] = _first_spike(curves[i], window, level, after[::-1], before_pace, after_pace[::-1], noise)
+    return found
+
+
+def _first_spike(curve: Curve, window: int, level: np.ndarray, after: np.ndarray, pace_before: np.ndarray,
+                 pace_after_unshifted: np.ndarray, noise: np.ndarray) -> dict[str, Any] | None:
+    """``spike_evidence`` from the curve's rolling medians: ``level`` (window ending at each point), ``after``
+    (window from each point on), the pace before each point and, not yet shifted, the pace after it; ``noise``:
+    the noise of the ``local`` points before each point."""
     before = _shift(level, 1)
-    after = rolling_median(loss[::-1], window, min_periods=window // 2 + 1)[::-1]
     jump = after - before
-    change = np.abs(level - _shift(level, window))  # how far the curve moved over one window, ending there
-    pace_before = rolling_median(_shift(change, 1), local, min_periods=local // 2)
     reach = 3 * window - 1  # the first change wholly after the jump window [t, t + w)
-    pace_after = _shift(rolling_median(change[::-1], local, min_periods=1)[::-1], -reach)
+    pace_after = _shift(pace_after_unshifted, -reach)
     pace_after[np.isnan(pace_after)] = 0.0
     pace = np.maximum(pace_before, pace_after)
-    noise = noise_model(curve).before(local)
     jump_error = noise * 1.2533 * math.sqrt(2.0 / window)  # standard error of a difference of two w-point medians
     floor = _running_min(before)
     progress = float(np.median(curve.values[:window])) - floor
@@ -148,6 +169,10 @@ def spike_evidence(curve: Curve) -> dict[str, Any] | None:
     }
 
 
+def _rise_evidences(curves: Sequence[Curve]) -> list[dict[str, Any] | None]:
+    return [rise_evidence(curve) for curve in curves]
+
+
 def _shift(values: np.ndarray, by: int) -> np.ndarray:
     """``pd.Series(values).shift(by)``: moved ``by`` places later (earlier when negative), NaN where emptied."""
     out = np.full(len(values), np.nan)
@@ -166,14 +191,15 @@ def _running_min(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _scan(data: ExperimentData, evidence, check_id: str, needed: int, section: str):
-    """(metric, {trial: evidence} where ``evidence`` fired, best trials, complete trials with a curve,
-    a "too few to tell" finding or None)."""
+def _scan(data: ExperimentData, evidences, check_id: str, needed: int, section: str):
+    """(metric, {trial: evidence} where ``evidences`` (of a list of curves, one answer each) fired, best trials,
+    complete trials with a curve, a "too few to tell" finding or None)."""
     metric = train_loss_metric(data.curves)
     if metric is None:
         return None, {}, {}, 0, None
     curves = trial_curves(data.curves, metric, examined_trials(data))
-    hits = {tid: ev for tid, curve in curves.items() if (ev := evidence(curve)) is not None}
+    noise_models(list(curves.values()))  # built together, kept for the per-curve evidence
+    hits = {tid: ev for tid, ev in zip(curves, evidences(list(curves.values()))) if ev is not None}
     return metric, hits, best_trials(data), len(curves), too_short(check_id, metric, curves.values(), needed, section)
 
 
@@ -187,7 +213,7 @@ def _where(data: ExperimentData, hits: dict[int, dict], in_best: list[str], best
 
 def check_training_loss_increasing(data: ExperimentData) -> list[Finding]:
     """PROBLEM when a best trial's (or most trials') training loss rises over training; WARNING for a few others."""
-    metric, hits, best, checked, short = _scan(data, rise_evidence, "training_loss_increasing", MIN_POINTS,
+    metric, hits, best, checked, short = _scan(data, _rise_evidences, "training_loss_increasing", MIN_POINTS,
                                                TRAINING_CURVES)
     if not hits:
         return [short] if short else []
@@ -208,7 +234,7 @@ def check_training_loss_increasing(data: ExperimentData) -> list[Finding]:
 
 def check_instability(data: ExperimentData) -> list[Finding]:
     """WARNING when a best trial's training loss spikes after a steady decline; INFO for other trials only."""
-    metric, hits, best, checked, short = _scan(data, spike_evidence, "instability", SPIKE_POINTS, UNSTABLE)
+    metric, hits, best, checked, short = _scan(data, spike_evidences, "instability", SPIKE_POINTS, UNSTABLE)
     if not hits:
         return [short] if short else []
     in_best = [label for label, tid in best.items() if tid in hits]

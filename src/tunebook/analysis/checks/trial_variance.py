@@ -31,9 +31,22 @@ With repeats (at least one side has two or more values):
   winner beyond trial variance (with 5 seeds each that needs a gap of more
   than 2.1 seed standard deviations, with 10 each 1.3);
 * the interval lies below 0 → WARNING: over seeds the runner-up is better;
-  the isolation result picked the wrong winner;
+  the isolation result picked the wrong winner. Unless the runner-up has
+  fewer than ``RETRAIN_SEEDS`` repeats: its value then leans on its best
+  trial, the luckiest of its study, which favours it, so the reversal is
+  "not yet measured" (WARNING) and the runner-up is retrained first;
 * otherwise INFO: the gap clears trial variance, by ``d / se`` standard
   errors (and ``d / s`` seed standard deviations).
+
+What to do while the interval contains 0: when a side has fewer than
+``RETRAIN_SEEDS`` repeats besides its best trial (only the winner was
+retrained, say), retrain that side first: its value leans on its best
+trial, selected as the luckiest of its study, so the observed gap is not
+yet a measurement, and any seed count or "too small to settle" read off it
+would rest on a biased number; else retrain both best trials to the seeds
+per side that would settle the observed gap (``seeds_needed``:
+n = 2 (z s / d)^2, at least 5) when that is at most ``MAX_SEEDS`` = 100;
+else treat the two as equivalent.
 
 Why 99 % and not 95 %: the two values compared are the top two of the
 ranking and each side's mean contains the trial that was selected as its
@@ -177,10 +190,15 @@ def _judge_repeats(data: "ExperimentData", sides: list[SeedRuns], sign: float) -
     lost = "; ".join(f"'{s.group}': {', '.join(s.lost)} without a value" for s in sides if s.lost)
     means += f" ({lost}, not in the means)" if lost else ""
     interval = f"{LEVEL:.0%} interval of the difference {diff - half:.3g} to {diff + half:.3g}"
-    needed = evidence["seeds_needed"]
-    more = (f"Retrain both best trials with more seeds, then `tunebook compare` them; {_settle_words(diff, pooled)}: "
-            + "; ".join(retrain_command(data, s.best_trial, needed) for s in sides) + "." if needed else
-            f"Treat the two as equivalent and choose by other merits (simplicity, cost): {_settle_words(diff, pooled)}.")
+    short = [side for side in sides if side.n <= RETRAIN_SEEDS]
+    evidence["short_sides"] = [side.group for side in short]
+    more = _more_seeds(data, sides, short, diff, pooled, evidence["seeds_needed"])
+    if evidence["reversed"] and run in short:  # the runner-up's value is its luckiest trial's: not yet measured
+        evidence.update(reversed=False, distinguishable=False, unmeasured_reversal=True)
+        return Finding(ID, Severity.WARNING, f"'{win.group}' and '{run.group}' are not yet distinguishable: over "
+                       f"its seeds '{win.group}' does worse than '{run.group}', but that side's value leans on its "
+                       f"best trial, the luckiest of its study, so whether the isolation result picked the wrong "
+                       f"winner is not yet measured: {means}; {interval}.", evidence, more, SECTION)
     if evidence["reversed"]:
         return Finding(ID, Severity.WARNING, f"Over seeds the runner-up is better: {means}; {interval}. The "
                        f"isolation result's winner '{win.group}' is a lucky seed.", evidence, more, SECTION)
@@ -195,6 +213,23 @@ def _judge_repeats(data: "ExperimentData", sides: list[SeedRuns], sign: float) -
     return Finding(ID, Severity.INFO, f"'{win.group}' beats '{run.group}' beyond trial variance: {means}; the gap "
                    f"{diff:.3g} is {clears}.", evidence, "Nothing to do for this check; `tunebook compare` gives "
                    "the full comparison before adopting it.", SECTION)
+
+
+def _more_seeds(data: "ExperimentData", sides: list[SeedRuns], short: list[SeedRuns], diff: float, pooled: float,
+                needed: int | None) -> str:
+    """What to do when the gap is not settled (the module's rule): retrain a side that has fewer than
+    ``RETRAIN_SEEDS`` repeats first (its value leans on its best trial, the luckiest of its study, so the gap is
+    not yet measured); else the seeds that would settle the gap; else treat the two as equivalent."""
+    if short:
+        which = " and ".join(f"'{s.group}' ({_seeds(s)})" for s in short)
+        return (f"Retrain {which} with {RETRAIN_SEEDS} seeds before judging the gap: a side's value with fewer "
+                f"seeds leans on its best trial, the luckiest of its study: "
+                + "; ".join(retrain_command(data, s.best_trial) for s in short) + "; then `tunebook compare` them.")
+    if needed:
+        return (f"Retrain both best trials with more seeds, then `tunebook compare` them; "
+                f"{_settle_words(diff, pooled)}: " + "; ".join(retrain_command(data, s.best_trial, needed)
+                                                             for s in sides) + ".")
+    return f"Treat the two as equivalent and choose by other merits (simplicity, cost): {_settle_words(diff, pooled)}."
 
 
 def _same_configuration(sides: list[SeedRuns]) -> Finding:

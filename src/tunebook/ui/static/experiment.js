@@ -68,14 +68,17 @@
       loading.remove();
       verdict(a.verdict); bestTable(a.best, a.objective); checklist(a.findings);
       if (a.code) document.getElementById("code-line").textContent = "Code: " + a.code + ".";
-    }, function (e) {
-      loading.textContent = "could not judge the experiment: " + e.message;
-      checklistBox.textContent = "no checklist: the judgement failed (see above)";
+    }, function (e) {  // a failed judgement (the server's message) ends the wait: shown as an error, not polled
+      failedIn(loading, (/^could not judge/.test(e.message) ? "" : "could not judge the experiment: ") + e.message);
+      failedIn(checklistBox, "no checklist: the judgement failed (see above)");
     });
     var figuresBox = document.getElementById("figures");
     whenJudged("/api/figures?" + TB.query({name: name}), [figuresBox.querySelector(".loading")], function (f) {
       TB.withPlotly(function () { Figures.show(figuresBox, f.figures); });
-    }, function (e) { figuresBox.textContent = "could not draw the plots: " + e.message; });
+    }, function (e) { failedIn(figuresBox.querySelector(".loading"), "could not draw the plots: " + e.message); });
+  }
+  function failedIn(box, text) {
+    box.textContent = text; box.className = "error-message judgement-failed";
   }
 
   function header(columns) {

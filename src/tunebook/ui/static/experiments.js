@@ -2,10 +2,11 @@
 "use strict";
 (function () {
   var rows = TB.pageData().rows;
+  // what a reader looks for first (the best so far, how far the budget got) before the words that may be long
   var columns = [
-    ["experiment", "experiment"], ["goal", "goal"], ["notes", "notes"], ["config", "config"],
+    ["experiment", "experiment"], ["best_objective", "best objective"], ["best_trial", "best trial"],
     ["trials", "trials"], ["complete", "complete"], ["infeasible", "infeasible"], ["failed", "failed"],
-    ["running", "running"], ["best_objective", "best objective"], ["best_trial", "best trial"],
+    ["running", "running"], ["goal", "goal"], ["notes", "notes"], ["config", "config"],
     ["studies", "scientific values compared"], ["launches", "launches"], ["last_activity", "last activity"],
     ["report", "report"]];
   var sortKey = "last_activity", descending = true;

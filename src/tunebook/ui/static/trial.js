@@ -1,5 +1,7 @@
 // The Trial page: every metric's curve (thinned on the server), log-y and smoothing here; a running trial's curves
-// grow by polling /api/curves with the last step seen (only newer points come back). Logs shown as text.
+// grow by polling /api/curves with the last step seen (only newer points come back). The page's text (params,
+// state, reason, notes, the stdout tail) comes in the HTML; this script runs after it (deferred), asks for the
+// curves and plotly.js at once, and draws the objective's curve first, each other one at the next frame.
 "use strict";
 (function () {
   var data = TB.pageData();
@@ -36,9 +38,20 @@
                                               showarrow: false, font: {color: "#b00020"}, xanchor: "left"}] : []};
     Plotly.react(c.div, traces, layout, {responsive: true});
   }
-  function drawAll() { Object.keys(curves).forEach(draw); }
+  var drawing = 0;  // a newer drawAll (a toggle, new points) stops an older one's remaining curves
+  function drawAll() {
+    var order = Object.keys(curves), mine = ++drawing;
+    (function next(i) {
+      if (i >= order.length || mine !== drawing) return;
+      draw(order[i]);  // the first (the objective's) is painted before the next is drawn
+      if (i + 1 < order.length) requestAnimationFrame(function () { setTimeout(function () { next(i + 1); }, 0); });
+    })(0);
+  }
+  function objectiveFirst(metrics) {
+    return metrics.sort(function (a, b) { return (b === data.objective) - (a === data.objective) || (a < b ? -1 : a > b ? 1 : 0); });
+  }
   function absorb(answer) {
-    Object.keys(answer.metrics).forEach(function (metric) {
+    objectiveFirst(Object.keys(answer.metrics)).forEach(function (metric) {
       var m = answer.metrics[metric];
       if (!curves[metric]) {
         var box = container.appendChild(TB.el("div", {className: "plot"}));
@@ -75,9 +88,9 @@
     document.querySelectorAll(".log-tab").forEach(function (b) { b.classList.toggle("active", b.dataset.stream === stream); });
     TB.getJSON("/api/log?" + TB.query(Object.assign({stream: stream}, ids))).then(function (a) {
       log.textContent = a.lines.join("\n");
+      log.hidden = !a.lines.length;  // no empty black box where there is no log
       logNote.textContent = a.missing || ("last " + a.lines.length + " lines of " + stream + ".log");
     }).catch(function (e) { logNote.textContent = e.message; });
   }
   document.querySelectorAll(".log-tab").forEach(function (b) { b.addEventListener("click", function () { showLog(b.dataset.stream); }); });
-  showLog("stdout");
 })();
