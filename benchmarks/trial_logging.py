@@ -4,10 +4,21 @@
     (timed up to and including the final flush) against MLflow's
     ``MlflowClient().log_batch`` on its default local store (a SQLite file,
     ``mlflow.db``), in batches of 1,000 metrics, the most MLflow accepts.
-(b) The wall time of a ~10 s CPU-bound program run bare (``python prog.py``)
-    and run as a one-trial experiment by ``tunebook run`` (``run.command``,
-    parallel 1, a fresh SQLite store each time), alternating, N times each:
-    medians and the slowdown.
+(b) What surrounds a ~10 s CPU-bound program (``run.command``, parallel 1, a
+    fresh SQLite store per study): in blocks, a ``tunebook run`` study of T
+    trials and T bare runs back to back (``python prog.py``). The program
+    prints the monotonic clock when it starts and ends, so each gap between
+    one program's end and the next one's start is timed without the compute
+    (which varies by a few per cent from run to run): in a study, the gap is
+    the program's exit, the runner noticing it and settling the trial,
+    claiming and preparing the next, its launcher and the program's start;
+    back to back, the exit and the start alone. tunebook's cost per trial is
+    the median of the paired differences (the i-th gap of a block's study
+    less the i-th gap of its bare runs), with a 95 % confidence interval of
+    that median (order statistics). The programs' own compute is paired too,
+    to show work tunebook does while a trial runs (its spare launcher
+    starting) slowing the trial down. Once per run is a study's wall time
+    less its trials' span and a bare run's start and exit.
 
 (c) CPU seconds (user + system, of the CLI and every trial process) that
     ``tunebook run`` spends per trial and once per run, from a 1-, a 17- and a
@@ -22,7 +33,7 @@ The processes timed run with their bytecode cached (PYTHONDONTWRITEBYTECODE is
 dropped from their environment, and round 0 writes the caches), as from any pip
 install: otherwise each trial process would compile tunebook's modules anew.
 
-    python benchmarks/trial_logging.py [--steps 200000] [--mlflow-steps 50000] [--runs 5] [--seconds 10]
+    python benchmarks/trial_logging.py [--steps 200000] [--mlflow-steps 50000] [--blocks 6] [--trials 6] [--seconds 10] [--skip-cpu]
 """
 
 from __future__ import annotations
@@ -139,7 +150,9 @@ def log_with_mlflow(steps: int, workdir: Path) -> tuple[float, int]:
 
 PROGRAM = '''\
 """A CPU-bound stand-in for training: logistic regression by SGD in pure Python."""
-import argparse, math, random, time
+import time
+began = time.monotonic()  # the clock every process shares: gaps between programs are differences of it
+import argparse, math, random
 started = time.perf_counter()
 
 parser = argparse.ArgumentParser()
@@ -163,6 +176,7 @@ for step in range(1, args.steps + 1):
         print(f"step {step} loss: {total / 10000:.5f}", flush=True)
         total = 0.0
 print(f"elapsed: {time.perf_counter() - started:.6f}", flush=True)
+print(f"span: {began:.6f} {time.monotonic():.6f}", flush=True)
 '''
 
 SPEC = """\
@@ -207,11 +221,6 @@ def wall(argv: list[str], cwd: Path) -> tuple[float, str]:
     return seconds, done.stdout
 
 
-def elapsed(output: str) -> float:
-    """The compute time the program reported for itself."""
-    return float(re.findall(r"elapsed: (\S+)", output)[-1])
-
-
 def calibrate(program: Path, seconds: float) -> int:
     """Steps that make the program run about ``seconds`` bare."""
     probe = 200_000
@@ -234,29 +243,48 @@ def check_trials(store_url: str, count: int, steps: int) -> None:
             raise RuntimeError(f"the trials logged {points} loss points, expected {count * (steps // 10000)}")
 
 
-def tunebook_study(spec: Path, trials: int, workdir: Path, steps: int) -> tuple[float, float]:
+def spans(outputs: list[str]) -> list[tuple[float, float]]:
+    """(start, end) on the shared monotonic clock of each program, from its printed ``span:`` line."""
+    return [tuple(map(float, re.findall(r"span: (\S+) (\S+)", out)[-1])) for out in outputs]
+
+
+def gaps(spanned: list[tuple[float, float]]) -> list[float]:
+    """Seconds from each program's end to the next one's start."""
+    return [after[0] - before[1] for before, after in zip(spanned, spanned[1:])]
+
+
+def tunebook_study(spec: Path, trials: int, workdir: Path, steps: int) -> tuple[float, list[tuple[float, float]]]:
     """Wall time of ``tunebook run`` for ``trials`` sequential trials from a fresh store,
-    and the compute time the trials reported for themselves."""
+    and each trial's program's (start, end), by trial number."""
     run_dir = workdir / f"run-{trials}-{time.monotonic_ns()}"
     run_dir.mkdir()
     url = f"sqlite:///{run_dir / 'tunebook.db'}"
     argv = [*tunebook_command(), "run", str(spec), "--store", url, "--parallel", "1", "--trials", str(trials)]
     seconds, _ = wall(argv, run_dir)
     check_trials(url, trials, steps)
-    computed = sum(elapsed(log.read_text()) for log in run_dir.glob("tunebook-runs/*/*/*/stdout.log"))
+    logs = sorted(run_dir.glob("tunebook-runs/*/*/*/stdout.log"), key=lambda log: int(log.parent.name))
+    spanned = spans([log.read_text() for log in logs])
     shutil.rmtree(run_dir)
-    return seconds, computed
+    return seconds, spanned
 
 
-def measure_overhead(runs: int, seconds: float, trials: int, workdir: Path) -> dict:
-    """What tunebook adds to each trial of a study, and once per run.
+def bare_runs(argv: list[str], count: int, workdir: Path) -> tuple[float, list[tuple[float, float]]]:
+    """``count`` bare runs back to back: the first one's wall time, and each one's (start, end)."""
+    walls, outputs = zip(*(wall(argv, workdir) for _ in range(count)))
+    return walls[0], spans(list(outputs))
 
-    The program reports its own compute time, which varies by a few per cent
-    from run to run here; subtracting it leaves what surrounds the compute:
-    for a bare run, starting Python; in a study, that plus tunebook's work.
-    The per-trial figure is the slope from a 1-trial to a ``trials``-trial
-    study, so the one-off start of the CLI is counted apart.
-    """
+
+def median_ci(values: list[float]) -> tuple[float, float, float]:
+    """(median, low, high): a 95 % confidence interval of the median from order statistics
+    (ranks n/2 -+ 1.96 sqrt(n)/2, distribution-free)."""
+    ordered, n = sorted(values), len(values)
+    half = 1.96 * n ** 0.5 / 2
+    low, high = max(0, int(n / 2 - half)), min(n - 1, int(round(n / 2 + half)))
+    return statistics.median(ordered), ordered[low], ordered[high]
+
+
+def measure_overhead(blocks: int, seconds: float, trials: int, workdir: Path) -> dict:
+    """What tunebook adds around each trial of a study, and once per run (see the module docstring, (b))."""
     from tunebook.core import Experiment
     from tunebook.search import sample
 
@@ -268,20 +296,23 @@ def measure_overhead(runs: int, seconds: float, trials: int, workdir: Path) -> d
     spec.write_text(SPEC.format(command=json.dumps(command)))
     (first,) = sample(Experiment.from_yaml(str(spec)), 1)
     bare = [sys.executable, "prog.py", "--steps", str(steps), "--lr", str(first.params["lr"])]
-    rounds = []
-    for i in range(runs + 1):  # round 0 warms caches on both sides and is not counted
-        bare_wall, out = wall(bare, workdir)
-        bare_around = bare_wall - elapsed(out)
-        one_wall, one_compute = tunebook_study(spec, 1, workdir, steps)
-        many_wall, many_compute = tunebook_study(spec, trials, workdir, steps)
-        around = ((many_wall - many_compute) - (one_wall - one_compute)) / (trials - 1)
-        fixed = (one_wall - one_compute) - around
-        print(f"  round {i} (load {os.getloadavg()[0]:.1f}){' (warm-up)' if not i else ''}: bare run {bare_wall:.3f} s "
-              f"({bare_around:.3f} s around the compute); in a study {around:.3f} s around each trial's compute; "
-              f"once per run {fixed:.3f} s", flush=True)
-        if i:
-            rounds.append({"bare": bare_wall, "bare_around": bare_around, "around": around, "fixed": fixed})
-    return {"rounds": rounds, "steps": steps}
+    added, slowed, once, bare_walls = [], [], [], []
+    for block in range(blocks + 1):  # block 0 warms caches on both sides and is not counted
+        load = os.getloadavg()[0]
+        study_wall, in_study = tunebook_study(spec, trials, workdir, steps)
+        bare_wall, back_to_back = bare_runs(bare, trials, workdir)
+        pairs = [ours - theirs for ours, theirs in zip(gaps(in_study), gaps(back_to_back))]
+        compute = [(e - s) - (be - bs) for (s, e), (bs, be) in zip(in_study, back_to_back)]
+        bare_around = bare_wall - (back_to_back[0][1] - back_to_back[0][0])
+        fixed = study_wall - (in_study[-1][1] - in_study[0][0]) - bare_around
+        print(f"  block {block} (load {load:.1f}){' (warm-up)' if not block else ''}: gaps in the study - back to "
+              f"back {', '.join(f'{d * 1000:+.0f}' for d in pairs)} ms; once per run {fixed:.3f} s", flush=True)
+        if block:
+            added += pairs
+            slowed += compute
+            once.append(fixed)
+            bare_walls.append(bare_wall)
+    return {"added": added, "slowed": slowed, "once": once, "bare": bare_walls, "steps": steps}
 
 
 QUICK = '''
@@ -329,9 +360,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=200_000, help="steps x 3 metrics logged through tunebook")
     parser.add_argument("--mlflow-steps", type=int, default=50_000, help="steps x 3 metrics logged through MLflow")
-    parser.add_argument("--runs", type=int, default=3, help="(b): timed rounds")
+    parser.add_argument("--blocks", type=int, default=6, help="(b): timed blocks (each gives TRIALS - 1 pairs)")
     parser.add_argument("--seconds", type=float, default=10.0, help="(b): the program's bare run time")
-    parser.add_argument("--trials", type=int, default=4, help="(b): trials in the longer study")
+    parser.add_argument("--trials", type=int, default=6, help="(b): trials per study (and bare runs) in a block")
+    parser.add_argument("--skip-cpu", action="store_true", help="skip (c)")
     parser.add_argument("--skip-overhead", action="store_true", help="measure (a) only")
     parser.add_argument("--cpu-rounds", type=int, default=3, help="(c): rounds of a 1-, 17- and 33-trial study")
     args = parser.parse_args()
@@ -351,30 +383,33 @@ def main() -> None:
     if args.skip_overhead:
         return
     missing = tunebook_run_available()
-    if missing is None:
+    if missing is None and not args.skip_cpu:
         load = os.getloadavg()[0]
         with tempfile.TemporaryDirectory() as tmp:
             per_trial, once = measure_cpu(args.cpu_rounds, 17, Path(tmp))
         print(f"\n(c) CPU of `tunebook run` (CLI + trial processes), median of {args.cpu_rounds} rounds, "
               f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
         print(f"  per trial of a trivial run.function program: {per_trial * 1000:.0f} ms;  once per run: {once:.2f} s")
-    print(f"\n(b) a ~{args.seconds:g} s trial, bare vs in a `tunebook run` study ({args.runs} rounds)", flush=True)
+    print(f"\n(b) a ~{args.seconds:g} s program: {args.blocks} blocks of a {args.trials}-trial study and "
+          f"{args.trials} bare runs", flush=True)
     missing = tunebook_run_available()
     if missing is not None:
         print(f"  skipped: `tunebook run` is not available ({missing})")
         return
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        measured = measure_overhead(args.runs, args.seconds, args.trials, Path(tmp))
+        measured = measure_overhead(args.blocks, args.seconds, args.trials, Path(tmp))
     print(f"  load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
-    rounds = measured["rounds"]
-    bare = statistics.median(r["bare"] for r in rounds)
-    added = statistics.median(r["around"] - r["bare_around"] for r in rounds)
-    print(f"  program: {measured['steps']:,} SGD steps, a loss line every 10,000")
-    print(f"  bare run                           median {bare:7.3f} s")
-    print(f"  tunebook's cost per trial in a study: median {added:+.3f} s  ->  slowdown {added / bare * 100:+.2f} %")
-    print(f"  once per `tunebook run` (CLI start, store, studies): median {statistics.median(r['fixed'] for r in rounds):.3f} s")
-
+    added, low, high = median_ci(measured["added"])
+    slowed, slow_low, slow_high = median_ci(measured["slowed"])
+    bare = statistics.median(measured["bare"])
+    print(f"  program: {measured['steps']:,} SGD steps, a loss line every 10,000; bare run median {bare:.3f} s")
+    print(f"  tunebook's cost per trial (around it): median of {len(measured['added'])} paired gaps "
+          f"{added * 1000:+.1f} ms (95 % CI {low * 1000:+.1f} to {high * 1000:+.1f} ms)  ->  "
+          f"{added / 10 * 100:+.2f} % of a 10 s trial")
+    print(f"  the trial's own compute, in a study - bare (paired): median {slowed * 1000:+.1f} ms "
+          f"(95 % CI {slow_low * 1000:+.1f} to {slow_high * 1000:+.1f} ms)")
+    print(f"  once per `tunebook run` (CLI start, store, studies): median {statistics.median(measured['once']):.3f} s")
 
 if __name__ == "__main__":
     main()

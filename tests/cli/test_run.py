@@ -27,6 +27,7 @@ from ..execution.harness import (
     clean_up_after_failure,
     curves_of,
     descendants_of,
+    idle_spare,
     run_cli,
     start_cli,
     store_url,
@@ -310,12 +311,13 @@ def test_kill_9_of_the_runner_leaves_no_training_process_behind(tmp_path):
         pid_files = wait_for(lambda: len(list(tmp_path.glob("pid-*"))) == 2 and list(tmp_path.glob("pid-*")),
                              30, "both training scripts to start")
         pids = [int(wait_for(f.read_text, 5, "a pid")) for f in pid_files]
-        launchers = [pid for pid in descendants_of(runner.pid) if pid not in pids]
+        children = descendants_of(runner.pid)  # with the spare launcher waiting for a next trial
+        launchers = [pid for pid in children if pid not in pids and not idle_spare(pid)]
         assert len(launchers) == 2 and all(alive(pid) for pid in pids + launchers)
         os.kill(runner.pid, signal.SIGKILL)
         runner.wait(timeout=10)
         # the launchers get SIGTERM when the runner dies, and the scripts when their launcher does
-        wait_for(lambda: not any(alive(pid) for pid in pids + launchers), 15, "every trial process to end")
+        wait_for(lambda: not any(alive(pid) for pid in pids + children), 15, "every trial process to end")
     except BaseException:
         clean_up_after_failure(runner, pids)
         raise

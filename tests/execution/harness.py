@@ -156,6 +156,16 @@ def alive(pid: int) -> bool:
         return False
 
 
+def idle_spare(pid: int) -> bool:
+    """Whether ``pid`` is the local executor's spare launcher still waiting for a trial (its output
+    goes nowhere until it gets one; see tunebook.execution.spare): a process, but no trial's."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return b"--spare" in cmdline and os.readlink(f"/proc/{pid}/fd/1") == os.devnull
+    except OSError:
+        return False
+
+
 def children_of(pid: int) -> list[int]:
     """Direct children of ``pid`` (Linux /proc)."""
     found = []

@@ -109,8 +109,9 @@ def check_after(url: str, acks: Path, budget: int, row) -> None:  # noqa: ANN001
 
 
 def launcher_pids(root_pid: int) -> list[int]:
-    """Trial launcher processes (``python -m tunebook.execution.launch``) below ``root_pid``."""
-    from tests.execution.harness import descendants_of
+    """Trial launcher processes (``python -m tunebook.execution.launch``) below ``root_pid``,
+    not counting a spare launcher that has no trial yet."""
+    from tests.execution.harness import descendants_of, idle_spare
 
     found = []
     for pid in descendants_of(root_pid):
@@ -118,7 +119,7 @@ def launcher_pids(root_pid: int) -> list[int]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"tunebook.execution.launch" in cmdline:
+        if b"tunebook.execution.launch" in cmdline and not idle_spare(pid):
             found.append(pid)
     return found
 

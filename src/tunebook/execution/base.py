@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import time
 from pathlib import Path
 from typing import Mapping
 
@@ -45,7 +46,8 @@ class Executor(abc.ABC):
     Contract: ``start`` returns once the process is started (never blocks on
     it); ``poll`` returns the trials that ended since the last call, each
     once; ``stop_all`` ends every running trial (gracefully first, then by
-    force) and returns their ids. Called from one thread.
+    force) and returns their ids; ``wait`` blocks until a trial may have
+    ended or its timeout passes. Called from one thread.
     """
 
     @property
@@ -68,6 +70,13 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     def stop_all(self, grace: float = 10.0) -> list[int]:
         """End every running trial (SIGTERM, then SIGKILL after ``grace`` s)."""
+
+    def wait(self, timeout: float) -> None:
+        """Block up to ``timeout`` seconds; an executor that can tell returns as soon as a trial ends.
+
+        The runner calls it between its looks around; this default sleeps.
+        """
+        time.sleep(timeout)
 
     def close(self) -> None:
         """Release resources; running trials have been stopped or have ended."""

@@ -15,7 +15,7 @@ from tunebook.core.experiment import Experiment
 from tunebook.core.records import Trial
 from tunebook.core.run_spec import RunConfig, placeholders
 from tunebook.execution.base import Launch
-from tunebook.execution.launch import ENV_PARENT_PID, LAUNCH_FILE
+from tunebook.execution.launch import ENV_PARENT_PID, LAUNCH_FILE, launcher_argv
 from tunebook.storage.base import Store
 from tunebook.tracking.protocol import (
     ENV_PARAMS, ENV_TRIAL_DIR, OUTCOME_FILE, PARAMS_FILE, Divergence, TrialContext,
@@ -86,7 +86,7 @@ def prepare_launch(
     (folder / LAUNCH_FILE).write_text(json.dumps(spec, indent=2))
     return Launch(
         trial_id=trial.id, trial_dir=folder,
-        argv=(sys.executable, "-m", "tunebook.execution.launch", str(folder)),
+        argv=launcher_argv(folder),
         env=trial_env(config, folder, params), cwd=workdir,
         timeout=config.timeout, gpus=config.gpus_per_trial,
     )

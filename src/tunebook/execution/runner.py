@@ -178,9 +178,9 @@ class Runner:
         self._recover()
         last_beat = time.monotonic()
         while True:
-            self._fill_slots()
             for trial_id, exit in self.executor.poll():
                 self._settle(trial_id, exit)
+            self._fill_slots()  # right after a settle: a freed slot does not wait for the next look around
             if time.monotonic() - last_beat >= self.timing.heartbeat:
                 self._heartbeat()
                 last_beat = time.monotonic()
@@ -192,7 +192,7 @@ class Runner:
                     return
                 time.sleep(self.timing.wait_for_others)
                 self._recover()
-            time.sleep(self.timing.poll)
+            self.executor.wait(self.timing.poll)  # wakes at a trial's end where the executor can tell
 
     def _fill_slots(self) -> bool:
         """Start trials while there is room; True once a claim comes back empty.
