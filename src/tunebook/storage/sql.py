@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from contextlib import contextmanager
@@ -18,7 +17,8 @@ from tunebook.core.records import (
     Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Suggestion, Trial,
 )
 from tunebook.core.states import TrialState
-from tunebook.storage import code_versions, curves, finished, launches as launch_sql, notes as note_sql
+from tunebook.storage import code_versions, curves, experiments as experiment_sql, launches as launch_sql
+from tunebook.storage import notes as note_sql
 from tunebook.storage import study_summary, trial_pages, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store, StudySummary
 from tunebook.storage.curve_ends import read_curve_ends
@@ -31,6 +31,7 @@ from tunebook.storage.rows import (
     experiment_record,
     finite_or_none,
     note_record,
+    same_json,
     study_record,
     trial_columns_as_text,
     trial_record,
@@ -48,24 +49,8 @@ _BLOB_BATCH = 1000  # curve chunks decoded per fetch
 _SQLITE_MMAP_BYTES = 1 << 30  # the first GiB of a SQLite file is read through mmap when loading curves
 
 
-def unknown_experiment(name: str, names: list[str], url: str) -> str:
-    """Why ``name`` is not found, with the close names (difflib) or the names there are."""
-    message = f"no experiment named {name!r} in store {url}"
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    if close:
-        return message + f"; did you mean {' or '.join(repr(c) for c in close)}?"
-    if names:
-        return message + f"; it has: {', '.join(names[:10])}{', ...' if len(names) > 10 else ''}"
-    return message + " (it is empty: is --store, or TUNEBOOK_STORE, the store the experiment ran with?)"
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _same_json(stored: str, new: str) -> bool:
-    """Whether two JSON texts hold the same data, whatever the order of their keys."""
-    return dump_json(json.loads(stored), "stored JSON") == dump_json(json.loads(new), "new JSON")
 
 
 # Every call but imports (not idempotent) is retried when the connection drops: storage/retry.py.
@@ -155,26 +140,13 @@ class SQLStore(Store):
 
     def _ensure_experiment(self, name: str, spec_text: str, source: str | None) -> ExperimentRecord:
         with self._write(f"creating experiment {name!r}") as conn:
-            row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
-            if row is None:
-                values = {"name": name, "spec": spec_text, "created_at": _now(), "source": source}
-                row = conn.execute(experiments.insert().values(values).returning(*experiments.c)).first()
-            elif not _same_json(row.spec, spec_text):
-                raise ConflictError(
-                    f"experiment {name!r} already exists in store {self.display_url} with a "
-                    "different spec: pick a new name or edit the spec back"
-                )
+            row = experiment_sql.ensure(conn, name, spec_text, source, _now(), self.display_url)
         return experiment_record(row)
 
     def replace_spec(self, experiment_id: int, spec: Mapping[str, Any], source: str | None = None) -> ExperimentRecord:
         spec_text = dump_json(spec, f"the spec of experiment {experiment_id}", keep_order=True)
         with self._write(f"updating the spec of experiment {experiment_id}") as conn:
-            row = conn.execute(
-                update(experiments).where(experiments.c.id == experiment_id)
-                .values(spec=spec_text, source=source).returning(*experiments.c)
-            ).first()
-            if row is None:
-                raise NotFoundError(f"no experiment with id {experiment_id} in store {self.display_url}")
+            row = experiment_sql.replace_spec(conn, experiment_id, spec_text, source, self.display_url)
         return experiment_record(row)
 
     def import_experiment(self, name: str, spec: Mapping[str, Any], studies: Sequence[FinishedStudy],
@@ -185,36 +157,29 @@ class SQLStore(Store):
             raise ValueError(f"study keys must differ, got {keys!r}")
         try:
             with self._write(f"importing experiment {name!r}") as conn:
-                if conn.execute(select(experiments.c.id).where(experiments.c.name == name)).first() is not None:
-                    raise self._exists(name)
-                now = _now()
-                values = {"name": name, "spec": spec_text, "created_at": now, "source": source}
-                row = conn.execute(experiments.insert().values(values).returning(*experiments.c)).first()
-                for study in studies:
-                    finished.insert_study(conn, row.id, study, worker, now)
+                row = experiment_sql.insert_finished(conn, name, spec_text, studies, source, worker, _now(),
+                                                     self.display_url)
         except StoreError as exc:  # on PostgreSQL a concurrent import of that name commits first
             if isinstance(exc.__cause__, IntegrityError) and self._has_experiment(name):
-                raise self._exists(name) from None
+                raise experiment_sql.already_exists(name, self.display_url) from None
             raise
         return experiment_record(row)
 
-    def _exists(self, name: str) -> ConflictError:
-        return ConflictError(f"experiment {name!r} already exists in store {self.display_url}")
-
     def _has_experiment(self, name: str) -> bool:
         with self._read(f"reading experiment {name!r}") as conn:
-            return conn.execute(select(experiments.c.id).where(experiments.c.name == name)).first() is not None
+            return experiment_sql.exists(conn, name)
 
     def get_experiment(self, name: str) -> ExperimentRecord:
         with self._read(f"reading experiment {name!r}") as conn:
-            row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
+            row = experiment_sql.find(conn, name)
         if row is None:
-            raise NotFoundError(unknown_experiment(name, [r.name for r in self.list_experiments()], self.display_url))
+            names = [r.name for r in self.list_experiments()]
+            raise NotFoundError(experiment_sql.unknown_experiment(name, names, self.display_url))
         return experiment_record(row)
 
     def list_experiments(self) -> list[ExperimentRecord]:
         with self._read("listing experiments") as conn:
-            rows = conn.execute(select(experiments).order_by(experiments.c.id)).all()
+            rows = experiment_sql.all_rows(conn)
         return [experiment_record(row) for row in rows]
 
     # -- studies -----------------------------------------------------------
@@ -242,7 +207,7 @@ class SQLStore(Store):
                     source_trial_id=source_trial_id,
                 )
                 row = conn.execute(studies.insert().values(values).returning(*studies.c)).first()
-            elif not _same_json(row.scientific, sci_text):
+            elif not same_json(row.scientific, sci_text):
                 raise ConflictError(
                     f"study {key!r} of experiment {experiment_id} already exists with scientific "
                     f"values {json.loads(row.scientific)!r}, not {json.loads(sci_text)!r}"
