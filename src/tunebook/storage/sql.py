@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, Sequence
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import Table, delete, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -19,7 +18,7 @@ from tunebook.core.records import (
 from tunebook.core.states import TrialState
 from tunebook.storage import code_versions, curves, experiments as experiment_sql, launches as launch_sql
 from tunebook.storage import notes as note_sql
-from tunebook.storage import study_summary, trial_pages, trials as trial_sql
+from tunebook.storage import studies as study_sql, study_summary, trial_pages, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store, StudySummary
 from tunebook.storage.curve_ends import read_curve_ends
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
@@ -31,7 +30,6 @@ from tunebook.storage.rows import (
     experiment_record,
     finite_or_none,
     note_record,
-    same_json,
     study_record,
     trial_columns_as_text,
     trial_record,
@@ -197,36 +195,19 @@ class SQLStore(Store):
     def _ensure_study(
         self, experiment_id: int, key: str, sci_text: str, budget: int, source_trial_id: int | None
     ) -> StudyRecord:
-        where = (studies.c.experiment_id == experiment_id, studies.c.key == key)
         with self._write(f"creating study {key!r}") as conn:
-            row = conn.execute(select(studies).where(*where)).first()
+            row = study_sql.find(conn, experiment_id, key)
             if row is None:
                 self._require(conn, experiments, experiment_id, "experiment")
-                values = dict(
-                    experiment_id=experiment_id, key=key, scientific=sci_text, budget=budget, created_at=_now(),
-                    source_trial_id=source_trial_id,
-                )
-                row = conn.execute(studies.insert().values(values).returning(*studies.c)).first()
-            elif not same_json(row.scientific, sci_text):
-                raise ConflictError(
-                    f"study {key!r} of experiment {experiment_id} already exists with scientific "
-                    f"values {json.loads(row.scientific)!r}, not {json.loads(sci_text)!r}"
-                )
-            elif row.source_trial_id != source_trial_id:
-                raise ConflictError(
-                    f"study {key!r} of experiment {experiment_id} already exists with source trial "
-                    f"{row.source_trial_id!r}, not {source_trial_id!r}"
-                )
-            elif row.budget != budget:
-                update = studies.update().where(*where).values(budget=budget).returning(*studies.c)
-                row = conn.execute(update).first()
+                row = study_sql.insert(conn, experiment_id, key, sci_text, budget, source_trial_id, _now())
+            else:
+                row = study_sql.reconcile(conn, row, sci_text, budget, source_trial_id)
         return study_record(row)
 
     def list_studies(self, experiment_id: int) -> list[StudyRecord]:
         with self._read("listing studies") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
-            query = select(studies).where(studies.c.experiment_id == experiment_id).order_by(studies.c.id)
-            rows = conn.execute(query).all()
+            rows = study_sql.of_experiment(conn, experiment_id)
         return [study_record(row) for row in rows]
 
     # -- trials ------------------------------------------------------------
