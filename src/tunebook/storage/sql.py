@@ -42,10 +42,6 @@ from tunebook.storage.url import display_url, normalize_url
 if TYPE_CHECKING:
     import pandas as pd
 
-_IN_BATCH = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
-_BLOB_BATCH = 1000  # curve chunks decoded per fetch
-_SQLITE_MMAP_BYTES = 1 << 30  # the first GiB of a SQLite file is read through mmap when loading curves
-
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -364,8 +360,7 @@ class SQLStore(Store):
 
     def curve_ends(self, experiment_id: int, metrics: Sequence[str] | None = None) -> "pd.DataFrame":
         with self._read("reading the curves' last points") as conn:
-            if conn.dialect.name == "sqlite":  # the blobs' overflow pages walked through the mapped file
-                conn.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}")
+            curves.read_through_mmap(conn)
             self._require(conn, experiments, experiment_id, "experiment")
             return read_curve_ends(conn, experiment_id, metrics)
 
@@ -389,54 +384,16 @@ class SQLStore(Store):
         ``only`` (metric -> trial ids, with ``experiment_id``): of those
         metrics, only those trials' curves are read.
         """
-        if only:
-            return self._load_some_curves(experiment_id, metrics, only)
-        c = curve_chunks.c
-        heads = select(c.id, c.trial_id, c.metric, c.n)
-        blobs = select(c.id, c.steps, c.vals)
-        if metrics is not None:
-            heads, blobs = heads.where(c.metric.in_(list(metrics))), blobs.where(c.metric.in_(list(metrics)))
+        if only and experiment_id is None:
+            raise ValueError("load_curves(only=...) needs an experiment_id")
         with self._read("loading curves") as conn:
-            if conn.dialect.name == "sqlite":  # blobs read from the mapped file: no read() call per page
-                conn.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}")
+            curves.read_through_mmap(conn)
             if experiment_id is not None:
                 self._require(conn, experiments, experiment_id, "experiment")
-                in_experiment = curve_chunks.join(trials).join(studies, trials.c.study_id == studies.c.id)
-                heads = heads.select_from(in_experiment).where(studies.c.experiment_id == experiment_id)
-                blobs = blobs.select_from(in_experiment).where(studies.c.experiment_id == experiment_id)
-            batches = [None] if trial_ids is None else _batches(sorted({int(i) for i in trial_ids}))
-            head_rows = []
-            for batch in batches:
-                head_rows += conn.execute(heads if batch is None else heads.where(c.trial_id.in_(batch))).all()
-            layout = curves.FrameLayout(head_rows)
-            for batch in batches:
-                result = conn.execute(blobs if batch is None else blobs.where(c.trial_id.in_(batch)))
-                for part in result.partitions(_BLOB_BATCH):  # one batch of blob bytes in memory at a time
-                    layout.place(part)
-        return layout.frame()
-
-    def _load_some_curves(self, experiment_id: int | None, metrics: Sequence[str] | None,
-                          only: Mapping[str, Collection[int]]) -> "pd.DataFrame":
-        """``load_curves(experiment_id=..., metrics=..., only=...)``: one frame, each blob read once."""
-        if experiment_id is None:
-            raise ValueError("load_curves(only=...) needs an experiment_id")
-        c = curve_chunks.c
-        chosen = {metric: {int(t) for t in ids} for metric, ids in only.items()}
-        in_experiment = curve_chunks.join(trials).join(studies, trials.c.study_id == studies.c.id)
-        heads = select(c.id, c.trial_id, c.metric, c.n).select_from(in_experiment).where(
-            studies.c.experiment_id == experiment_id)
-        if metrics is not None:
-            heads = heads.where(c.metric.in_(list(metrics)))
-        blobs = select(c.id, c.steps, c.vals)
-        with self._read("loading curves") as conn:
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}")
-            self._require(conn, experiments, experiment_id, "experiment")
-            head_rows = [row for row in conn.execute(heads).all()
-                         if row.metric not in chosen or row.trial_id in chosen[row.metric]]
-            layout = curves.FrameLayout(head_rows)
-            for batch in _batches(sorted(row.id for row in head_rows)):  # by primary key: only the chosen blobs
-                layout.place(conn.execute(blobs.where(c.id.in_(batch))).all())
+            if only:
+                layout = curves.read_chosen_layout(conn, experiment_id, metrics, only)
+            else:
+                layout = curves.read_layout(conn, experiment_id, trial_ids, metrics)
         return layout.frame()
 
     # -- checkpoints -------------------------------------------------------
@@ -502,7 +459,3 @@ class SQLStore(Store):
     def close(self) -> None:
         self._engine.dispose()
 
-
-def _batches(ids: list[int]) -> list[list[int]]:
-    """``ids`` in IN (...) lists of at most ``_IN_BATCH``."""
-    return [ids[start : start + _IN_BATCH] for start in range(0, len(ids), _IN_BATCH)]
