@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, Sequence
 
-from sqlalchemy import Table, delete, func, or_, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +18,7 @@ from tunebook.core.records import (
 from tunebook.core.states import TrialState
 from tunebook.storage import code_versions, curves, experiments as experiment_sql, launches as launch_sql
 from tunebook.storage import notes as note_sql
-from tunebook.storage import studies as study_sql, study_summary, trial_pages, trials as trial_sql
+from tunebook.storage import studies as study_sql, study_summary, trial_pages, trial_reads, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store, StudySummary
 from tunebook.storage.curve_ends import read_curve_ends
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
@@ -31,9 +31,7 @@ from tunebook.storage.rows import (
     finite_or_none,
     note_record,
     study_record,
-    trial_columns_as_text,
     trial_record,
-    trial_record_from_text,
 )
 from tunebook.storage.schema import checkpoints, curve_chunks, experiments, notes, studies, trials
 from tunebook.storage.trial_columns import read_trial_columns
@@ -263,14 +261,13 @@ class SQLStore(Store):
             return self._get_trial(conn, trial_id)
 
     def trial_by_number(self, study_id: int, number: int) -> Trial | None:
-        query = select(trials).where(trials.c.study_id == study_id, trials.c.number == number)
         with self._read(f"reading trial {number} of study {study_id}") as conn:
             self._require(conn, studies, study_id, "study")
-            row = conn.execute(query).first()
+            row = trial_reads.by_number(conn, study_id, number)
         return None if row is None else trial_record(row)
 
     def _get_trial(self, conn: Connection, trial_id: int) -> Trial:
-        row = conn.execute(select(trials).where(trials.c.id == trial_id)).first()
+        row = trial_reads.by_id(conn, trial_id)
         if row is None:
             raise NotFoundError(f"no trial with id {trial_id} in store {self.display_url}")
         return trial_record(row)
@@ -284,23 +281,12 @@ class SQLStore(Store):
         if study_id is None and experiment_id is None:
             raise ValueError("list_trials needs a study_id or an experiment_id")
         with self._read("listing trials") as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            query = select(*(trial_columns_as_text() if sqlite else [trials]))
-            query = query.join_from(trials, studies, trials.c.study_id == studies.c.id).order_by(trials.c.study_id, trials.c.number)
             if study_id is not None:
                 self._require(conn, studies, study_id, "study")
-                query = query.where(trials.c.study_id == study_id)
             if experiment_id is not None:
                 self._require(conn, experiments, experiment_id, "experiment")
-                query = query.where(studies.c.experiment_id == experiment_id)
-            if changed_since is not None:
-                t = trials.c
-                query = query.where(or_(*(column > changed_since for column in
-                                          (t.created_at, t.started_at, t.heartbeat_at, t.finished_at))))
-            rows = conn.execute(query).all()
-        if sqlite:  # the timestamps came as SQLite's text: parsed in one lean pass, same records
-            return [trial_record_from_text(row) for row in rows]
-        return [trial_record(row) for row in rows]
+            rows, record_of = trial_reads.select_rows(conn, study_id, experiment_id, changed_since)
+        return [record_of(row) for row in rows]
 
     def trial_columns(self, experiment_id: int) -> dict[str, list[Any]]:
         with self._read("reading the trials") as conn:
@@ -322,11 +308,9 @@ class SQLStore(Store):
         return self._select_trials(None, experiment_id, since)
 
     def count_trials(self, experiment_id: int) -> dict[TrialState, int]:
-        query = (select(trials.c.state, func.count()).join_from(trials, studies, trials.c.study_id == studies.c.id)
-                 .where(studies.c.experiment_id == experiment_id).group_by(trials.c.state))
         with self._read(f"counting the trials of experiment {experiment_id}") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
-            return {TrialState(state): n for state, n in conn.execute(query).all()}
+            return trial_reads.count_by_state(conn, experiment_id)
 
     def summarize_studies(self, experiment_id: int, mode: str = "min") -> dict[int, StudySummary]:
         with self._read(f"summarizing the studies of experiment {experiment_id}") as conn:
