@@ -176,6 +176,15 @@ def _in_experiment(query: Any, experiment_id: int) -> Any:
     return query.select_from(joined).where(studies.c.experiment_id == experiment_id)
 
 
+def read_owners(conn: Connection, experiment_id: int, metrics: Sequence[str] | None) -> list[tuple[int, str]]:
+    """(trial id, metric) of every curve with points in the experiment (of ``metrics`` if given); no blob read."""
+    c = curve_chunks.c
+    query = _in_experiment(select(c.trial_id, c.metric).distinct(), experiment_id).where(c.n > 0)
+    if metrics is not None:
+        query = query.where(c.metric.in_(list(metrics)))
+    return [(int(row.trial_id), str(row.metric)) for row in conn.execute(query)]
+
+
 def read_layout(conn: Connection, experiment_id: int | None, trial_ids: Sequence[int] | None,
                 metrics: Sequence[str] | None) -> FrameLayout:
     """The chunks of an experiment, of some trials, or (neither given) of all; only ``metrics`` if given.

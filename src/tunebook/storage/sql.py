@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, Sequence
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -16,24 +16,18 @@ from tunebook.core.records import (
     Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Suggestion, Trial,
 )
 from tunebook.core.states import TrialState
-from tunebook.storage import code_versions, curves, experiments as experiment_sql, launches as launch_sql
-from tunebook.storage import notes as note_sql
-from tunebook.storage import studies as study_sql, study_summary, trial_pages, trial_reads, trials as trial_sql
+from tunebook.storage import checkpoints as checkpoint_sql, code_versions, curves, experiments as experiment_sql
+from tunebook.storage import launches as launch_sql, notes as note_sql, studies as study_sql, study_summary
+from tunebook.storage import trial_pages, trial_reads, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store, StudySummary
 from tunebook.storage.curve_ends import read_curve_ends
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
 from tunebook.storage.retry import OPEN_DELAYS_S, call_retrying, retry_transient
 from tunebook.storage.rows import (
-    checkpoint_record,
-    dump_json,
-    experiment_record,
-    finite_or_none,
-    note_record,
-    study_record,
-    trial_record,
+    checkpoint_record, dump_json, experiment_record, note_record, study_record, trial_record,
 )
-from tunebook.storage.schema import checkpoints, curve_chunks, experiments, notes, studies, trials
+from tunebook.storage.schema import curve_chunks, experiments, notes, studies, trials
 from tunebook.storage.trial_columns import read_trial_columns
 from tunebook.storage.url import display_url, normalize_url
 
@@ -350,14 +344,9 @@ class SQLStore(Store):
 
     def curve_owners(self, experiment_id: int, metrics: Sequence[str] | None = None) -> list[tuple[int, str]]:
         """(trial id, metric) of every curve with points in the experiment (of ``metrics`` if given); no points read."""
-        c = curve_chunks.c
-        query = (select(c.trial_id, c.metric).distinct().select_from(curve_chunks.join(trials).join(
-            studies, trials.c.study_id == studies.c.id)).where(studies.c.experiment_id == experiment_id, c.n > 0))
-        if metrics is not None:
-            query = query.where(c.metric.in_(list(metrics)))
         with self._read("listing curves") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
-            return [(int(row.trial_id), str(row.metric)) for row in conn.execute(query)]
+            return curves.read_owners(conn, experiment_id, metrics)
 
     def load_curves(
         self, *, experiment_id: int | None = None, trial_ids: Sequence[int] | None = None,
@@ -382,26 +371,21 @@ class SQLStore(Store):
 
     # -- checkpoints -------------------------------------------------------
     def add_checkpoint(self, trial_id: int, step: int, path: str, value: float | None) -> None:
-        key = (checkpoints.c.trial_id == trial_id, checkpoints.c.step == step)
-        row = dict(trial_id=trial_id, step=int(step), path=str(path), value=finite_or_none(value), created_at=_now())
         with self._write(f"recording a checkpoint of trial {trial_id}") as conn:
             self._require_trial(conn, trial_id)
-            conn.execute(delete(checkpoints).where(*key))
-            conn.execute(checkpoints.insert().values(row))
+            checkpoint_sql.put(conn, trial_id, step, path, value, _now())
 
     def remove_checkpoint(self, trial_id: int, step: int) -> None:
-        key = (checkpoints.c.trial_id == trial_id, checkpoints.c.step == step)
         with self._write(f"removing a checkpoint of trial {trial_id}") as conn:
-            if conn.execute(delete(checkpoints).where(*key)).rowcount == 0:
+            if not checkpoint_sql.remove(conn, trial_id, step):
                 raise NotFoundError(
                     f"trial {trial_id} has no checkpoint at step {step} in store {self.display_url}"
                 )
 
     def list_checkpoints(self, trial_id: int) -> list[Checkpoint]:
-        query = select(checkpoints).where(checkpoints.c.trial_id == trial_id).order_by(checkpoints.c.step)
         with self._read(f"listing checkpoints of trial {trial_id}") as conn:
             self._require_trial(conn, trial_id)
-            rows = conn.execute(query).all()
+            rows = checkpoint_sql.of_trial(conn, trial_id)
         return [checkpoint_record(row) for row in rows]
 
     # -- notes -------------------------------------------------------------
