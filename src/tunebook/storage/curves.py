@@ -164,6 +164,12 @@ class FrameLayout:
         return pd.DataFrame(columns, columns=list(COLUMNS), copy=False)
 
 
+def insert_chunks(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Store the rows ``encode_points`` made (none: nothing to do), in the caller's write transaction."""
+    if rows:
+        conn.execute(curve_chunks.insert(), rows)
+
+
 def read_through_mmap(conn: Connection) -> None:
     """On SQLite, read the blobs (their overflow pages) from the mapped file: no read() call per page."""
     if conn.dialect.name == "sqlite":

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tunebook.core.errors import ConflictError, NotFoundError, StoreError
 from tunebook.core.records import (
-    Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Suggestion, Trial,
+    Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Trial,
 )
 from tunebook.core.states import TrialState
 from tunebook.storage import checkpoints as checkpoint_sql, code_versions, curves, experiments as experiment_sql
@@ -23,11 +23,11 @@ from tunebook.storage.base import CurvePoints, FinishedStudy, Store, StudySummar
 from tunebook.storage.curve_ends import read_curve_ends
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
-from tunebook.storage.retry import OPEN_DELAYS_S, call_retrying, retry_transient
+from tunebook.storage.retry import OPEN_DELAYS_S, RETRIED_CALLS, call_retrying, retry_transient
 from tunebook.storage.rows import (
     checkpoint_record, dump_json, experiment_record, note_record, study_record, trial_record,
 )
-from tunebook.storage.schema import curve_chunks, experiments, notes, studies, trials
+from tunebook.storage.schema import experiments, studies, trials
 from tunebook.storage.trial_columns import read_trial_columns
 from tunebook.storage.url import display_url, normalize_url
 
@@ -39,18 +39,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# Every call but imports (not idempotent) is retried when the connection drops: storage/retry.py.
-_RETRIED = (
-    "ensure_experiment", "replace_spec", "get_experiment", "list_experiments", "ensure_study", "list_studies",
-    "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "trial_by_number",
-    "list_trials", "page_trials", "summarize_studies",
-    "add_code_version", "get_code_version", "log_curves", "load_curves", "add_checkpoint", "remove_checkpoint",
-    "list_checkpoints", "add_note", "list_notes", "list_trial_notes", "append_launch", "list_launches",
-    "launch_lines",
-)
-
-
-@retry_transient(_RETRIED)
+@retry_transient(RETRIED_CALLS)
 class SQLStore(Store):
     """A store in a SQLite file or a PostgreSQL database.
 
@@ -173,16 +162,13 @@ class SQLStore(Store):
         self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int,
         source_trial_id: int | None = None,
     ) -> StudyRecord:
-        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
-            raise ValueError(f"budget must be an integer >= 0, got {budget!r}")
+        study_sql.check_budget(budget)
         sci_text = dump_json(scientific, f"the scientific values of study {key!r}")
         return self._once_more_on_race(
-            lambda: self._ensure_study(experiment_id, key, sci_text, budget, source_trial_id)
-        )
+            lambda: self._ensure_study(experiment_id, key, sci_text, budget, source_trial_id))
 
-    def _ensure_study(
-        self, experiment_id: int, key: str, sci_text: str, budget: int, source_trial_id: int | None
-    ) -> StudyRecord:
+    def _ensure_study(self, experiment_id: int, key: str, sci_text: str, budget: int,
+                      source_trial_id: int | None) -> StudyRecord:
         with self._write(f"creating study {key!r}") as conn:
             row = study_sql.find(conn, experiment_id, key)
             if row is None:
@@ -199,10 +185,8 @@ class SQLStore(Store):
         return [study_record(row) for row in rows]
 
     # -- trials ------------------------------------------------------------
-    def claim_trial(
-        self, study_id: int, worker: str, params_for: Callable[[int], "Mapping[str, Any] | Suggestion"],
-        code_version_id: int | None = None,
-    ) -> Trial | None:
+    def claim_trial(self, study_id: int, worker: str, params_for: trial_sql.ParamsFor,
+                    code_version_id: int | None = None) -> Trial | None:
         with self._write(f"claiming a trial of study {study_id}") as conn:
             row = trial_sql.claim(conn, study_id, worker, params_for, _now(), code_version_id=code_version_id)
             if row is None and not trial_sql.study_exists(conn, study_id):
@@ -210,29 +194,20 @@ class SQLStore(Store):
         return None if row is None else trial_record(row)
 
     def heartbeat(self, trial_id: int) -> None:
-        update = trials.update().where(trials.c.id == trial_id).values(heartbeat_at=_now())
         with self._write(f"recording a heartbeat of trial {trial_id}") as conn:
-            if conn.execute(update).rowcount == 0:
+            if not trial_sql.heartbeat(conn, trial_id, _now()):
                 raise NotFoundError(f"no trial with id {trial_id} in store {self.display_url}")
 
-    def finish_trial(
-        self,
-        trial_id: int,
-        state: TrialState,
-        objective: float | None = None,
-        best_step: int | None = None,
-        reason: str | None = None,
-    ) -> Trial:
+    def finish_trial(self, trial_id: int, state: TrialState, objective: float | None = None,
+                     best_step: int | None = None, reason: str | None = None) -> Trial:
         state = TrialState(state)
         if state is TrialState.RUNNING:
             raise ValueError(f"finish_trial moves trial {trial_id} to a finished state or WAITING, not RUNNING")
         with self._write(f"finishing trial {trial_id}") as conn:
             row = trial_sql.finish(conn, trial_id, state, objective, best_step, reason, _now())
             if row is None:
-                current = self._get_trial(conn, trial_id)
-                raise ConflictError(
-                    f"trial {trial_id} is already {current.state.value}; it cannot become {state.value}"
-                )
+                was = self._get_trial(conn, trial_id).state.value
+                raise ConflictError(f"trial {trial_id} is already {was}; it cannot become {state.value}")
         return trial_record(row)
 
     def release_trial(self, trial_id: int, reason: str | None = None) -> Trial:
@@ -333,8 +308,7 @@ class SQLStore(Store):
         rows = curves.encode_points(trial_id, points)
         with self._write(f"logging curves of trial {trial_id}") as conn:
             self._require_trial(conn, trial_id)
-            if rows:
-                conn.execute(curve_chunks.insert(), rows)
+            curves.insert_chunks(conn, rows)
 
     def curve_ends(self, experiment_id: int, metrics: Sequence[str] | None = None) -> "pd.DataFrame":
         with self._read("reading the curves' last points") as conn:
@@ -378,9 +352,7 @@ class SQLStore(Store):
     def remove_checkpoint(self, trial_id: int, step: int) -> None:
         with self._write(f"removing a checkpoint of trial {trial_id}") as conn:
             if not checkpoint_sql.remove(conn, trial_id, step):
-                raise NotFoundError(
-                    f"trial {trial_id} has no checkpoint at step {step} in store {self.display_url}"
-                )
+                raise NotFoundError(f"trial {trial_id} has no checkpoint at step {step} in store {self.display_url}")
 
     def list_checkpoints(self, trial_id: int) -> list[Checkpoint]:
         with self._read(f"listing checkpoints of trial {trial_id}") as conn:
@@ -390,12 +362,9 @@ class SQLStore(Store):
 
     # -- notes -------------------------------------------------------------
     def add_note(self, experiment_id: int, text: str, trial_id: int | None = None) -> Note:
-        values = {"experiment_id": experiment_id, "text": text, "created_at": _now(), "trial_id": trial_id}
         with self._write(f"adding a note to experiment {experiment_id}") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
-            if trial_id is not None:
-                note_sql.check_trial_of(conn, experiment_id, trial_id)
-            row = conn.execute(notes.insert().values(values).returning(*notes.c)).first()
+            row = note_sql.insert(conn, experiment_id, text, trial_id, _now())
         return note_record(row)
 
     def list_notes(self, experiment_id: int, trial_id: int | None = None) -> list[Note]:

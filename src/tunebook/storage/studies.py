@@ -20,6 +20,12 @@ from tunebook.storage.rows import same_json
 from tunebook.storage.schema import studies
 
 
+def check_budget(budget: int) -> None:
+    """ValueError unless ``budget`` is an integer >= 0 (a bool is not)."""
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+        raise ValueError(f"budget must be an integer >= 0, got {budget!r}")
+
+
 def find(conn: Connection, experiment_id: int, key: str) -> Row | None:
     """The row of study ``key`` of the experiment, or None."""
     return conn.execute(select(studies).where(studies.c.experiment_id == experiment_id, studies.c.key == key)).first()
