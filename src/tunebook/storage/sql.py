@@ -12,9 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from tunebook.core.errors import ConflictError, NotFoundError, StoreError
-from tunebook.core.records import (
-    Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Trial,
-)
+from tunebook.core.records import Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Trial
 from tunebook.core.states import TrialState
 from tunebook.storage import checkpoints as checkpoint_sql, code_versions, curves, experiments as experiment_sql
 from tunebook.storage import launches as launch_sql, notes as note_sql, studies as study_sql, study_summary
