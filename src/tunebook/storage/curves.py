@@ -4,25 +4,35 @@ Each ``log_curves`` call stores one row per metric holding its steps as
 little-endian int64 bytes and its values as little-endian float64 bytes, so
 NaN and infinities round-trip bit for bit and loading 30 million points is a
 matter of reading ~30 thousand blobs and concatenating them with numpy.
+``read_layout`` and ``read_chosen_layout`` read them back inside a read
+transaction the caller holds: the heads first, then the blobs in batches.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Iterator, Mapping, Sequence
 
 import numpy as np
+from sqlalchemy import select
 
 from tunebook.core.errors import StoreError
+from tunebook.storage.schema import curve_chunks, studies, trials
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from sqlalchemy.engine import Connection
 
     from tunebook.storage.base import CurvePoints
 
 STEP_DTYPE = np.dtype("<i8")
 VALUE_DTYPE = np.dtype("<f8")
 COLUMNS = ("trial_id", "metric", "step", "value")
+
+IN_BATCH = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+BLOB_BATCH = 1000  # curve chunks decoded per fetch
+SQLITE_MMAP_BYTES = 1 << 30  # the first GiB of a SQLite file is read through mmap when loading curves
 
 
 def encode_points(trial_id: int, points: CurvePoints) -> list[dict[str, Any]]:
@@ -152,6 +162,85 @@ class FrameLayout:
         metric = pd.Categorical.from_codes(code, categories=self.categories)
         columns = {"trial_id": trial, "metric": metric, "step": step, "value": value}
         return pd.DataFrame(columns, columns=list(COLUMNS), copy=False)
+
+
+def insert_chunks(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Store the rows ``encode_points`` made (none: nothing to do), in the caller's write transaction."""
+    if rows:
+        conn.execute(curve_chunks.insert(), rows)
+
+
+def read_through_mmap(conn: Connection) -> None:
+    """On SQLite, read the blobs (their overflow pages) from the mapped file: no read() call per page."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
+
+
+def _in_experiment(query: Any, experiment_id: int) -> Any:
+    """``query`` over the chunks of the experiment's trials only."""
+    joined = curve_chunks.join(trials).join(studies, trials.c.study_id == studies.c.id)
+    return query.select_from(joined).where(studies.c.experiment_id == experiment_id)
+
+
+def read_owners(conn: Connection, experiment_id: int, metrics: Sequence[str] | None) -> list[tuple[int, str]]:
+    """(trial id, metric) of every curve with points in the experiment (of ``metrics`` if given); no blob read."""
+    c = curve_chunks.c
+    query = _in_experiment(select(c.trial_id, c.metric).distinct(), experiment_id).where(c.n > 0)
+    if metrics is not None:
+        query = query.where(c.metric.in_(list(metrics)))
+    return [(int(row.trial_id), str(row.metric)) for row in conn.execute(query)]
+
+
+def read_layout(conn: Connection, experiment_id: int | None, trial_ids: Sequence[int] | None,
+                metrics: Sequence[str] | None) -> FrameLayout:
+    """The chunks of an experiment, of some trials, or (neither given) of all; only ``metrics`` if given.
+
+    Heads and blobs are read by trial in batches of ``IN_BATCH`` ids, the
+    blobs ``BLOB_BATCH`` chunks at a time; ``.frame()`` makes the frame.
+    """
+    c = curve_chunks.c
+    heads = select(c.id, c.trial_id, c.metric, c.n)
+    blobs = select(c.id, c.steps, c.vals)
+    if metrics is not None:
+        heads, blobs = heads.where(c.metric.in_(list(metrics))), blobs.where(c.metric.in_(list(metrics)))
+    if experiment_id is not None:
+        heads, blobs = _in_experiment(heads, experiment_id), _in_experiment(blobs, experiment_id)
+    batches = [None] if trial_ids is None else _batches(sorted({int(i) for i in trial_ids}))
+    head_rows = []
+    for batch in batches:
+        head_rows += conn.execute(heads if batch is None else heads.where(c.trial_id.in_(batch))).all()
+    layout = FrameLayout(head_rows)
+    for batch in batches:
+        result = conn.execute(blobs if batch is None else blobs.where(c.trial_id.in_(batch)))
+        for part in result.partitions(BLOB_BATCH):  # one batch of blob bytes in memory at a time
+            layout.place(part)
+    return layout
+
+
+def read_chosen_layout(conn: Connection, experiment_id: int, metrics: Sequence[str] | None,
+                       only: Mapping[str, Collection[int]]) -> FrameLayout:
+    """The experiment's chunks (of ``metrics`` if given), those of a metric in ``only`` only of its trials.
+
+    The heads are read whole and filtered here; then only the chosen blobs,
+    by primary key, each once.
+    """
+    c = curve_chunks.c
+    chosen = {metric: {int(t) for t in ids} for metric, ids in only.items()}
+    heads = _in_experiment(select(c.id, c.trial_id, c.metric, c.n), experiment_id)
+    if metrics is not None:
+        heads = heads.where(c.metric.in_(list(metrics)))
+    head_rows = [row for row in conn.execute(heads).all()
+                 if row.metric not in chosen or row.trial_id in chosen[row.metric]]
+    layout = FrameLayout(head_rows)
+    blobs = select(c.id, c.steps, c.vals)
+    for batch in _batches(sorted(row.id for row in head_rows)):
+        layout.place(conn.execute(blobs.where(c.id.in_(batch))).all())
+    return layout
+
+
+def _batches(ids: list[int]) -> list[list[int]]:
+    """``ids`` in IN (...) lists of at most ``IN_BATCH``."""
+    return [ids[start : start + IN_BATCH] for start in range(0, len(ids), IN_BATCH)]
 
 
 @contextmanager

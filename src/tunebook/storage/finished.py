@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from tunebook.storage import curves
 from tunebook.storage.base import FinishedStudy, FinishedTrial
 from tunebook.storage.rows import dump_json, finite_or_none
-from tunebook.storage.schema import curve_chunks, studies, trials
+from tunebook.storage.schema import studies, trials
 
 
 BATCH = 2000  # rows per multi-row INSERT
@@ -39,9 +39,7 @@ def insert_study(conn: Connection, experiment_id: int, study: FinishedStudy, wor
         return
     ids = dict(conn.execute(select(trials.c.number, trials.c.id).where(trials.c.study_id == study_id)).all())
     for number, trial in enumerate(study.trials):
-        points = curves.encode_points(ids[number], trial.curves)
-        if points:
-            conn.execute(curve_chunks.insert(), points)
+        curves.insert_chunks(conn, curves.encode_points(ids[number], trial.curves))
 
 
 def _trial_values(study_id: int, number: int, trial: FinishedTrial, worker: str | None,

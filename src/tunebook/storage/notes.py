@@ -8,6 +8,8 @@ those into trial notes when a store is upgraded.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Row
 
@@ -23,6 +25,14 @@ def check_trial_of(conn: Connection, experiment_id: int, trial_id: int) -> None:
         raise NotFoundError(f"no trial with id {trial_id}")
     if owner != experiment_id:
         raise NotFoundError(f"trial {trial_id} belongs to experiment {owner}, not to experiment {experiment_id}")
+
+
+def insert(conn: Connection, experiment_id: int, text: str, trial_id: int | None, now: datetime) -> Row:
+    """A new note's row, on trial ``trial_id`` if given (``check_trial_of`` first); the experiment must exist."""
+    if trial_id is not None:
+        check_trial_of(conn, experiment_id, trial_id)
+    values = {"experiment_id": experiment_id, "text": text, "created_at": now, "trial_id": trial_id}
+    return conn.execute(notes.insert().values(values).returning(*notes.c)).first()
 
 
 def select_notes(conn: Connection, experiment_id: int, trial_id: int | None, every_trial: bool) -> list[Row]:

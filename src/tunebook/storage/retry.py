@@ -35,6 +35,16 @@ DELAYS_S = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 OPEN_DELAYS_S = (0.25, 0.5, 1.0)
 log = logging.getLogger("tunebook.storage")
 
+# The SQLStore calls retried (``retry_transient``): every call but imports (not idempotent).
+RETRIED_CALLS = (
+    "ensure_experiment", "replace_spec", "get_experiment", "list_experiments", "ensure_study", "list_studies",
+    "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "trial_by_number",
+    "list_trials", "page_trials", "summarize_studies",
+    "add_code_version", "get_code_version", "log_curves", "load_curves", "add_checkpoint", "remove_checkpoint",
+    "list_checkpoints", "add_note", "list_notes", "list_trial_notes", "append_launch", "list_launches",
+    "launch_lines",
+)
+
 
 def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` (a StoreError) comes from a dropped or refused database connection."""

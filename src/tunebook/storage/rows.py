@@ -31,6 +31,11 @@ def dump_json(value: Mapping[str, Any], what: str, keep_order: bool = False) -> 
         raise StoreError(f"cannot store {what} {value!r}: {exc}") from None
 
 
+def same_json(stored: str, new: str) -> bool:
+    """Whether two JSON texts hold the same data, whatever the order of their keys."""
+    return dump_json(json.loads(stored), "stored JSON") == dump_json(json.loads(new), "new JSON")
+
+
 def _plain(value: Any) -> Any:
     for method in ("tolist", "item"):  # numpy arrays and scalars, other array-likes
         if hasattr(value, method):

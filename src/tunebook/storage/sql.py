@@ -2,84 +2,42 @@
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, Sequence
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from tunebook.core.errors import ConflictError, NotFoundError, StoreError
-from tunebook.core.records import (
-    Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Suggestion, Trial,
-)
+from tunebook.core.records import Checkpoint, CodeVersion, ExperimentRecord, LaunchRecord, Note, StudyRecord, Trial
 from tunebook.core.states import TrialState
-from tunebook.storage import code_versions, curves, finished, launches as launch_sql, notes as note_sql
-from tunebook.storage import study_summary, trial_pages, trials as trial_sql
+from tunebook.storage import checkpoints as checkpoint_sql, code_versions, curves, experiments as experiment_sql
+from tunebook.storage import launches as launch_sql, notes as note_sql, studies as study_sql, study_summary
+from tunebook.storage import trial_pages, trial_reads, trials as trial_sql
 from tunebook.storage.base import CurvePoints, FinishedStudy, Store, StudySummary
 from tunebook.storage.curve_ends import read_curve_ends
 from tunebook.storage.engine import READ_ONLY, create_store_engine, store_errors
 from tunebook.storage.migrations import ensure_schema
-from tunebook.storage.retry import OPEN_DELAYS_S, call_retrying, retry_transient
+from tunebook.storage.retry import OPEN_DELAYS_S, RETRIED_CALLS, call_retrying, retry_transient
 from tunebook.storage.rows import (
-    checkpoint_record,
-    dump_json,
-    experiment_record,
-    finite_or_none,
-    note_record,
-    study_record,
-    trial_columns_as_text,
-    trial_record,
-    trial_record_from_text,
+    checkpoint_record, dump_json, experiment_record, note_record, study_record, trial_record,
 )
-from tunebook.storage.schema import checkpoints, curve_chunks, experiments, notes, studies, trials
+from tunebook.storage.schema import experiments, studies, trials
 from tunebook.storage.trial_columns import read_trial_columns
 from tunebook.storage.url import display_url, normalize_url
 
 if TYPE_CHECKING:
     import pandas as pd
 
-_IN_BATCH = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
-_BLOB_BATCH = 1000  # curve chunks decoded per fetch
-_SQLITE_MMAP_BYTES = 1 << 30  # the first GiB of a SQLite file is read through mmap when loading curves
-
-
-def unknown_experiment(name: str, names: list[str], url: str) -> str:
-    """Why ``name`` is not found, with the close names (difflib) or the names there are."""
-    message = f"no experiment named {name!r} in store {url}"
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    if close:
-        return message + f"; did you mean {' or '.join(repr(c) for c in close)}?"
-    if names:
-        return message + f"; it has: {', '.join(names[:10])}{', ...' if len(names) > 10 else ''}"
-    return message + " (it is empty: is --store, or TUNEBOOK_STORE, the store the experiment ran with?)"
-
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _same_json(stored: str, new: str) -> bool:
-    """Whether two JSON texts hold the same data, whatever the order of their keys."""
-    return dump_json(json.loads(stored), "stored JSON") == dump_json(json.loads(new), "new JSON")
-
-
-# Every call but imports (not idempotent) is retried when the connection drops: storage/retry.py.
-_RETRIED = (
-    "ensure_experiment", "replace_spec", "get_experiment", "list_experiments", "ensure_study", "list_studies",
-    "claim_trial", "heartbeat", "finish_trial", "release_trial", "reclaim_stale", "get_trial", "trial_by_number",
-    "list_trials", "page_trials", "summarize_studies",
-    "add_code_version", "get_code_version", "log_curves", "load_curves", "add_checkpoint", "remove_checkpoint",
-    "list_checkpoints", "add_note", "list_notes", "list_trial_notes", "append_launch", "list_launches",
-    "launch_lines",
-)
-
-
-@retry_transient(_RETRIED)
+@retry_transient(RETRIED_CALLS)
 class SQLStore(Store):
     """A store in a SQLite file or a PostgreSQL database.
 
@@ -155,26 +113,13 @@ class SQLStore(Store):
 
     def _ensure_experiment(self, name: str, spec_text: str, source: str | None) -> ExperimentRecord:
         with self._write(f"creating experiment {name!r}") as conn:
-            row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
-            if row is None:
-                values = {"name": name, "spec": spec_text, "created_at": _now(), "source": source}
-                row = conn.execute(experiments.insert().values(values).returning(*experiments.c)).first()
-            elif not _same_json(row.spec, spec_text):
-                raise ConflictError(
-                    f"experiment {name!r} already exists in store {self.display_url} with a "
-                    "different spec: pick a new name or edit the spec back"
-                )
+            row = experiment_sql.ensure(conn, name, spec_text, source, _now(), self.display_url)
         return experiment_record(row)
 
     def replace_spec(self, experiment_id: int, spec: Mapping[str, Any], source: str | None = None) -> ExperimentRecord:
         spec_text = dump_json(spec, f"the spec of experiment {experiment_id}", keep_order=True)
         with self._write(f"updating the spec of experiment {experiment_id}") as conn:
-            row = conn.execute(
-                update(experiments).where(experiments.c.id == experiment_id)
-                .values(spec=spec_text, source=source).returning(*experiments.c)
-            ).first()
-            if row is None:
-                raise NotFoundError(f"no experiment with id {experiment_id} in store {self.display_url}")
+            row = experiment_sql.replace_spec(conn, experiment_id, spec_text, source, self.display_url)
         return experiment_record(row)
 
     def import_experiment(self, name: str, spec: Mapping[str, Any], studies: Sequence[FinishedStudy],
@@ -185,36 +130,29 @@ class SQLStore(Store):
             raise ValueError(f"study keys must differ, got {keys!r}")
         try:
             with self._write(f"importing experiment {name!r}") as conn:
-                if conn.execute(select(experiments.c.id).where(experiments.c.name == name)).first() is not None:
-                    raise self._exists(name)
-                now = _now()
-                values = {"name": name, "spec": spec_text, "created_at": now, "source": source}
-                row = conn.execute(experiments.insert().values(values).returning(*experiments.c)).first()
-                for study in studies:
-                    finished.insert_study(conn, row.id, study, worker, now)
+                row = experiment_sql.insert_finished(conn, name, spec_text, studies, source, worker, _now(),
+                                                     self.display_url)
         except StoreError as exc:  # on PostgreSQL a concurrent import of that name commits first
             if isinstance(exc.__cause__, IntegrityError) and self._has_experiment(name):
-                raise self._exists(name) from None
+                raise experiment_sql.already_exists(name, self.display_url) from None
             raise
         return experiment_record(row)
 
-    def _exists(self, name: str) -> ConflictError:
-        return ConflictError(f"experiment {name!r} already exists in store {self.display_url}")
-
     def _has_experiment(self, name: str) -> bool:
         with self._read(f"reading experiment {name!r}") as conn:
-            return conn.execute(select(experiments.c.id).where(experiments.c.name == name)).first() is not None
+            return experiment_sql.exists(conn, name)
 
     def get_experiment(self, name: str) -> ExperimentRecord:
         with self._read(f"reading experiment {name!r}") as conn:
-            row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
+            row = experiment_sql.find(conn, name)
         if row is None:
-            raise NotFoundError(unknown_experiment(name, [r.name for r in self.list_experiments()], self.display_url))
+            names = [r.name for r in self.list_experiments()]
+            raise NotFoundError(experiment_sql.unknown_experiment(name, names, self.display_url))
         return experiment_record(row)
 
     def list_experiments(self) -> list[ExperimentRecord]:
         with self._read("listing experiments") as conn:
-            rows = conn.execute(select(experiments).order_by(experiments.c.id)).all()
+            rows = experiment_sql.all_rows(conn)
         return [experiment_record(row) for row in rows]
 
     # -- studies -----------------------------------------------------------
@@ -222,53 +160,31 @@ class SQLStore(Store):
         self, experiment_id: int, key: str, scientific: Mapping[str, Any], budget: int,
         source_trial_id: int | None = None,
     ) -> StudyRecord:
-        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
-            raise ValueError(f"budget must be an integer >= 0, got {budget!r}")
+        study_sql.check_budget(budget)
         sci_text = dump_json(scientific, f"the scientific values of study {key!r}")
         return self._once_more_on_race(
-            lambda: self._ensure_study(experiment_id, key, sci_text, budget, source_trial_id)
-        )
+            lambda: self._ensure_study(experiment_id, key, sci_text, budget, source_trial_id))
 
-    def _ensure_study(
-        self, experiment_id: int, key: str, sci_text: str, budget: int, source_trial_id: int | None
-    ) -> StudyRecord:
-        where = (studies.c.experiment_id == experiment_id, studies.c.key == key)
+    def _ensure_study(self, experiment_id: int, key: str, sci_text: str, budget: int,
+                      source_trial_id: int | None) -> StudyRecord:
         with self._write(f"creating study {key!r}") as conn:
-            row = conn.execute(select(studies).where(*where)).first()
+            row = study_sql.find(conn, experiment_id, key)
             if row is None:
                 self._require(conn, experiments, experiment_id, "experiment")
-                values = dict(
-                    experiment_id=experiment_id, key=key, scientific=sci_text, budget=budget, created_at=_now(),
-                    source_trial_id=source_trial_id,
-                )
-                row = conn.execute(studies.insert().values(values).returning(*studies.c)).first()
-            elif not _same_json(row.scientific, sci_text):
-                raise ConflictError(
-                    f"study {key!r} of experiment {experiment_id} already exists with scientific "
-                    f"values {json.loads(row.scientific)!r}, not {json.loads(sci_text)!r}"
-                )
-            elif row.source_trial_id != source_trial_id:
-                raise ConflictError(
-                    f"study {key!r} of experiment {experiment_id} already exists with source trial "
-                    f"{row.source_trial_id!r}, not {source_trial_id!r}"
-                )
-            elif row.budget != budget:
-                update = studies.update().where(*where).values(budget=budget).returning(*studies.c)
-                row = conn.execute(update).first()
+                row = study_sql.insert(conn, experiment_id, key, sci_text, budget, source_trial_id, _now())
+            else:
+                row = study_sql.reconcile(conn, row, sci_text, budget, source_trial_id)
         return study_record(row)
 
     def list_studies(self, experiment_id: int) -> list[StudyRecord]:
         with self._read("listing studies") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
-            query = select(studies).where(studies.c.experiment_id == experiment_id).order_by(studies.c.id)
-            rows = conn.execute(query).all()
+            rows = study_sql.of_experiment(conn, experiment_id)
         return [study_record(row) for row in rows]
 
     # -- trials ------------------------------------------------------------
-    def claim_trial(
-        self, study_id: int, worker: str, params_for: Callable[[int], "Mapping[str, Any] | Suggestion"],
-        code_version_id: int | None = None,
-    ) -> Trial | None:
+    def claim_trial(self, study_id: int, worker: str, params_for: trial_sql.ParamsFor,
+                    code_version_id: int | None = None) -> Trial | None:
         with self._write(f"claiming a trial of study {study_id}") as conn:
             row = trial_sql.claim(conn, study_id, worker, params_for, _now(), code_version_id=code_version_id)
             if row is None and not trial_sql.study_exists(conn, study_id):
@@ -276,29 +192,20 @@ class SQLStore(Store):
         return None if row is None else trial_record(row)
 
     def heartbeat(self, trial_id: int) -> None:
-        update = trials.update().where(trials.c.id == trial_id).values(heartbeat_at=_now())
         with self._write(f"recording a heartbeat of trial {trial_id}") as conn:
-            if conn.execute(update).rowcount == 0:
+            if not trial_sql.heartbeat(conn, trial_id, _now()):
                 raise NotFoundError(f"no trial with id {trial_id} in store {self.display_url}")
 
-    def finish_trial(
-        self,
-        trial_id: int,
-        state: TrialState,
-        objective: float | None = None,
-        best_step: int | None = None,
-        reason: str | None = None,
-    ) -> Trial:
+    def finish_trial(self, trial_id: int, state: TrialState, objective: float | None = None,
+                     best_step: int | None = None, reason: str | None = None) -> Trial:
         state = TrialState(state)
         if state is TrialState.RUNNING:
             raise ValueError(f"finish_trial moves trial {trial_id} to a finished state or WAITING, not RUNNING")
         with self._write(f"finishing trial {trial_id}") as conn:
             row = trial_sql.finish(conn, trial_id, state, objective, best_step, reason, _now())
             if row is None:
-                current = self._get_trial(conn, trial_id)
-                raise ConflictError(
-                    f"trial {trial_id} is already {current.state.value}; it cannot become {state.value}"
-                )
+                was = self._get_trial(conn, trial_id).state.value
+                raise ConflictError(f"trial {trial_id} is already {was}; it cannot become {state.value}")
         return trial_record(row)
 
     def release_trial(self, trial_id: int, reason: str | None = None) -> Trial:
@@ -321,14 +228,13 @@ class SQLStore(Store):
             return self._get_trial(conn, trial_id)
 
     def trial_by_number(self, study_id: int, number: int) -> Trial | None:
-        query = select(trials).where(trials.c.study_id == study_id, trials.c.number == number)
         with self._read(f"reading trial {number} of study {study_id}") as conn:
             self._require(conn, studies, study_id, "study")
-            row = conn.execute(query).first()
+            row = trial_reads.by_number(conn, study_id, number)
         return None if row is None else trial_record(row)
 
     def _get_trial(self, conn: Connection, trial_id: int) -> Trial:
-        row = conn.execute(select(trials).where(trials.c.id == trial_id)).first()
+        row = trial_reads.by_id(conn, trial_id)
         if row is None:
             raise NotFoundError(f"no trial with id {trial_id} in store {self.display_url}")
         return trial_record(row)
@@ -342,23 +248,12 @@ class SQLStore(Store):
         if study_id is None and experiment_id is None:
             raise ValueError("list_trials needs a study_id or an experiment_id")
         with self._read("listing trials") as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            query = select(*(trial_columns_as_text() if sqlite else [trials]))
-            query = query.join_from(trials, studies, trials.c.study_id == studies.c.id).order_by(trials.c.study_id, trials.c.number)
             if study_id is not None:
                 self._require(conn, studies, study_id, "study")
-                query = query.where(trials.c.study_id == study_id)
             if experiment_id is not None:
                 self._require(conn, experiments, experiment_id, "experiment")
-                query = query.where(studies.c.experiment_id == experiment_id)
-            if changed_since is not None:
-                t = trials.c
-                query = query.where(or_(*(column > changed_since for column in
-                                          (t.created_at, t.started_at, t.heartbeat_at, t.finished_at))))
-            rows = conn.execute(query).all()
-        if sqlite:  # the timestamps came as SQLite's text: parsed in one lean pass, same records
-            return [trial_record_from_text(row) for row in rows]
-        return [trial_record(row) for row in rows]
+            rows, record_of = trial_reads.select_rows(conn, study_id, experiment_id, changed_since)
+        return [record_of(row) for row in rows]
 
     def trial_columns(self, experiment_id: int) -> dict[str, list[Any]]:
         with self._read("reading the trials") as conn:
@@ -380,11 +275,9 @@ class SQLStore(Store):
         return self._select_trials(None, experiment_id, since)
 
     def count_trials(self, experiment_id: int) -> dict[TrialState, int]:
-        query = (select(trials.c.state, func.count()).join_from(trials, studies, trials.c.study_id == studies.c.id)
-                 .where(studies.c.experiment_id == experiment_id).group_by(trials.c.state))
         with self._read(f"counting the trials of experiment {experiment_id}") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
-            return {TrialState(state): n for state, n in conn.execute(query).all()}
+            return trial_reads.count_by_state(conn, experiment_id)
 
     def summarize_studies(self, experiment_id: int, mode: str = "min") -> dict[int, StudySummary]:
         with self._read(f"summarizing the studies of experiment {experiment_id}") as conn:
@@ -413,26 +306,19 @@ class SQLStore(Store):
         rows = curves.encode_points(trial_id, points)
         with self._write(f"logging curves of trial {trial_id}") as conn:
             self._require_trial(conn, trial_id)
-            if rows:
-                conn.execute(curve_chunks.insert(), rows)
+            curves.insert_chunks(conn, rows)
 
     def curve_ends(self, experiment_id: int, metrics: Sequence[str] | None = None) -> "pd.DataFrame":
         with self._read("reading the curves' last points") as conn:
-            if conn.dialect.name == "sqlite":  # the blobs' overflow pages walked through the mapped file
-                conn.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}")
+            curves.read_through_mmap(conn)
             self._require(conn, experiments, experiment_id, "experiment")
             return read_curve_ends(conn, experiment_id, metrics)
 
     def curve_owners(self, experiment_id: int, metrics: Sequence[str] | None = None) -> list[tuple[int, str]]:
         """(trial id, metric) of every curve with points in the experiment (of ``metrics`` if given); no points read."""
-        c = curve_chunks.c
-        query = (select(c.trial_id, c.metric).distinct().select_from(curve_chunks.join(trials).join(
-            studies, trials.c.study_id == studies.c.id)).where(studies.c.experiment_id == experiment_id, c.n > 0))
-        if metrics is not None:
-            query = query.where(c.metric.in_(list(metrics)))
         with self._read("listing curves") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
-            return [(int(row.trial_id), str(row.metric)) for row in conn.execute(query)]
+            return curves.read_owners(conn, experiment_id, metrics)
 
     def load_curves(
         self, *, experiment_id: int | None = None, trial_ids: Sequence[int] | None = None,
@@ -443,88 +329,40 @@ class SQLStore(Store):
         ``only`` (metric -> trial ids, with ``experiment_id``): of those
         metrics, only those trials' curves are read.
         """
-        if only:
-            return self._load_some_curves(experiment_id, metrics, only)
-        c = curve_chunks.c
-        heads = select(c.id, c.trial_id, c.metric, c.n)
-        blobs = select(c.id, c.steps, c.vals)
-        if metrics is not None:
-            heads, blobs = heads.where(c.metric.in_(list(metrics))), blobs.where(c.metric.in_(list(metrics)))
+        if only and experiment_id is None:
+            raise ValueError("load_curves(only=...) needs an experiment_id")
         with self._read("loading curves") as conn:
-            if conn.dialect.name == "sqlite":  # blobs read from the mapped file: no read() call per page
-                conn.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}")
+            curves.read_through_mmap(conn)
             if experiment_id is not None:
                 self._require(conn, experiments, experiment_id, "experiment")
-                in_experiment = curve_chunks.join(trials).join(studies, trials.c.study_id == studies.c.id)
-                heads = heads.select_from(in_experiment).where(studies.c.experiment_id == experiment_id)
-                blobs = blobs.select_from(in_experiment).where(studies.c.experiment_id == experiment_id)
-            batches = [None] if trial_ids is None else _batches(sorted({int(i) for i in trial_ids}))
-            head_rows = []
-            for batch in batches:
-                head_rows += conn.execute(heads if batch is None else heads.where(c.trial_id.in_(batch))).all()
-            layout = curves.FrameLayout(head_rows)
-            for batch in batches:
-                result = conn.execute(blobs if batch is None else blobs.where(c.trial_id.in_(batch)))
-                for part in result.partitions(_BLOB_BATCH):  # one batch of blob bytes in memory at a time
-                    layout.place(part)
-        return layout.frame()
-
-    def _load_some_curves(self, experiment_id: int | None, metrics: Sequence[str] | None,
-                          only: Mapping[str, Collection[int]]) -> "pd.DataFrame":
-        """``load_curves(experiment_id=..., metrics=..., only=...)``: one frame, each blob read once."""
-        if experiment_id is None:
-            raise ValueError("load_curves(only=...) needs an experiment_id")
-        c = curve_chunks.c
-        chosen = {metric: {int(t) for t in ids} for metric, ids in only.items()}
-        in_experiment = curve_chunks.join(trials).join(studies, trials.c.study_id == studies.c.id)
-        heads = select(c.id, c.trial_id, c.metric, c.n).select_from(in_experiment).where(
-            studies.c.experiment_id == experiment_id)
-        if metrics is not None:
-            heads = heads.where(c.metric.in_(list(metrics)))
-        blobs = select(c.id, c.steps, c.vals)
-        with self._read("loading curves") as conn:
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP_BYTES}")
-            self._require(conn, experiments, experiment_id, "experiment")
-            head_rows = [row for row in conn.execute(heads).all()
-                         if row.metric not in chosen or row.trial_id in chosen[row.metric]]
-            layout = curves.FrameLayout(head_rows)
-            for batch in _batches(sorted(row.id for row in head_rows)):  # by primary key: only the chosen blobs
-                layout.place(conn.execute(blobs.where(c.id.in_(batch))).all())
+            if only:
+                layout = curves.read_chosen_layout(conn, experiment_id, metrics, only)
+            else:
+                layout = curves.read_layout(conn, experiment_id, trial_ids, metrics)
         return layout.frame()
 
     # -- checkpoints -------------------------------------------------------
     def add_checkpoint(self, trial_id: int, step: int, path: str, value: float | None) -> None:
-        key = (checkpoints.c.trial_id == trial_id, checkpoints.c.step == step)
-        row = dict(trial_id=trial_id, step=int(step), path=str(path), value=finite_or_none(value), created_at=_now())
         with self._write(f"recording a checkpoint of trial {trial_id}") as conn:
             self._require_trial(conn, trial_id)
-            conn.execute(delete(checkpoints).where(*key))
-            conn.execute(checkpoints.insert().values(row))
+            checkpoint_sql.put(conn, trial_id, step, path, value, _now())
 
     def remove_checkpoint(self, trial_id: int, step: int) -> None:
-        key = (checkpoints.c.trial_id == trial_id, checkpoints.c.step == step)
         with self._write(f"removing a checkpoint of trial {trial_id}") as conn:
-            if conn.execute(delete(checkpoints).where(*key)).rowcount == 0:
-                raise NotFoundError(
-                    f"trial {trial_id} has no checkpoint at step {step} in store {self.display_url}"
-                )
+            if not checkpoint_sql.remove(conn, trial_id, step):
+                raise NotFoundError(f"trial {trial_id} has no checkpoint at step {step} in store {self.display_url}")
 
     def list_checkpoints(self, trial_id: int) -> list[Checkpoint]:
-        query = select(checkpoints).where(checkpoints.c.trial_id == trial_id).order_by(checkpoints.c.step)
         with self._read(f"listing checkpoints of trial {trial_id}") as conn:
             self._require_trial(conn, trial_id)
-            rows = conn.execute(query).all()
+            rows = checkpoint_sql.of_trial(conn, trial_id)
         return [checkpoint_record(row) for row in rows]
 
     # -- notes -------------------------------------------------------------
     def add_note(self, experiment_id: int, text: str, trial_id: int | None = None) -> Note:
-        values = {"experiment_id": experiment_id, "text": text, "created_at": _now(), "trial_id": trial_id}
         with self._write(f"adding a note to experiment {experiment_id}") as conn:
             self._require(conn, experiments, experiment_id, "experiment")
-            if trial_id is not None:
-                note_sql.check_trial_of(conn, experiment_id, trial_id)
-            row = conn.execute(notes.insert().values(values).returning(*notes.c)).first()
+            row = note_sql.insert(conn, experiment_id, text, trial_id, _now())
         return note_record(row)
 
     def list_notes(self, experiment_id: int, trial_id: int | None = None) -> list[Note]:
@@ -556,7 +394,3 @@ class SQLStore(Store):
     def close(self) -> None:
         self._engine.dispose()
 
-
-def _batches(ids: list[int]) -> list[list[int]]:
-    """``ids`` in IN (...) lists of at most ``_IN_BATCH``."""
-    return [ids[start : start + _IN_BATCH] for start in range(0, len(ids), _IN_BATCH)]

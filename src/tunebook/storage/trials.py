@@ -108,6 +108,11 @@ def claim(
     return row
 
 
+def heartbeat(conn: Connection, trial_id: int, now: datetime) -> bool:
+    """Set the trial's ``heartbeat_at`` to ``now``; whether the trial exists."""
+    return conn.execute(update(trials).where(trials.c.id == trial_id).values(heartbeat_at=now)).rowcount > 0
+
+
 def study_exists(conn: Connection, study_id: int) -> bool:
     return conn.execute(select(studies.c.id).where(studies.c.id == study_id)).first() is not None
 
