@@ -98,12 +98,12 @@ def run_with_progress(experiment, store, parallel: int, trials: int | None, runs
                     view = live_view(experiment.name, metric, live_status(runner), console.width)
                     live.update(view, refresh=True)
 
-                runner = make_runner(on_tick=_every(1.0, tick))
+                runner = make_runner(on_tick=_warming(_every(1.0, tick)))
                 progress = runner.run()
                 tick(runner)
         else:
             log = PlainLog(experiment.name, lambda line: click.echo(line, err=True))
-            runner = make_runner(on_tick=_every(1.0, lambda r: log.update(live_status(r), r)))
+            runner = make_runner(on_tick=_warming(_every(1.0, lambda r: log.update(live_status(r), r))))
             progress = runner.run()
             log.update(live_status(runner), runner)
     _refuse_if_every_trial_failed(runner)
@@ -153,6 +153,22 @@ def _every(seconds: float, action):  # noqa: ANN001, ANN202
             action(runner)
 
     return maybe
+
+
+def _warming(on_tick):  # noqa: ANN001, ANN202
+    """``on_tick`` that, on the runner's first tick (its first trials launched), also starts importing the
+    closing verdict's libraries in the background (``cli.warm_imports``); earlier, they would compete with
+    the store's opening and the first launches."""
+    started = []
+
+    def first_warms(runner) -> None:  # noqa: ANN001
+        if not started:
+            from tunebook.cli.warm_imports import warm_in_background
+
+            started.append(warm_in_background())
+        on_tick(runner)
+
+    return first_warms
 
 
 def _summary(name: str, store_url: str, runs_dir: Path, progress) -> str:  # noqa: ANN001
