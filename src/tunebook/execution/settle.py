@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas  # noqa: F401 - loaded with the runner, not at the first trial's end (load_curves uses it)
-
 from tunebook.core.errors import StoreError
 from tunebook.core.experiment import Objective
 from tunebook.core.objective import reduce_curve
