@@ -93,6 +93,15 @@ def test_too_few_trials_to_tell():
     assert commands(v)[0][:5] == ["tunebook", "run", SPEC, "--trials", "6"]
 
 
+def test_a_boundary_the_checklist_could_not_judge_withholds_support():
+    """4 complete trials: sampled_enough can judge, search_space_boundary cannot (it needs 8): no support."""
+    data = synthetic.sweep(synthetic.experiment(trials=4), synthetic.quadratic(0.5))
+    v = verdict_of(data)
+    assert v.case == "no_scientific" and not v.supported
+    assert any(c.startswith("search_space_boundary (default): too few complete trials") for c in v.concerns)
+    assert ["run", SPEC, "--trials", "8"] == commands(v)[0][1:5]
+
+
 def test_identical_values_are_rarely_supported_and_real_gaps_usually_are():
     # the verdict inherits sampled_enough's rule: over 20 seeds, noise alone almost never makes a supported winner
     # (measured: 1 of 20 supported; a real gap: 20 of 20). Only the check that decides is run, to stay fast.

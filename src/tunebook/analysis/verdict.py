@@ -41,7 +41,8 @@ The evidence **supports** the conclusion only when the case is ``clear`` (or
 nothing against it: no PROBLEM finding (a severe infeasible share, a training
 loss that rises, problematic overfitting in a best trial, ...), no
 ``search_space_boundary`` warning (the best trials crowd an edge, so a wider
-range could move a best), and every planned study has a complete trial and
+range could move a best) and no study that check could not judge (fewer
+complete trials than it needs, 8: its silence is no evidence), and every planned study has a complete trial and
 no trial is still waiting or running. Other warnings do not overturn it; the
 verdict lists them as "read before adopting".
 

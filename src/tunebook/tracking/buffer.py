@@ -123,7 +123,6 @@ class PointBuffer:
 
 
 
-
 def _by_step(steps: array, values: array) -> tuple[array, array]:
     """The columns sorted by step, stably (equal steps keep the order they were logged in)."""
     order = sorted(range(len(steps)), key=steps.__getitem__)
