@@ -144,8 +144,9 @@ def run_printed(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_every_command_the_verdict_prints_runs_as_printed(tmp_path: Path):
-    """Too few trials: the verdict offers `tunebook run ... --trials 6`; pasted, it runs them, and the verdict
-    then supports the clear winner and offers `tunebook note`, which records it."""
+    """Too few trials: the verdict offers `tunebook run ... --trials 6`; pasted, it runs them; the winner is then
+    clear, but with 6 trials a study is too few for the boundary check (8), so the verdict offers 12; pasted, the
+    verdict then supports the clear winner and offers `tunebook note`, which records it."""
     write_program(tmp_path, "train.py", CLEAR_PROGRAM)
     write_spec(tmp_path, {"command": "python train.py --lr {lr} --width {width}", "parallel": 2,
                           "metrics": [r"step (?P<step>\d+) valid: (?P<valid>\S+)"]},
@@ -156,7 +157,7 @@ def test_every_command_the_verdict_prints_runs_as_printed(tmp_path: Path):
     assert "Verdict: width=1 leads; too few trials to tell" in done.stdout  # the end of tunebook run
     assert done.stdout.rstrip().endswith(f"tunebook report exp --store {url}")
     seen = []
-    for _ in range(2):
+    for _ in range(3):
         verdict = json.loads(run_cli("report", "exp", "--store", url, "--format", "json", cwd=tmp_path).stdout)["verdict"]
         seen.append(verdict["case"])
         for step in verdict["next_steps"]:
@@ -164,7 +165,7 @@ def test_every_command_the_verdict_prints_runs_as_printed(tmp_path: Path):
                 ran = run_printed(step["command"], cwd=tmp_path)
                 assert ran.returncode == 0, (step["command"], ran.stderr)
                 assert "Traceback" not in ran.stderr
-    assert seen == ["too_few", "clear"] and verdict["supported"]
+    assert seen == ["too_few", "clear", "clear"] and verdict["supported"]
     assert [s["command"].split()[:2] for s in verdict["next_steps"] if s["command"]] == [["tunebook", "note"]]
     status = run_cli("status", "exp", "--store", url, "--format", "json", cwd=tmp_path)
     assert "width=1 is best" in status.stdout

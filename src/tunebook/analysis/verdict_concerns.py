@@ -36,10 +36,11 @@ def checklist_concerns(
         concerns.append(concern)
         steps.append(step)
     unjudged = [f for f in findings if f.id == "search_space_boundary" and "needed" in f.evidence]
-    for f in unjudged:  # the boundary check could not judge: no support can rest on its silence
-        concerns.append(f"search_space_boundary{_in(f.study)}: too few complete trials to tell whether the best "
-                        f"trials crowd a range edge (at least {f.evidence['needed']} are needed)")
-    steps += [run_step(data, where, "sample more trials", more=True)] if unjudged else []
+    if unjudged:  # the boundary check could not judge these studies: no support can rest on its silence
+        studies = ", ".join(f.study for f in unjudged if f.study)
+        concerns.append(f"search_space_boundary{_in(studies)}: too few complete trials to tell whether the best "
+                        f"trials crowd a range edge (at least {unjudged[0].evidence['needed']} are needed)")
+        steps.append(run_step(data, where, "sample more trials", more=True))
     for f in findings:
         if f.id not in JUDGED_ELSEWHERE and f.severity is Severity.PROBLEM:
             concerns.append(f"{f.id}{_in(f.study)}: {first_sentence(f.message)}")

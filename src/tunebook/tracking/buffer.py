@@ -122,7 +122,6 @@ class PointBuffer:
         self._in_order = False  # later points may go back past the chunk's last step (rare path: sort at take)
 
 
-
 def _by_step(steps: array, values: array) -> tuple[array, array]:
     """The columns sorted by step, stably (equal steps keep the order they were logged in)."""
     order = sorted(range(len(steps)), key=steps.__getitem__)
